@@ -1,0 +1,32 @@
+# Skirmish developer tasks. `make help` lists them.
+BUF_VERSION := v1.75.0
+BUF := go run github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+
+.PHONY: help build test test-short proto proto-check lint bench dev
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## build the skirmish binary into bin/
+	go build -o bin/skirmish ./cmd/skirmish
+
+dev: ## run every part in one process
+	go run ./cmd/skirmish dev
+
+test: ## the whole suite, as CI runs it
+	go test -race -count=1 -timeout 20m ./...
+
+proto: ## regenerate Go code from proto/ (pinned buf and plugins)
+	$(BUF) lint
+	$(BUF) generate
+
+proto-check: proto ## fail when the generated code is stale
+	git diff --exit-code -- proto/
+	@test -z "$$(git status --porcelain -- proto/)" || (git status --porcelain -- proto/; echo "generated code is stale: run make proto"; exit 1)
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l .)" || (gofmt -l .; exit 1)
+	go vet ./...
+
+bench: ## the go test benchmarks recorded in docs/benchmarks.md
+	go test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,55 @@
+// Package queue is the seam between the gameservers that publish match
+// outcomes and the stats workers that consume them. Two backends implement
+// Queue with the same semantics: Amazon SQS (package sqsqueue) for
+// production, and an SQLite-backed queue (package litequeue) that
+// `skirmish dev` embeds.
+//
+// The semantics are those of an SQS standard queue: a received message is
+// hidden for the visibility timeout and comes back if it is not deleted in
+// time; every receive counts; a message received more than MaxReceives times
+// moves to the dead-letter queue.
+package queue
+
+import (
+	"context"
+	"time"
+)
+
+// MatchOutcomes is the name of the queue that carries match outcomes.
+const MatchOutcomes = "match-outcomes"
+
+// Outgoing is a message to send. ID identifies it within a batch and, on
+// FIFO queues, is its deduplication id; publishers use the match id.
+type Outgoing struct {
+	ID   string
+	Body []byte
+}
+
+// Message is a received message.
+type Message struct {
+	ID            string
+	Body          []byte
+	ReceiptHandle string
+	// ReceiveCount is how many times the message has been received,
+	// this time included.
+	ReceiveCount int
+	SentAt       time.Time
+}
+
+// Queue sends, receives and deletes messages of one queue.
+type Queue interface {
+	// Send enqueues the messages, at most 10 at a time. It returns an error
+	// when any message was not accepted; the caller may send them all again.
+	Send(ctx context.Context, msgs []Outgoing) error
+	// Receive returns up to max messages (at most 10), waiting up to wait for
+	// the first one to arrive. It returns no messages and no error when none
+	// arrived in time.
+	Receive(ctx context.Context, max int, wait time.Duration) ([]Message, error)
+	// Delete removes received messages by receipt handle.
+	Delete(ctx context.Context, receiptHandles []string) error
+	// ExtendVisibility keeps received messages hidden for d from now.
+	ExtendVisibility(ctx context.Context, receiptHandles []string, d time.Duration) error
+}
+
+// MaxBatch is the most messages one Send, Receive or Delete handles.
+const MaxBatch = 10
