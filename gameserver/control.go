@@ -1,0 +1,83 @@
+package gameserver
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
+	grpcauth "github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	"github.com/skirmishgg/skirmish/gameserver/game"
+	"github.com/skirmishgg/skirmish/gameserver/room"
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+// newGRPC builds the gRPC server: RoomService behind service-token
+// authentication, health and reflection open.
+func newGRPC(s *Server, reg prometheus.Registerer) *grpc.Server {
+	m := grpcprom.NewServerMetrics()
+	reg.MustRegister(m)
+	authn := func(ctx context.Context) (context.Context, error) {
+		token, err := grpcauth.AuthFromMD(ctx, "bearer")
+		if err != nil {
+			return nil, status.Error(codes.Unauthenticated, "a service token is required")
+		}
+		if _, err := s.keys.VerifyService(token); err != nil {
+			return nil, status.Error(codes.Unauthenticated, "invalid service token")
+		}
+		return ctx, nil
+	}
+	onlyRooms := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
+		return strings.HasPrefix(c.FullMethod(), "/"+skirmishv1.RoomService_ServiceDesc.ServiceName+"/")
+	})
+	g := grpc.NewServer(
+		grpc.ChainUnaryInterceptor(
+			m.UnaryServerInterceptor(),
+			recovery.UnaryServerInterceptor(),
+			selector.UnaryServerInterceptor(grpcauth.UnaryServerInterceptor(authn), onlyRooms),
+		),
+		grpc.ChainStreamInterceptor(m.StreamServerInterceptor(), recovery.StreamServerInterceptor()),
+	)
+	skirmishv1.RegisterRoomServiceServer(g, &control{s: s})
+	healthpb.RegisterHealthServer(g, s.health)
+	reflection.Register(g)
+	m.InitializeMetrics(g)
+	return g
+}
+
+// control serves RoomService.
+type control struct {
+	skirmishv1.UnimplementedRoomServiceServer
+	s *Server
+}
+
+func (c *control) CreateRoom(_ context.Context, req *skirmishv1.CreateRoomRequest) (*skirmishv1.CreateRoomResponse, error) {
+	seats := make([]game.Seat, len(req.Seats))
+	for i, st := range req.Seats {
+		seats[i] = game.Seat{PlayerID: st.PlayerId, Name: st.Name, Team: st.Team}
+	}
+	if _, used, _ := c.s.rooms.Load(); used+len(seats) > c.s.cfg.Capacity {
+		return nil, status.Errorf(codes.ResourceExhausted, "gameserver full: %d of %d seats taken", used, c.s.cfg.Capacity)
+	}
+	r, err := c.s.rooms.Create(req.MatchId, req.Mode, seats)
+	switch {
+	case errors.Is(err, game.ErrUnknownMode), errors.Is(err, game.ErrBadSeats):
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, room.ErrDraining):
+		return nil, status.Error(codes.Unavailable, "gameserver is draining")
+	case err != nil:
+		c.s.log.Error("create room", "match", req.MatchId, "err", err)
+		return nil, status.Error(codes.Internal, "could not create the room")
+	}
+	return &skirmishv1.CreateRoomResponse{RoomId: r.ID()}, nil
+}

@@ -1,0 +1,169 @@
+// Package game is the seam between the gameserver and the games it hosts.
+//
+// A game implements Game and is registered by mode name in a Registry. The
+// gameserver runs each room as one goroutine at the mode's fixed tick rate
+// and calls the game only from that goroutine, so game code needs no locks.
+// Within one tick the room calls, in this order: Join/Leave for players that
+// arrived or left, Input for every queued input in sequence order, Tick
+// once, then Snapshot once per connected viewer.
+package game
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+// DefaultTickRate is the tick rate of a mode that names none.
+const DefaultTickRate = 30
+
+// Seat is one player's place in a match, as the matchmaker allocated it.
+type Seat struct {
+	PlayerID string
+	Name     string
+	Team     uint32
+}
+
+// Config is what a game is created from.
+type Config struct {
+	MatchID string
+	Mode    string
+	Seats   []Seat
+	// Seed makes every random choice of the game reproducible.
+	Seed uint64
+}
+
+// Entity is one object in a snapshot: an id unique within the match, a
+// kind, and the kind's fields as quantized integers in an order the game
+// documents. The gameserver sends only the fields that changed since the
+// snapshot the viewer acknowledged.
+type Entity struct {
+	ID     uint32
+	Kind   uint32
+	Fields []int32
+}
+
+// Outcome is the game's part of a match result; the room adds the match,
+// room and server identity and the times.
+type Outcome struct {
+	Reason  skirmishv1.EndReason
+	Teams   []*skirmishv1.TeamResult
+	Players []*skirmishv1.PlayerResult
+}
+
+// Game is one match of one game. All methods are called from the room's
+// goroutine only.
+type Game interface {
+	// Join brings a seated player into the world, the first time the player
+	// connects. It returns the player's own entity id and team.
+	Join(playerID string) (entityID, team uint32)
+	// Leave takes a player out for good: the player left, or stayed away
+	// longer than the reconnection grace period.
+	Leave(playerID string)
+	// Input applies one input of a player. Inputs arrive in increasing
+	// sequence order, each at most once.
+	Input(playerID string, in *skirmishv1.Input)
+	// Tick advances the world by one tick and reports whether the match is
+	// over.
+	Tick() (ended bool)
+	// Snapshot returns the entities the viewer sees now, sorted by
+	// increasing id. The game may hide entities from a viewer. The room
+	// keeps the returned slice (and the Fields slices) for delta encoding,
+	// so the game must never modify them afterwards; it may return the same
+	// slice to several viewers.
+	Snapshot(viewer string) []Entity
+	// Outcome returns the result so far; after Tick reported the end, the
+	// final result.
+	Outcome() Outcome
+}
+
+// Mode describes one playable mode of a game.
+type Mode struct {
+	// Name is what the matchmaker and CreateRoom use, e.g. "duel".
+	Name string
+	// TickRate is the ticks per second; 0 means DefaultTickRate.
+	TickRate int
+	// MinPlayers is the fewest joined players the room starts with once the
+	// join deadline has passed.
+	MinPlayers int
+	// Validate checks the seats of a new room; nil accepts any.
+	Validate func(seats []Seat) error
+	// New creates a match.
+	New func(cfg Config) (Game, error)
+}
+
+// ErrUnknownMode is returned for a mode no registered game plays.
+var ErrUnknownMode = errors.New("unknown mode")
+
+// ErrBadSeats is wrapped by Validate errors for seats a mode cannot play.
+var ErrBadSeats = errors.New("bad seats")
+
+// Registry holds the modes a gameserver offers, by name.
+type Registry struct {
+	modes map[string]Mode
+}
+
+// NewRegistry registers modes; names must be unique and non-empty.
+func NewRegistry(modes ...Mode) (*Registry, error) {
+	r := &Registry{modes: make(map[string]Mode, len(modes))}
+	for _, m := range modes {
+		if m.Name == "" || m.New == nil {
+			return nil, fmt.Errorf("register mode %q: a mode needs a name and a New function", m.Name)
+		}
+		if _, dup := r.modes[m.Name]; dup {
+			return nil, fmt.Errorf("register mode %q: registered twice", m.Name)
+		}
+		if m.TickRate <= 0 {
+			m.TickRate = DefaultTickRate
+		}
+		if m.MinPlayers <= 0 {
+			m.MinPlayers = 1
+		}
+		r.modes[m.Name] = m
+	}
+	return r, nil
+}
+
+// Lookup returns the mode of that name.
+func (r *Registry) Lookup(name string) (Mode, error) {
+	m, ok := r.modes[name]
+	if !ok {
+		return Mode{}, fmt.Errorf("%w %q (have %v)", ErrUnknownMode, name, r.Names())
+	}
+	return m, nil
+}
+
+// Names lists the registered modes in sorted order.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.modes))
+	for n := range r.modes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// CheckSeats applies the checks every mode shares and then the mode's own.
+func (m Mode) CheckSeats(seats []Seat) error {
+	if len(seats) == 0 {
+		return fmt.Errorf("%w: no seats", ErrBadSeats)
+	}
+	seen := make(map[string]bool, len(seats))
+	for i, s := range seats {
+		if s.PlayerID == "" {
+			return fmt.Errorf("%w: seat %d has no player id", ErrBadSeats, i)
+		}
+		if seen[s.PlayerID] {
+			return fmt.Errorf("%w: player %q holds two seats", ErrBadSeats, s.PlayerID)
+		}
+		seen[s.PlayerID] = true
+	}
+	if m.Validate != nil {
+		if err := m.Validate(seats); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package gameserver
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+// heartbeats registers with the matchmaker and keeps doing so every
+// interval until ctx ends; then it marks the server not serving and
+// deregisters. While the matchmaker is unreachable it retries quietly.
+func (s *Server) heartbeats(ctx context.Context) {
+	defer s.health.Shutdown()
+	if s.cfg.MatchmakerAddr == "" {
+		<-ctx.Done()
+		return
+	}
+	conn, err := grpc.NewClient(s.cfg.MatchmakerAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		s.log.Error("matchmaker address", "addr", s.cfg.MatchmakerAddr, "err", err)
+		<-ctx.Done()
+		return
+	}
+	defer conn.Close()
+	client := skirmishv1.NewGameserverRegistryServiceClient(conn)
+
+	interval := s.cfg.HeartbeatInterval
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			s.health.Shutdown()
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			if _, err := client.Deregister(s.withToken(dctx), &skirmishv1.DeregisterRequest{GameserverId: s.cfg.ID}); err != nil {
+				s.log.Debug("deregister from matchmaker", "err", err)
+			}
+			cancel()
+			return
+		case <-timer.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, interval)
+		resp, err := client.Heartbeat(s.withToken(cctx), &skirmishv1.HeartbeatRequest{Gameserver: s.describe()})
+		cancel()
+		switch {
+		case err != nil && !failing:
+			s.log.Info("matchmaker not reachable yet; retrying", "addr", s.cfg.MatchmakerAddr, "err", err)
+			failing = true
+		case err != nil:
+			s.log.Debug("heartbeat", "err", err)
+		case failing || resp == nil:
+			s.log.Info("registered with matchmaker", "addr", s.cfg.MatchmakerAddr)
+			failing = false
+		}
+		if err == nil && resp.GetInterval().AsDuration() > 0 {
+			interval = resp.GetInterval().AsDuration()
+		}
+		timer.Reset(interval)
+	}
+}
+
+func (s *Server) withToken(ctx context.Context) context.Context {
+	token, err := s.keys.IssueService("gameserver", 5*time.Minute)
+	if err != nil {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+}
+
+func (s *Server) describe() *skirmishv1.Gameserver {
+	rooms, seats, draining := s.rooms.Load()
+	return &skirmishv1.Gameserver{
+		Id:             s.cfg.ID,
+		Region:         s.cfg.Region,
+		ControlAddress: s.cfg.ControlAddress,
+		WebsocketUrl:   s.cfg.WebSocketURL,
+		Capacity:       uint32(s.cfg.Capacity),
+		Players:        uint32(seats),
+		Rooms:          uint32(rooms),
+		Draining:       draining,
+	}
+}

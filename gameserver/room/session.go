@@ -1,0 +1,177 @@
+package room
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/skirmishgg/skirmish/gameserver/snapshot"
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+// Transport is one player's connection as the room sees it (WebSocket
+// today, WebTransport later). The room never calls it directly: a
+// Session's WriteLoop does, from one goroutine.
+type Transport interface {
+	// Write sends one encoded ServerMessage. It may block; the transport
+	// applies its own write deadline.
+	Write(ctx context.Context, frame []byte) error
+	// Close ends the connection after the last frame; code is
+	// ERROR_CODE_UNSPECIFIED for a normal end (match over, player left).
+	Close(code skirmishv1.ErrorCode, reason string) error
+}
+
+// maxPendingInputs bounds the inputs of one connection waiting for the
+// next tick; older ones are dropped first.
+const maxPendingInputs = 64
+
+// Session is one connection's hold on a seat, from Attach until the
+// connection ends, the room ends, or a newer connection replaces it.
+// Handle is for the transport's reading goroutine, WriteLoop for its
+// writing goroutine; both are safe alongside the room's goroutine.
+type Session struct {
+	room    *Room
+	seat    *seat
+	welcome *skirmishv1.Welcome
+	out     *outbound
+	ack     atomic.Uint32
+	limiter *rate.Limiter
+
+	mu          sync.Mutex
+	inputs      []*skirmishv1.Input
+	lastLimited time.Time
+
+	// Owned by the room goroutine.
+	hist snapshot.History
+}
+
+// Welcome is what the room sent the player on joining.
+func (s *Session) Welcome() *skirmishv1.Welcome { return s.welcome }
+
+// ErrClosed is returned by Handle once the session is closing.
+var ErrClosed = errors.New("session closed")
+
+// Handle applies one message from the player. A message that is not
+// allowed now closes the session with an error the player sees.
+func (s *Session) Handle(msg *skirmishv1.ClientMessage) error {
+	s.room.metrics.messagesIn.Inc()
+	switch m := msg.Msg.(type) {
+	case *skirmishv1.ClientMessage_Inputs:
+		if !s.limiter.Allow() {
+			s.rateLimited()
+			return nil
+		}
+		s.mu.Lock()
+		s.inputs = append(s.inputs, m.Inputs.Inputs...)
+		if n := len(s.inputs); n > maxPendingInputs {
+			s.inputs = slices.Delete(s.inputs, 0, n-maxPendingInputs)
+		}
+		s.mu.Unlock()
+	case *skirmishv1.ClientMessage_Ack:
+		for {
+			old := s.ack.Load()
+			if m.Ack.Tick <= old || s.ack.CompareAndSwap(old, m.Ack.Tick) {
+				break
+			}
+		}
+	case *skirmishv1.ClientMessage_Ping:
+		s.send(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Pong{Pong: &skirmishv1.Pong{
+			ClientTimeUs: m.Ping.ClientTimeUs,
+			ServerTimeUs: time.Now().UnixMicro(),
+		}}})
+	case *skirmishv1.ClientMessage_Leave:
+		s.room.post(event{kind: evLeave, session: s})
+	case *skirmishv1.ClientMessage_Join:
+		s.Fail(skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, "already joined")
+		return fmt.Errorf("second join: %w", ErrClosed)
+	default:
+		s.Fail(skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, "empty message")
+		return fmt.Errorf("empty message: %w", ErrClosed)
+	}
+	return nil
+}
+
+// rateLimited tells the player at most once a second that inputs were
+// dropped.
+func (s *Session) rateLimited() {
+	s.mu.Lock()
+	now := time.Now()
+	tell := now.Sub(s.lastLimited) >= time.Second
+	if tell {
+		s.lastLimited = now
+	}
+	s.mu.Unlock()
+	if tell {
+		s.send(errorMessage(skirmishv1.ErrorCode_ERROR_CODE_RATE_LIMITED, "inputs dropped: too many messages"))
+	}
+}
+
+func (s *Session) takeInputs() []*skirmishv1.Input {
+	s.mu.Lock()
+	in := s.inputs
+	s.inputs = nil
+	s.mu.Unlock()
+	return in
+}
+
+func (s *Session) send(m *skirmishv1.ServerMessage) {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		return
+	}
+	s.out.push(b)
+}
+
+// Fail closes the session with an error the player sees, e.g. for a frame
+// the transport could not decode.
+func (s *Session) Fail(code skirmishv1.ErrorCode, reason string) {
+	b, _ := proto.Marshal(errorMessage(code, reason))
+	s.out.close(closing{code: code, reason: reason}, b, false)
+}
+
+// end closes the session after the frames already queued, with last as
+// the final frame.
+func (s *Session) end(last *skirmishv1.ServerMessage) {
+	var b []byte
+	if last != nil {
+		b, _ = proto.Marshal(last)
+	}
+	s.out.close(closing{}, b, true)
+}
+
+// Detach tells the room the connection is gone. The seat stays the
+// player's for the reconnection grace period.
+func (s *Session) Detach() {
+	s.room.post(event{kind: evDetach, session: s})
+}
+
+// WriteLoop writes queued frames to t until the session closes (then it
+// closes t and returns nil), a write fails, or ctx ends.
+func (s *Session) WriteLoop(ctx context.Context, t Transport) error {
+	for {
+		frames, c, err := s.out.take(ctx)
+		if err != nil {
+			return err
+		}
+		for _, f := range frames {
+			if err := t.Write(ctx, f); err != nil {
+				return fmt.Errorf("write: %w", err)
+			}
+			s.room.metrics.messagesOut.Inc()
+		}
+		if c != nil {
+			return t.Close(c.code, c.reason)
+		}
+	}
+}
+
+func errorMessage(code skirmishv1.ErrorCode, text string) *skirmishv1.ServerMessage {
+	return &skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Error{Error: &skirmishv1.Error{Code: code, Message: text}}}
+}

@@ -1,0 +1,202 @@
+// Package gameserver hosts real-time matches. A Server serves, on one
+// port: players over WebSocket (/ws, package ws), the RoomService that the
+// matchmaker calls to allocate rooms (gRPC, with the gRPC health service),
+// /healthz, /readyz and /metrics; and it sends heartbeats to the
+// matchmaker's registry. Rooms and their lifecycle live in package room,
+// the reference game in package arena.
+package gameserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/skirmishgg/skirmish/gameserver/arena"
+	"github.com/skirmishgg/skirmish/gameserver/game"
+	"github.com/skirmishgg/skirmish/gameserver/room"
+	"github.com/skirmishgg/skirmish/gameserver/ws"
+	"github.com/skirmishgg/skirmish/internal/auth"
+	"github.com/skirmishgg/skirmish/internal/metrics"
+	"github.com/skirmishgg/skirmish/internal/serve"
+)
+
+// OutcomeSink makes match outcomes durable; the outbox implements it.
+type OutcomeSink = room.OutcomeSink
+
+// Config configures a Server; zero fields take the defaults shown.
+type Config struct {
+	// ID names this gameserver to the matchmaker (default: the host name).
+	ID string
+	// Region is reported to the matchmaker and in outcomes ("local").
+	Region string
+	// WebSocketURL is where players connect, as the matchmaker hands it
+	// out (default "ws://<listen address>/ws").
+	WebSocketURL string
+	// ControlAddress is the host:port of RoomService as the matchmaker
+	// dials it (default: the listen address).
+	ControlAddress string
+	// MatchmakerAddr is the matchmaker's gRPC host:port; empty means no
+	// heartbeats.
+	MatchmakerAddr string
+	// HeartbeatInterval is the time between heartbeats (5 s); the
+	// matchmaker's answer overrides it.
+	HeartbeatInterval time.Duration
+	// Capacity is the most seats this server hosts at once (1000).
+	Capacity int
+	// Arena tunes the reference game (match length, score limits, tick rate).
+	Arena arena.Config
+	// Modes replaces the modes offered; nil means Arena's duel, ffa, team.
+	Modes []game.Mode
+	// Rooms tunes rooms: join deadline, reconnection grace, drain timeout,
+	// slow clients, input rate. ServerID and Region are filled from above.
+	Rooms room.Config
+	// WebSocket tunes the /ws handler.
+	WebSocket ws.Config
+	// Web, when set, is served at / (the browser game).
+	Web http.Handler
+}
+
+// Server is one gameserver.
+type Server struct {
+	cfg    Config
+	keys   *auth.Keys
+	reg    *prometheus.Registry
+	log    *slog.Logger
+	rooms  *room.Manager
+	ws     *ws.Handler
+	grpc   *grpc.Server
+	health *health.Server
+	http   *metrics.HTTP
+}
+
+// New checks the configuration and builds the server; it starts nothing.
+func New(cfg Config, keys *auth.Keys, sink OutcomeSink, reg *prometheus.Registry, log *slog.Logger) (*Server, error) {
+	if keys == nil {
+		return nil, errors.New("gameserver: auth keys are required")
+	}
+	if sink == nil {
+		return nil, errors.New("gameserver: an outcome sink is required")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if reg == nil {
+		reg = metrics.NewRegistry()
+	}
+	if cfg.ID == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "gameserver"
+		}
+		cfg.ID = host
+	}
+	if cfg.Region == "" {
+		cfg.Region = "local"
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = 5 * time.Second
+	}
+	if cfg.Capacity <= 0 {
+		cfg.Capacity = 1000
+	}
+	modes := cfg.Modes
+	if modes == nil {
+		modes = arena.Modes(cfg.Arena)
+	}
+	registry, err := game.NewRegistry(modes...)
+	if err != nil {
+		return nil, fmt.Errorf("gameserver: %w", err)
+	}
+	cfg.Rooms.ServerID, cfg.Rooms.Region = cfg.ID, cfg.Region
+	rooms, err := room.NewManager(cfg.Rooms, registry, sink, reg, log.With("part", "rooms"))
+	if err != nil {
+		return nil, fmt.Errorf("gameserver: %w", err)
+	}
+	wsh, err := ws.New(cfg.WebSocket, keys, rooms, reg, log.With("part", "ws"))
+	if err != nil {
+		return nil, fmt.Errorf("gameserver: %w", err)
+	}
+	s := &Server{cfg: cfg, keys: keys, reg: reg, log: log, rooms: rooms, ws: wsh,
+		health: health.NewServer(), http: metrics.NewHTTP(reg, "gameserver")}
+	s.grpc = newGRPC(s, reg)
+	return s, nil
+}
+
+// Rooms returns the room manager, e.g. for `skirmish dev` to create rooms
+// in process.
+func (s *Server) Rooms() *room.Manager { return s.rooms }
+
+func (s *Server) handler() http.Handler {
+	mux := http.NewServeMux()
+	// /ws is counted by skirmish_gameserver_ws_joins_total: the request
+	// counter's response wrapper cannot hijack the connection.
+	mux.Handle("GET /ws", s.ws)
+	mux.Handle("GET /healthz", s.http.Wrap("/healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})))
+	mux.Handle("GET /readyz", s.http.Wrap("/readyz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if s.rooms.Draining() {
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})))
+	mux.Handle("GET /metrics", s.http.Wrap("/metrics", metrics.Handler(s.reg)))
+	if s.cfg.Web != nil {
+		mux.Handle("/", s.http.Wrap("/", s.cfg.Web))
+	}
+	return serve.WithGRPC(s.grpc, mux)
+}
+
+// Run serves on ln until ctx ends, then drains: it stops taking rooms,
+// deregisters from the matchmaker, lets running matches finish (up to
+// Rooms.DrainTimeout, then ends them with END_REASON_SHUTDOWN), closes
+// the connections and returns once every goroutine it started is done.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	if s.cfg.ControlAddress == "" {
+		s.cfg.ControlAddress = ln.Addr().String()
+	}
+	if s.cfg.WebSocketURL == "" {
+		s.cfg.WebSocketURL = "ws://" + ln.Addr().String() + "/ws"
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHTTP()
+
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	served := make(chan error, 1)
+	go func() {
+		err := serve.HTTP(httpCtx, ln, s.handler(), s.log)
+		if err != nil {
+			stop() // the listener failed: drain and return the error
+		}
+		served <- err
+	}()
+	beat := make(chan struct{})
+	go func() {
+		defer close(beat)
+		s.heartbeats(runCtx)
+	}()
+	s.log.Info("gameserver serving", "addr", ln.Addr().String(), "websocket", s.cfg.WebSocketURL, "id", s.cfg.ID)
+
+	err := s.rooms.Run(runCtx) // returns once every room has ended
+	<-beat
+	s.ws.Close()
+	stopHTTP()
+	if serr := <-served; serr != nil && err == nil {
+		err = serr
+	}
+	s.grpc.Stop()
+	return err
+}

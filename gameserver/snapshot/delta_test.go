@@ -1,0 +1,113 @@
+package snapshot
+
+import (
+	"reflect"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/skirmishgg/skirmish/gameserver/game"
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+func ent(id, kind uint32, f ...int32) game.Entity { return game.Entity{ID: id, Kind: kind, Fields: f} }
+
+func TestDeltaRoundTrip(t *testing.T) {
+	tests := []struct {
+		name        string
+		base, cur   []game.Entity
+		wantSent    int
+		wantRemoved []uint32
+	}{
+		{"unchanged costs nothing", []game.Entity{ent(1, 1, 5, 6), ent(2, 2, 7)}, []game.Entity{ent(1, 1, 5, 6), ent(2, 2, 7)}, 0, nil},
+		{"one field changed", []game.Entity{ent(1, 1, 5, 6, 7)}, []game.Entity{ent(1, 1, 5, 9, 7)}, 1, nil},
+		{"added and removed", []game.Entity{ent(1, 1, 5), ent(3, 2, 1)}, []game.Entity{ent(1, 1, 5), ent(2, 2, 4), ent(4, 2, 8)}, 2, []uint32{3}},
+		{"kind changed", []game.Entity{ent(1, 1, 5, 6)}, []game.Entity{ent(1, 2, 5, 6)}, 1, nil},
+		{"all removed", []game.Entity{ent(1, 1, 5), ent(2, 1, 6)}, nil, 0, []uint32{1, 2}},
+		{"from empty", nil, []game.Entity{ent(7, 1, -5, 0, 1<<30)}, 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s skirmishv1.Snapshot
+			Delta(&s, tt.base, tt.cur)
+			s.BaseTick = 1
+			if len(s.Entities) != tt.wantSent {
+				t.Errorf("Delta sent %d entities, want %d", len(s.Entities), tt.wantSent)
+			}
+			if !reflect.DeepEqual(s.Removed, tt.wantRemoved) && len(s.Removed)+len(tt.wantRemoved) > 0 {
+				t.Errorf("Delta removed %v, want %v", s.Removed, tt.wantRemoved)
+			}
+			// Through the wire and back.
+			b, err := proto.Marshal(&s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got skirmishv1.Snapshot
+			if err := proto.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			world, err := Apply(tt.base, &got)
+			if err != nil {
+				t.Fatalf("Apply: %v", err)
+			}
+			if len(world)+len(tt.cur) > 0 && !reflect.DeepEqual(world, tt.cur) {
+				t.Errorf("Apply(base, Delta) = %v, want %v", world, tt.cur)
+			}
+		})
+	}
+}
+
+func TestFullReplacesWorld(t *testing.T) {
+	cur := []game.Entity{ent(1, 1, 1, 2), ent(5, 3, 9)}
+	var s skirmishv1.Snapshot
+	Full(&s, cur)
+	world, err := Apply([]game.Entity{ent(2, 1, 0)}, &s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(world, cur) {
+		t.Errorf("Apply(Full) = %v, want %v", world, cur)
+	}
+}
+
+func TestHistory(t *testing.T) {
+	var h History
+	w := []game.Entity{ent(1, 1, 1)}
+	h.Put(5, w)
+	if _, ok := h.Get(5); !ok {
+		t.Errorf("Get(5) after Put(5) = false, want true")
+	}
+	h.Put(5+HistoryLen, nil)
+	if _, ok := h.Get(5); ok {
+		t.Errorf("Get(5) after the ring wrapped = true, want false")
+	}
+	if _, ok := h.Get(0); ok {
+		t.Errorf("Get(0) = true, want false")
+	}
+}
+
+func FuzzApply(f *testing.F) {
+	var s skirmishv1.Snapshot
+	Delta(&s, []game.Entity{ent(1, 1, 5, 6)}, []game.Entity{ent(1, 1, 5, 7), ent(2, 2, 1)})
+	s.BaseTick = 3
+	b, _ := proto.Marshal(&s)
+	f.Add(b)
+	f.Add([]byte{})
+	f.Add([]byte{0x22, 0x06, 0x08, 0x01, 0x18, 0xff, 0x01, 0x22})
+	base := []game.Entity{ent(1, 1, 5, 6), ent(3, 2, 1, 2, 3)}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var s skirmishv1.Snapshot
+		if err := proto.Unmarshal(b, &s); err != nil {
+			return
+		}
+		world, err := Apply(base, &s)
+		if err != nil {
+			return
+		}
+		for i := 1; i < len(world); i++ {
+			if world[i-1].ID > world[i].ID {
+				t.Fatalf("Apply returned an unsorted world")
+			}
+		}
+	})
+}

@@ -1,0 +1,111 @@
+package ws
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/skirmishgg/skirmish/gameserver/room"
+	"github.com/skirmishgg/skirmish/gameserver/wire"
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+// conn adapts a WebSocket connection to room.Transport.
+type conn struct {
+	ws      *websocket.Conn
+	cfg     *Config
+	closing atomic.Bool
+	buf     bytes.Buffer
+}
+
+var _ room.Transport = (*conn)(nil)
+
+// protocolError is a frame the server rejects, with what to tell the
+// player.
+type protocolError struct {
+	code skirmishv1.ErrorCode
+	text string
+}
+
+func (e *protocolError) Error() string { return e.code.String() + ": " + e.text }
+
+// read returns the next client message. A frame the server rejects yields
+// a *protocolError; any other error means the connection is over.
+func (c *conn) read() (*skirmishv1.ClientMessage, error) {
+	typ, r, err := c.ws.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	if !c.closing.Load() {
+		c.ws.SetReadDeadline(time.Now().Add(c.cfg.IdleTimeout))
+	}
+	if typ != websocket.BinaryMessage {
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, "frames must be binary protobuf"}
+	}
+	c.buf.Reset()
+	if _, err := c.buf.ReadFrom(io.LimitReader(r, wire.MaxFrame+1)); err != nil {
+		return nil, err
+	}
+	m, err := wire.DecodeClient(c.buf.Bytes())
+	switch {
+	case errors.Is(err, wire.ErrTooLarge):
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_TOO_LARGE, "frame larger than 4096 bytes"}
+	case err != nil:
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, err.Error()}
+	}
+	return m, nil
+}
+
+// Write sends one binary frame.
+func (c *conn) Write(_ context.Context, frame []byte) error {
+	c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	return c.ws.WriteMessage(websocket.BinaryMessage, frame)
+}
+
+// Close sends the close frame for code and gives the player CloseTimeout
+// to answer it; the reading goroutine then closes the socket.
+func (c *conn) Close(code skirmishv1.ErrorCode, reason string) error {
+	c.closing.Store(true)
+	if len(reason) > 120 {
+		reason = reason[:120]
+	}
+	err := c.ws.WriteControl(websocket.CloseMessage,
+		websocket.FormatCloseMessage(CloseCode(code), reason),
+		time.Now().Add(c.cfg.WriteTimeout))
+	c.ws.SetReadDeadline(time.Now().Add(c.cfg.CloseTimeout))
+	return err
+}
+
+// CloseCode is the WebSocket close code sent with each error code: 1000
+// for a normal end, 1001 when the server shuts down, 1009 for an oversize
+// frame, 1003 for a malformed one, 1008 (policy violation) otherwise.
+func CloseCode(code skirmishv1.ErrorCode) int {
+	switch code {
+	case skirmishv1.ErrorCode_ERROR_CODE_UNSPECIFIED:
+		return websocket.CloseNormalClosure
+	case skirmishv1.ErrorCode_ERROR_CODE_SHUTTING_DOWN:
+		return websocket.CloseGoingAway
+	case skirmishv1.ErrorCode_ERROR_CODE_TOO_LARGE:
+		return websocket.CloseMessageTooBig
+	case skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE:
+		return websocket.CloseUnsupportedData
+	default:
+		return websocket.ClosePolicyViolation
+	}
+}
+
+// drain reads and discards until the player answers the close frame or
+// the close timeout passes, so that closing the socket never resets data
+// the player has yet to read.
+func (c *conn) drain() {
+	for {
+		if _, _, err := c.ws.NextReader(); err != nil {
+			return
+		}
+	}
+}

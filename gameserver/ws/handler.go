@@ -1,0 +1,264 @@
+// Package ws serves players over WebSocket: GET /ws upgrades, the first
+// frame must be Join{token} with a join token for a room hosted here, and
+// then every binary frame carries one protobuf ClientMessage up and one
+// ServerMessage down. Errors are sent as an Error message followed by a
+// close frame (see CloseCode).
+package ws
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/skirmishgg/skirmish/gameserver/room"
+	"github.com/skirmishgg/skirmish/internal/auth"
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+// Config tunes the handler; zero fields take the defaults shown.
+type Config struct {
+	// JoinTimeout is how long a new connection has to send Join (10 s).
+	JoinTimeout time.Duration
+	// IdleTimeout closes a joined connection that sends nothing (30 s).
+	IdleTimeout time.Duration
+	// WriteTimeout bounds one frame write (10 s).
+	WriteTimeout time.Duration
+	// CloseTimeout is how long the player has to answer a close frame (2 s).
+	CloseTimeout time.Duration
+	// CheckOrigin decides which browser origins may connect; nil allows
+	// all, since players carry a signed token rather than cookies.
+	CheckOrigin func(r *http.Request) bool
+}
+
+func (c *Config) fill() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.JoinTimeout, 10*time.Second)
+	def(&c.IdleTimeout, 30*time.Second)
+	def(&c.WriteTimeout, 10*time.Second)
+	def(&c.CloseTimeout, 2*time.Second)
+	if c.CheckOrigin == nil {
+		c.CheckOrigin = func(*http.Request) bool { return true }
+	}
+}
+
+// hardReadLimit is where gorilla itself cuts a connection; frames between
+// wire.MaxFrame and this get a TOO_LARGE error message first.
+const hardReadLimit = 64 << 10
+
+// Handler serves /ws.
+type Handler struct {
+	cfg      Config
+	keys     *auth.Keys
+	rooms    *room.Manager
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+	joins    *prometheus.CounterVec
+
+	mu     sync.Mutex
+	conns  map[*websocket.Conn]bool // true once joined
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New returns a handler admitting players to rooms.
+func New(cfg Config, keys *auth.Keys, rooms *room.Manager, reg prometheus.Registerer, log *slog.Logger) (*Handler, error) {
+	if keys == nil || rooms == nil {
+		return nil, errors.New("websocket handler: keys and rooms are required")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg.fill()
+	h := &Handler{
+		cfg: cfg, keys: keys, rooms: rooms, log: log,
+		upgrader: websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024, CheckOrigin: cfg.CheckOrigin},
+		joins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "skirmish_gameserver_ws_joins_total",
+			Help: "WebSocket connections by join result (ok or the error code).",
+		}, []string{"result"}),
+		conns: make(map[*websocket.Conn]bool),
+	}
+	if reg != nil {
+		reg.MustRegister(h.joins)
+	}
+	return h, nil
+}
+
+func (h *Handler) track(c *websocket.Conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.conns[c] = false
+	h.wg.Add(1)
+	return true
+}
+
+func (h *Handler) joined(c *websocket.Conn) {
+	h.mu.Lock()
+	h.conns[c] = true
+	h.mu.Unlock()
+}
+
+func (h *Handler) untrack(c *websocket.Conn) {
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+	h.wg.Done()
+}
+
+// Close refuses new connections and closes those that have not joined at
+// once; joined ones get WriteTimeout plus CloseTimeout to finish writing
+// what their room queued and close cleanly, then are cut. It returns when
+// every connection handler has returned. Call it after the rooms have
+// drained, so that players get their MatchEnd first.
+func (h *Handler) Close() {
+	h.mu.Lock()
+	h.closed = true
+	h.cut(false)
+	h.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	t := time.NewTimer(h.cfg.WriteTimeout + h.cfg.CloseTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return
+	case <-t.C:
+	}
+	h.mu.Lock()
+	h.cut(true)
+	h.mu.Unlock()
+	<-done
+}
+
+// cut closes the connections that have not joined, or all of them.
+func (h *Handler) cut(all bool) {
+	for c, joined := range h.conns {
+		if joined && !all {
+			continue
+		}
+		c.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
+			time.Now().Add(100*time.Millisecond))
+		c.Close()
+	}
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader answered with an HTTP error
+	}
+	if !h.track(ws) {
+		ws.Close()
+		return
+	}
+	defer h.untrack(ws)
+	defer ws.Close()
+	ws.SetReadLimit(hardReadLimit)
+	c := &conn{ws: ws, cfg: &h.cfg}
+
+	sess, perr := h.join(r.Context(), c)
+	if perr != nil {
+		h.joins.WithLabelValues(perr.code.String()).Inc()
+		h.reject(c, perr)
+		return
+	}
+	h.joins.WithLabelValues("ok").Inc()
+	h.joined(ws)
+	h.serve(r.Context(), c, sess)
+}
+
+// join reads the Join message and attaches the player to the room.
+func (h *Handler) join(ctx context.Context, c *conn) (*room.Session, *protocolError) {
+	c.ws.SetReadDeadline(time.Now().Add(h.cfg.JoinTimeout))
+	m, err := c.read()
+	var perr *protocolError
+	if errors.As(err, &perr) {
+		return nil, perr
+	}
+	if err != nil {
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, "no Join message"}
+	}
+	j := m.GetJoin()
+	if j == nil {
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, "the first message must be Join"}
+	}
+	claims, err := h.keys.VerifyJoin(j.Token)
+	if err != nil {
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "invalid join token"}
+	}
+	sess, err := h.rooms.Attach(ctx, claims.RoomID, claims.PlayerID)
+	switch {
+	case errors.Is(err, room.ErrRoomNotFound):
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_ROOM_NOT_FOUND, "no such room here, or it has ended"}
+	case errors.Is(err, room.ErrNotSeated):
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_NOT_SEATED, "no seat for this player in the room"}
+	case err != nil:
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_SHUTTING_DOWN, "join interrupted"}
+	}
+	c.ws.SetReadDeadline(time.Now().Add(h.cfg.IdleTimeout))
+	return sess, nil
+}
+
+// reject tells a player why the connection ends, before it joined.
+func (h *Handler) reject(c *conn, e *protocolError) {
+	b, _ := proto.Marshal(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Error{Error: &skirmishv1.Error{Code: e.code, Message: e.text}}})
+	if c.Write(context.Background(), b) == nil && c.Close(e.code, e.text) == nil {
+		c.drain()
+	}
+}
+
+// serve runs a joined connection: this goroutine reads, another writes.
+func (h *Handler) serve(ctx context.Context, c *conn, sess *room.Session) {
+	ctx, cancel := context.WithCancel(ctx)
+	wrote := make(chan error, 1)
+	go func() {
+		err := sess.WriteLoop(ctx, c)
+		if err != nil && ctx.Err() == nil {
+			c.ws.Close() // a write failed: end the reading side too
+		}
+		wrote <- err
+	}()
+	defer func() {
+		sess.Detach()
+		cancel()
+		if err := <-wrote; err != nil && !errors.Is(err, context.Canceled) {
+			h.log.Debug("websocket write", "err", err)
+		}
+	}()
+	failed := false
+	for {
+		m, err := c.read()
+		var perr *protocolError
+		switch {
+		case errors.As(err, &perr):
+			if !failed {
+				failed = true
+				sess.Fail(perr.code, perr.text)
+			}
+			continue
+		case err != nil:
+			return
+		case failed:
+			continue
+		}
+		if sess.Handle(m) != nil {
+			failed = true
+		}
+	}
+}
