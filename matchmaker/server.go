@@ -1,0 +1,244 @@
+// Package matchmaker takes tickets from players over gRPC, forms fair
+// matches, and allocates each match a room on a gameserver that heartbeats
+// to it.
+//
+// Where things happen: config.go (modes and settings), service.go
+// (MatchmakerService), pool.go (ticket states and queues), formation.go
+// (match formation and team balance), registry.go and registry_service.go
+// (gameservers), allocate.go (CreateRoom and join tokens), interceptors.go
+// (auth, logging, metrics, recovery), server.go (New, Run).
+package matchmaker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/skirmishgg/skirmish/internal/auth"
+	sharedmetrics "github.com/skirmishgg/skirmish/internal/metrics"
+	"github.com/skirmishgg/skirmish/internal/serve"
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+// Matchmaker is the matchmaking service: gRPC MatchmakerService and
+// GameserverRegistryService, the formation loop, and HTTP /healthz,
+// /readyz and /metrics, all on one port.
+type Matchmaker struct {
+	cfg      Config
+	keys     *auth.Keys
+	ratings  RatingSource
+	log      *slog.Logger
+	met      *metrics
+	pool     *pool
+	registry *registry
+	limiter  *playerLimiter
+	alloc    *allocator
+	grpc     *grpc.Server
+	health   *health.Server
+	http     http.Handler
+
+	ran      atomic.Bool
+	ready    atomic.Bool
+	stopping chan struct{} // closed when Run's context ends
+}
+
+// New builds a matchmaker from cfg (unset fields get their defaults), the
+// keys that verify session and service tokens and sign join tokens, an
+// optional source of ratings (nil: everyone has DefaultRating), the
+// registry its metrics go to and are served from (nil: a new one), and a
+// logger (nil: discard). It starts nothing.
+func New(cfg Config, keys *auth.Keys, ratings RatingSource, reg *prometheus.Registry, log *slog.Logger) (*Matchmaker, error) {
+	if keys == nil {
+		return nil, errors.New("matchmaker: keys are required")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("matchmaker config: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	met, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("matchmaker metrics: %w", err)
+	}
+	srvMetrics := grpcprom.NewServerMetrics(
+		grpcprom.WithServerCounterOptions(grpcprom.WithNamespace("skirmish"), grpcprom.WithSubsystem("matchmaker")),
+		grpcprom.WithServerHandlingTimeHistogram(
+			grpcprom.WithHistogramNamespace("skirmish"), grpcprom.WithHistogramSubsystem("matchmaker"),
+			grpcprom.WithHistogramBuckets([]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}),
+		),
+	)
+	if err := reg.Register(srvMetrics); err != nil {
+		return nil, fmt.Errorf("matchmaker metrics: %w", err)
+	}
+	reg2 := newRegistry(cfg.GameserverTTL, cfg.Allocation == AllocateFillFirst)
+	m := &Matchmaker{
+		cfg:      cfg,
+		keys:     keys,
+		ratings:  ratings,
+		log:      log,
+		met:      met,
+		pool:     newPool(cfg, met),
+		registry: reg2,
+		limiter:  newPlayerLimiter(cfg.PlayerRequestRate, cfg.PlayerRequestBurst),
+		alloc:    newAllocator(cfg, keys, reg2),
+		health:   health.NewServer(),
+		stopping: make(chan struct{}),
+	}
+	m.grpc = grpc.NewServer(interceptors(keys, m.limiter, srvMetrics, log)...)
+	skirmishv1.RegisterMatchmakerServiceServer(m.grpc, &ticketService{m: m})
+	skirmishv1.RegisterGameserverRegistryServiceServer(m.grpc, &registryService{m: m})
+	healthgrpc.RegisterHealthServer(m.grpc, m.health)
+	reflection.Register(m.grpc)
+	srvMetrics.InitializeMetrics(m.grpc)
+	for name := range m.grpc.GetServiceInfo() {
+		m.health.SetServingStatus(name, healthgrpc.HealthCheckResponse_NOT_SERVING)
+	}
+	m.health.SetServingStatus("", healthgrpc.HealthCheckResponse_NOT_SERVING)
+
+	httpm := sharedmetrics.NewHTTP(reg, "matchmaker")
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", httpm.Wrap("/healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})))
+	mux.Handle("GET /readyz", httpm.Wrap("/readyz", http.HandlerFunc(m.serveReady)))
+	mux.Handle("GET /metrics", httpm.Wrap("/metrics", sharedmetrics.Handler(reg)))
+	m.http = mux
+	return m, nil
+}
+
+// Run serves gRPC and HTTP on ln and runs the formation loop until ctx
+// ends. Then it reports not serving, ends WatchTicket streams, lets calls
+// in flight finish, stops the loop and allocations in flight (their
+// tickets go back to the queue), closes its gameserver connections, and
+// returns once every goroutine it started has stopped. Run may be called
+// once.
+func (m *Matchmaker) Run(ctx context.Context, ln net.Listener) error {
+	if !m.ran.CompareAndSwap(false, true) {
+		return errors.New("matchmaker: Run called twice")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	for name := range m.grpc.GetServiceInfo() {
+		m.health.SetServingStatus(name, healthgrpc.HealthCheckResponse_SERVING)
+	}
+	m.health.SetServingStatus("", healthgrpc.HealthCheckResponse_SERVING)
+	m.ready.Store(true)
+	var wg sync.WaitGroup
+	wg.Go(func() { m.formationLoop(ctx) })
+	wg.Go(func() {
+		<-ctx.Done()
+		m.ready.Store(false)
+		m.health.Shutdown()
+		close(m.stopping)
+	})
+	m.log.Info("matchmaker serving", "addr", ln.Addr().String(), "modes", m.cfg.modeNames())
+
+	err := serve.HTTP(ctx, ln, serve.WithGRPC(m.grpc, m.http), m.log)
+	cancel()
+	wg.Wait()
+	m.grpc.Stop() // every call has ended with the HTTP server; this frees the rest
+	if cerr := m.alloc.close(); cerr != nil {
+		m.log.Warn("close gameserver connections", "err", cerr)
+	}
+	return err
+}
+
+func (m *Matchmaker) serveReady(w http.ResponseWriter, r *http.Request) {
+	if !m.ready.Load() {
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
+// formationLoop runs a formation pass every FormationInterval and hands
+// each formed match to an allocation goroutine, at most
+// MaxConcurrentAllocations at a time.
+func (m *Matchmaker) formationLoop(ctx context.Context) {
+	ticker := time.NewTicker(m.cfg.FormationInterval)
+	defer ticker.Stop()
+	var allocs sync.WaitGroup
+	defer allocs.Wait()
+	sem := make(chan struct{}, m.cfg.MaxConcurrentAllocations)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		now := time.Now()
+		live, addrs := m.registry.sweep(now)
+		m.met.gameservers.Set(float64(live))
+		m.alloc.closeExcept(addrs)
+		m.limiter.prune(now)
+		matches := m.pool.pass(now)
+		m.met.passDuration.Observe(time.Since(now).Seconds())
+		for _, mt := range matches {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				m.pool.requeue(mt, "matchmaker stopping")
+				continue
+			}
+			allocs.Go(func() {
+				defer func() { <-sem }()
+				m.allocate(ctx, mt)
+			})
+		}
+	}
+}
+
+// allocate gets a room for one match, or puts its tickets back in the
+// queue.
+func (m *Matchmaker) allocate(ctx context.Context, mt *match) {
+	assignments, err := m.alloc.allocate(ctx, mt)
+	if err != nil {
+		reason := "create_room"
+		if errors.Is(err, errNoGameserver) {
+			reason = "no_gameserver"
+		}
+		m.met.allocationFailures.WithLabelValues(reason).Inc()
+		m.log.Warn("allocation failed; tickets requeued", "mode", mt.mode, "players", len(mt.tickets), "err", err)
+		m.pool.requeue(mt, err.Error())
+		return
+	}
+	m.pool.matched(mt, assignments, time.Now())
+	m.log.Debug("match allocated", "mode", mt.mode, "match", assignments[0].GetMatchId(), "room", assignments[0].GetRoomId(), "players", len(mt.tickets))
+}
+
+// rating looks up one player's rating, falling back to DefaultRating when
+// there is no source, the player is unknown, or the lookup fails.
+func (m *Matchmaker) rating(ctx context.Context, playerID string) float64 {
+	if m.ratings == nil {
+		return DefaultRating
+	}
+	r, err := m.ratings.Ratings(ctx, []string{playerID})
+	if err != nil {
+		m.log.WarnContext(ctx, "rating lookup failed; using the default", "player", playerID, "err", err)
+		return DefaultRating
+	}
+	if v, ok := r[playerID]; ok {
+		return v
+	}
+	return DefaultRating
+}

@@ -1,0 +1,160 @@
+package matchmaker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+// RatingSource gives the current skill rating of players, e.g. from the
+// stats store. Players it does not know are left out of the map and get
+// DefaultRating.
+type RatingSource interface {
+	Ratings(ctx context.Context, playerIDs []string) (map[string]float64, error)
+}
+
+// Limits on what a client may send.
+const (
+	maxRegions    = 32
+	maxRegionName = 64
+	maxLatencyMs  = 60_000
+	maxTicketID   = 64
+)
+
+// ticketService serves MatchmakerService. The auth interceptor has put the
+// caller's session in every call's context.
+type ticketService struct {
+	skirmishv1.UnimplementedMatchmakerServiceServer
+	m *Matchmaker
+}
+
+func (s *ticketService) CreateTicket(ctx context.Context, req *skirmishv1.CreateTicketRequest) (*skirmishv1.CreateTicketResponse, error) {
+	sess := sessionFrom(ctx)
+	if req.GetMode() == "" {
+		return nil, status.Error(codes.InvalidArgument, "mode: required; accepted: "+strings.Join(s.m.cfg.modeNames(), ", "))
+	}
+	if _, ok := s.m.cfg.Modes[req.GetMode()]; !ok {
+		return nil, status.Errorf(codes.InvalidArgument, "mode: unknown mode %q; accepted: %s", req.GetMode(), strings.Join(s.m.cfg.modeNames(), ", "))
+	}
+	if err := validateLatencies(req.GetLatenciesMs()); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	if s.m.pool.hasActive(sess.PlayerID) { // skip the rating lookup for a doomed call
+		return nil, status.Error(codes.AlreadyExists, "player already has an active ticket")
+	}
+	t := &ticket{
+		id:        uuid.NewString(),
+		mode:      req.GetMode(),
+		region:    bestRegion(req.GetLatenciesMs()),
+		playerID:  sess.PlayerID,
+		name:      sess.Name,
+		rating:    s.m.rating(ctx, sess.PlayerID),
+		latencies: req.GetLatenciesMs(),
+		created:   time.Now(),
+	}
+	if err := s.m.pool.add(t); err != nil {
+		return nil, status.Error(codes.AlreadyExists, err.Error())
+	}
+	pb, _, err := s.m.pool.view(t.id, sess.PlayerID, time.Now())
+	if err != nil { // pruned already: only with a zero retention
+		return nil, ticketError(err)
+	}
+	return &skirmishv1.CreateTicketResponse{Ticket: pb}, nil
+}
+
+func (s *ticketService) GetTicket(ctx context.Context, req *skirmishv1.GetTicketRequest) (*skirmishv1.GetTicketResponse, error) {
+	if err := validateTicketID(req.GetTicketId()); err != nil {
+		return nil, err
+	}
+	pb, _, err := s.m.pool.view(req.GetTicketId(), sessionFrom(ctx).PlayerID, time.Now())
+	if err != nil {
+		return nil, ticketError(err)
+	}
+	return &skirmishv1.GetTicketResponse{Ticket: pb}, nil
+}
+
+func (s *ticketService) CancelTicket(ctx context.Context, req *skirmishv1.CancelTicketRequest) (*skirmishv1.CancelTicketResponse, error) {
+	if err := validateTicketID(req.GetTicketId()); err != nil {
+		return nil, err
+	}
+	pb, err := s.m.pool.cancel(req.GetTicketId(), sessionFrom(ctx).PlayerID, time.Now())
+	if err != nil {
+		return nil, ticketError(err)
+	}
+	return &skirmishv1.CancelTicketResponse{Ticket: pb}, nil
+}
+
+// WatchTicket sends the ticket now and after every change, and returns once
+// it has sent a final state.
+func (s *ticketService) WatchTicket(req *skirmishv1.WatchTicketRequest, stream grpc.ServerStreamingServer[skirmishv1.WatchTicketResponse]) error {
+	if err := validateTicketID(req.GetTicketId()); err != nil {
+		return err
+	}
+	ctx := stream.Context()
+	player := sessionFrom(ctx).PlayerID
+	for {
+		pb, changed, err := s.m.pool.view(req.GetTicketId(), player, time.Now())
+		if err != nil {
+			return ticketError(err)
+		}
+		if err := stream.Send(&skirmishv1.WatchTicketResponse{Ticket: pb}); err != nil {
+			return err
+		}
+		if pb.GetState() != skirmishv1.TicketState_TICKET_STATE_SEARCHING {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return status.FromContextError(ctx.Err()).Err()
+		case <-s.m.stopping:
+			return status.Error(codes.Unavailable, "matchmaker is shutting down")
+		}
+	}
+}
+
+func validateTicketID(id string) error {
+	switch {
+	case id == "":
+		return status.Error(codes.InvalidArgument, "ticket_id: required")
+	case len(id) > maxTicketID:
+		return status.Errorf(codes.InvalidArgument, "ticket_id: longer than %d bytes", maxTicketID)
+	}
+	return nil
+}
+
+func validateLatencies(l map[string]uint32) error {
+	if len(l) > maxRegions {
+		return fmt.Errorf("latencies_ms: more than %d regions", maxRegions)
+	}
+	for region, ms := range l {
+		if region == "" || len(region) > maxRegionName {
+			return fmt.Errorf("latencies_ms: region names must be 1 to %d bytes, got %q", maxRegionName, region)
+		}
+		if ms > maxLatencyMs {
+			return fmt.Errorf("latencies_ms[%s]: %d ms is more than %d", region, ms, maxLatencyMs)
+		}
+	}
+	return nil
+}
+
+// ticketError maps the pool's errors to gRPC statuses. Another player's
+// ticket is NotFound, so ticket ids cannot be probed.
+func ticketError(err error) error {
+	switch {
+	case errors.Is(err, errTicketNotFound):
+		return status.Error(codes.NotFound, "ticket_id: no such ticket")
+	case errors.Is(err, errTicketEnded):
+		return status.Error(codes.FailedPrecondition, err.Error())
+	}
+	return status.Error(codes.Internal, "internal error")
+}
