@@ -1,0 +1,160 @@
+// Package httpapi serves the leaderboard's public REST API: guest sign-in,
+// boards and their entries, player profiles and match history, described by
+// the OpenAPI document at /openapi.json.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/skirmishgg/skirmish/internal/auth"
+	"github.com/skirmishgg/skirmish/internal/metrics"
+	"github.com/skirmishgg/skirmish/internal/serve"
+	"github.com/skirmishgg/skirmish/leaderboard"
+)
+
+// Config configures the API server.
+type Config struct {
+	// SessionTTL is how long a guest's session token is valid.
+	// Default 24h.
+	SessionTTL time.Duration
+	// AllowOrigin is the Access-Control-Allow-Origin sent to browsers.
+	// Default "*" (the API is public and read-only apart from sign-in).
+	AllowOrigin string
+	// DefaultLimit is the page size when a request names none. Default 10.
+	DefaultLimit int
+}
+
+func (c *Config) fill() error {
+	if c.SessionTTL == 0 {
+		c.SessionTTL = 24 * time.Hour
+	}
+	if c.SessionTTL < time.Minute {
+		return fmt.Errorf("leaderboard session TTL %v: want at least 1m", c.SessionTTL)
+	}
+	if c.AllowOrigin == "" {
+		c.AllowOrigin = "*"
+	}
+	if c.DefaultLimit == 0 {
+		c.DefaultLimit = 10
+	}
+	if c.DefaultLimit < 1 || c.DefaultLimit > leaderboard.MaxPageSize {
+		return fmt.Errorf("leaderboard default limit %d: want 1 to %d", c.DefaultLimit, leaderboard.MaxPageSize)
+	}
+	return nil
+}
+
+// Server is the leaderboard's HTTP server.
+type Server struct {
+	cfg     Config
+	store   leaderboard.Store
+	keys    *auth.Keys
+	log     *slog.Logger
+	mux     *http.ServeMux
+	metrics *metrics.HTTP
+	now     func() time.Time
+}
+
+// New builds the server; it registers its request metrics with reg.
+func New(cfg Config, store leaderboard.Store, keys *auth.Keys, reg *prometheus.Registry, log *slog.Logger) (*Server, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	if store == nil || keys == nil || reg == nil {
+		return nil, errors.New("httpapi: store, keys and registry are required")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, store: store, keys: keys, log: log, mux: http.NewServeMux(),
+		metrics: metrics.NewHTTP(reg, "leaderboard"), now: time.Now}
+	s.routes(reg)
+	return s, nil
+}
+
+func (s *Server) routes(reg *prometheus.Registry) {
+	s.handle("POST /v1/auth/guest", s.guest)
+	s.handle("GET /v1/leaderboards", s.listBoards)
+	s.handle("GET /v1/leaderboards/{id}/entries", s.entries)
+	s.handle("GET /v1/leaderboards/{id}/players/{player}", s.playerEntry)
+	s.handle("GET /v1/players/{id}", s.player)
+	s.handle("GET /v1/players/{id}/matches", s.playerMatches)
+	s.handle("GET /v1/matches/{id}", s.match)
+	s.handle("GET /openapi.json", s.openAPI)
+	s.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeText(w, "ok") })
+	s.handle("GET /readyz", s.ready)
+	s.mux.Handle("GET /metrics", s.metrics.Wrap("GET /metrics", metrics.Handler(reg)))
+}
+
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.metrics.Wrap(pattern, h))
+}
+
+// Run serves on ln until ctx ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	s.log.Info("leaderboard listening", "addr", ln.Addr().String())
+	return serve.HTTP(ctx, ln, s, s.log)
+}
+
+// ServeHTTP answers CORS preflights, then routes; requests no route takes
+// get a problem+json 404 or 405.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", s.cfg.AllowOrigin)
+	if s.cfg.AllowOrigin != "*" {
+		h.Add("Vary", "Origin")
+	}
+	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		h.Set("Access-Control-Max-Age", "86400")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		// Let the mux decide between 404 and 405 (and set Allow), then
+		// replace its plain-text body with a problem.
+		cw := &codeWriter{header: h}
+		s.mux.ServeHTTP(cw, r)
+		if cw.code == http.StatusMethodNotAllowed {
+			writeProblem(w, cw.code, fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, h.Get("Allow")))
+			return
+		}
+		writeProblem(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s", r.URL.Path))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// codeWriter records the status the mux picks and drops its body.
+type codeWriter struct {
+	header http.Header
+	code   int
+}
+
+func (c *codeWriter) Header() http.Header         { return c.header }
+func (c *codeWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (c *codeWriter) WriteHeader(code int)        { c.code = code }
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("leaderboard store not ready", "err", err)
+		writeProblem(w, http.StatusServiceUnavailable, "the leaderboard store does not answer")
+		return
+	}
+	writeText(w, "ok")
+}
+
+func writeText(w http.ResponseWriter, text string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte(text + "\n"))
+}

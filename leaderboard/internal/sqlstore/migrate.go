@@ -1,0 +1,52 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// versionTable is goose's bookkeeping table, named for this part so that
+// other parts may share the database.
+const versionTable = "leaderboard_schema_version"
+
+// Dialect is the SQL dialect a migration runs against.
+type Dialect string
+
+const (
+	SQLite   Dialect = Dialect(goose.DialectSQLite3)
+	Postgres Dialect = Dialect(goose.DialectPostgres)
+)
+
+// Migrate applies every pending migration. On PostgreSQL it holds an
+// advisory lock, so replicas that start together migrate once.
+func Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	opts := []goose.ProviderOption{goose.WithTableName(versionTable), goose.WithDisableGlobalRegistry(true)}
+	if d == Postgres {
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(goose.Dialect(d), db, fsys, opts...)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/skirmishgg/skirmish/leaderboard"
+)
+
+// Store is leaderboard.Store over a DB.
+type Store struct {
+	db  DB
+	now func() time.Time
+}
+
+var _ leaderboard.Store = (*Store)(nil)
+
+// New returns a store over db, whose schema must be migrated, and makes
+// sure the given boards exist (existing boards are left as they are).
+func New(ctx context.Context, db DB, boards []leaderboard.Board) (*Store, error) {
+	s := &Store{db: db, now: time.Now}
+	for _, b := range boards {
+		if err := b.Validate(); err != nil {
+			return nil, err
+		}
+		_, err := db.Exec(ctx, `INSERT INTO boards (id, title, sort_order, operator, metric)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+			b.ID, b.Title, string(b.Order), string(b.Operator), string(b.Metric))
+		if err != nil {
+			return nil, fmt.Errorf("create board %q: %w", b.ID, err)
+		}
+	}
+	return s, nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.Ping(ctx) }
+
+// CreatePlayer makes a player with a fresh time-ordered id.
+func (s *Store) CreatePlayer(ctx context.Context, name string) (leaderboard.Player, error) {
+	if err := leaderboard.ValidateName(name); err != nil {
+		return leaderboard.Player{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return leaderboard.Player{}, fmt.Errorf("player id: %w", err)
+	}
+	p := leaderboard.Player{ID: id.String(), Name: name, Created: s.now().UTC().Truncate(time.Microsecond), Rating: leaderboard.DefaultRating}
+	_, err = s.db.Exec(ctx, `INSERT INTO players (id, name, created_at, rating) VALUES ($1, $2, $3, $4)`,
+		p.ID, p.Name, p.Created.UnixMicro(), p.Rating)
+	if err != nil {
+		return leaderboard.Player{}, fmt.Errorf("create player: %w", err)
+	}
+	return p, nil
+}
+
+// GetPlayer returns a player with its stats.
+func (s *Store) GetPlayer(ctx context.Context, id string) (leaderboard.Player, error) {
+	var p leaderboard.Player
+	var created int64
+	err := s.db.QueryRow(ctx, `SELECT id, name, created_at, rating, matches, wins, losses,
+			eliminations, deaths, damage, shots_fired, shots_hit
+		FROM players WHERE id = $1`, id).Scan(
+		&p.ID, &p.Name, &created, &p.Rating, &p.Matches, &p.Wins, &p.Losses,
+		&p.Eliminations, &p.Deaths, &p.Damage, &p.ShotsFired, &p.ShotsHit)
+	if errors.Is(err, ErrNoRows) {
+		return leaderboard.Player{}, leaderboard.Errorf(leaderboard.ErrNotFound, "player %q not found", id)
+	}
+	if err != nil {
+		return leaderboard.Player{}, fmt.Errorf("get player %q: %w", id, err)
+	}
+	p.Created = fromMicros(created)
+	return p, nil
+}
+
+// Boards lists every board by id.
+func (s *Store) Boards(ctx context.Context) ([]leaderboard.Board, error) {
+	return listBoards(ctx, s.db)
+}
+
+func listBoards(ctx context.Context, q Queryer) ([]leaderboard.Board, error) {
+	rows, err := q.Query(ctx, `SELECT id, title, sort_order, operator, metric FROM boards ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list boards: %w", err)
+	}
+	defer rows.Close()
+	var boards []leaderboard.Board
+	for rows.Next() {
+		var b leaderboard.Board
+		if err := rows.Scan(&b.ID, &b.Title, &b.Order, &b.Operator, &b.Metric); err != nil {
+			return nil, fmt.Errorf("list boards: %w", err)
+		}
+		boards = append(boards, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list boards: %w", err)
+	}
+	return boards, nil
+}
+
+// GetBoard returns one board.
+func (s *Store) GetBoard(ctx context.Context, id string) (leaderboard.Board, error) {
+	var b leaderboard.Board
+	err := s.db.QueryRow(ctx, `SELECT id, title, sort_order, operator, metric FROM boards WHERE id = $1`, id).
+		Scan(&b.ID, &b.Title, &b.Order, &b.Operator, &b.Metric)
+	if errors.Is(err, ErrNoRows) {
+		return leaderboard.Board{}, leaderboard.Errorf(leaderboard.ErrNotFound, "board %q not found", id)
+	}
+	if err != nil {
+		return leaderboard.Board{}, fmt.Errorf("get board %q: %w", id, err)
+	}
+	return b, nil
+}
+
+// Ratings returns the ratings of the players that exist.
+func (s *Store) Ratings(ctx context.Context, ids []string) (map[string]float64, error) {
+	out := make(map[string]float64, len(ids))
+	// One query per id keeps the SQL portable; the matchmaker asks for a
+	// handful of players at a time.
+	for _, id := range ids {
+		var r float64
+		err := s.db.QueryRow(ctx, `SELECT rating FROM players WHERE id = $1`, id).Scan(&r)
+		if errors.Is(err, ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("rating of %q: %w", id, err)
+		}
+		out[id] = r
+	}
+	return out, nil
+}
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func toMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}

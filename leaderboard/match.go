@@ -1,0 +1,153 @@
+package leaderboard
+
+import (
+	"time"
+	"unicode/utf8"
+)
+
+// Match is a recorded match: what the gameserver reported, plus the
+// ratings the store computed when it applied the outcome.
+type Match struct {
+	ID           string
+	RoomID       string
+	Mode         string
+	Region       string
+	GameserverID string
+	StartedAt    time.Time
+	EndedAt      time.Time
+	// EndReason is one of "score_limit", "time_limit", "abandoned",
+	// "shutdown" or "" when unknown.
+	EndReason string
+	Teams     []TeamResult
+	Players   []Result
+	// Recorded is when the store applied the outcome; set by the store.
+	Recorded time.Time
+}
+
+// TeamResult is one team's final score and placement.
+type TeamResult struct {
+	Team      int64
+	Score     int64
+	Placement int64
+}
+
+// Result is one player's result in a match.
+type Result struct {
+	PlayerID string
+	Name     string
+	Team     int64
+	// Placement is the placement of the player's team: 1 is the winner,
+	// tied teams share a placement, 0 means unplaced.
+	Placement    int64
+	Eliminations int64
+	Deaths       int64
+	Damage       int64
+	ShotsFired   int64
+	ShotsHit     int64
+	// Left is true when the player left before the end.
+	Left bool
+	// RatingBefore and RatingAfter are set by the store when it applies
+	// the outcome.
+	RatingBefore float64
+	RatingAfter  float64
+}
+
+// PlayerMatch is one entry of a player's match history.
+type PlayerMatch struct {
+	MatchID   string
+	Mode      string
+	StartedAt time.Time
+	EndedAt   time.Time
+	Standing  Standing
+	Result    Result
+}
+
+// Standing is how a match went for one player.
+type Standing int
+
+const (
+	Drew Standing = iota
+	Won
+	Lost
+)
+
+func (s Standing) String() string {
+	switch s {
+	case Won:
+		return "won"
+	case Lost:
+		return "lost"
+	}
+	return "drew"
+}
+
+// ParseStanding reads what Standing.String wrote.
+func ParseStanding(s string) Standing {
+	switch s {
+	case "won":
+		return Won
+	case "lost":
+		return Lost
+	}
+	return Drew
+}
+
+// Standing tells whether the player won, lost or drew: placement 1 wins
+// when someone placed lower; a lower placement loses; everyone placed 1
+// (or unplaced) is a draw.
+func (m Match) Standing(r Result) Standing {
+	if r.Placement > 1 {
+		return Lost
+	}
+	if r.Placement == 1 {
+		for _, o := range m.Players {
+			if o.Placement > 1 {
+				return Won
+			}
+		}
+	}
+	return Drew
+}
+
+// Limits on what an outcome may hold.
+const (
+	MaxIDLen          = 128
+	MaxPlayersInMatch = 64
+)
+
+// Validate checks an outcome before a store applies it.
+func (m Match) Validate() error {
+	if err := validID("match id", m.ID); err != nil {
+		return err
+	}
+	if len(m.Players) == 0 {
+		return Errorf(ErrInvalid, "match %q has no players", m.ID)
+	}
+	if len(m.Players) > MaxPlayersInMatch {
+		return Errorf(ErrInvalid, "match %q has %d players, more than %d", m.ID, len(m.Players), MaxPlayersInMatch)
+	}
+	seen := make(map[string]bool, len(m.Players))
+	for _, p := range m.Players {
+		if err := validID("player id", p.PlayerID); err != nil {
+			return err
+		}
+		if seen[p.PlayerID] {
+			return Errorf(ErrInvalid, "match %q lists player %q twice", m.ID, p.PlayerID)
+		}
+		seen[p.PlayerID] = true
+		if p.Placement < 0 || p.Eliminations < 0 || p.Deaths < 0 || p.Damage < 0 || p.ShotsFired < 0 || p.ShotsHit < 0 {
+			return Errorf(ErrInvalid, "match %q: player %q has a negative count", m.ID, p.PlayerID)
+		}
+	}
+	return nil
+}
+
+func validID(what, id string) error {
+	if id == "" {
+		return Errorf(ErrInvalid, "%s is missing", what)
+	}
+	if len(id) > MaxIDLen || !utf8.ValidString(id) {
+		return Errorf(ErrInvalid, "%s is longer than %d bytes or not UTF-8", what, MaxIDLen)
+	}
+	return nil
+}

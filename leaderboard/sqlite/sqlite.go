@@ -1,0 +1,153 @@
+// Package sqlite is the embedded leaderboard store: SQLite through
+// modernc.org/sqlite (pure Go, no cgo), in WAL mode, with one writer
+// connection and a pool of readers.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/skirmishgg/skirmish/leaderboard"
+	"github.com/skirmishgg/skirmish/leaderboard/internal/sqlstore"
+)
+
+// Store is the SQLite leaderboard store.
+type Store struct {
+	*sqlstore.Store
+	write, read *sql.DB
+}
+
+var _ leaderboard.Store = (*Store)(nil)
+
+// Open opens (creating it if needed) the database file at path, applies
+// the migrations and makes sure the default boards exist.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("leaderboard database directory: %w", err)
+	}
+	// busy_timeout covers the moments when another process holds the
+	// write lock; _txlock=immediate takes the write lock at BEGIN, so a
+	// transaction never fails half way for want of it.
+	dsn := func(extra string) string {
+		return "file:" + (&url.URL{Path: path}).EscapedPath() +
+			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+			"&_pragma=synchronous(NORMAL)" + extra
+	}
+	write, err := sql.Open("sqlite", dsn("&_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1) // SQLite has one writer; queue for it here
+	read, err := sql.Open("sqlite", dsn("&_pragma=query_only(1)"))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	s := &Store{write: write, read: read}
+	if err := sqlstore.Migrate(ctx, write, sqlstore.SQLite); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s.Store, err = sqlstore.New(ctx, db{read: read, write: write}, leaderboard.DefaultBoards())
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// db adapts database/sql to sqlstore.DB: reads go to the reader pool,
+// writes and transactions to the single writer.
+type db struct{ read, write *sql.DB }
+
+func (d db) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	return execOn(ctx, d.write, q, args)
+}
+
+func (d db) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	return queryOn(ctx, d.read, q, args)
+}
+
+func (d db) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+	return row{d.read.QueryRowContext(ctx, q, args...)}
+}
+
+func (d db) Ping(ctx context.Context) error { return d.read.PingContext(ctx) }
+
+func (d db) InTx(ctx context.Context, fn func(sqlstore.Queryer) error) error {
+	t, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx{t}); err != nil {
+		t.Rollback()
+		return err
+	}
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+type tx struct{ t *sql.Tx }
+
+func (t tx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	return execOn(ctx, t.t, q, args)
+}
+
+func (t tx) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	return queryOn(ctx, t.t, q, args)
+}
+
+func (t tx) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+	return row{t.t.QueryRowContext(ctx, q, args...)}
+}
+
+type conn interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
+func execOn(ctx context.Context, c conn, q string, args []any) (int64, error) {
+	res, err := c.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func queryOn(ctx context.Context, c conn, q string, args []any) (sqlstore.Rows, error) {
+	r, err := c.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows{r}, nil
+}
+
+type row struct{ r *sql.Row }
+
+func (r row) Scan(dest ...any) error {
+	if err := r.r.Scan(dest...); errors.Is(err, sql.ErrNoRows) {
+		return sqlstore.ErrNoRows
+	} else {
+		return err
+	}
+}
+
+type rows struct{ *sql.Rows }
+
+func (r rows) Close() { r.Rows.Close() }

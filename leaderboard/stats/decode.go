@@ -1,0 +1,94 @@
+package stats
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/skirmishgg/skirmish/leaderboard"
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+// SchemaVersion is the MatchOutcome layout this worker understands.
+const SchemaVersion = 1
+
+// maxMessage bounds a message body; SQS allows 256 KiB.
+const maxMessage = 256 << 10
+
+var decodeOptions = protojson.UnmarshalOptions{DiscardUnknown: true}
+
+// Decode reads a queue message body: a skirmish.v1.MatchOutcome in
+// protobuf JSON. Fields it does not know are ignored, so publishers may add
+// some; a schema version other than 1, or a missing match id, is an error.
+func Decode(body []byte) (leaderboard.Match, error) {
+	if len(body) > maxMessage {
+		return leaderboard.Match{}, fmt.Errorf("outcome is %d bytes, more than %d", len(body), maxMessage)
+	}
+	var o skirmishv1.MatchOutcome
+	if err := decodeOptions.Unmarshal(body, &o); err != nil {
+		return leaderboard.Match{}, fmt.Errorf("decode outcome: %w", err)
+	}
+	return FromProto(&o)
+}
+
+// FromProto converts and checks an outcome.
+func FromProto(o *skirmishv1.MatchOutcome) (leaderboard.Match, error) {
+	if v := o.GetSchemaVersion(); v != SchemaVersion {
+		return leaderboard.Match{}, fmt.Errorf("outcome %q has schema version %d, want %d", o.GetMatchId(), v, SchemaVersion)
+	}
+	m := leaderboard.Match{
+		ID:           o.GetMatchId(),
+		RoomID:       o.GetRoomId(),
+		Mode:         o.GetMode(),
+		Region:       o.GetRegion(),
+		GameserverID: o.GetGameserverId(),
+		EndReason:    endReason(o.GetEndReason()),
+	}
+	if t := o.GetStartedAt(); t != nil {
+		if err := t.CheckValid(); err != nil {
+			return leaderboard.Match{}, fmt.Errorf("outcome %q: started_at: %w", m.ID, err)
+		}
+		m.StartedAt = t.AsTime()
+	}
+	if t := o.GetEndedAt(); t != nil {
+		if err := t.CheckValid(); err != nil {
+			return leaderboard.Match{}, fmt.Errorf("outcome %q: ended_at: %w", m.ID, err)
+		}
+		m.EndedAt = t.AsTime()
+	}
+	for _, t := range o.GetTeams() {
+		m.Teams = append(m.Teams, leaderboard.TeamResult{Team: int64(t.GetTeam()), Score: int64(t.GetScore()), Placement: int64(t.GetPlacement())})
+	}
+	for _, p := range o.GetPlayers() {
+		m.Players = append(m.Players, leaderboard.Result{
+			PlayerID:     p.GetPlayerId(),
+			Name:         p.GetName(),
+			Team:         int64(p.GetTeam()),
+			Placement:    int64(p.GetPlacement()),
+			Eliminations: int64(p.GetEliminations()),
+			Deaths:       int64(p.GetDeaths()),
+			Damage:       int64(p.GetDamage()),
+			ShotsFired:   int64(p.GetShotsFired()),
+			ShotsHit:     int64(p.GetShotsHit()),
+			Left:         p.GetLeft(),
+		})
+	}
+	if err := m.Validate(); err != nil {
+		return leaderboard.Match{}, fmt.Errorf("outcome: %w", err)
+	}
+	return m, nil
+}
+
+func endReason(r skirmishv1.EndReason) string {
+	switch r {
+	case skirmishv1.EndReason_END_REASON_SCORE_LIMIT:
+		return "score_limit"
+	case skirmishv1.EndReason_END_REASON_TIME_LIMIT:
+		return "time_limit"
+	case skirmishv1.EndReason_END_REASON_ABANDONED:
+		return "abandoned"
+	case skirmishv1.EndReason_END_REASON_SHUTDOWN:
+		return "shutdown"
+	}
+	return ""
+}

@@ -1,0 +1,59 @@
+package stats_test
+
+import (
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/skirmishgg/skirmish/leaderboard/stats"
+)
+
+func TestDecode(t *testing.T) {
+	good, _ := protojson.Marshal(outcome("m1", "a", "b"))
+	tests := []struct {
+		name string
+		body string
+		ok   bool
+	}{
+		{"outcome", string(good), true},
+		{"unknown fields are ignored", `{"schemaVersion":1,"matchId":"m","future":7,"players":[{"playerId":"p","placement":1}]}`, true},
+		{"snake_case names", `{"schema_version":1,"match_id":"m","players":[{"player_id":"p"}]}`, true},
+		{"not JSON", `not json`, false},
+		{"empty", ``, false},
+		{"schema version 0", `{"matchId":"m","players":[{"playerId":"p"}]}`, false},
+		{"schema version 2", `{"schemaVersion":2,"matchId":"m","players":[{"playerId":"p"}]}`, false},
+		{"no match id", `{"schemaVersion":1,"players":[{"playerId":"p"}]}`, false},
+		{"no players", `{"schemaVersion":1,"matchId":"m"}`, false},
+		{"player without id", `{"schemaVersion":1,"matchId":"m","players":[{"name":"x"}]}`, false},
+		{"bad timestamp", `{"schemaVersion":1,"matchId":"m","endedAt":"yesterday","players":[{"playerId":"p"}]}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := stats.Decode([]byte(tt.body))
+			if (err == nil) != tt.ok {
+				t.Fatalf("Decode(%s) = %+v, %v, want ok=%v", tt.body, m, err, tt.ok)
+			}
+		})
+	}
+	m, err := stats.Decode(good)
+	if err != nil || m.ID != "m1" || len(m.Players) != 2 || m.Players[0].Eliminations != 10 || m.Mode != "duel" || m.EndedAt.IsZero() {
+		t.Errorf("Decode(outcome) = %+v, %v", m, err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	good, _ := protojson.Marshal(outcome("m1", "a", "b"))
+	f.Add(good)
+	f.Add([]byte(`{"schemaVersion":1,"matchId":"m","players":[{"playerId":"p"}]}`))
+	f.Add([]byte(`{"schemaVersion":2}`))
+	f.Add([]byte(`{`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		m, err := stats.Decode(body)
+		if err != nil {
+			return
+		}
+		if err := m.Validate(); err != nil {
+			t.Fatalf("Decode accepted an outcome that does not validate: %v", err)
+		}
+	})
+}

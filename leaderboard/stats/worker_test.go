@@ -1,0 +1,257 @@
+package stats_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/skirmishgg/skirmish/internal/queue"
+	"github.com/skirmishgg/skirmish/internal/testenv"
+	"github.com/skirmishgg/skirmish/leaderboard"
+	"github.com/skirmishgg/skirmish/leaderboard/postgres"
+	"github.com/skirmishgg/skirmish/leaderboard/sqlite"
+	"github.com/skirmishgg/skirmish/leaderboard/stats"
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+var ended = time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+
+func outcome(id, winner, loser string) *skirmishv1.MatchOutcome {
+	return &skirmishv1.MatchOutcome{
+		SchemaVersion: 1, MatchId: id, RoomId: "r-" + id, Mode: "duel", Region: "local", GameserverId: "gs1",
+		StartedAt: timestamppb.New(ended.Add(-time.Minute)), EndedAt: timestamppb.New(ended),
+		EndReason: skirmishv1.EndReason_END_REASON_SCORE_LIMIT,
+		Teams:     []*skirmishv1.TeamResult{{Team: 1, Score: 10, Placement: 1}, {Team: 2, Score: 4, Placement: 2}},
+		Players: []*skirmishv1.PlayerResult{
+			{PlayerId: winner, Name: winner, Team: 1, Placement: 1, Eliminations: 10, Deaths: 4, Damage: 1000, ShotsFired: 80, ShotsHit: 40},
+			{PlayerId: loser, Name: loser, Team: 2, Placement: 2, Eliminations: 4, Deaths: 10, Damage: 400, ShotsFired: 60, ShotsHit: 16},
+		},
+	}
+}
+
+func encode(t *testing.T, o *skirmishv1.MatchOutcome) []byte {
+	b, err := protojson.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// stores yields the stores the worker is tested on: SQLite always,
+// PostgreSQL when it is there (always in CI).
+func stores(t *testing.T) map[string]func(t *testing.T) leaderboard.Store {
+	return map[string]func(t *testing.T) leaderboard.Store{
+		"sqlite": func(t *testing.T) leaderboard.Store {
+			s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lb.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+		"postgres": func(t *testing.T) leaderboard.Store {
+			s, err := postgres.Open(context.Background(), testenv.Postgres(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+	}
+}
+
+// run starts the worker and returns a stop function that cancels it and
+// waits for Run to return.
+func run(t *testing.T, w *stats.Worker) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run = %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not return after cancel")
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func waitDeleted(t *testing.T, q *memQueue, want []string) {
+	t.Helper()
+	var got []string
+	timeout := time.After(10 * time.Second)
+	for len(got) < len(want) {
+		select {
+		case id := <-q.deleted:
+			got = append(got, id)
+		case <-timeout:
+			t.Fatalf("deleted %v, want %v", got, want)
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("deleted %v, want %v", got, want)
+	}
+}
+
+func TestWorkerAppliesOnceAndLeavesPoison(t *testing.T) {
+	for name, newStore := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			store := newStore(t)
+			q := newMemQueue()
+			reg := prometheus.NewRegistry()
+			w, err := stats.New(stats.Config{Wait: 5 * time.Second}, q, store, reg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v2 := outcome("m9", "x", "y")
+			v2.SchemaVersion = 2
+			q.Send(context.Background(), []queue.Outgoing{
+				{ID: "a", Body: encode(t, outcome("m1", "ada", "bob"))},
+				{ID: "b", Body: encode(t, outcome("m2", "ada", "cat"))},
+				{ID: "c", Body: encode(t, outcome("m1", "ada", "bob"))}, // redelivered by the publisher
+				{ID: "bad", Body: []byte(`{"matchId": `)},
+				{ID: "v2", Body: encode(t, v2)},
+				{ID: "noid", Body: []byte(`{"schemaVersion": 1, "players": [{"playerId": "p"}]}`)},
+			})
+			stop := run(t, w)
+			waitDeleted(t, q, []string{"a", "b", "c"})
+			// More outcomes keep flowing while the poison stays.
+			q.Send(context.Background(), []queue.Outgoing{{ID: "d", Body: encode(t, outcome("m3", "bob", "ada"))}})
+			waitDeleted(t, q, []string{"d"})
+			stop()
+
+			if left := q.left(); !slices.Equal(left, []string{"bad", "v2", "noid"}) {
+				t.Errorf("left in queue: %v, want [bad v2 noid]", left)
+			}
+			p, err := store.GetPlayer(context.Background(), "ada")
+			if err != nil || p.Matches != 3 || p.Wins != 2 || p.Losses != 1 || p.Eliminations != 24 {
+				t.Errorf("GetPlayer(ada) = %+v, %v, want 3 matches, 2 wins, 1 loss, 24 eliminations", p, err)
+			}
+			m, err := store.GetMatch(context.Background(), "m2")
+			if err != nil || m.EndReason != "score_limit" || !m.EndedAt.Equal(ended) || len(m.Teams) != 2 || m.GameserverID != "gs1" {
+				t.Errorf("GetMatch(m2) = %+v, %v", m, err)
+			}
+			for _, c := range []struct {
+				name, label string
+				want        float64
+			}{
+				{"skirmish_stats_outcomes_applied_total", "", 3},
+				{"skirmish_stats_outcomes_duplicate_total", "", 1},
+				{"skirmish_stats_outcomes_failed_total", "decode", 2},
+				{"skirmish_stats_outcomes_failed_total", "invalid", 0},
+			} {
+				got := counter(t, reg, c.name, c.label)
+				if c.name == "skirmish_stats_outcomes_failed_total" && c.label == "decode" {
+					// Each poison message fails at least once: "bad", "v2"
+					// and "noid" all fail to decode.
+					if got < 3 {
+						t.Errorf("%s{%s} = %v, want at least 3", c.name, c.label, got)
+					}
+					continue
+				}
+				if got != c.want {
+					t.Errorf("%s{%s} = %v, want %v", c.name, c.label, got, c.want)
+				}
+			}
+		})
+	}
+}
+
+// counter reads a counter from reg; label, when set, picks the series
+// whose only label has that value.
+func counter(t *testing.T, reg *prometheus.Registry, name, label string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if label == "" || m.GetLabel()[0].GetValue() == label {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no metric %s{%s}", name, label)
+	return 0
+}
+
+// blockingStore holds ApplyOutcome until released, to stop the worker
+// with a batch in hand.
+type blockingStore struct {
+	leaderboard.Store
+	started chan string
+	release chan struct{}
+}
+
+func (s *blockingStore) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, error) {
+	s.started <- m.ID
+	<-s.release
+	return s.Store.ApplyOutcome(ctx, m)
+}
+
+func TestWorkerFinishesBatchOnStop(t *testing.T) {
+	base := stores(t)["sqlite"](t)
+	store := &blockingStore{Store: base, started: make(chan string, 10), release: make(chan struct{})}
+	q := newMemQueue()
+	w, err := stats.New(stats.Config{Pollers: 1, Wait: time.Second}, q, store, prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []queue.Outgoing
+	for i := range 3 {
+		out = append(out, queue.Outgoing{ID: fmt.Sprint(i), Body: encode(t, outcome(fmt.Sprint("m", i), "ada", "bob"))})
+	}
+	q.Send(context.Background(), out)
+	stop := run(t, w)
+	select {
+	case <-store.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("worker did not start applying")
+	}
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	close(store.release)
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("worker did not stop")
+	}
+	if left := q.left(); len(left) != 0 {
+		t.Errorf("left in queue after stop: %v, want the whole batch applied and deleted", left)
+	}
+	if p, err := base.GetPlayer(context.Background(), "ada"); err != nil || p.Matches != 3 {
+		t.Errorf("GetPlayer(ada) = %+v, %v, want 3 matches", p, err)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	store := stores(t)["sqlite"](t)
+	for _, cfg := range []stats.Config{{Pollers: -1}, {Pollers: 100}, {Wait: time.Minute}, {ApplyTimeout: -time.Second}} {
+		if _, err := stats.New(cfg, newMemQueue(), store, prometheus.NewRegistry(), nil); err == nil {
+			t.Errorf("New(%+v) = nil error", cfg)
+		}
+	}
+}
