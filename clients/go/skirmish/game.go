@@ -1,0 +1,323 @@
+package skirmish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"google.golang.org/protobuf/proto"
+
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+const (
+	defaultCallTimeout = 5 * time.Second
+	// historySize is how many recent worlds the client keeps as possible
+	// bases for delta snapshots.
+	historySize = 32
+	maxFrame    = 1 << 20
+)
+
+// JoinOptions tune a connection to a gameserver. The zero value works.
+type JoinOptions struct {
+	// Dialer dials the WebSocket; nil means websocket.DefaultDialer.
+	Dialer *websocket.Dialer
+	// Header is sent with the WebSocket handshake.
+	Header http.Header
+	// OnSnapshot, if set, is called from the connection's reader goroutine
+	// for every world applied, with the frame's size in bytes.
+	OnSnapshot func(w *World, bytes int)
+	// OnInputApplied, if set, is called when a snapshot first shows that
+	// the server applied input seq, with the time since it was sent.
+	OnInputApplied func(seq uint32, latency time.Duration)
+}
+
+// Game is a player's connection to the room of a match. It reads snapshots
+// on its own goroutine, which Close stops.
+type Game struct {
+	conn    *websocket.Conn
+	welcome *skirmishv1.Welcome
+	opts    JoinOptions
+
+	writeMu sync.Mutex
+	seq     uint32 // guarded by writeMu
+
+	mu      sync.Mutex
+	world   *World
+	history [historySize]*World
+	sentAt  map[uint32]time.Time
+	outcome *skirmishv1.MatchOutcome
+	err     error
+
+	bytesIn   atomic.Int64
+	snapshots atomic.Int64
+
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// Join connects to the gameserver of an assignment and joins its room. It
+// returns once the server welcomed the player.
+func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Game, error) {
+	d := opts.Dialer
+	if d == nil {
+		d = websocket.DefaultDialer
+	}
+	conn, resp, err := d.DialContext(ctx, a.GetWebsocketUrl(), opts.Header)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", a.GetWebsocketUrl(), err)
+	}
+	conn.SetReadLimit(maxFrame)
+	g := &Game{conn: conn, opts: opts, sentAt: make(map[uint32]time.Time), done: make(chan struct{})}
+	welcome, err := g.handshake(ctx, a.GetJoinToken())
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	g.welcome = welcome
+	go g.readLoop()
+	return g, nil
+}
+
+func (g *Game) handshake(ctx context.Context, token string) (*skirmishv1.Welcome, error) {
+	join := &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Join{Join: &skirmishv1.Join{Token: token}}}
+	if err := g.write(join); err != nil {
+		return nil, fmt.Errorf("join: %w", err)
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(defaultCallTimeout)
+	}
+	g.conn.SetReadDeadline(deadline)
+	defer g.conn.SetReadDeadline(time.Time{})
+	for {
+		_, b, err := g.conn.ReadMessage()
+		if err != nil {
+			return nil, fmt.Errorf("join: %w", err)
+		}
+		msg, err := decodeServer(b)
+		if err != nil {
+			return nil, fmt.Errorf("join: %w", err)
+		}
+		switch m := msg.Msg.(type) {
+		case *skirmishv1.ServerMessage_Welcome:
+			return m.Welcome, nil
+		case *skirmishv1.ServerMessage_Error:
+			return nil, &ServerError{Code: m.Error.GetCode(), Message: m.Error.GetMessage()}
+		}
+		// Anything else before the welcome is ignored.
+	}
+}
+
+// ServerError is an error the gameserver reported.
+type ServerError struct {
+	Code    skirmishv1.ErrorCode
+	Message string
+}
+
+func (e *ServerError) Error() string { return fmt.Sprintf("server: %s: %s", e.Code, e.Message) }
+
+// Welcome is the server's answer to the join.
+func (g *Game) Welcome() *skirmishv1.Welcome { return g.welcome }
+
+// World is the newest world applied, or nil before the first snapshot.
+func (g *Game) World() *World {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.world
+}
+
+// Outcome is the match outcome once the match ended, else nil.
+func (g *Game) Outcome() *skirmishv1.MatchOutcome {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.outcome
+}
+
+// Done is closed when the connection ends: after the match end, an error,
+// or Close.
+func (g *Game) Done() <-chan struct{} { return g.done }
+
+// Err is why the connection ended: nil after a match end or Close.
+func (g *Game) Err() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
+}
+
+// BytesReceived and Snapshots count what the connection received.
+func (g *Game) BytesReceived() int64 { return g.bytesIn.Load() }
+
+// Snapshots counts the snapshots received.
+func (g *Game) Snapshots() int64 { return g.snapshots.Load() }
+
+// SendArena sends one Arena input and returns its sequence number.
+func (g *Game) SendArena(moveX, moveY, aim float32, fire bool) (uint32, error) {
+	return g.SendInput(&skirmishv1.Input{Game: &skirmishv1.Input_Arena{Arena: &skirmishv1.ArenaInput{
+		MoveX: moveX, MoveY: moveY, Aim: aim, Fire: fire,
+	}}})
+}
+
+// SendInput stamps in with the next sequence number and sends it.
+func (g *Game) SendInput(in *skirmishv1.Input) (uint32, error) {
+	g.writeMu.Lock()
+	defer g.writeMu.Unlock()
+	g.seq++
+	in.Seq = g.seq
+	if g.opts.OnInputApplied != nil {
+		g.mu.Lock()
+		g.sentAt[in.Seq] = time.Now()
+		g.mu.Unlock()
+	}
+	msg := &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Inputs{Inputs: &skirmishv1.Inputs{Inputs: []*skirmishv1.Input{in}}}}
+	if err := g.writeLocked(msg); err != nil {
+		return 0, fmt.Errorf("send input: %w", err)
+	}
+	return in.Seq, nil
+}
+
+// Ping sends a ping; the pong is not surfaced yet beyond keeping the
+// connection busy.
+func (g *Game) Ping() error {
+	return g.write(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ping{Ping: &skirmishv1.Ping{ClientTimeUs: time.Now().UnixMicro()}}})
+}
+
+// Leave gives up the seat for good and closes the connection.
+func (g *Game) Leave() error {
+	err := g.write(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Leave{Leave: &skirmishv1.Leave{}}})
+	g.Close()
+	return err
+}
+
+// Close closes the connection and waits for the reader to stop. The seat
+// stays reserved on the server for its reconnection grace period.
+func (g *Game) Close() error {
+	var err error
+	g.closeOnce.Do(func() {
+		g.writeMu.Lock()
+		_ = g.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		g.writeMu.Unlock()
+		err = g.conn.Close()
+	})
+	<-g.done
+	return err
+}
+
+func (g *Game) write(msg *skirmishv1.ClientMessage) error {
+	g.writeMu.Lock()
+	defer g.writeMu.Unlock()
+	return g.writeLocked(msg)
+}
+
+func (g *Game) writeLocked(msg *skirmishv1.ClientMessage) error {
+	b, err := proto.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	g.conn.SetWriteDeadline(time.Now().Add(defaultCallTimeout))
+	return g.conn.WriteMessage(websocket.BinaryMessage, b)
+}
+
+func (g *Game) readLoop() {
+	defer close(g.done)
+	for {
+		_, b, err := g.conn.ReadMessage()
+		if err != nil {
+			g.finish(err)
+			return
+		}
+		g.bytesIn.Add(int64(len(b)))
+		msg, err := decodeServer(b)
+		if err != nil {
+			g.finish(err)
+			g.conn.Close()
+			return
+		}
+		switch m := msg.Msg.(type) {
+		case *skirmishv1.ServerMessage_Snapshot:
+			g.onSnapshot(m.Snapshot, len(b))
+		case *skirmishv1.ServerMessage_MatchEnd:
+			g.mu.Lock()
+			g.outcome = m.MatchEnd.GetOutcome()
+			g.mu.Unlock()
+		case *skirmishv1.ServerMessage_Error:
+			g.finish(&ServerError{Code: m.Error.GetCode(), Message: m.Error.GetMessage()})
+		}
+	}
+}
+
+func (g *Game) onSnapshot(s *skirmishv1.Snapshot, size int) {
+	g.snapshots.Add(1)
+	g.mu.Lock()
+	base := g.history[s.GetBaseTick()%historySize]
+	w, err := Apply(base, s)
+	if err != nil {
+		// A delta against a world we no longer hold: wait for a full one,
+		// which the server sends when our acks stop advancing.
+		g.mu.Unlock()
+		return
+	}
+	g.history[w.Tick%historySize] = w
+	if g.world == nil || w.Tick > g.world.Tick {
+		g.world = w
+	}
+	var applied []uint32
+	var latencies []time.Duration
+	if g.opts.OnInputApplied != nil {
+		now := time.Now()
+		for seq, at := range g.sentAt {
+			if seq <= w.LastInputSeq {
+				if seq == w.LastInputSeq {
+					applied, latencies = append(applied, seq), append(latencies, now.Sub(at))
+				}
+				delete(g.sentAt, seq)
+			}
+		}
+	}
+	g.mu.Unlock()
+
+	// Acknowledge so the server deltas against this world from now on.
+	_ = g.write(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ack{Ack: &skirmishv1.SnapshotAck{Tick: w.Tick}}})
+	if g.opts.OnSnapshot != nil {
+		g.opts.OnSnapshot(w, size)
+	}
+	for i, seq := range applied {
+		g.opts.OnInputApplied(seq, latencies[i])
+	}
+}
+
+// finish records why the connection ended; a close after the match end or
+// a normal closure is not an error.
+func (g *Game) finish(err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.err != nil {
+		return
+	}
+	var se *ServerError
+	if errors.As(err, &se) {
+		g.err = err
+		return
+	}
+	if g.outcome != nil || websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) || errors.Is(err, net.ErrClosed) {
+		return
+	}
+	g.err = err
+}
+
+func decodeServer(b []byte) (*skirmishv1.ServerMessage, error) {
+	var msg skirmishv1.ServerMessage
+	if err := proto.Unmarshal(b, &msg); err != nil {
+		return nil, fmt.Errorf("decode server message: %w", err)
+	}
+	return &msg, nil
+}
