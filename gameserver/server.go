@@ -118,11 +118,11 @@ func New(cfg Config, keys *auth.Keys, sink OutcomeSink, reg *prometheus.Registry
 		return nil, fmt.Errorf("gameserver: %w", err)
 	}
 	cfg.Rooms.ServerID, cfg.Rooms.Region = cfg.ID, cfg.Region
-	rooms, err := room.NewManager(cfg.Rooms, registry, sink, reg, log.With("part", "rooms"))
+	rooms, err := room.NewManager(cfg.Rooms, registry, sink, reg, log.With("component", "rooms"))
 	if err != nil {
 		return nil, fmt.Errorf("gameserver: %w", err)
 	}
-	wsh, err := ws.New(cfg.WebSocket, keys, rooms, reg, log.With("part", "ws"))
+	wsh, err := ws.New(cfg.WebSocket, keys, rooms, reg, log.With("component", "ws"))
 	if err != nil {
 		return nil, fmt.Errorf("gameserver: %w", err)
 	}
