@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/skirmishgg/skirmish/clients/go/bot"
+	"github.com/skirmishgg/skirmish/internal/metrics"
+	"github.com/skirmishgg/skirmish/internal/serve"
+	"github.com/skirmishgg/skirmish/matchmaker"
+)
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("skirmish "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) error {
+	var c common
+	var g gameserverFlags
+	var q queueFlags
+	fs := newFlagSet("gameserver", stderr)
+	c.register(fs)
+	g.register(fs, "", "127.0.0.1:7800", 30*time.Second)
+	fs.StringVar(&g.matchmaker, "matchmaker", "127.0.0.1:7810", "matchmaker gRPC address to register with; empty runs without one")
+	q.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := must(c.validate, g.validate, q.validate, c.ensureDataDir); err != nil {
+		return err
+	}
+	log := c.logger(stderr)
+	var cl closer
+	defer cl.close()
+	qu, err := openQueue(ctx, &c, &q, &cl)
+	if err != nil {
+		return err
+	}
+	part, err := newGameserverPart(ctx, &c, &g, qu, log, &cl)
+	if err != nil {
+		return err
+	}
+	ln, err := serve.Listen("addr", g.addr)
+	if err != nil {
+		return err
+	}
+	log.Info("gameserver ready", "addr", ln.Addr().String(), "queue", q.backend)
+	return part.run(ctx, ln)
+}
+
+func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) error {
+	var c common
+	var m matchmakerFlags
+	var s storeFlags
+	fs := newFlagSet("matchmaker", stderr)
+	c.register(fs)
+	m.register(fs, "", "127.0.0.1:7810")
+	fs.StringVar(&s.database, "database", "", "leaderboard database to read ratings from (postgres:// URL or SQLite file); empty rates everyone 1500")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := must(c.validate, c.ensureDataDir); err != nil {
+		return err
+	}
+	log := c.logger(stderr)
+	var cl closer
+	defer cl.close()
+	var ratings matchmaker.RatingSource
+	if s.database != "" {
+		store, err := openStore(ctx, &c, &s, &cl)
+		if err != nil {
+			return err
+		}
+		ratings = store
+	}
+	svc, err := newMatchmaker(&m, &c, ratings, log)
+	if err != nil {
+		return err
+	}
+	ln, err := serve.Listen("addr", m.addr)
+	if err != nil {
+		return err
+	}
+	return svc.Run(ctx, ln)
+}
+
+func runLeaderboard(ctx context.Context, args []string, _, stderr io.Writer) error {
+	var c common
+	var s storeFlags
+	var addr string
+	fs := newFlagSet("leaderboard", stderr)
+	c.register(fs)
+	s.register(fs)
+	fs.StringVar(&addr, "addr", "127.0.0.1:7820", "leaderboard listen address (REST, health, metrics)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := must(c.validate, c.ensureDataDir); err != nil {
+		return err
+	}
+	log := c.logger(stderr)
+	var cl closer
+	defer cl.close()
+	store, err := openStore(ctx, &c, &s, &cl)
+	if err != nil {
+		return err
+	}
+	srv, err := newLeaderboardServer(store, &c, metrics.NewRegistry(), log)
+	if err != nil {
+		return err
+	}
+	ln, err := serve.Listen("addr", addr)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx, ln)
+}
+
+func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
+	var c common
+	var s storeFlags
+	var q queueFlags
+	var w statsWorkerFlags
+	var addr string
+	fs := newFlagSet("stats-worker", stderr)
+	c.register(fs)
+	s.register(fs)
+	q.register(fs)
+	w.register(fs)
+	fs.StringVar(&addr, "addr", "127.0.0.1:7830", "listen address for /healthz and /metrics")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := must(c.validate, q.validate, c.ensureDataDir); err != nil {
+		return err
+	}
+	log := c.logger(stderr)
+	var cl closer
+	defer cl.close()
+	store, err := openStore(ctx, &c, &s, &cl)
+	if err != nil {
+		return err
+	}
+	qu, err := openQueue(ctx, &c, &q, &cl)
+	if err != nil {
+		return err
+	}
+	reg := metrics.NewRegistry()
+	worker, err := newStatsWorker(&w, qu, store, reg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := serve.Listen("addr", addr)
+	if err != nil {
+		return err
+	}
+	return runAll(ctx,
+		worker.Run,
+		func(ctx context.Context) error { return serveAdmin(ctx, ln, reg, log) },
+	)
+}
+
+func runBot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg bot.Config
+	var quiet bool
+	fs := newFlagSet("bot", stderr)
+	fs.StringVar(&cfg.LeaderboardURL, "leaderboard", "http://127.0.0.1:7820", "leaderboard base URL (guest sign-in)")
+	fs.StringVar(&cfg.MatchmakerAddr, "matchmaker", "127.0.0.1:7810", "matchmaker gRPC address")
+	fs.StringVar(&cfg.Mode, "mode", "duel", "mode to queue for: duel, ffa, team or team4")
+	fs.IntVar(&cfg.Players, "players", 2, "number of bot players")
+	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long the swarm plays")
+	fs.IntVar(&cfg.Matches, "matches", 0, "stop each bot after this many matches (0: play until --duration)")
+	fs.BoolVar(&quiet, "quiet", false, "no progress bar")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if cfg.Players <= 0 || cfg.Players > 10000 {
+		return settingError("players", "must be between 1 and 10000, got %d", cfg.Players)
+	}
+	if cfg.Duration <= 0 || cfg.Duration > time.Hour {
+		return settingError("duration", "must be above 0 and at most 1h, got %s", cfg.Duration)
+	}
+	if !quiet {
+		cfg.Progress = stderr
+	}
+	fmt.Fprintf(stdout, "%d bots playing %s for up to %s against %s\n", cfg.Players, cfg.Mode, cfg.Duration, cfg.MatchmakerAddr)
+	sum, err := bot.Run(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	sum.Print(stdout)
+	return nil
+}

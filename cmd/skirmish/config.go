@@ -1,0 +1,133 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/peterbourgon/ff/v3"
+
+	"github.com/skirmishgg/skirmish/internal/auth"
+)
+
+// parseFlags fills fs from args and from SKIRMISH_* environment variables.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	return ff.Parse(fs, args, ff.WithEnvVarPrefix("SKIRMISH"))
+}
+
+// settingError names the setting (flag and environment variable) that has
+// a bad value.
+func settingError(flagName, format string, a ...any) error {
+	env := "SKIRMISH_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+	return fmt.Errorf("--%s (%s): %s", flagName, env, fmt.Sprintf(format, a...))
+}
+
+func oneOf(flagName, value string, accepted ...string) error {
+	if slices.Contains(accepted, value) {
+		return nil
+	}
+	return settingError(flagName, "%q is not one of %s", value, strings.Join(accepted, ", "))
+}
+
+// common are the settings every long-running command takes.
+type common struct {
+	dataDir   string
+	authKey   string
+	logLevel  string
+	logFormat string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.dataDir, "data-dir", "skirmish-data", "directory for SQLite files, the outbox and the dev auth key")
+	fs.StringVar(&c.authKey, "auth-key", "", "Ed25519 seed (base64) that signs and verifies tokens; empty reads or creates <data-dir>/auth.key")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
+}
+
+func (c *common) validate() error {
+	if err := oneOf("log-level", c.logLevel, "debug", "info", "warn", "error"); err != nil {
+		return err
+	}
+	return oneOf("log-format", c.logFormat, "text", "json")
+}
+
+func (c *common) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.logLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func (c *common) keys() (*auth.Keys, error) {
+	if c.authKey != "" {
+		k, err := auth.ParseKey(c.authKey)
+		if err != nil {
+			return nil, settingError("auth-key", "%v", err)
+		}
+		return k, nil
+	}
+	return auth.LoadOrCreateKey(filepath.Join(c.dataDir, "auth.key"))
+}
+
+func (c *common) path(name string) string { return filepath.Join(c.dataDir, name) }
+
+func (c *common) ensureDataDir() error {
+	if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
+		return settingError("data-dir", "%v", err)
+	}
+	return nil
+}
+
+// queueFlags choose the queue that carries match outcomes.
+type queueFlags struct {
+	backend     string
+	path        string
+	sqsEndpoint string
+	sqsQueue    string
+	sqsRegion   string
+	sqsCreate   bool
+}
+
+func (q *queueFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&q.backend, "queue", "sqlite", "queue backend for match outcomes: sqlite (embedded) or sqs")
+	fs.StringVar(&q.path, "queue-path", "", "SQLite queue file (default <data-dir>/queue.db)")
+	fs.StringVar(&q.sqsEndpoint, "sqs-endpoint", "", "SQS endpoint URL, e.g. http://localhost:4566 for LocalStack; empty uses AWS")
+	fs.StringVar(&q.sqsQueue, "sqs-queue", "match-outcomes", "SQS queue name (a .fifo name makes a FIFO queue)")
+	fs.StringVar(&q.sqsRegion, "sqs-region", "us-east-1", "AWS region of the SQS queue")
+	fs.BoolVar(&q.sqsCreate, "sqs-create", true, "create the queue and its dead-letter queue when missing")
+}
+
+func (q *queueFlags) validate() error {
+	return oneOf("queue", q.backend, "sqlite", "sqs")
+}
+
+// storeFlags choose the leaderboard's database.
+type storeFlags struct {
+	database string
+}
+
+func (s *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.database, "database", "", "leaderboard database: a postgres:// URL, or an SQLite file (default <data-dir>/leaderboard.db)")
+}
+
+func (s *storeFlags) isPostgres() bool {
+	return strings.HasPrefix(s.database, "postgres://") || strings.HasPrefix(s.database, "postgresql://")
+}
+
+// must runs setup steps in order and returns the first error.
+func must(steps ...func() error) error {
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+// Command skirmish runs any part of Skirmish, or all of them at once:
+//
+//	skirmish dev            every part in one process on loopback, embedded defaults
+//	skirmish gameserver     rooms over WebSocket, RoomService over gRPC
+//	skirmish matchmaker     tickets and match formation over gRPC
+//	skirmish leaderboard    the REST API
+//	skirmish stats-worker   consumes match outcomes from the queue
+//	skirmish bot            a swarm of bot players, for load tests
+//
+// Every flag can also be set with an environment variable: --data-dir is
+// SKIRMISH_DATA_DIR, --sqs-endpoint is SKIRMISH_SQS_ENDPOINT, and so on.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "skirmish:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"dev", "run every part in one process on loopback with embedded defaults", runDev},
+	{"gameserver", "run a gameserver", runGameserver},
+	{"matchmaker", "run the matchmaker", runMatchmaker},
+	{"leaderboard", "run the leaderboard REST API", runLeaderboard},
+	{"stats-worker", "run a stats worker that applies match outcomes", runStatsWorker},
+	{"bot", "play N bot players through the whole flow and print a summary", runBot},
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Skirmish: a multiplayer game server for browser games.")
+	fmt.Fprintln(w, "\nUsage: skirmish <command> [flags]    (skirmish <command> -h lists the flags)")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
+	}
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/skirmishgg/skirmish/gameserver"
+	"github.com/skirmishgg/skirmish/gameserver/arena"
+	"github.com/skirmishgg/skirmish/gameserver/outbox"
+	"github.com/skirmishgg/skirmish/internal/metrics"
+	"github.com/skirmishgg/skirmish/internal/queue"
+	"github.com/skirmishgg/skirmish/internal/queue/litequeue"
+	"github.com/skirmishgg/skirmish/internal/queue/sqsqueue"
+	"github.com/skirmishgg/skirmish/internal/serve"
+	"github.com/skirmishgg/skirmish/leaderboard"
+	"github.com/skirmishgg/skirmish/leaderboard/httpapi"
+	"github.com/skirmishgg/skirmish/leaderboard/postgres"
+	"github.com/skirmishgg/skirmish/leaderboard/sqlite"
+	"github.com/skirmishgg/skirmish/leaderboard/stats"
+	"github.com/skirmishgg/skirmish/matchmaker"
+)
+
+// closer collects what a command opened, to close in reverse order.
+type closer []func() error
+
+func (c *closer) add(f func() error) { *c = append(*c, f) }
+
+func (c closer) close() error {
+	var errs []error
+	for i := len(c) - 1; i >= 0; i-- {
+		errs = append(errs, c[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// openStore opens the leaderboard database the flags name.
+func openStore(ctx context.Context, c *common, s *storeFlags, cl *closer) (leaderboard.Store, error) {
+	if s.isPostgres() {
+		st, err := postgres.Open(ctx, s.database)
+		if err != nil {
+			return nil, settingError("database", "%v", err)
+		}
+		cl.add(st.Close)
+		return st, nil
+	}
+	path := s.database
+	if path == "" {
+		path = c.path("leaderboard.db")
+	}
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, settingError("database", "%v", err)
+	}
+	cl.add(st.Close)
+	return st, nil
+}
+
+// openQueue opens the match-outcome queue the flags name.
+func openQueue(ctx context.Context, c *common, q *queueFlags, cl *closer) (queue.Queue, error) {
+	switch q.backend {
+	case "sqs":
+		sq, err := sqsqueue.New(ctx, sqsqueue.Config{
+			QueueName: q.sqsQueue,
+			Endpoint:  q.sqsEndpoint,
+			Region:    q.sqsRegion,
+			Create:    q.sqsCreate,
+		})
+		if err != nil {
+			return nil, settingError("sqs-endpoint", "%v", err)
+		}
+		return sq, nil
+	default:
+		path := q.path
+		if path == "" {
+			path = c.path("queue.db")
+		}
+		lq, err := litequeue.Open(ctx, path, litequeue.Config{Name: queue.MatchOutcomes})
+		if err != nil {
+			return nil, settingError("queue-path", "%v", err)
+		}
+		cl.add(lq.Close)
+		return lq, nil
+	}
+}
+
+// gameserverFlags are the settings of a gameserver.
+type gameserverFlags struct {
+	addr           string
+	publicURL      string
+	controlAddress string
+	matchmaker     string
+	id             string
+	region         string
+	capacity       int
+	matchDuration  time.Duration
+	drainTimeout   time.Duration
+	outboxPath     string
+}
+
+func (g *gameserverFlags) register(fs *flag.FlagSet, prefix, addr string, drain time.Duration) {
+	fs.StringVar(&g.addr, prefix+"addr", addr, "gameserver listen address (WebSocket, RoomService, health, metrics)")
+	fs.StringVar(&g.publicURL, prefix+"public-url", "", "WebSocket URL players are sent to (default ws://<addr>/ws)")
+	fs.StringVar(&g.controlAddress, prefix+"control-address", "", "host:port the matchmaker dials for RoomService (default <addr>)")
+	fs.StringVar(&g.id, prefix+"id", "", "gameserver id (default the host name)")
+	fs.StringVar(&g.region, prefix+"region", "local", "region reported to the matchmaker")
+	fs.IntVar(&g.capacity, prefix+"capacity", 1000, "most players hosted at once")
+	fs.DurationVar(&g.matchDuration, "match-duration", 3*time.Minute, "Arena match time limit")
+	fs.DurationVar(&g.drainTimeout, "drain-timeout", drain, "on shutdown, how long running matches may go on")
+	fs.StringVar(&g.outboxPath, "outbox-path", "", "match outcome outbox file (default <data-dir>/outbox.db)")
+}
+
+func (g *gameserverFlags) validate() error {
+	if g.capacity <= 0 {
+		return settingError("capacity", "must be above 0, got %d", g.capacity)
+	}
+	if g.matchDuration < time.Second {
+		return settingError("match-duration", "must be at least 1s, got %s", g.matchDuration)
+	}
+	if g.drainTimeout < 0 {
+		return settingError("drain-timeout", "must not be negative, got %s", g.drainTimeout)
+	}
+	return nil
+}
+
+func (g *gameserverFlags) config() gameserver.Config {
+	cfg := gameserver.Config{
+		ID:             g.id,
+		Region:         g.region,
+		WebSocketURL:   g.publicURL,
+		ControlAddress: g.controlAddress,
+		MatchmakerAddr: g.matchmaker,
+		Capacity:       g.capacity,
+		Arena:          arena.Config{MatchDuration: g.matchDuration},
+	}
+	cfg.Rooms.DrainTimeout = g.drainTimeout
+	return cfg
+}
+
+// gameserverPart is a gameserver with its outbox and outcome publisher.
+type gameserverPart struct {
+	server    *gameserver.Server
+	publisher *outbox.Publisher
+}
+
+func newGameserverPart(ctx context.Context, c *common, g *gameserverFlags, q queue.Queue, log *slog.Logger, cl *closer) (*gameserverPart, error) {
+	keys, err := c.keys()
+	if err != nil {
+		return nil, err
+	}
+	path := g.outboxPath
+	if path == "" {
+		path = c.path("outbox.db")
+	}
+	ob, err := outbox.Open(ctx, path)
+	if err != nil {
+		return nil, settingError("outbox-path", "%v", err)
+	}
+	cl.add(ob.Close)
+	reg := metrics.NewRegistry()
+	pub, err := outbox.NewPublisher(outbox.PublisherConfig{}, ob, q, reg, log.With("part", "publisher"))
+	if err != nil {
+		return nil, err
+	}
+	srv, err := gameserver.New(g.config(), keys, ob, reg, log.With("part", "gameserver"))
+	if err != nil {
+		return nil, err
+	}
+	return &gameserverPart{server: srv, publisher: pub}, nil
+}
+
+// run serves until ctx ends, then drains the rooms and only after that
+// stops the publisher, so outcomes of matches ended by the drain are
+// published too (or stay in the outbox for the next start).
+func (p *gameserverPart) run(ctx context.Context, ln net.Listener) error {
+	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopPub()
+	pubDone := make(chan error, 1)
+	go func() { pubDone <- p.publisher.Run(pubCtx) }()
+	err := p.server.Run(ctx, ln)
+	stopPub()
+	return errors.Join(err, <-pubDone)
+}
+
+// statsWorkerFlags are the settings of a stats worker.
+type statsWorkerFlags struct {
+	pollers int
+}
+
+func (s *statsWorkerFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&s.pollers, "pollers", 2, "concurrent queue pollers")
+}
+
+func newStatsWorker(s *statsWorkerFlags, q queue.Queue, store leaderboard.Store, reg *prometheus.Registry, log *slog.Logger) (*stats.Worker, error) {
+	if s.pollers <= 0 {
+		return nil, settingError("pollers", "must be above 0, got %d", s.pollers)
+	}
+	return stats.New(stats.Config{Pollers: s.pollers}, q, store, reg, log.With("part", "stats-worker"))
+}
+
+func newLeaderboardServer(store leaderboard.Store, c *common, reg *prometheus.Registry, log *slog.Logger) (*httpapi.Server, error) {
+	keys, err := c.keys()
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.New(httpapi.Config{}, store, keys, reg, log.With("part", "leaderboard"))
+}
+
+// matchmakerFlags are the settings of the matchmaker.
+type matchmakerFlags struct {
+	addr       string
+	configFile string
+	waitScale  float64
+}
+
+func (m *matchmakerFlags) register(fs *flag.FlagSet, prefix, addr string) {
+	fs.StringVar(&m.addr, prefix+"addr", addr, "matchmaker listen address (gRPC, health, metrics)")
+	fs.StringVar(&m.configFile, "modes-file", "", "YAML or JSON file with the matchmaking modes (default: built-in duel, ffa, team, team4)")
+	fs.Float64Var(&m.waitScale, "wait-scale", 1, "multiplies every mode's maximum wait (below 1 for quick demos)")
+}
+
+func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSource, log *slog.Logger) (*matchmaker.Matchmaker, error) {
+	keys, err := c.keys()
+	if err != nil {
+		return nil, err
+	}
+	var cfg matchmaker.Config
+	if m.configFile != "" {
+		if cfg, err = matchmaker.LoadConfig(m.configFile); err != nil {
+			return nil, settingError("modes-file", "%v", err)
+		}
+	}
+	if m.waitScale <= 0 {
+		return nil, settingError("wait-scale", "must be above 0, got %g", m.waitScale)
+	}
+	cfg.WaitScale = m.waitScale
+	return matchmaker.New(cfg, keys, ratings, metrics.NewRegistry(), log.With("part", "matchmaker"))
+}
+
+// serveAdmin serves /healthz and /metrics for a part that has no HTTP
+// server of its own (the stats worker).
+func serveAdmin(ctx context.Context, ln net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.Handle("GET /metrics", metrics.Handler(reg))
+	return serve.HTTP(ctx, ln, mux, log)
+}
+
+// runAll runs fns until ctx ends or one fails, and waits for all of them.
+func runAll(ctx context.Context, fns ...func(ctx context.Context) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, fn := range fns {
+		g.Go(func() error { return fn(gctx) })
+	}
+	return g.Wait()
+}
