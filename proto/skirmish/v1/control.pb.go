@@ -22,6 +22,67 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type RoomEvent int32
+
+const (
+	RoomEvent_ROOM_EVENT_UNSPECIFIED RoomEvent = 0
+	// Not every player joined before the join deadline; the room is gone.
+	RoomEvent_ROOM_EVENT_CANCELLED RoomEvent = 1
+	// The match ended and its outcome is in the outbox.
+	RoomEvent_ROOM_EVENT_ENDED RoomEvent = 2
+	// A player left a running match for good; open_seats lists the seats
+	// the matchmaker may fill with AddSeats.
+	RoomEvent_ROOM_EVENT_BACKFILL_WANTED RoomEvent = 3
+	// The room no longer wants backfill (it filled, or the match is close to
+	// its end).
+	RoomEvent_ROOM_EVENT_BACKFILL_DONE RoomEvent = 4
+)
+
+// Enum value maps for RoomEvent.
+var (
+	RoomEvent_name = map[int32]string{
+		0: "ROOM_EVENT_UNSPECIFIED",
+		1: "ROOM_EVENT_CANCELLED",
+		2: "ROOM_EVENT_ENDED",
+		3: "ROOM_EVENT_BACKFILL_WANTED",
+		4: "ROOM_EVENT_BACKFILL_DONE",
+	}
+	RoomEvent_value = map[string]int32{
+		"ROOM_EVENT_UNSPECIFIED":     0,
+		"ROOM_EVENT_CANCELLED":       1,
+		"ROOM_EVENT_ENDED":           2,
+		"ROOM_EVENT_BACKFILL_WANTED": 3,
+		"ROOM_EVENT_BACKFILL_DONE":   4,
+	}
+)
+
+func (x RoomEvent) Enum() *RoomEvent {
+	p := new(RoomEvent)
+	*p = x
+	return p
+}
+
+func (x RoomEvent) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RoomEvent) Descriptor() protoreflect.EnumDescriptor {
+	return file_skirmish_v1_control_proto_enumTypes[0].Descriptor()
+}
+
+func (RoomEvent) Type() protoreflect.EnumType {
+	return &file_skirmish_v1_control_proto_enumTypes[0]
+}
+
+func (x RoomEvent) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RoomEvent.Descriptor instead.
+func (RoomEvent) EnumDescriptor() ([]byte, []int) {
+	return file_skirmish_v1_control_proto_rawDescGZIP(), []int{0}
+}
+
 type Gameserver struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -31,12 +92,14 @@ type Gameserver struct {
 	WebsocketUrl    string `protobuf:"bytes,4,opt,name=websocket_url,json=websocketUrl,proto3" json:"websocket_url,omitempty"`
 	WebtransportUrl string `protobuf:"bytes,5,opt,name=webtransport_url,json=webtransportUrl,proto3" json:"webtransport_url,omitempty"`
 	// capacity is the most players the gameserver hosts at once.
-	Capacity      uint32 `protobuf:"varint,6,opt,name=capacity,proto3" json:"capacity,omitempty"`
-	Players       uint32 `protobuf:"varint,7,opt,name=players,proto3" json:"players,omitempty"`
-	Rooms         uint32 `protobuf:"varint,8,opt,name=rooms,proto3" json:"rooms,omitempty"`
-	Draining      bool   `protobuf:"varint,9,opt,name=draining,proto3" json:"draining,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Capacity uint32 `protobuf:"varint,6,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	Players  uint32 `protobuf:"varint,7,opt,name=players,proto3" json:"players,omitempty"`
+	Rooms    uint32 `protobuf:"varint,8,opt,name=rooms,proto3" json:"rooms,omitempty"`
+	Draining bool   `protobuf:"varint,9,opt,name=draining,proto3" json:"draining,omitempty"`
+	// webtransport_cert_hashes: see Assignment.webtransport_cert_hashes.
+	WebtransportCertHashes [][]byte `protobuf:"bytes,10,rep,name=webtransport_cert_hashes,json=webtransportCertHashes,proto3" json:"webtransport_cert_hashes,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *Gameserver) Reset() {
@@ -130,6 +193,13 @@ func (x *Gameserver) GetDraining() bool {
 		return x.Draining
 	}
 	return false
+}
+
+func (x *Gameserver) GetWebtransportCertHashes() [][]byte {
+	if x != nil {
+		return x.WebtransportCertHashes
+	}
+	return nil
 }
 
 type HeartbeatRequest struct {
@@ -301,6 +371,138 @@ func (*DeregisterResponse) Descriptor() ([]byte, []int) {
 	return file_skirmish_v1_control_proto_rawDescGZIP(), []int{4}
 }
 
+type ReportRoomRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	GameserverId string                 `protobuf:"bytes,1,opt,name=gameserver_id,json=gameserverId,proto3" json:"gameserver_id,omitempty"`
+	RoomId       string                 `protobuf:"bytes,2,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	MatchId      string                 `protobuf:"bytes,3,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	Mode         string                 `protobuf:"bytes,4,opt,name=mode,proto3" json:"mode,omitempty"`
+	Event        RoomEvent              `protobuf:"varint,5,opt,name=event,proto3,enum=skirmish.v1.RoomEvent" json:"event,omitempty"`
+	// open_seats holds one entry per seat to fill, each with its team
+	// (player_id and name empty).
+	OpenSeats []*Seat `protobuf:"bytes,6,rep,name=open_seats,json=openSeats,proto3" json:"open_seats,omitempty"`
+	// missing_player_ids are the players who never joined a cancelled room;
+	// the matchmaker does not requeue them.
+	MissingPlayerIds []string `protobuf:"bytes,7,rep,name=missing_player_ids,json=missingPlayerIds,proto3" json:"missing_player_ids,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ReportRoomRequest) Reset() {
+	*x = ReportRoomRequest{}
+	mi := &file_skirmish_v1_control_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportRoomRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportRoomRequest) ProtoMessage() {}
+
+func (x *ReportRoomRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_control_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportRoomRequest.ProtoReflect.Descriptor instead.
+func (*ReportRoomRequest) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_control_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ReportRoomRequest) GetGameserverId() string {
+	if x != nil {
+		return x.GameserverId
+	}
+	return ""
+}
+
+func (x *ReportRoomRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *ReportRoomRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *ReportRoomRequest) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+func (x *ReportRoomRequest) GetEvent() RoomEvent {
+	if x != nil {
+		return x.Event
+	}
+	return RoomEvent_ROOM_EVENT_UNSPECIFIED
+}
+
+func (x *ReportRoomRequest) GetOpenSeats() []*Seat {
+	if x != nil {
+		return x.OpenSeats
+	}
+	return nil
+}
+
+func (x *ReportRoomRequest) GetMissingPlayerIds() []string {
+	if x != nil {
+		return x.MissingPlayerIds
+	}
+	return nil
+}
+
+type ReportRoomResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportRoomResponse) Reset() {
+	*x = ReportRoomResponse{}
+	mi := &file_skirmish_v1_control_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportRoomResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportRoomResponse) ProtoMessage() {}
+
+func (x *ReportRoomResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_control_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportRoomResponse.ProtoReflect.Descriptor instead.
+func (*ReportRoomResponse) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_control_proto_rawDescGZIP(), []int{6}
+}
+
 type Seat struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	PlayerId      string                 `protobuf:"bytes,1,opt,name=player_id,json=playerId,proto3" json:"player_id,omitempty"`
@@ -312,7 +514,7 @@ type Seat struct {
 
 func (x *Seat) Reset() {
 	*x = Seat{}
-	mi := &file_skirmish_v1_control_proto_msgTypes[5]
+	mi := &file_skirmish_v1_control_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +526,7 @@ func (x *Seat) String() string {
 func (*Seat) ProtoMessage() {}
 
 func (x *Seat) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_control_proto_msgTypes[5]
+	mi := &file_skirmish_v1_control_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +539,7 @@ func (x *Seat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Seat.ProtoReflect.Descriptor instead.
 func (*Seat) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_control_proto_rawDescGZIP(), []int{5}
+	return file_skirmish_v1_control_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Seat) GetPlayerId() string {
@@ -372,7 +574,7 @@ type CreateRoomRequest struct {
 
 func (x *CreateRoomRequest) Reset() {
 	*x = CreateRoomRequest{}
-	mi := &file_skirmish_v1_control_proto_msgTypes[6]
+	mi := &file_skirmish_v1_control_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -384,7 +586,7 @@ func (x *CreateRoomRequest) String() string {
 func (*CreateRoomRequest) ProtoMessage() {}
 
 func (x *CreateRoomRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_control_proto_msgTypes[6]
+	mi := &file_skirmish_v1_control_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -397,7 +599,7 @@ func (x *CreateRoomRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRoomRequest.ProtoReflect.Descriptor instead.
 func (*CreateRoomRequest) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_control_proto_rawDescGZIP(), []int{6}
+	return file_skirmish_v1_control_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateRoomRequest) GetMatchId() string {
@@ -430,7 +632,7 @@ type CreateRoomResponse struct {
 
 func (x *CreateRoomResponse) Reset() {
 	*x = CreateRoomResponse{}
-	mi := &file_skirmish_v1_control_proto_msgTypes[7]
+	mi := &file_skirmish_v1_control_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -442,7 +644,7 @@ func (x *CreateRoomResponse) String() string {
 func (*CreateRoomResponse) ProtoMessage() {}
 
 func (x *CreateRoomResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_control_proto_msgTypes[7]
+	mi := &file_skirmish_v1_control_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -455,7 +657,7 @@ func (x *CreateRoomResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRoomResponse.ProtoReflect.Descriptor instead.
 func (*CreateRoomResponse) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_control_proto_rawDescGZIP(), []int{7}
+	return file_skirmish_v1_control_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateRoomResponse) GetRoomId() string {
@@ -465,11 +667,99 @@ func (x *CreateRoomResponse) GetRoomId() string {
 	return ""
 }
 
+type AddSeatsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	Seats         []*Seat                `protobuf:"bytes,2,rep,name=seats,proto3" json:"seats,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddSeatsRequest) Reset() {
+	*x = AddSeatsRequest{}
+	mi := &file_skirmish_v1_control_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddSeatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddSeatsRequest) ProtoMessage() {}
+
+func (x *AddSeatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_control_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddSeatsRequest.ProtoReflect.Descriptor instead.
+func (*AddSeatsRequest) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_control_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AddSeatsRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *AddSeatsRequest) GetSeats() []*Seat {
+	if x != nil {
+		return x.Seats
+	}
+	return nil
+}
+
+type AddSeatsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddSeatsResponse) Reset() {
+	*x = AddSeatsResponse{}
+	mi := &file_skirmish_v1_control_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddSeatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddSeatsResponse) ProtoMessage() {}
+
+func (x *AddSeatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_control_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddSeatsResponse.ProtoReflect.Descriptor instead.
+func (*AddSeatsResponse) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_control_proto_rawDescGZIP(), []int{11}
+}
+
 var File_skirmish_v1_control_proto protoreflect.FileDescriptor
 
 const file_skirmish_v1_control_proto_rawDesc = "" +
 	"\n" +
-	"\x19skirmish/v1/control.proto\x12\vskirmish.v1\x1a\x1egoogle/protobuf/duration.proto\"\x95\x02\n" +
+	"\x19skirmish/v1/control.proto\x12\vskirmish.v1\x1a\x1egoogle/protobuf/duration.proto\"\xcf\x02\n" +
 	"\n" +
 	"Gameserver\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
@@ -480,7 +770,9 @@ const file_skirmish_v1_control_proto_rawDesc = "" +
 	"\bcapacity\x18\x06 \x01(\rR\bcapacity\x12\x18\n" +
 	"\aplayers\x18\a \x01(\rR\aplayers\x12\x14\n" +
 	"\x05rooms\x18\b \x01(\rR\x05rooms\x12\x1a\n" +
-	"\bdraining\x18\t \x01(\bR\bdraining\"K\n" +
+	"\bdraining\x18\t \x01(\bR\bdraining\x128\n" +
+	"\x18webtransport_cert_hashes\x18\n" +
+	" \x03(\fR\x16webtransportCertHashes\"K\n" +
 	"\x10HeartbeatRequest\x127\n" +
 	"\n" +
 	"gameserver\x18\x01 \x01(\v2\x17.skirmish.v1.GameserverR\n" +
@@ -489,7 +781,17 @@ const file_skirmish_v1_control_proto_rawDesc = "" +
 	"\binterval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\binterval\"8\n" +
 	"\x11DeregisterRequest\x12#\n" +
 	"\rgameserver_id\x18\x01 \x01(\tR\fgameserverId\"\x14\n" +
-	"\x12DeregisterResponse\"K\n" +
+	"\x12DeregisterResponse\"\x8e\x02\n" +
+	"\x11ReportRoomRequest\x12#\n" +
+	"\rgameserver_id\x18\x01 \x01(\tR\fgameserverId\x12\x17\n" +
+	"\aroom_id\x18\x02 \x01(\tR\x06roomId\x12\x19\n" +
+	"\bmatch_id\x18\x03 \x01(\tR\amatchId\x12\x12\n" +
+	"\x04mode\x18\x04 \x01(\tR\x04mode\x12,\n" +
+	"\x05event\x18\x05 \x01(\x0e2\x16.skirmish.v1.RoomEventR\x05event\x120\n" +
+	"\n" +
+	"open_seats\x18\x06 \x03(\v2\x11.skirmish.v1.SeatR\topenSeats\x12,\n" +
+	"\x12missing_player_ids\x18\a \x03(\tR\x10missingPlayerIds\"\x14\n" +
+	"\x12ReportRoomResponse\"K\n" +
 	"\x04Seat\x12\x1b\n" +
 	"\tplayer_id\x18\x01 \x01(\tR\bplayerId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -499,14 +801,27 @@ const file_skirmish_v1_control_proto_rawDesc = "" +
 	"\x04mode\x18\x02 \x01(\tR\x04mode\x12'\n" +
 	"\x05seats\x18\x03 \x03(\v2\x11.skirmish.v1.SeatR\x05seats\"-\n" +
 	"\x12CreateRoomResponse\x12\x17\n" +
-	"\aroom_id\x18\x01 \x01(\tR\x06roomId2\xb6\x01\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\"S\n" +
+	"\x0fAddSeatsRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12'\n" +
+	"\x05seats\x18\x02 \x03(\v2\x11.skirmish.v1.SeatR\x05seats\"\x12\n" +
+	"\x10AddSeatsResponse*\x95\x01\n" +
+	"\tRoomEvent\x12\x1a\n" +
+	"\x16ROOM_EVENT_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14ROOM_EVENT_CANCELLED\x10\x01\x12\x14\n" +
+	"\x10ROOM_EVENT_ENDED\x10\x02\x12\x1e\n" +
+	"\x1aROOM_EVENT_BACKFILL_WANTED\x10\x03\x12\x1c\n" +
+	"\x18ROOM_EVENT_BACKFILL_DONE\x10\x042\x85\x02\n" +
 	"\x19GameserverRegistryService\x12J\n" +
 	"\tHeartbeat\x12\x1d.skirmish.v1.HeartbeatRequest\x1a\x1e.skirmish.v1.HeartbeatResponse\x12M\n" +
 	"\n" +
-	"Deregister\x12\x1e.skirmish.v1.DeregisterRequest\x1a\x1f.skirmish.v1.DeregisterResponse2\\\n" +
+	"Deregister\x12\x1e.skirmish.v1.DeregisterRequest\x1a\x1f.skirmish.v1.DeregisterResponse\x12M\n" +
+	"\n" +
+	"ReportRoom\x12\x1e.skirmish.v1.ReportRoomRequest\x1a\x1f.skirmish.v1.ReportRoomResponse2\xa5\x01\n" +
 	"\vRoomService\x12M\n" +
 	"\n" +
-	"CreateRoom\x12\x1e.skirmish.v1.CreateRoomRequest\x1a\x1f.skirmish.v1.CreateRoomResponseB=Z;github.com/skirmishgg/skirmish/proto/skirmish/v1;skirmishv1b\x06proto3"
+	"CreateRoom\x12\x1e.skirmish.v1.CreateRoomRequest\x1a\x1f.skirmish.v1.CreateRoomResponse\x12G\n" +
+	"\bAddSeats\x12\x1c.skirmish.v1.AddSeatsRequest\x1a\x1d.skirmish.v1.AddSeatsResponseB=Z;github.com/skirmishgg/skirmish/proto/skirmish/v1;skirmishv1b\x06proto3"
 
 var (
 	file_skirmish_v1_control_proto_rawDescOnce sync.Once
@@ -520,33 +835,46 @@ func file_skirmish_v1_control_proto_rawDescGZIP() []byte {
 	return file_skirmish_v1_control_proto_rawDescData
 }
 
-var file_skirmish_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_skirmish_v1_control_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_skirmish_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_skirmish_v1_control_proto_goTypes = []any{
-	(*Gameserver)(nil),          // 0: skirmish.v1.Gameserver
-	(*HeartbeatRequest)(nil),    // 1: skirmish.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),   // 2: skirmish.v1.HeartbeatResponse
-	(*DeregisterRequest)(nil),   // 3: skirmish.v1.DeregisterRequest
-	(*DeregisterResponse)(nil),  // 4: skirmish.v1.DeregisterResponse
-	(*Seat)(nil),                // 5: skirmish.v1.Seat
-	(*CreateRoomRequest)(nil),   // 6: skirmish.v1.CreateRoomRequest
-	(*CreateRoomResponse)(nil),  // 7: skirmish.v1.CreateRoomResponse
-	(*durationpb.Duration)(nil), // 8: google.protobuf.Duration
+	(RoomEvent)(0),              // 0: skirmish.v1.RoomEvent
+	(*Gameserver)(nil),          // 1: skirmish.v1.Gameserver
+	(*HeartbeatRequest)(nil),    // 2: skirmish.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),   // 3: skirmish.v1.HeartbeatResponse
+	(*DeregisterRequest)(nil),   // 4: skirmish.v1.DeregisterRequest
+	(*DeregisterResponse)(nil),  // 5: skirmish.v1.DeregisterResponse
+	(*ReportRoomRequest)(nil),   // 6: skirmish.v1.ReportRoomRequest
+	(*ReportRoomResponse)(nil),  // 7: skirmish.v1.ReportRoomResponse
+	(*Seat)(nil),                // 8: skirmish.v1.Seat
+	(*CreateRoomRequest)(nil),   // 9: skirmish.v1.CreateRoomRequest
+	(*CreateRoomResponse)(nil),  // 10: skirmish.v1.CreateRoomResponse
+	(*AddSeatsRequest)(nil),     // 11: skirmish.v1.AddSeatsRequest
+	(*AddSeatsResponse)(nil),    // 12: skirmish.v1.AddSeatsResponse
+	(*durationpb.Duration)(nil), // 13: google.protobuf.Duration
 }
 var file_skirmish_v1_control_proto_depIdxs = []int32{
-	0, // 0: skirmish.v1.HeartbeatRequest.gameserver:type_name -> skirmish.v1.Gameserver
-	8, // 1: skirmish.v1.HeartbeatResponse.interval:type_name -> google.protobuf.Duration
-	5, // 2: skirmish.v1.CreateRoomRequest.seats:type_name -> skirmish.v1.Seat
-	1, // 3: skirmish.v1.GameserverRegistryService.Heartbeat:input_type -> skirmish.v1.HeartbeatRequest
-	3, // 4: skirmish.v1.GameserverRegistryService.Deregister:input_type -> skirmish.v1.DeregisterRequest
-	6, // 5: skirmish.v1.RoomService.CreateRoom:input_type -> skirmish.v1.CreateRoomRequest
-	2, // 6: skirmish.v1.GameserverRegistryService.Heartbeat:output_type -> skirmish.v1.HeartbeatResponse
-	4, // 7: skirmish.v1.GameserverRegistryService.Deregister:output_type -> skirmish.v1.DeregisterResponse
-	7, // 8: skirmish.v1.RoomService.CreateRoom:output_type -> skirmish.v1.CreateRoomResponse
-	6, // [6:9] is the sub-list for method output_type
-	3, // [3:6] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	1,  // 0: skirmish.v1.HeartbeatRequest.gameserver:type_name -> skirmish.v1.Gameserver
+	13, // 1: skirmish.v1.HeartbeatResponse.interval:type_name -> google.protobuf.Duration
+	0,  // 2: skirmish.v1.ReportRoomRequest.event:type_name -> skirmish.v1.RoomEvent
+	8,  // 3: skirmish.v1.ReportRoomRequest.open_seats:type_name -> skirmish.v1.Seat
+	8,  // 4: skirmish.v1.CreateRoomRequest.seats:type_name -> skirmish.v1.Seat
+	8,  // 5: skirmish.v1.AddSeatsRequest.seats:type_name -> skirmish.v1.Seat
+	2,  // 6: skirmish.v1.GameserverRegistryService.Heartbeat:input_type -> skirmish.v1.HeartbeatRequest
+	4,  // 7: skirmish.v1.GameserverRegistryService.Deregister:input_type -> skirmish.v1.DeregisterRequest
+	6,  // 8: skirmish.v1.GameserverRegistryService.ReportRoom:input_type -> skirmish.v1.ReportRoomRequest
+	9,  // 9: skirmish.v1.RoomService.CreateRoom:input_type -> skirmish.v1.CreateRoomRequest
+	11, // 10: skirmish.v1.RoomService.AddSeats:input_type -> skirmish.v1.AddSeatsRequest
+	3,  // 11: skirmish.v1.GameserverRegistryService.Heartbeat:output_type -> skirmish.v1.HeartbeatResponse
+	5,  // 12: skirmish.v1.GameserverRegistryService.Deregister:output_type -> skirmish.v1.DeregisterResponse
+	7,  // 13: skirmish.v1.GameserverRegistryService.ReportRoom:output_type -> skirmish.v1.ReportRoomResponse
+	10, // 14: skirmish.v1.RoomService.CreateRoom:output_type -> skirmish.v1.CreateRoomResponse
+	12, // 15: skirmish.v1.RoomService.AddSeats:output_type -> skirmish.v1.AddSeatsResponse
+	11, // [11:16] is the sub-list for method output_type
+	6,  // [6:11] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_skirmish_v1_control_proto_init() }
@@ -559,13 +887,14 @@ func file_skirmish_v1_control_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_skirmish_v1_control_proto_rawDesc), len(file_skirmish_v1_control_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   8,
+			NumEnums:      1,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
 		GoTypes:           file_skirmish_v1_control_proto_goTypes,
 		DependencyIndexes: file_skirmish_v1_control_proto_depIdxs,
+		EnumInfos:         file_skirmish_v1_control_proto_enumTypes,
 		MessageInfos:      file_skirmish_v1_control_proto_msgTypes,
 	}.Build()
 	File_skirmish_v1_control_proto = out.File

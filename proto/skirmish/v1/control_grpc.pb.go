@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	GameserverRegistryService_Heartbeat_FullMethodName  = "/skirmish.v1.GameserverRegistryService/Heartbeat"
 	GameserverRegistryService_Deregister_FullMethodName = "/skirmish.v1.GameserverRegistryService/Deregister"
+	GameserverRegistryService_ReportRoom_FullMethodName = "/skirmish.v1.GameserverRegistryService/ReportRoom"
 )
 
 // GameserverRegistryServiceClient is the client API for GameserverRegistryService service.
@@ -35,6 +36,10 @@ type GameserverRegistryServiceClient interface {
 	// Deregister takes a gameserver out of allocation at once, e.g. when it
 	// starts draining.
 	Deregister(ctx context.Context, in *DeregisterRequest, opts ...grpc.CallOption) (*DeregisterResponse, error)
+	// ReportRoom tells the matchmaker what happened to a room it allocated:
+	// cancelled (players did not join in time), ended, or a seat that a
+	// player left for good and that a searching ticket may fill (backfill).
+	ReportRoom(ctx context.Context, in *ReportRoomRequest, opts ...grpc.CallOption) (*ReportRoomResponse, error)
 }
 
 type gameserverRegistryServiceClient struct {
@@ -65,6 +70,16 @@ func (c *gameserverRegistryServiceClient) Deregister(ctx context.Context, in *De
 	return out, nil
 }
 
+func (c *gameserverRegistryServiceClient) ReportRoom(ctx context.Context, in *ReportRoomRequest, opts ...grpc.CallOption) (*ReportRoomResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportRoomResponse)
+	err := c.cc.Invoke(ctx, GameserverRegistryService_ReportRoom_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // GameserverRegistryServiceServer is the server API for GameserverRegistryService service.
 // All implementations must embed UnimplementedGameserverRegistryServiceServer
 // for forward compatibility.
@@ -77,6 +92,10 @@ type GameserverRegistryServiceServer interface {
 	// Deregister takes a gameserver out of allocation at once, e.g. when it
 	// starts draining.
 	Deregister(context.Context, *DeregisterRequest) (*DeregisterResponse, error)
+	// ReportRoom tells the matchmaker what happened to a room it allocated:
+	// cancelled (players did not join in time), ended, or a seat that a
+	// player left for good and that a searching ticket may fill (backfill).
+	ReportRoom(context.Context, *ReportRoomRequest) (*ReportRoomResponse, error)
 	mustEmbedUnimplementedGameserverRegistryServiceServer()
 }
 
@@ -92,6 +111,9 @@ func (UnimplementedGameserverRegistryServiceServer) Heartbeat(context.Context, *
 }
 func (UnimplementedGameserverRegistryServiceServer) Deregister(context.Context, *DeregisterRequest) (*DeregisterResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Deregister not implemented")
+}
+func (UnimplementedGameserverRegistryServiceServer) ReportRoom(context.Context, *ReportRoomRequest) (*ReportRoomResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportRoom not implemented")
 }
 func (UnimplementedGameserverRegistryServiceServer) mustEmbedUnimplementedGameserverRegistryServiceServer() {
 }
@@ -151,6 +173,24 @@ func _GameserverRegistryService_Deregister_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _GameserverRegistryService_ReportRoom_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportRoomRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GameserverRegistryServiceServer).ReportRoom(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GameserverRegistryService_ReportRoom_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GameserverRegistryServiceServer).ReportRoom(ctx, req.(*ReportRoomRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // GameserverRegistryService_ServiceDesc is the grpc.ServiceDesc for GameserverRegistryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -166,6 +206,10 @@ var GameserverRegistryService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "Deregister",
 			Handler:    _GameserverRegistryService_Deregister_Handler,
 		},
+		{
+			MethodName: "ReportRoom",
+			Handler:    _GameserverRegistryService_ReportRoom_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "skirmish/v1/control.proto",
@@ -173,6 +217,7 @@ var GameserverRegistryService_ServiceDesc = grpc.ServiceDesc{
 
 const (
 	RoomService_CreateRoom_FullMethodName = "/skirmish.v1.RoomService/CreateRoom"
+	RoomService_AddSeats_FullMethodName   = "/skirmish.v1.RoomService/AddSeats"
 )
 
 // RoomServiceClient is the client API for RoomService service.
@@ -183,6 +228,8 @@ const (
 // room for a match it formed.
 type RoomServiceClient interface {
 	CreateRoom(ctx context.Context, in *CreateRoomRequest, opts ...grpc.CallOption) (*CreateRoomResponse, error)
+	// AddSeats adds players to a running room that asked for backfill.
+	AddSeats(ctx context.Context, in *AddSeatsRequest, opts ...grpc.CallOption) (*AddSeatsResponse, error)
 }
 
 type roomServiceClient struct {
@@ -203,6 +250,16 @@ func (c *roomServiceClient) CreateRoom(ctx context.Context, in *CreateRoomReques
 	return out, nil
 }
 
+func (c *roomServiceClient) AddSeats(ctx context.Context, in *AddSeatsRequest, opts ...grpc.CallOption) (*AddSeatsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddSeatsResponse)
+	err := c.cc.Invoke(ctx, RoomService_AddSeats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RoomServiceServer is the server API for RoomService service.
 // All implementations must embed UnimplementedRoomServiceServer
 // for forward compatibility.
@@ -211,6 +268,8 @@ func (c *roomServiceClient) CreateRoom(ctx context.Context, in *CreateRoomReques
 // room for a match it formed.
 type RoomServiceServer interface {
 	CreateRoom(context.Context, *CreateRoomRequest) (*CreateRoomResponse, error)
+	// AddSeats adds players to a running room that asked for backfill.
+	AddSeats(context.Context, *AddSeatsRequest) (*AddSeatsResponse, error)
 	mustEmbedUnimplementedRoomServiceServer()
 }
 
@@ -223,6 +282,9 @@ type UnimplementedRoomServiceServer struct{}
 
 func (UnimplementedRoomServiceServer) CreateRoom(context.Context, *CreateRoomRequest) (*CreateRoomResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateRoom not implemented")
+}
+func (UnimplementedRoomServiceServer) AddSeats(context.Context, *AddSeatsRequest) (*AddSeatsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddSeats not implemented")
 }
 func (UnimplementedRoomServiceServer) mustEmbedUnimplementedRoomServiceServer() {}
 func (UnimplementedRoomServiceServer) testEmbeddedByValue()                     {}
@@ -263,6 +325,24 @@ func _RoomService_CreateRoom_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RoomService_AddSeats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddSeatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RoomServiceServer).AddSeats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RoomService_AddSeats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RoomServiceServer).AddSeats(ctx, req.(*AddSeatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RoomService_ServiceDesc is the grpc.ServiceDesc for RoomService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -273,6 +353,10 @@ var RoomService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateRoom",
 			Handler:    _RoomService_CreateRoom_Handler,
+		},
+		{
+			MethodName: "AddSeats",
+			Handler:    _RoomService_AddSeats_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -86,7 +86,11 @@ type CreateTicketRequest struct {
 	// mode is the game mode: "duel", "ffa" or "team".
 	Mode string `protobuf:"bytes,1,opt,name=mode,proto3" json:"mode,omitempty"`
 	// latencies_ms maps region names to the player's measured round trip.
-	LatenciesMs   map[string]uint32 `protobuf:"bytes,2,rep,name=latencies_ms,json=latenciesMs,proto3" json:"latencies_ms,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	LatenciesMs map[string]uint32 `protobuf:"bytes,2,rep,name=latencies_ms,json=latenciesMs,proto3" json:"latencies_ms,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// party_tokens are the session tokens of the other members of the
+	// caller's party, who play on the caller's team. A party is at most the
+	// mode's team size; each member may hold no other active ticket.
+	PartyTokens   []string `protobuf:"bytes,3,rep,name=party_tokens,json=partyTokens,proto3" json:"party_tokens,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -131,6 +135,13 @@ func (x *CreateTicketRequest) GetMode() string {
 func (x *CreateTicketRequest) GetLatenciesMs() map[string]uint32 {
 	if x != nil {
 		return x.LatenciesMs
+	}
+	return nil
+}
+
+func (x *CreateTicketRequest) GetPartyTokens() []string {
+	if x != nil {
+		return x.PartyTokens
 	}
 	return nil
 }
@@ -558,8 +569,14 @@ type Assignment struct {
 	// one.
 	WebtransportUrl string `protobuf:"bytes,4,opt,name=webtransport_url,json=webtransportUrl,proto3" json:"webtransport_url,omitempty"`
 	// join_token is the signed token to send in Join.
-	JoinToken     string `protobuf:"bytes,5,opt,name=join_token,json=joinToken,proto3" json:"join_token,omitempty"`
-	Team          uint32 `protobuf:"varint,6,opt,name=team,proto3" json:"team,omitempty"`
+	JoinToken string `protobuf:"bytes,5,opt,name=join_token,json=joinToken,proto3" json:"join_token,omitempty"`
+	Team      uint32 `protobuf:"varint,6,opt,name=team,proto3" json:"team,omitempty"`
+	// webtransport_cert_hashes are SHA-256 hashes of the gameserver's
+	// short-lived self-signed certificates, for the browser's
+	// serverCertificateHashes; empty when the certificate is CA-signed.
+	WebtransportCertHashes [][]byte `protobuf:"bytes,7,rep,name=webtransport_cert_hashes,json=webtransportCertHashes,proto3" json:"webtransport_cert_hashes,omitempty"`
+	// backfill is true when the player fills a seat in a running match.
+	Backfill      bool `protobuf:"varint,8,opt,name=backfill,proto3" json:"backfill,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -636,14 +653,29 @@ func (x *Assignment) GetTeam() uint32 {
 	return 0
 }
 
+func (x *Assignment) GetWebtransportCertHashes() [][]byte {
+	if x != nil {
+		return x.WebtransportCertHashes
+	}
+	return nil
+}
+
+func (x *Assignment) GetBackfill() bool {
+	if x != nil {
+		return x.Backfill
+	}
+	return false
+}
+
 var File_skirmish_v1_matchmaker_proto protoreflect.FileDescriptor
 
 const file_skirmish_v1_matchmaker_proto_rawDesc = "" +
 	"\n" +
-	"\x1cskirmish/v1/matchmaker.proto\x12\vskirmish.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x01\n" +
+	"\x1cskirmish/v1/matchmaker.proto\x12\vskirmish.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe2\x01\n" +
 	"\x13CreateTicketRequest\x12\x12\n" +
 	"\x04mode\x18\x01 \x01(\tR\x04mode\x12T\n" +
-	"\flatencies_ms\x18\x02 \x03(\v21.skirmish.v1.CreateTicketRequest.LatenciesMsEntryR\vlatenciesMs\x1a>\n" +
+	"\flatencies_ms\x18\x02 \x03(\v21.skirmish.v1.CreateTicketRequest.LatenciesMsEntryR\vlatenciesMs\x12!\n" +
+	"\fparty_tokens\x18\x03 \x03(\tR\vpartyTokens\x1a>\n" +
 	"\x10LatenciesMsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\rR\x05value:\x028\x01\"C\n" +
@@ -673,7 +705,7 @@ const file_skirmish_v1_matchmaker_proto_rawDesc = "" +
 	"\n" +
 	"assignment\x18\a \x01(\v2\x17.skirmish.v1.AssignmentR\n" +
 	"assignment\x12%\n" +
-	"\x0efailure_reason\x18\b \x01(\tR\rfailureReason\"\xc3\x01\n" +
+	"\x0efailure_reason\x18\b \x01(\tR\rfailureReason\"\x99\x02\n" +
 	"\n" +
 	"Assignment\x12\x19\n" +
 	"\bmatch_id\x18\x01 \x01(\tR\amatchId\x12\x17\n" +
@@ -682,7 +714,9 @@ const file_skirmish_v1_matchmaker_proto_rawDesc = "" +
 	"\x10webtransport_url\x18\x04 \x01(\tR\x0fwebtransportUrl\x12\x1d\n" +
 	"\n" +
 	"join_token\x18\x05 \x01(\tR\tjoinToken\x12\x12\n" +
-	"\x04team\x18\x06 \x01(\rR\x04team*\xb0\x01\n" +
+	"\x04team\x18\x06 \x01(\rR\x04team\x128\n" +
+	"\x18webtransport_cert_hashes\x18\a \x03(\fR\x16webtransportCertHashes\x12\x1a\n" +
+	"\bbackfill\x18\b \x01(\bR\bbackfill*\xb0\x01\n" +
 	"\vTicketState\x12\x1c\n" +
 	"\x18TICKET_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16TICKET_STATE_SEARCHING\x10\x01\x12\x18\n" +
