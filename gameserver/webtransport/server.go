@@ -1,0 +1,392 @@
+// Package webtransport serves players over WebTransport (HTTP/3 over
+// QUIC, UDP). A player opens a session at Config.Path, then one
+// bidirectional stream, the control stream, whose first message must be
+// Join{token}. Messages on the control stream are length-prefixed
+// protobuf (a varint length, then one ClientMessage up or ServerMessage
+// down). Snapshots come down as datagrams, one ServerMessage each, unless
+// one is larger than MaxDatagram, which then goes on the stream; players
+// may send Inputs, SnapshotAck and Ping either on the stream or as
+// datagrams. Since every snapshot is a delta against one the player
+// acknowledged, a lost or reordered datagram costs nothing but its tick.
+// Errors are sent as an Error message on the stream, then the stream ends
+// and the session is closed with the ErrorCode number as its code.
+package webtransport
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/quic-go/quic-go"
+	"github.com/quic-go/quic-go/http3"
+	wt "github.com/quic-go/webtransport-go"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/skirmishgg/skirmish/gameserver/room"
+	"github.com/skirmishgg/skirmish/internal/auth"
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+// Config tunes the server; zero fields take the defaults shown.
+type Config struct {
+	// Certificate is served to players. Required: use DevCertificate in
+	// development, a configured certificate in production.
+	Certificate tls.Certificate
+	// Path is where sessions are opened ("/wt").
+	Path string
+	// MaxDatagram is the largest snapshot sent as a datagram (1100 bytes:
+	// what fits in a QUIC datagram frame on a 1280-byte path with room to
+	// spare); larger ones go on the control stream.
+	MaxDatagram int
+	// JoinTimeout is how long a new session has to send Join (10 s).
+	JoinTimeout time.Duration
+	// IdleTimeout closes a joined session that sends nothing (30 s).
+	IdleTimeout time.Duration
+	// WriteTimeout bounds one write on the control stream (10 s).
+	WriteTimeout time.Duration
+	// CloseTimeout is how long the player has to close the session after
+	// the server ended the control stream (2 s).
+	CloseTimeout time.Duration
+	// CheckOrigin decides which browser origins may connect; nil allows
+	// all, since players carry a signed token rather than cookies (the
+	// page is served from another port, which the library's default
+	// same-origin check would refuse).
+	CheckOrigin func(r *http.Request) bool
+}
+
+func (c *Config) fill() error {
+	if len(c.Certificate.Certificate) == 0 {
+		return errors.New("webtransport: a certificate is required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.JoinTimeout, 10*time.Second)
+	def(&c.IdleTimeout, 30*time.Second)
+	def(&c.WriteTimeout, 10*time.Second)
+	def(&c.CloseTimeout, 2*time.Second)
+	if c.Path == "" {
+		c.Path = "/wt"
+	}
+	if c.MaxDatagram <= 0 {
+		c.MaxDatagram = 1100
+	}
+	if c.CheckOrigin == nil {
+		c.CheckOrigin = func(*http.Request) bool { return true }
+	}
+	return nil
+}
+
+// Server admits players to rooms over WebTransport.
+type Server struct {
+	cfg   Config
+	keys  *auth.Keys
+	rooms *room.Manager
+	log   *slog.Logger
+
+	joins    *prometheus.CounterVec
+	snapshot *prometheus.CounterVec
+	metrics  room.TransportMetrics
+
+	mu       sync.Mutex
+	sessions map[*wt.Session]bool // true once joined
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+// New returns a server admitting players to rooms; Run serves it.
+func New(cfg Config, keys *auth.Keys, rooms *room.Manager, reg prometheus.Registerer, log *slog.Logger) (*Server, error) {
+	if keys == nil || rooms == nil {
+		return nil, errors.New("webtransport: keys and rooms are required")
+	}
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg: cfg, keys: keys, rooms: rooms, log: log,
+		joins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "skirmish_gameserver_webtransport_joins_total",
+			Help: "WebTransport sessions by join result (ok or the error code).",
+		}, []string{"result"}),
+		snapshot: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "skirmish_gameserver_webtransport_snapshots_total",
+			Help: "Snapshots sent over WebTransport, by how: datagram, or stream when too large for one.",
+		}, []string{"via"}),
+		sessions: make(map[*wt.Session]bool),
+		metrics:  rooms.TransportMetrics("webtransport"),
+	}
+	if reg != nil {
+		reg.MustRegister(s.joins, s.snapshot)
+	}
+	return s, nil
+}
+
+// Path is where sessions are opened, e.g. "/wt".
+func (s *Server) Path() string { return s.cfg.Path }
+
+// Run serves on pc until ctx ends, then closes the sessions that have not
+// joined; joined ones get WriteTimeout plus CloseTimeout to finish, then
+// are cut. It returns once every session handler has returned. Cancel ctx
+// after the rooms have drained, so that players get their MatchEnd first.
+func (s *Server) Run(ctx context.Context, pc net.PacketConn) error {
+	mux := http.NewServeMux()
+	h3 := &http3.Server{
+		TLSConfig:  http3.ConfigureTLSConfig(&tls.Config{Certificates: []tls.Certificate{s.cfg.Certificate}}),
+		QUICConfig: &quic.Config{EnableDatagrams: true, EnableStreamResetPartialDelivery: true, KeepAlivePeriod: 10 * time.Second},
+		Handler:    mux,
+	}
+	srv := &wt.Server{H3: h3, CheckOrigin: s.cfg.CheckOrigin}
+	wt.ConfigureHTTP3Server(h3)
+	mux.HandleFunc(s.cfg.Path, func(w http.ResponseWriter, r *http.Request) {
+		sess, err := srv.Upgrade(w, r)
+		if err != nil {
+			s.log.Debug("webtransport upgrade", "err", err)
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		s.handle(r.Context(), sess)
+	})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(pc) }()
+	select {
+	case err := <-served:
+		srv.Close()
+		s.shutdown()
+		return fmt.Errorf("webtransport: %w", err)
+	case <-ctx.Done():
+	}
+	s.shutdown()
+	err := srv.Close()
+	<-served
+	if err != nil {
+		return fmt.Errorf("webtransport: close: %w", err)
+	}
+	return nil
+}
+
+// shutdown refuses new sessions, cuts those not joined, waits for the
+// others up to WriteTimeout+CloseTimeout, then cuts them too.
+func (s *Server) shutdown() {
+	s.mu.Lock()
+	s.closed = true
+	s.cut(false)
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	t := time.NewTimer(s.cfg.WriteTimeout + s.cfg.CloseTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return
+	case <-t.C:
+	}
+	s.mu.Lock()
+	s.cut(true)
+	s.mu.Unlock()
+	<-done
+}
+
+func (s *Server) cut(all bool) {
+	for sess, joined := range s.sessions {
+		if joined && !all {
+			continue
+		}
+		sess.CloseWithError(wt.SessionErrorCode(skirmishv1.ErrorCode_ERROR_CODE_SHUTTING_DOWN), "server shutting down")
+	}
+}
+
+func (s *Server) track(sess *wt.Session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.sessions[sess] = false
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) setJoined(sess *wt.Session) {
+	s.mu.Lock()
+	s.sessions[sess] = true
+	s.mu.Unlock()
+}
+
+func (s *Server) untrack(sess *wt.Session) {
+	s.mu.Lock()
+	delete(s.sessions, sess)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+func (s *Server) handle(ctx context.Context, sess *wt.Session) {
+	if !s.track(sess) {
+		sess.CloseWithError(wt.SessionErrorCode(skirmishv1.ErrorCode_ERROR_CODE_SHUTTING_DOWN), "server shutting down")
+		return
+	}
+	defer s.untrack(sess)
+	actx, cancel := context.WithTimeout(ctx, s.cfg.JoinTimeout)
+	stream, err := sess.AcceptStream(actx)
+	cancel()
+	if err != nil {
+		s.joins.WithLabelValues("no_stream").Inc()
+		sess.CloseWithError(wt.SessionErrorCode(skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE), "no control stream")
+		return
+	}
+	c := &conn{
+		sess: sess, stream: stream, cfg: &s.cfg, r: bufio.NewReader(stream),
+		datagrams: s.snapshot.WithLabelValues("datagram").Inc,
+		streamed:  s.snapshot.WithLabelValues("stream").Inc,
+		tooLarge:  func() {},
+	}
+	defer sess.CloseWithError(0, "")
+
+	rs, perr := s.join(ctx, c)
+	if perr != nil {
+		s.joins.WithLabelValues(perr.code.String()).Inc()
+		s.reject(c, perr)
+		return
+	}
+	s.joins.WithLabelValues("ok").Inc()
+	s.setJoined(sess)
+	s.metrics.Connections.Inc()
+	defer s.metrics.Connections.Dec()
+	s.serve(ctx, c, rs)
+}
+
+// join reads the Join message and attaches the player to the room.
+func (s *Server) join(ctx context.Context, c *conn) (*room.Session, *protocolError) {
+	c.stream.SetReadDeadline(time.Now().Add(s.cfg.JoinTimeout))
+	m, err := c.readStream()
+	var perr *protocolError
+	if errors.As(err, &perr) {
+		return nil, perr
+	}
+	if err != nil {
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, "no Join message"}
+	}
+	j := m.GetJoin()
+	if j == nil {
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, "the first message must be Join"}
+	}
+	claims, err := s.keys.VerifyJoin(j.Token)
+	if err != nil {
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "invalid join token"}
+	}
+	rs, err := s.rooms.Attach(ctx, claims.RoomID, claims.PlayerID)
+	switch {
+	case errors.Is(err, room.ErrRoomNotFound):
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_ROOM_NOT_FOUND, "no such room here, or it has ended"}
+	case errors.Is(err, room.ErrNotSeated):
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_NOT_SEATED, "no seat for this player in the room"}
+	case err != nil:
+		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_SHUTTING_DOWN, "join interrupted"}
+	}
+	c.stream.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+	return rs, nil
+}
+
+// reject tells a player why the session ends, before it joined.
+func (s *Server) reject(c *conn, e *protocolError) {
+	b, _ := proto.Marshal(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Error{Error: &skirmishv1.Error{Code: e.code, Message: e.text}}})
+	if c.writeStream(b) == nil && c.Close(e.code, e.text) == nil {
+		c.drain()
+	}
+	c.closeSession(e.code, e.text)
+}
+
+// drain reads and discards until the player closes or CloseTimeout passes.
+func (c *conn) drain() {
+	for {
+		if _, err := c.readStream(); err != nil {
+			var perr *protocolError
+			if !errors.As(err, &perr) {
+				return
+			}
+		}
+	}
+}
+
+// serve runs a joined session: this goroutine reads the control stream,
+// one reads datagrams, one writes.
+func (s *Server) serve(ctx context.Context, c *conn, rs *room.Session) {
+	ctx, cancel := context.WithCancel(ctx)
+	var failOnce sync.Once
+	failed := make(chan struct{})
+	fail := func(e *protocolError) {
+		failOnce.Do(func() { close(failed); rs.Fail(e.code, e.text) })
+	}
+	handle := func(m *skirmishv1.ClientMessage) {
+		select {
+		case <-failed:
+			return
+		default:
+		}
+		if rs.Handle(m) != nil {
+			failOnce.Do(func() { close(failed) })
+		}
+	}
+	var wg sync.WaitGroup
+	wrote := make(chan error, 1)
+	var code skirmishv1.ErrorCode
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		err := rs.WriteLoop(ctx, c)
+		if err != nil && ctx.Err() == nil {
+			c.sess.CloseWithError(0, "") // a write failed: end the reading side too
+		}
+		wrote <- err
+	}()
+	go func() {
+		defer wg.Done()
+		for {
+			b, err := c.sess.ReceiveDatagram(ctx)
+			if err != nil {
+				return
+			}
+			m, err := decode(b)
+			var perr *protocolError
+			if errors.As(err, &perr) {
+				fail(perr)
+				continue
+			}
+			c.stream.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+			handle(m)
+		}
+	}()
+	defer func() {
+		rs.Detach()
+		cancel()
+		if err := <-wrote; err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Debug("webtransport write", "err", err)
+		}
+		c.closeSession(code, "")
+		wg.Wait()
+	}()
+	for {
+		m, err := c.readStream()
+		var perr *protocolError
+		switch {
+		case errors.As(err, &perr):
+			fail(perr)
+			continue
+		case err != nil:
+			return
+		}
+		handle(m)
+	}
+}
