@@ -19,7 +19,10 @@ import (
 // serviceName is the subject of the matchmaker's service tokens.
 const serviceName = "matchmaker"
 
-var errNoGameserver = errors.New("no gameserver has room")
+var (
+	errNoGameserver   = errors.New("no gameserver has room")
+	errGameserverGone = errors.New("gameserver left")
+)
 
 // allocator gets a room for a formed match: it reserves a gameserver, calls
 // its RoomService.CreateRoom, and signs each player's join token.
@@ -38,62 +41,118 @@ func newAllocator(cfg Config, keys *auth.Keys, reg *registry) *allocator {
 	return &allocator{cfg: cfg, keys: keys, reg: reg, conns: make(map[string]*grpc.ClientConn)}
 }
 
-// allocate returns one assignment per ticket of the match, in order.
-func (a *allocator) allocate(ctx context.Context, m *match) ([]*skirmishv1.Assignment, error) {
-	gs := a.reg.reserve(m.region, len(m.tickets), time.Now())
+// allocate gets a room for a formed match, or seats in a running room for
+// a backfill, and returns each player's assignment by player id. It sets
+// the match's gameserver, match and room ids.
+func (a *allocator) allocate(ctx context.Context, m *match) (map[string]*skirmishv1.Assignment, error) {
+	if m.backfill {
+		gs := a.reg.get(m.gameserverID, time.Now())
+		if gs == nil {
+			return nil, fmt.Errorf("gameserver %s: %w", m.gameserverID, errGameserverGone)
+		}
+		assignments, err := a.addSeats(ctx, gs, m)
+		if err != nil {
+			return nil, fmt.Errorf("gameserver %s: %w", gs.GetId(), err)
+		}
+		a.reg.add(gs.GetId(), m.players())
+		return assignments, nil
+	}
+	gs := a.reg.reserve(m.region, m.players(), time.Now())
 	if gs == nil {
 		return nil, errNoGameserver
 	}
 	assignments, err := a.createRoom(ctx, gs, m)
 	if err != nil {
-		a.reg.release(gs.GetId(), len(m.tickets))
+		a.reg.release(gs.GetId(), m.players())
 		return nil, fmt.Errorf("gameserver %s: %w", gs.GetId(), err)
 	}
 	return assignments, nil
 }
 
-func (a *allocator) createRoom(ctx context.Context, gs *skirmishv1.Gameserver, m *match) ([]*skirmishv1.Assignment, error) {
-	conn, err := a.conn(gs.GetControlAddress())
-	if err != nil {
-		return nil, err
+// seats lists the match's players with their teams.
+func seats(m *match) []*skirmishv1.Seat {
+	out := make([]*skirmishv1.Seat, 0, m.players())
+	for i, t := range m.tickets {
+		for _, mem := range t.members {
+			out = append(out, &skirmishv1.Seat{PlayerId: mem.id, Name: mem.name, Team: m.teams[i]})
+		}
 	}
-	token, err := a.serviceToken()
+	return out
+}
+
+func (a *allocator) createRoom(ctx context.Context, gs *skirmishv1.Gameserver, m *match) (map[string]*skirmishv1.Assignment, error) {
+	client, token, err := a.client(gs)
 	if err != nil {
 		return nil, err
 	}
 	matchID := uuid.NewString()
-	req := &skirmishv1.CreateRoomRequest{MatchId: matchID, Mode: m.mode, Seats: make([]*skirmishv1.Seat, len(m.tickets))}
-	for i, t := range m.tickets {
-		req.Seats[i] = &skirmishv1.Seat{PlayerId: t.playerID, Name: t.name, Team: m.teams[i]}
-	}
+	req := &skirmishv1.CreateRoomRequest{MatchId: matchID, Mode: m.mode, Seats: seats(m)}
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.CreateRoomTimeout)
 	defer cancel()
 	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
-	resp, err := skirmishv1.NewRoomServiceClient(conn).CreateRoom(ctx, req)
+	resp, err := client.CreateRoom(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("create room: %w", err)
 	}
 	if resp.GetRoomId() == "" {
 		return nil, errors.New("create room: empty room id")
 	}
-	out := make([]*skirmishv1.Assignment, len(m.tickets))
-	for i, t := range m.tickets {
+	m.gameserverID, m.matchID, m.roomID = gs.GetId(), matchID, resp.GetRoomId()
+	return a.assignments(gs, m, req.GetSeats())
+}
+
+// addSeats asks a running room for the backfill's seats.
+func (a *allocator) addSeats(ctx context.Context, gs *skirmishv1.Gameserver, m *match) (map[string]*skirmishv1.Assignment, error) {
+	client, token, err := a.client(gs)
+	if err != nil {
+		return nil, err
+	}
+	req := &skirmishv1.AddSeatsRequest{RoomId: m.roomID, Seats: seats(m)}
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.CreateRoomTimeout)
+	defer cancel()
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+	if _, err := client.AddSeats(ctx, req); err != nil {
+		return nil, fmt.Errorf("add seats: %w", err)
+	}
+	return a.assignments(gs, m, req.GetSeats())
+}
+
+// assignments signs a join token for every seat.
+func (a *allocator) assignments(gs *skirmishv1.Gameserver, m *match, seats []*skirmishv1.Seat) (map[string]*skirmishv1.Assignment, error) {
+	out := make(map[string]*skirmishv1.Assignment, len(seats))
+	for _, s := range seats {
 		join, err := a.keys.IssueJoin(auth.Join{
-			PlayerID: t.playerID, Name: t.name, MatchID: matchID, RoomID: resp.GetRoomId(), Team: m.teams[i],
+			PlayerID: s.GetPlayerId(), Name: s.GetName(), MatchID: m.matchID, RoomID: m.roomID, Team: s.GetTeam(),
 		}, a.cfg.JoinTokenTTL)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = &skirmishv1.Assignment{
-			MatchId:         matchID,
-			RoomId:          resp.GetRoomId(),
-			WebsocketUrl:    gs.GetWebsocketUrl(),
-			WebtransportUrl: gs.GetWebtransportUrl(),
-			JoinToken:       join,
-			Team:            m.teams[i],
+		out[s.GetPlayerId()] = &skirmishv1.Assignment{
+			MatchId:                m.matchID,
+			RoomId:                 m.roomID,
+			WebsocketUrl:           gs.GetWebsocketUrl(),
+			WebtransportUrl:        gs.GetWebtransportUrl(),
+			WebtransportCertHashes: gs.GetWebtransportCertHashes(),
+			JoinToken:              join,
+			Team:                   s.GetTeam(),
+			Backfill:               m.backfill,
 		}
 	}
 	return out, nil
+}
+
+// client returns a RoomService client for the gameserver and a service
+// token to call it with.
+func (a *allocator) client(gs *skirmishv1.Gameserver) (skirmishv1.RoomServiceClient, string, error) {
+	conn, err := a.conn(gs.GetControlAddress())
+	if err != nil {
+		return nil, "", err
+	}
+	token, err := a.serviceToken()
+	if err != nil {
+		return nil, "", err
+	}
+	return skirmishv1.NewRoomServiceClient(conn), token, nil
 }
 
 // conn returns the cached client connection to a gameserver's control

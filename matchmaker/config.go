@@ -64,6 +64,19 @@ type Config struct {
 	// JoinTokenTTL is how long a join token in an assignment is valid.
 	// Default 2m.
 	JoinTokenTTL time.Duration `yaml:"join_token_ttl"`
+	// AllowedOrigins are the browser origins (e.g. http://127.0.0.1:7800,
+	// where the gameserver serves the game) allowed to call the matchmaker
+	// with Connect or gRPC-Web; "*" allows any. Default ["*"]: calls carry
+	// their session token in a header, never in a cookie, so a foreign page
+	// gains nothing a script could not do itself.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// SharedHTTP2 serves native gRPC through net/http's HTTP/2 server and
+	// grpc.Server.ServeHTTP, like every other request, so that Connect and
+	// gRPC-Web also work over cleartext HTTP/2 (h2c). By default
+	// connections that open with the HTTP/2 preface go to
+	// grpc.Server.Serve instead, which is faster (docs/benchmarks.md);
+	// browsers never use h2c.
+	SharedHTTP2 bool `yaml:"shared_http2"`
 }
 
 // Mode is the rules of one game mode.
@@ -153,6 +166,9 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.WaitScale, 1)
 	setDefault(&c.PlayerRequestRate, 20)
 	setDefault(&c.PlayerRequestBurst, 40)
+	if len(c.AllowedOrigins) == 0 {
+		c.AllowedOrigins = []string{"*"}
+	}
 
 	var errs []error
 	positive := func(name string, d time.Duration) {

@@ -2,18 +2,19 @@ package matchmaker
 
 import (
 	"cmp"
-	"math/bits"
 	"slices"
 )
 
 // candidate is what a formation pass knows of one searching ticket.
 type candidate struct {
-	rating float64
+	rating float64 // the mean rating of the ticket's players
 	waited float64 // seconds since the ticket was created
+	size   int     // players on the ticket (a party); 0 counts as 1
 }
 
 // group is one match a pass formed: members are indexes into the pass's
-// candidates, in rating order, and teams[i] is the team of members[i].
+// candidates, in rating order, and teams[i] is the team of every player of
+// members[i]: a party always plays on one team.
 type group struct {
 	members []int32
 	teams   []uint32
@@ -24,6 +25,7 @@ type slot struct {
 	rating float64
 	width  float64 // skill window at this ticket's wait
 	waited float64
+	size   int32
 	idx    int32 // index into the candidates
 }
 
@@ -31,22 +33,31 @@ type slot struct {
 //
 // The longest-waiting ticket is served first (requeued tickets keep their
 // creation time, so they come first). For each ticket still free it looks at
-// its nearest free neighbours by rating and takes the run of a full match's
-// size, containing it, with the smallest rating spread that fits the skill
-// window of the run's longest-waiting member. A ticket that has waited its
-// mode's MaxWait may instead start a smaller match of at least MinPlayers.
+// its nearest free neighbours by rating and picks, among the runs of
+// neighbours that hold a full match's players and contain it, the one with
+// the smallest rating spread that fits the skill window of the run's
+// longest-waiting member. A run may step over a party too large for the
+// seats left. A ticket that has waited its mode's MaxWait may instead start
+// a smaller match of at least MinPlayers.
 //
 // Sorting dominates: O(n log n) plus O(n * p^2) for matches of p players.
 // No candidate appears in two groups.
 func formMatches(mode Mode, cands []candidate) []group {
 	n := len(cands)
 	full := mode.Players()
-	if n < mode.MinPlayers {
+	if n == 0 {
 		return nil
 	}
 	order := make([]slot, n)
+	players, parties := 0, false
 	for i, c := range cands {
-		order[i] = slot{rating: c.rating, width: mode.Window.width(c.waited), waited: c.waited, idx: int32(i)}
+		size := max(c.size, 1)
+		players += size
+		parties = parties || size > 1
+		order[i] = slot{rating: c.rating, width: mode.Window.width(c.waited), waited: c.waited, size: int32(size), idx: int32(i)}
+	}
+	if players < mode.MinPlayers {
+		return nil
 	}
 	slices.SortFunc(order, func(a, b slot) int { return cmp.Compare(a.rating, b.rating) })
 
@@ -64,30 +75,25 @@ func formMatches(mode Mode, cands []candidate) []group {
 
 	var groups []group
 	win := make([]int32, 0, 2*full)
+	var pick, best []int32
 	for _, p := range byAge {
 		if taken[p] {
 			continue
 		}
-		// win holds up to full-1 free neighbours on each side of p.
+		// win holds free neighbours on each side of p, enough for a full
+		// match's other players.
+		need := full - int(order[p].size)
 		win = win[:0]
-		q := prev[p]
-		for range full - 1 {
-			if q < 0 {
-				break
-			}
+		for q, got := prev[p], 0; q >= 0 && got < need; q = prev[q] {
 			win = append(win, q)
-			q = prev[q]
+			got += int(order[q].size)
 		}
 		slices.Reverse(win)
 		anchor := len(win)
 		win = append(win, p)
-		q = next[p]
-		for range full - 1 {
-			if int(q) >= n {
-				break
-			}
+		for q, got := next[p], 0; int(q) < n && got < need; q = next[q] {
 			win = append(win, q)
-			q = next[q]
+			got += int(order[q].size)
 		}
 
 		overdue := order[p].waited >= maxWait
@@ -95,16 +101,17 @@ func formMatches(mode Mode, cands []candidate) []group {
 			if k < full && !overdue {
 				break
 			}
-			start := bestRun(order, win, anchor, k)
-			if start < 0 {
+			if int(order[p].size) > perTeam(mode, k) {
 				continue
 			}
-			run := win[start : start+k]
-			g := group{members: make([]int32, k)}
-			ratings := make([]float64, k)
-			for i, s := range run {
+			var teams []uint32
+			best, pick, teams = bestRun(mode, order, win, anchor, k, parties, best[:0], pick[:0])
+			if len(best) == 0 {
+				continue
+			}
+			g := group{members: make([]int32, len(best)), teams: teams}
+			for i, s := range best {
 				g.members[i] = order[s].idx
-				ratings[i] = order[s].rating
 				taken[s] = true
 				// Unlink s from the free list.
 				if prev[s] >= 0 {
@@ -114,7 +121,9 @@ func formMatches(mode Mode, cands []candidate) []group {
 					prev[next[s]] = prev[s]
 				}
 			}
-			g.teams = balanceTeams(mode, ratings)
+			if teams == nil {
+				g.teams = splitTeams(mode, k, order, best)
+			}
 			groups = append(groups, g)
 			break
 		}
@@ -122,21 +131,54 @@ func formMatches(mode Mode, cands []candidate) []group {
 	return groups
 }
 
-// bestRun returns the start in win of the run of k slots that contains
-// win[anchor], fits its skill window and has the smallest spread, or -1.
-func bestRun(order []slot, win []int32, anchor, k int) int {
-	best, bestSpread := -1, 0.0
-	for s := max(0, anchor-k+1); s <= anchor && s+k <= len(win); s++ {
-		spread := order[win[s+k-1]].rating - order[win[s]].rating
-		width := 0.0
-		for _, x := range win[s : s+k] {
-			width = max(width, order[x].width)
-		}
-		if spread <= width && (best < 0 || spread < bestSpread) {
-			best, bestSpread = s, spread
-		}
+// perTeam is the number of players on each team of a match of k players.
+func perTeam(mode Mode, k int) int {
+	if mode.TeamSize == 1 {
+		return 1
 	}
-	return best
+	return k / mode.Teams
+}
+
+// bestRun returns, in best, the slots of the run of win holding k players
+// that contains win[anchor], fits its skill window, can be split into teams
+// and has the smallest spread; best is empty when there is none. pick is
+// scratch space. When parties is set, the teams of the run are checked and
+// returned too; otherwise every run of k single players splits.
+func bestRun(mode Mode, order []slot, win []int32, anchor, k int, parties bool, best, pick []int32) (_, _ []int32, teams []uint32) {
+	bestSpread := 0.0
+	for s := 0; s <= anchor; s++ {
+		pick = pick[:0]
+		rem, width, withAnchor := k, 0.0, false
+		for j := s; j < len(win) && rem > 0; j++ {
+			x := win[j]
+			size := int(order[x].size)
+			if size > rem || size > perTeam(mode, k) {
+				if j == anchor {
+					break
+				}
+				continue
+			}
+			pick = append(pick, x)
+			rem -= size
+			width = max(width, order[x].width)
+			withAnchor = withAnchor || j == anchor
+		}
+		if rem > 0 || !withAnchor {
+			continue
+		}
+		spread := order[pick[len(pick)-1]].rating - order[pick[0]].rating
+		if spread > width || (len(best) > 0 && spread >= bestSpread) {
+			continue
+		}
+		var t []uint32
+		if parties {
+			if t = splitTeams(mode, k, order, pick); t == nil {
+				continue
+			}
+		}
+		best, bestSpread, teams = append(best[:0], pick...), spread, t
+	}
+	return best, pick, teams
 }
 
 // matchSizes lists the match sizes a mode allows, largest first: the full
@@ -153,70 +195,98 @@ func matchSizes(mode Mode) []int {
 	return sizes
 }
 
-// balanceTeams splits players, given by rating in ascending order, into the
-// mode's teams (numbered from 0) so that team rating totals are as close as
-// possible: exhaustively for two teams of up to 12 players, by snake draft
-// otherwise. With a TeamSize of 1 every player is their own team.
+// balanceTeams splits single players, given by rating in ascending order,
+// into the mode's teams; see splitTeams.
 func balanceTeams(mode Mode, ratings []float64) []uint32 {
-	k := len(ratings)
-	teams := make([]uint32, k)
+	order := make([]slot, len(ratings))
+	run := make([]int32, len(ratings))
+	for i, r := range ratings {
+		order[i] = slot{rating: r, size: 1}
+		run[i] = int32(i)
+	}
+	return splitTeams(mode, len(ratings), order, run)
+}
+
+// splitTeams puts the tickets of run, which hold k players, on the mode's
+// teams (numbered from 0) so that every team has k/Teams players, parties
+// stay whole, and team rating totals are as close as possible: exhaustively
+// for two teams of up to 12 tickets, greedily otherwise (the strongest
+// ticket, largest parties first, goes to the weakest team with room). It
+// returns nil when the parties cannot be split into equal teams. With a
+// TeamSize of 1 every player is their own team.
+func splitTeams(mode Mode, k int, order []slot, run []int32) []uint32 {
+	n := len(run)
+	teams := make([]uint32, n)
 	if mode.TeamSize == 1 {
 		for i := range teams {
 			teams[i] = uint32(i)
 		}
 		return teams
 	}
-	if mode.Teams == 2 && k <= 12 {
-		bestTeamSplit(ratings, teams)
+	per := k / mode.Teams
+	if mode.Teams == 2 && n <= 12 {
+		total := 0.0
+		for _, s := range run {
+			total += order[s].rating * float64(order[s].size)
+		}
+		bestMask, bestDiff := uint32(0), -1.0
+		for mask := uint32(0); mask < 1<<n; mask += 2 { // bit 0 clear: ticket 0 in team 0
+			players, sum := 0, 0.0
+			for i, s := range run {
+				if mask&(1<<i) != 0 {
+					players += int(order[s].size)
+					sum += order[s].rating * float64(order[s].size)
+				}
+			}
+			if players != per {
+				continue
+			}
+			diff := total - 2*sum
+			if diff < 0 {
+				diff = -diff
+			}
+			if bestDiff < 0 || diff < bestDiff {
+				bestMask, bestDiff = mask, diff
+			}
+		}
+		if bestDiff < 0 {
+			return nil
+		}
+		for i := range n {
+			teams[i] = (bestMask >> i) & 1
+		}
 		return teams
 	}
-	// Snake draft from the highest rating: 0,1,..,T-1,T-1,..,0,0,1,...
-	t := mode.Teams
-	for round := 0; round*t < k; round++ {
-		for j := range t {
-			i := k - 1 - (round*t + j)
-			if i < 0 {
-				break
-			}
-			team := j
-			if round%2 == 1 {
-				team = t - 1 - j
-			}
-			teams[i] = uint32(team)
+	byStrength := make([]int, n)
+	for i := range byStrength {
+		byStrength[i] = i
+	}
+	slices.SortFunc(byStrength, func(a, b int) int {
+		sa, sb := order[run[a]], order[run[b]]
+		if c := cmp.Compare(sb.size, sa.size); c != 0 {
+			return c
 		}
+		return cmp.Compare(sb.rating, sa.rating)
+	})
+	room := make([]int, mode.Teams)
+	sums := make([]float64, mode.Teams)
+	for i := range room {
+		room[i] = per
+	}
+	for _, i := range byStrength {
+		s := order[run[i]]
+		team := -1
+		for t := range room {
+			if room[t] >= int(s.size) && (team < 0 || sums[t] < sums[team]) {
+				team = t
+			}
+		}
+		if team < 0 {
+			return nil
+		}
+		teams[i] = uint32(team)
+		room[team] -= int(s.size)
+		sums[team] += s.rating * float64(s.size)
 	}
 	return teams
-}
-
-// bestTeamSplit puts half the players in team 1 so that the two teams'
-// rating totals differ least. Player 0 stays in team 0 to skip mirror
-// images.
-func bestTeamSplit(ratings []float64, teams []uint32) {
-	k := len(ratings)
-	total := 0.0
-	for _, r := range ratings {
-		total += r
-	}
-	bestMask, bestDiff := uint32(0), -1.0
-	for mask := uint32(0); mask < 1<<k; mask += 2 { // bit 0 clear: player 0 in team 0
-		if bits.OnesCount32(mask) != k/2 {
-			continue
-		}
-		sum := 0.0
-		for i := range k {
-			if mask&(1<<i) != 0 {
-				sum += ratings[i]
-			}
-		}
-		diff := total - 2*sum
-		if diff < 0 {
-			diff = -diff
-		}
-		if bestDiff < 0 || diff < bestDiff {
-			bestMask, bestDiff = mask, diff
-		}
-	}
-	for i := range k {
-		teams[i] = (bestMask >> i) & 1
-	}
 }

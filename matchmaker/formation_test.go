@@ -13,25 +13,31 @@ func TestFormMatches(t *testing.T) {
 	duel := Mode{Teams: 2, TeamSize: 1, MinPlayers: 2, MaxWait: 30 * time.Second, Window: window}
 	ffa := Mode{Teams: 8, TeamSize: 1, MinPlayers: 2, MaxWait: 30 * time.Second, Window: window}
 	team := Mode{Teams: 2, TeamSize: 2, MinPlayers: 4, MaxWait: 30 * time.Second, Window: window}
+	team4 := Mode{Teams: 2, TeamSize: 4, MinPlayers: 8, MaxWait: 30 * time.Second, Window: window}
 	tests := []struct {
 		name  string
 		mode  Mode
 		cands []candidate
 		want  [][]int32 // members of each group, sorted
 	}{
-		{"duel pair in window", duel, []candidate{{1500, 0}, {1550, 0}}, [][]int32{{0, 1}}},
-		{"duel pair outside window", duel, []candidate{{1500, 0}, {1700, 0}}, nil},
-		{"window widens with wait", duel, []candidate{{1500, 15}, {1700, 0}}, [][]int32{{0, 1}}},
-		{"window stops at its cap", duel, []candidate{{1500, 29}, {1900, 29}}, nil},
-		{"closest pairs", duel, []candidate{{1000, 0}, {1500, 0}, {1010, 0}, {1490, 0}}, [][]int32{{0, 2}, {1, 3}}},
+		{"duel pair in window", duel, []candidate{{1500, 0, 1}, {1550, 0, 1}}, [][]int32{{0, 1}}},
+		{"duel pair outside window", duel, []candidate{{1500, 0, 1}, {1700, 0, 1}}, nil},
+		{"window widens with wait", duel, []candidate{{1500, 15, 1}, {1700, 0, 1}}, [][]int32{{0, 1}}},
+		{"window stops at its cap", duel, []candidate{{1500, 29, 1}, {1900, 29, 1}}, nil},
+		{"closest pairs", duel, []candidate{{1000, 0, 1}, {1500, 0, 1}, {1010, 0, 1}, {1490, 0, 1}}, [][]int32{{0, 2}, {1, 3}}},
 		{"oldest ticket chooses its closest neighbour", duel,
-			[]candidate{{1500, 5}, {1450, 0}, {1520, 0}}, [][]int32{{0, 2}}},
-		{"odd one waits", duel, []candidate{{1500, 0}, {1510, 0}, {1520, 0}}, [][]int32{{0, 1}}},
-		{"ffa waits for eight", ffa, []candidate{{1500, 1}, {1510, 1}, {1520, 1}}, nil},
-		{"ffa smaller match after max wait", ffa, []candidate{{1500, 31}, {1510, 1}, {1520, 1}}, [][]int32{{0, 1, 2}}},
+			[]candidate{{1500, 5, 1}, {1450, 0, 1}, {1520, 0, 1}}, [][]int32{{0, 2}}},
+		{"odd one waits", duel, []candidate{{1500, 0, 1}, {1510, 0, 1}, {1520, 0, 1}}, [][]int32{{0, 1}}},
+		{"ffa waits for eight", ffa, []candidate{{1500, 1, 1}, {1510, 1, 1}, {1520, 1, 1}}, nil},
+		{"ffa smaller match after max wait", ffa, []candidate{{1500, 31, 1}, {1510, 1, 1}, {1520, 1, 1}}, [][]int32{{0, 1, 2}}},
 		{"ffa full match", ffa, ffaOf(8, 1500, 10), [][]int32{{0, 1, 2, 3, 4, 5, 6, 7}}},
-		{"team needs four", team, []candidate{{1500, 40}, {1510, 40}, {1520, 40}}, nil},
-		{"team of four", team, []candidate{{1500, 0}, {1510, 0}, {1520, 0}, {1530, 0}}, [][]int32{{0, 1, 2, 3}}},
+		{"team needs four", team, []candidate{{1500, 40, 1}, {1510, 40, 1}, {1520, 40, 1}}, nil},
+		{"team of four", team, []candidate{{1500, 0, 1}, {1510, 0, 1}, {1520, 0, 1}, {1530, 0, 1}}, [][]int32{{0, 1, 2, 3}}},
+		{"two parties of two", team, []candidate{{1500, 0, 2}, {1510, 0, 2}}, [][]int32{{0, 1}}},
+		{"party and two singles", team, []candidate{{1500, 0, 2}, {1505, 0, 1}, {1510, 0, 1}}, [][]int32{{0, 1, 2}}},
+		{"party steps over a party too big for the seats left", team4,
+			[]candidate{{1500, 0, 3}, {1501, 0, 3}, {1502, 0, 1}, {1503, 0, 1}}, [][]int32{{0, 1, 2, 3}}},
+		{"parties that cannot make equal teams wait", team4, []candidate{{1500, 0, 3}, {1501, 0, 3}, {1502, 0, 2}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,7 +105,7 @@ func TestBalanceTeams(t *testing.T) {
 //
 //	go test ./matchmaker -run '^$' -bench FormationPass
 func BenchmarkFormationPass(b *testing.B) {
-	for _, n := range []int{1_000, 10_000} {
+	for _, n := range []int{1_000, 10_000, 100_000} {
 		for _, name := range []string{"duel", "ffa", "team4"} {
 			mode := DefaultModes()[name]
 			cands := randomCandidates(n, rand.New(rand.NewPCG(1, uint64(n))))
@@ -120,8 +126,9 @@ func randomCandidates(n int, rng *rand.Rand) []candidate {
 	return c
 }
 
-// FuzzFormMatches checks formation's invariants on arbitrary tickets: no
-// ticket in two groups, group sizes the mode allows, balanced team sizes,
+// FuzzFormMatches checks formation's invariants on arbitrary tickets and
+// parties: no ticket in two groups, group sizes the mode allows, teams of
+// equal size with every party on one team,
 // and every group within the window of its longest-waiting member (or of
 // a smaller size only when a member has waited MaxWait).
 func FuzzFormMatches(f *testing.F) {
@@ -135,12 +142,19 @@ func FuzzFormMatches(f *testing.F) {
 		mode.MaxWait = 30 * time.Second
 		var cands []candidate
 		for i := 0; i+1 < len(data); i += 2 {
-			cands = append(cands, candidate{rating: 1000 + 4*float64(data[i]), waited: float64(data[i+1]) / 4})
+			size := 1
+			if mode.TeamSize > 1 && data[i]%4 == 0 { // some parties
+				size = 1 + int(data[i+1])%mode.TeamSize
+			}
+			cands = append(cands, candidate{rating: 1000 + 4*float64(data[i]), waited: float64(data[i+1]) / 4, size: size})
 		}
 		seen := map[int32]bool{}
 		sizes := matchSizes(mode)
 		for _, g := range formMatches(mode, cands) {
-			k := len(g.members)
+			k := 0
+			for _, m := range g.members {
+				k += max(cands[m].size, 1)
+			}
 			if !slices.Contains(sizes, k) {
 				t.Fatalf("group of %d, allowed %v", k, sizes)
 			}
@@ -162,8 +176,8 @@ func FuzzFormMatches(f *testing.F) {
 				t.Fatalf("smaller group of %d with no overdue member", k)
 			}
 			perTeam := map[uint32]int{}
-			for _, team := range g.teams {
-				perTeam[team]++
+			for i, team := range g.teams {
+				perTeam[team] += max(cands[g.members[i]].size, 1)
 			}
 			if mode.TeamSize > 1 && len(perTeam) != mode.Teams {
 				t.Fatalf("teams %v, want %d teams", g.teams, mode.Teams)
@@ -183,17 +197,15 @@ func FuzzFormMatches(f *testing.F) {
 //
 //	go test ./matchmaker -run '^$' -bench PoolPass
 func BenchmarkPoolPass(b *testing.B) {
-	for _, n := range []int{1_000, 10_000} {
+	for _, n := range []int{1_000, 10_000, 100_000} {
 		b.Run(fmt.Sprintf("tickets=%d", n), func(b *testing.B) {
 			p := newTestPool(b)
 			p.cfg.Modes["duel"] = DefaultModes()["duel"]
 			now := time.Unix(1_700_000_000, 0)
 			rng := rand.New(rand.NewPCG(1, 2))
 			for i := range n {
-				p.add(&ticket{
-					id: fmt.Sprint(i), mode: "duel", playerID: fmt.Sprint(i),
-					rating: 1500 + 300*rng.NormFloat64(), created: now.Add(-time.Duration(rng.IntN(50_000)) * time.Millisecond),
-				})
+				p.add(newTicket(fmt.Sprint(i), "duel", "", []member{{id: fmt.Sprint(i), rating: 1500 + 300*rng.NormFloat64()}},
+					nil, now.Add(-time.Duration(rng.IntN(50_000))*time.Millisecond)))
 			}
 			for b.Loop() {
 				matches := p.pass(now)

@@ -30,7 +30,7 @@ func sessionFrom(ctx context.Context) auth.Session {
 // interceptors returns the server options chaining, from the outside in:
 // metrics, logging, panic recovery, auth. Recovery sits inside logging and
 // metrics so that a recovered panic is logged and counted as Internal.
-func interceptors(keys *auth.Keys, lim *playerLimiter, srvMetrics *grpcprom.ServerMetrics, log *slog.Logger) []grpc.ServerOption {
+func interceptors(keys *auth.Keys, sessions *sessionCache, lim *playerLimiter, srvMetrics *grpcprom.ServerMetrics, log *slog.Logger) []grpc.ServerOption {
 	logger := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
 		log.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
@@ -47,7 +47,7 @@ func interceptors(keys *auth.Keys, lim *playerLimiter, srvMetrics *grpcprom.Serv
 		log.ErrorContext(ctx, "panic in gRPC handler", "panic", p, "stack", string(debug.Stack()))
 		return status.Error(codes.Internal, "internal error")
 	})
-	authFn := authenticate(keys, lim)
+	authFn := authenticate(keys, sessions, lim)
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(
 			srvMetrics.UnaryServerInterceptor(),
@@ -68,7 +68,7 @@ func interceptors(keys *auth.Keys, lim *playerLimiter, srvMetrics *grpcprom.Serv
 // for MatchmakerService, a service token for GameserverRegistryService.
 // Health and reflection are open. Players over their request rate get
 // RESOURCE_EXHAUSTED.
-func authenticate(keys *auth.Keys, lim *playerLimiter) grpcauth.AuthFunc {
+func authenticate(keys *auth.Keys, sessions *sessionCache, lim *playerLimiter) grpcauth.AuthFunc {
 	matchmaker := "/" + skirmishv1.MatchmakerService_ServiceDesc.ServiceName + "/"
 	registry := "/" + skirmishv1.GameserverRegistryService_ServiceDesc.ServiceName + "/"
 	return func(ctx context.Context) (context.Context, error) {
@@ -79,7 +79,7 @@ func authenticate(keys *auth.Keys, lim *playerLimiter) grpcauth.AuthFunc {
 			if err != nil {
 				return nil, err
 			}
-			sess, err := keys.VerifySession(token)
+			sess, err := sessions.verify(token, time.Now())
 			if err != nil {
 				return nil, status.Error(codes.Unauthenticated, "authorization: invalid session token")
 			}

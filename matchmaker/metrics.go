@@ -16,7 +16,9 @@ type metrics struct {
 	matches            *prometheus.CounterVec
 	timeToMatch        *prometheus.HistogramVec
 	allocationFailures *prometheus.CounterVec
-	gameservers        prometheus.Gauge
+	allocationDuration *prometheus.HistogramVec
+	backfills          *prometheus.CounterVec
+	gameservers        *prometheus.GaugeVec
 	passDuration       prometheus.Histogram
 }
 
@@ -41,19 +43,28 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"mode"}),
 		allocationFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "skirmish_matchmaker_allocation_failures_total",
-			Help: "Formed matches that got no room, by reason (no_gameserver, create_room).",
+			Help: "Formed matches that got no room, and backfills that got no seats, by reason (no_gameserver, create_room, add_seats).",
 		}, []string{"reason"}),
-		gameservers: prometheus.NewGauge(prometheus.GaugeOpts{
+		allocationDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "skirmish_matchmaker_allocation_duration_seconds",
+			Help:    "Time of one allocation: CreateRoom (kind room) or AddSeats (kind backfill), by result (ok, error).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"kind", "result"}),
+		backfills: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "skirmish_matchmaker_backfills_total",
+			Help: "Backfills that seated searching tickets in a running room, by mode.",
+		}, []string{"mode"}),
+		gameservers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "skirmish_matchmaker_gameservers",
-			Help: "Gameservers in allocation: heartbeating, not draining.",
-		}),
+			Help: "Heartbeating gameservers by state: available, full (no free seat), draining.",
+		}, []string{"state"}),
 		passDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "skirmish_matchmaker_formation_pass_seconds",
 			Help:    "Time of one formation pass over every queue.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 8),
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.tickets, m.searching, m.matches, m.timeToMatch, m.allocationFailures, m.gameservers, m.passDuration} {
+	for _, c := range []prometheus.Collector{m.tickets, m.searching, m.matches, m.timeToMatch, m.allocationFailures, m.allocationDuration, m.backfills, m.gameservers, m.passDuration} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -8,10 +8,12 @@ import (
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
-// pool holds every ticket, the queues of searching ones, and the state
-// machine between them: searching -> matched | expired | cancelled | failed.
-// Only the formation loop moves tickets into and out of allocation, so no
-// ticket can be in two matches.
+// pool holds every ticket, the queues of searching ones, the rooms of the
+// matches it formed, and the state machine between them:
+// searching -> matched | expired | cancelled | failed (and matched ->
+// searching again when a room is cancelled before its start). Only the
+// formation loop moves tickets into and out of allocation, so no ticket can
+// be in two matches.
 type pool struct {
 	cfg Config
 	met *metrics
@@ -22,6 +24,7 @@ type pool struct {
 	queues   map[bucket][]*ticket
 	ended    []endedTicket // in order of ending, for pruning
 	estimate map[string]time.Duration
+	rooms    map[roomKey]*room // rooms.go
 }
 
 // bucket is the tickets that may be matched together.
@@ -32,12 +35,28 @@ type endedTicket struct {
 	at time.Time
 }
 
-// match is a group of tickets a pass took out of the queue for allocation.
+// match is a group of tickets a pass took out of the queue for allocation:
+// a new room, or seats in a running room that asked for backfill.
 type match struct {
 	mode    string
 	region  string
 	tickets []*ticket
-	teams   []uint32
+	teams   []uint32 // teams[i] is the team of every player of tickets[i]
+
+	// Set by the allocator for a new room, by the pass for a backfill.
+	backfill     bool
+	gameserverID string
+	matchID      string
+	roomID       string
+}
+
+// players is the number of players of the match.
+func (m *match) players() int {
+	n := 0
+	for _, t := range m.tickets {
+		n += t.size()
+	}
+	return n
 }
 
 func newPool(cfg Config, met *metrics) *pool {
@@ -48,51 +67,78 @@ func newPool(cfg Config, met *metrics) *pool {
 		active:   make(map[string]*ticket),
 		queues:   make(map[bucket][]*ticket),
 		estimate: make(map[string]time.Duration),
+		rooms:    make(map[roomKey]*room),
 	}
 }
 
-// add queues a new ticket unless its player already has an active one.
+// add queues a new ticket unless one of its players already has an active
+// one.
 func (p *pool) add(t *ticket) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if old := p.active[t.playerID]; old != nil {
-		return fmt.Errorf("%w: %s", errActiveTicket, old.id)
+	for _, m := range t.members {
+		if old := p.active[m.id]; old != nil {
+			return &activeError{player: m.id}
+		}
 	}
-	t.state = skirmishv1.TicketState_TICKET_STATE_SEARCHING
-	t.changed = make(chan struct{})
-	p.tickets[t.id] = t
-	p.active[t.playerID] = t
-	p.push(t)
+	if t.queued.IsZero() {
+		t.queued = t.created
+	}
+	p.search(t)
 	p.met.ticketState(t.mode, t.state)
 	return nil
 }
 
-// hasActive reports whether the player has an active ticket.
-func (p *pool) hasActive(playerID string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.active[playerID] != nil
+// search makes a ticket searching and queues it; the caller holds the lock
+// and has checked that none of its players has an active ticket.
+func (p *pool) search(t *ticket) {
+	t.state = skirmishv1.TicketState_TICKET_STATE_SEARCHING
+	if t.changed != nil {
+		close(t.changed)
+	}
+	t.changed = make(chan struct{})
+	t.assignments = nil
+	t.failure = ""
+	p.tickets[t.id] = t
+	for _, m := range t.members {
+		p.active[m.id] = t
+	}
+	p.push(t)
 }
 
-// view returns the player's ticket as sent to clients and a channel closed
+// hasActive returns the first of the players that has an active ticket,
+// or "".
+func (p *pool) hasActive(playerIDs ...string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, id := range playerIDs {
+		if p.active[id] != nil {
+			return id
+		}
+	}
+	return ""
+}
+
+// view returns the ticket as the given member sees it and a channel closed
 // at its next change.
 func (p *pool) view(id, playerID string, now time.Time) (*skirmishv1.Ticket, <-chan struct{}, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	t := p.tickets[id]
-	if t == nil || t.playerID != playerID {
+	if t == nil || !t.has(playerID) {
 		return nil, nil, errTicketNotFound
 	}
-	return t.proto(p.estimateFor(t, now)), t.changed, nil
+	return t.proto(p.estimateFor(t, now), playerID), t.changed, nil
 }
 
-// cancel ends a searching ticket. Cancelling a cancelled ticket is a no-op;
-// a ticket in allocation is cancelled and its seat stays empty.
+// cancel ends a searching ticket for any of its members. Cancelling a
+// cancelled ticket is a no-op; a ticket in allocation is cancelled and its
+// seats stay empty.
 func (p *pool) cancel(id, playerID string, now time.Time) (*skirmishv1.Ticket, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	t := p.tickets[id]
-	if t == nil || t.playerID != playerID {
+	if t == nil || !t.has(playerID) {
 		return nil, errTicketNotFound
 	}
 	switch t.state {
@@ -103,24 +149,26 @@ func (p *pool) cancel(id, playerID string, now time.Time) (*skirmishv1.Ticket, e
 	default:
 		return nil, fmt.Errorf("%w: %s", errTicketEnded, t.state)
 	}
-	return t.proto(0), nil
+	return t.proto(0, playerID), nil
 }
 
-// pass ends overdue tickets, forms matches in every bucket, and takes the
-// tickets of the formed matches out of their queues. The formation itself
-// runs without the lock.
+// deadline is when a ticket stops searching: its mode's MaxWait and the
+// ExpiryGrace after it was created, or after it went back to the queue
+// when its room was cancelled.
+func (p *pool) deadline(t *ticket) time.Time {
+	return t.queued.Add(p.cfg.Modes[t.mode].MaxWait + p.cfg.ExpiryGrace)
+}
+
+// pass ends overdue tickets, fills the seats of rooms that want backfill,
+// forms matches in every bucket, and takes the tickets of the formed
+// matches out of their queues. The formation itself runs without the lock.
 func (p *pool) pass(now time.Time) []*match {
 	p.mu.Lock()
 	p.prune(now)
-	snap := make(map[bucket][]*ticket, len(p.queues))
 	for b, q := range p.queues {
-		mode := p.cfg.Modes[b.mode]
-		deadline := mode.MaxWait + p.cfg.ExpiryGrace
-		keep := make([]*ticket, 0, len(q))
 		for i := 0; i < len(q); i++ {
 			t := q[i]
-			if now.Sub(t.created) < deadline {
-				keep = append(keep, t)
+			if now.Before(p.deadline(t)) {
 				continue
 			}
 			p.remove(t)
@@ -132,7 +180,11 @@ func (p *pool) pass(now time.Time) []*match {
 				p.end(t, skirmishv1.TicketState_TICKET_STATE_EXPIRED, "", now)
 			}
 		}
-		snap[b] = keep
+	}
+	matches := p.backfill(now)
+	snap := make(map[bucket][]*ticket, len(p.queues))
+	for b, q := range p.queues {
+		snap[b] = append([]*ticket(nil), q...)
 	}
 	p.mu.Unlock()
 
@@ -145,7 +197,7 @@ func (p *pool) pass(now time.Time) []*match {
 	for b, q := range snap {
 		cands := make([]candidate, len(q))
 		for i, t := range q {
-			cands[i] = candidate{rating: t.rating, waited: now.Sub(t.created).Seconds()}
+			cands[i] = candidate{rating: t.rating, waited: now.Sub(t.created).Seconds(), size: t.size()}
 		}
 		if groups := formMatches(p.cfg.Modes[b.mode], cands); len(groups) > 0 {
 			all = append(all, formed{b, q, groups})
@@ -154,7 +206,6 @@ func (p *pool) pass(now time.Time) []*match {
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var matches []*match
 	for _, f := range all {
 	groups:
 		for _, g := range f.groups {
@@ -177,17 +228,21 @@ func (p *pool) pass(now time.Time) []*match {
 	return matches
 }
 
-// matched ends the match's tickets as matched with their assignments; a
-// ticket cancelled during allocation stays cancelled.
-func (p *pool) matched(m *match, assignments []*skirmishv1.Assignment, now time.Time) {
+// matched ends the match's tickets as matched with each player's
+// assignment, and remembers the room for ReportRoom; a ticket cancelled
+// during allocation stays cancelled.
+func (p *pool) matched(m *match, assignments map[string]*skirmishv1.Assignment, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for i, t := range m.tickets {
+	for _, t := range m.tickets {
 		t.allocating = false
 		if t.ended() {
 			continue
 		}
-		t.assignment = assignments[i]
+		t.assignments = make(map[string]*skirmishv1.Assignment, t.size())
+		for _, mem := range t.members {
+			t.assignments[mem.id] = assignments[mem.id]
+		}
 		waited := now.Sub(t.created)
 		p.met.timeToMatch.WithLabelValues(t.mode).Observe(waited.Seconds())
 		if old, ok := p.estimate[t.mode]; ok {
@@ -197,7 +252,12 @@ func (p *pool) matched(m *match, assignments []*skirmishv1.Assignment, now time.
 		}
 		p.end(t, skirmishv1.TicketState_TICKET_STATE_MATCHED, "", now)
 	}
-	p.met.matches.WithLabelValues(m.mode).Inc()
+	p.roomMatched(m)
+	if m.backfill {
+		p.met.backfills.WithLabelValues(m.mode).Inc()
+	} else {
+		p.met.matches.WithLabelValues(m.mode).Inc()
+	}
 }
 
 // requeue puts the match's tickets back in their queues after a failed
@@ -213,6 +273,9 @@ func (p *pool) requeue(m *match, reason string) {
 		}
 		t.lastFailure = reason
 		p.push(t)
+	}
+	if m.backfill {
+		p.backfillFailed(m)
 	}
 	p.updateSearching()
 }
@@ -247,8 +310,11 @@ func (p *pool) remove(t *ticket) {
 func (p *pool) end(t *ticket, state skirmishv1.TicketState, reason string, now time.Time) {
 	t.state = state
 	t.failure = reason
-	if p.active[t.playerID] == t {
-		delete(p.active, t.playerID)
+	t.endedAt = now
+	for _, m := range t.members {
+		if p.active[m.id] == t {
+			delete(p.active, m.id)
+		}
 	}
 	p.ended = append(p.ended, endedTicket{t, now})
 	close(t.changed)
@@ -256,11 +322,14 @@ func (p *pool) end(t *ticket, state skirmishv1.TicketState, reason string, now t
 	p.met.ticketState(t.mode, state)
 }
 
-// prune forgets tickets that ended longer than TicketRetention ago.
+// prune forgets tickets that ended longer than TicketRetention ago, unless
+// they went back to searching since.
 func (p *pool) prune(now time.Time) {
 	n := 0
 	for n < len(p.ended) && now.Sub(p.ended[n].at) >= p.cfg.TicketRetention {
-		delete(p.tickets, p.ended[n].t.id)
+		if e := p.ended[n]; e.t.ended() && e.t.endedAt.Equal(e.at) && p.tickets[e.t.id] == e.t {
+			delete(p.tickets, e.t.id)
+		}
 		n++
 	}
 	if n > 0 {
@@ -286,8 +355,8 @@ func (p *pool) updateSearching() {
 	}
 }
 
-// counts returns how many tickets are searching (queued or in allocation)
-// and how many the pool remembers; for tests.
+// counts returns how many players are searching (queued or in allocation)
+// and how many tickets the pool remembers; for tests.
 func (p *pool) counts() (searching, known int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -48,9 +48,11 @@ func TestPoolProperties(t *testing.T) {
 					p.requeue(m, "create room: unavailable")
 					return
 				}
-				as := make([]*skirmishv1.Assignment, len(m.tickets))
-				for i := range as {
-					as[i] = &skirmishv1.Assignment{MatchId: fmt.Sprint(i)}
+				as := map[string]*skirmishv1.Assignment{}
+				for i, t := range m.tickets {
+					for _, mem := range t.members {
+						as[mem.id] = &skirmishv1.Assignment{MatchId: fmt.Sprint(i)}
+					}
 				}
 				for _, t := range m.tickets {
 					if !t.ended() { // cancelled tickets stay cancelled
@@ -64,11 +66,9 @@ func TestPoolProperties(t *testing.T) {
 				if step < 400 {
 					for range rng.IntN(6) {
 						player := fmt.Sprintf("p%d", rng.IntN(300))
-						tk := &ticket{
-							id: fmt.Sprintf("t%d", len(all)), mode: modes[rng.IntN(len(modes))],
-							region: regions[rng.IntN(len(regions))], playerID: player,
-							rating: 1500 + 300*rng.NormFloat64(), created: now,
-						}
+						mode := modes[rng.IntN(len(modes))]
+						tk := newTicket(fmt.Sprintf("t%d", len(all)), mode, regions[rng.IntN(len(regions))],
+							party(rng, player, p.cfg.Modes[mode].TeamSize), nil, now)
 						if err := p.add(tk); err == nil {
 							all = append(all, tk)
 						}
@@ -77,7 +77,7 @@ func TestPoolProperties(t *testing.T) {
 				for range rng.IntN(3) {
 					if len(all) > 0 {
 						tk := all[rng.IntN(len(all))]
-						p.cancel(tk.id, tk.playerID, now)
+						p.cancel(tk.id, tk.members[rng.IntN(tk.size())].id, now)
 					}
 				}
 				for _, m := range p.pass(now) {
@@ -102,9 +102,11 @@ func TestPoolProperties(t *testing.T) {
 				active := map[string]int{}
 				for _, tk := range all {
 					if !tk.ended() {
-						active[tk.playerID]++
-						if active[tk.playerID] > 1 {
-							t.Fatalf("step %d: player %s has two active tickets", step, tk.playerID)
+						for _, mem := range tk.members {
+							active[mem.id]++
+							if active[mem.id] > 1 {
+								t.Fatalf("step %d: player %s has two active tickets", step, mem.id)
+							}
 						}
 					}
 				}
@@ -122,8 +124,8 @@ func TestPoolProperties(t *testing.T) {
 			for _, tk := range all {
 				states[tk.state]++
 				if tk.state == skirmishv1.TicketState_TICKET_STATE_MATCHED {
-					if matchedIn[tk] != 1 || tk.assignment == nil {
-						t.Errorf("ticket %s matched in %d matches with assignment %v, want 1", tk.id, matchedIn[tk], tk.assignment)
+					if matchedIn[tk] != 1 || len(tk.assignments) != tk.size() {
+						t.Errorf("ticket %s matched in %d matches with assignments %v, want 1", tk.id, matchedIn[tk], tk.assignments)
 					}
 				} else if matchedIn[tk] != 0 {
 					t.Errorf("ticket %s is %v but was matched", tk.id, tk.state)
@@ -143,12 +145,12 @@ func TestPoolProperties(t *testing.T) {
 func TestPoolCancelAndRetention(t *testing.T) {
 	p := newTestPool(t)
 	now := time.Unix(1_700_000_000, 0)
-	tk := &ticket{id: "a", mode: "duel", playerID: "p1", rating: 1500, created: now}
+	tk := newTicket("a", "duel", "", []member{{id: "p1", rating: 1500}}, nil, now)
 	if err := p.add(tk); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.add(&ticket{id: "b", mode: "duel", playerID: "p1", created: now}); err == nil {
-		t.Fatal("second add for p1 succeeded, want errActiveTicket")
+	if err := p.add(newTicket("b", "team", "", []member{{id: "p2"}, {id: "p1"}}, nil, now)); err == nil {
+		t.Fatal("second add for p1 succeeded, want an activeError")
 	}
 	if _, err := p.cancel("a", "p2", now); err == nil {
 		t.Error("p2 cancelled p1's ticket")
@@ -164,4 +166,17 @@ func TestPoolCancelAndRetention(t *testing.T) {
 	if _, known := p.counts(); known != 0 {
 		t.Errorf("%d tickets remembered after retention, want 0", known)
 	}
+}
+
+// party returns a ticket's members: the player, and in team modes with
+// some chance party members up to the team size (player ids with a suffix, so they collide with
+// other tickets of the same player as real parties would).
+func party(rng *rand.Rand, player string, teamSize int) []member {
+	members := []member{{id: player, rating: 1500 + 300*rng.NormFloat64()}}
+	if teamSize > 1 && rng.IntN(3) == 0 {
+		for i := range 1 + rng.IntN(teamSize-1) {
+			members = append(members, member{id: fmt.Sprintf("%s-%d", player, i), rating: 1500 + 300*rng.NormFloat64()})
+		}
+	}
+	return members
 }

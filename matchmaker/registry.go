@@ -25,6 +25,15 @@ type gameserver struct {
 	// pending counts seats allocated since the last heartbeat, which the
 	// heartbeat's player count may not include yet.
 	pending uint32
+	// freed counts seats of rooms that ended or were cancelled since the
+	// last heartbeat, which its player count may still include.
+	freed uint32
+}
+
+// used is the number of seats taken on the gameserver, as best known.
+func (gs *gameserver) used() uint32 {
+	u := gs.info.GetPlayers() + gs.pending
+	return u - min(u, gs.freed)
 }
 
 func newRegistry(ttl time.Duration, fillFirst bool) *registry {
@@ -47,24 +56,67 @@ func (r *registry) deregister(id string) bool {
 	return ok
 }
 
+// Gameserver states, as the skirmish_matchmaker_gameservers metric labels
+// them.
+var gameserverStates = []string{"available", "full", "draining"}
+
 // sweep forgets gameservers whose last heartbeat is older than the TTL. It
-// returns how many remain in allocation and the control addresses of all
-// that remain.
-func (r *registry) sweep(now time.Time) (live int, addrs map[string]bool) {
+// returns how many remain in each state, and the ids and control addresses
+// of all that remain.
+func (r *registry) sweep(now time.Time) (states map[string]int, ids, addrs map[string]bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	states = make(map[string]int, len(gameserverStates))
+	ids = make(map[string]bool, len(r.servers))
 	addrs = make(map[string]bool, len(r.servers))
 	for id, gs := range r.servers {
 		if now.Sub(gs.lastSeen) > r.ttl {
 			delete(r.servers, id)
 			continue
 		}
+		ids[id] = true
 		addrs[gs.info.GetControlAddress()] = true
-		if !gs.info.GetDraining() {
-			live++
+		switch {
+		case gs.info.GetDraining():
+			states["draining"]++
+		case gs.used() >= gs.info.GetCapacity():
+			states["full"]++
+		default:
+			states["available"]++
 		}
 	}
-	return live, addrs
+	return states, ids, addrs
+}
+
+// get returns a gameserver in allocation, or nil.
+func (r *registry) get(id string, now time.Time) *skirmishv1.Gameserver {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	gs := r.servers[id]
+	if gs == nil || now.Sub(gs.lastSeen) > r.ttl {
+		return nil
+	}
+	return gs.info
+}
+
+// add counts seats added to a running room (backfill) until the next
+// heartbeat.
+func (r *registry) add(id string, seats int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if gs := r.servers[id]; gs != nil {
+		gs.pending += uint32(seats)
+	}
+}
+
+// free counts seats of a room that ended or was cancelled as free until the
+// next heartbeat.
+func (r *registry) free(id string, seats int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if gs := r.servers[id]; gs != nil {
+		gs.freed += uint32(seats)
+	}
 }
 
 // reserve picks a gameserver with room for seats players, preferring the
@@ -77,7 +129,7 @@ func (r *registry) reserve(region string, seats int, now time.Time) *skirmishv1.
 	bestLoad, bestInRegion := 0.0, false
 	for _, gs := range r.servers {
 		info := gs.info
-		used := info.GetPlayers() + gs.pending
+		used := gs.used()
 		if info.GetDraining() || now.Sub(gs.lastSeen) > r.ttl || used+uint32(seats) > info.GetCapacity() {
 			continue
 		}

@@ -47,3 +47,56 @@ func (s *registryService) Deregister(ctx context.Context, req *skirmishv1.Deregi
 	s.m.registry.deregister(req.GetGameserverId()) // idempotent: a gameserver may retry
 	return &skirmishv1.DeregisterResponse{}, nil
 }
+
+// ReportRoom applies what a gameserver reports of a room the matchmaker
+// allocated. CANCELLED frees the room's seats and puts the tickets whose
+// players all joined back at the front of the queue (the players in
+// missing_player_ids walked away and are not requeued). ENDED frees the
+// seats. BACKFILL_WANTED lets searching tickets fill open_seats with
+// RoomService.AddSeats; BACKFILL_DONE stops it. Reports of rooms the
+// matchmaker does not know are accepted and change nothing, except that a
+// backfill request is honoured from the report alone.
+func (s *registryService) ReportRoom(ctx context.Context, req *skirmishv1.ReportRoomRequest) (*skirmishv1.ReportRoomResponse, error) {
+	switch {
+	case req.GetGameserverId() == "" || len(req.GetGameserverId()) > 128:
+		return nil, status.Error(codes.InvalidArgument, "gameserver_id: required, at most 128 bytes")
+	case req.GetRoomId() == "" || len(req.GetRoomId()) > 128:
+		return nil, status.Error(codes.InvalidArgument, "room_id: required, at most 128 bytes")
+	case len(req.GetMissingPlayerIds()) > maxMatchPlayers:
+		return nil, status.Errorf(codes.InvalidArgument, "missing_player_ids: more than %d", maxMatchPlayers)
+	}
+	gsID, roomID := req.GetGameserverId(), req.GetRoomId()
+	switch req.GetEvent() {
+	case skirmishv1.RoomEvent_ROOM_EVENT_CANCELLED:
+		seats, requeued := s.m.pool.roomCancelled(gsID, roomID, req.GetMissingPlayerIds(), time.Now())
+		s.m.registry.free(gsID, seats)
+		s.m.log.InfoContext(ctx, "room cancelled", "gameserver", gsID, "room", roomID, "missing", len(req.GetMissingPlayerIds()), "requeued_tickets", requeued)
+	case skirmishv1.RoomEvent_ROOM_EVENT_ENDED:
+		s.m.registry.free(gsID, s.m.pool.roomEnded(gsID, roomID))
+	case skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_WANTED:
+		mode, ok := s.m.cfg.Modes[req.GetMode()]
+		if !ok {
+			return nil, status.Errorf(codes.InvalidArgument, "mode: unknown mode %q", req.GetMode())
+		}
+		if len(req.GetOpenSeats()) == 0 || len(req.GetOpenSeats()) > mode.Players() {
+			return nil, status.Errorf(codes.InvalidArgument, "open_seats: want 1 to %d seats, got %d", mode.Players(), len(req.GetOpenSeats()))
+		}
+		open := make(map[uint32]int)
+		for i, seat := range req.GetOpenSeats() {
+			if seat.GetTeam() >= uint32(mode.Teams) {
+				return nil, status.Errorf(codes.InvalidArgument, "open_seats[%d].team: %d is not below the mode's %d teams", i, seat.GetTeam(), mode.Teams)
+			}
+			open[seat.GetTeam()]++
+		}
+		region := ""
+		if gs := s.m.registry.get(gsID, time.Now()); gs != nil {
+			region = gs.GetRegion()
+		}
+		s.m.pool.wantBackfill(gsID, roomID, req.GetMatchId(), req.GetMode(), region, open)
+	case skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_DONE:
+		s.m.pool.backfillDone(gsID, roomID)
+	default:
+		return nil, status.Errorf(codes.InvalidArgument, "event: want CANCELLED, ENDED, BACKFILL_WANTED or BACKFILL_DONE, got %v", req.GetEvent())
+	}
+	return &skirmishv1.ReportRoomResponse{}, nil
+}

@@ -59,8 +59,8 @@ func TestRegistryPendingSeats(t *testing.T) {
 	if r.reserve("", 2, now) == nil {
 		t.Error("reserve after release failed")
 	}
-	if live, addrs := r.sweep(now.Add(2 * time.Second)); live != 0 || len(addrs) != 0 {
-		t.Errorf("sweep after TTL = %d live, %v, want none", live, addrs)
+	if states, _, addrs := r.sweep(now.Add(2 * time.Second)); len(states) != 0 || len(addrs) != 0 {
+		t.Errorf("sweep after TTL = %v, %v, want none", states, addrs)
 	}
 	if r.deregister("gs") {
 		t.Error("swept gameserver still deregistered")

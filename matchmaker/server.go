@@ -35,8 +35,9 @@ import (
 )
 
 // Matchmaker is the matchmaking service: gRPC MatchmakerService and
-// GameserverRegistryService, the formation loop, and HTTP /healthz,
-// /readyz and /metrics, all on one port.
+// GameserverRegistryService (also as Connect and gRPC-Web for browsers),
+// the formation loop, and HTTP /healthz, /readyz and /metrics, all on one
+// port.
 type Matchmaker struct {
 	cfg      Config
 	keys     *auth.Keys
@@ -103,7 +104,7 @@ func New(cfg Config, keys *auth.Keys, ratings RatingSource, reg *prometheus.Regi
 		health:   health.NewServer(),
 		stopping: make(chan struct{}),
 	}
-	m.grpc = grpc.NewServer(interceptors(keys, m.limiter, srvMetrics, log)...)
+	m.grpc = grpc.NewServer(interceptors(keys, newSessionCache(keys, sessionCacheSize), m.limiter, srvMetrics, log)...)
 	skirmishv1.RegisterMatchmakerServiceServer(m.grpc, &ticketService{m: m})
 	skirmishv1.RegisterGameserverRegistryServiceServer(m.grpc, &registryService{m: m})
 	healthgrpc.RegisterHealthServer(m.grpc, m.health)
@@ -121,7 +122,9 @@ func New(cfg Config, keys *auth.Keys, ratings RatingSource, reg *prometheus.Regi
 	})))
 	mux.Handle("GET /readyz", httpm.Wrap("/readyz", http.HandlerFunc(m.serveReady)))
 	mux.Handle("GET /metrics", httpm.Wrap("/metrics", sharedmetrics.Handler(reg)))
-	m.http = mux
+	if m.http, err = m.handler(mux); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -153,15 +156,55 @@ func (m *Matchmaker) Run(ctx context.Context, ln net.Listener) error {
 	})
 	m.log.Info("matchmaker serving", "addr", ln.Addr().String(), "modes", m.cfg.modeNames())
 
-	err := serve.HTTP(ctx, ln, serve.WithGRPC(m.grpc, m.http), m.log)
-	cancel()
-	wg.Wait()
-	m.grpc.Stop() // every call has ended with the HTTP server; this frees the rest
+	var err error
+	if m.cfg.SharedHTTP2 {
+		err = serve.HTTP(ctx, ln, m.http, m.log)
+		cancel()
+		wg.Wait()
+	} else {
+		split := newSplitListener(ln)
+		wg.Go(split.run)
+		grpcDone := make(chan error, 1)
+		go func() { grpcDone <- m.grpc.Serve(split.h2) }()
+		err = serve.HTTP(ctx, split.h1, m.http, m.log)
+		cancel()
+		<-m.stopping // WatchTicket streams are ending
+		m.stopGRPC()
+		if gerr := <-grpcDone; gerr != nil && err == nil {
+			err = fmt.Errorf("serve gRPC: %w", gerr)
+		}
+		split.h1.Close()
+		split.close()
+		wg.Wait()
+	}
+	m.grpc.Stop() // every call has ended; this frees the rest
 	if cerr := m.alloc.close(); cerr != nil {
 		m.log.Warn("close gameserver connections", "err", cerr)
 	}
 	return err
 }
+
+// stopGRPC lets the calls in flight on native gRPC connections finish, for
+// at most shutdownGrace, then closes them.
+func (m *Matchmaker) stopGRPC() {
+	done := make(chan struct{})
+	go func() {
+		m.grpc.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(shutdownGrace):
+		m.grpc.Stop()
+		<-done
+	}
+}
+
+// sessionCacheSize bounds the verified session tokens remembered.
+const sessionCacheSize = 100_000
+
+// shutdownGrace bounds how long Run waits for calls in flight.
+const shutdownGrace = 10 * time.Second
 
 func (m *Matchmaker) serveReady(w http.ResponseWriter, r *http.Request) {
 	if !m.ready.Load() {
@@ -187,9 +230,12 @@ func (m *Matchmaker) formationLoop(ctx context.Context) {
 		case <-ticker.C:
 		}
 		now := time.Now()
-		live, addrs := m.registry.sweep(now)
-		m.met.gameservers.Set(float64(live))
+		states, ids, addrs := m.registry.sweep(now)
+		for _, st := range gameserverStates {
+			m.met.gameservers.WithLabelValues(st).Set(float64(states[st]))
+		}
 		m.alloc.closeExcept(addrs)
+		m.pool.forgetRooms(ids)
 		m.limiter.prune(now)
 		matches := m.pool.pass(now)
 		m.met.passDuration.Observe(time.Since(now).Seconds())
@@ -208,37 +254,53 @@ func (m *Matchmaker) formationLoop(ctx context.Context) {
 	}
 }
 
-// allocate gets a room for one match, or puts its tickets back in the
-// queue.
+// allocate gets a room (or, for a backfill, seats in a running room) for
+// one match, or puts its tickets back in the queue.
 func (m *Matchmaker) allocate(ctx context.Context, mt *match) {
+	start := time.Now()
+	kind := "room"
+	if mt.backfill {
+		kind = "backfill"
+	}
 	assignments, err := m.alloc.allocate(ctx, mt)
 	if err != nil {
+		m.met.allocationDuration.WithLabelValues(kind, "error").Observe(time.Since(start).Seconds())
 		reason := "create_room"
-		if errors.Is(err, errNoGameserver) {
+		switch {
+		case errors.Is(err, errNoGameserver), errors.Is(err, errGameserverGone):
 			reason = "no_gameserver"
+		case mt.backfill:
+			reason = "add_seats"
 		}
 		m.met.allocationFailures.WithLabelValues(reason).Inc()
-		m.log.Warn("allocation failed; tickets requeued", "mode", mt.mode, "players", len(mt.tickets), "err", err)
+		m.log.Warn("allocation failed; tickets requeued", "kind", kind, "mode", mt.mode, "players", mt.players(), "err", err)
 		m.pool.requeue(mt, err.Error())
 		return
 	}
+	m.met.allocationDuration.WithLabelValues(kind, "ok").Observe(time.Since(start).Seconds())
 	m.pool.matched(mt, assignments, time.Now())
-	m.log.Debug("match allocated", "mode", mt.mode, "match", assignments[0].GetMatchId(), "room", assignments[0].GetRoomId(), "players", len(mt.tickets))
+	m.log.Debug("match allocated", "kind", kind, "mode", mt.mode, "match", mt.matchID, "room", mt.roomID, "players", mt.players())
 }
 
-// rating looks up one player's rating, falling back to DefaultRating when
-// there is no source, the player is unknown, or the lookup fails.
-func (m *Matchmaker) rating(ctx context.Context, playerID string) float64 {
+// ratings looks up the players' ratings, falling back to DefaultRating
+// when there is no source, a player is unknown, or the lookup fails.
+func (m *Matchmaker) ratingsOf(ctx context.Context, playerIDs []string) []float64 {
+	out := make([]float64, len(playerIDs))
+	for i := range out {
+		out[i] = DefaultRating
+	}
 	if m.ratings == nil {
-		return DefaultRating
+		return out
 	}
-	r, err := m.ratings.Ratings(ctx, []string{playerID})
+	r, err := m.ratings.Ratings(ctx, playerIDs)
 	if err != nil {
-		m.log.WarnContext(ctx, "rating lookup failed; using the default", "player", playerID, "err", err)
-		return DefaultRating
+		m.log.WarnContext(ctx, "rating lookup failed; using the default", "players", len(playerIDs), "err", err)
+		return out
 	}
-	if v, ok := r[playerID]; ok {
-		return v
+	for i, id := range playerIDs {
+		if v, ok := r[id]; ok {
+			out[i] = v
+		}
 	}
-	return DefaultRating
+	return out
 }

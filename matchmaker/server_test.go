@@ -39,7 +39,7 @@ type env struct {
 	prom  *prometheus.Registry
 }
 
-func testKeys(t *testing.T) *auth.Keys {
+func testKeys(t testing.TB) *auth.Keys {
 	t.Helper()
 	text, err := auth.GenerateKey()
 	if err != nil {
@@ -57,12 +57,12 @@ func fastConfig() Config {
 	return Config{FormationInterval: 10 * time.Millisecond, WaitScale: 0.01} // duel: 600ms wait, 150ms grace
 }
 
-func startMatchmaker(t *testing.T, cfg Config) *env {
+func startMatchmaker(t testing.TB, cfg Config) *env {
 	t.Helper()
 	return startMatchmakerWith(t, cfg, nil)
 }
 
-func startMatchmakerWith(t *testing.T, cfg Config, ratings RatingSource) *env {
+func startMatchmakerWith(t testing.TB, cfg Config, ratings RatingSource) *env {
 	t.Helper()
 	keys := testKeys(t)
 	prom := prometheus.NewRegistry()
@@ -108,7 +108,7 @@ func startMatchmakerWith(t *testing.T, cfg Config, ratings RatingSource) *env {
 }
 
 // as returns a context carrying a session token for the player.
-func (e *env) as(t *testing.T, player string) context.Context {
+func (e *env) as(t testing.TB, player string) context.Context {
 	t.Helper()
 	tok, err := e.keys.IssueSession(auth.Session{PlayerID: player, Name: "name-" + player}, time.Hour)
 	if err != nil {
@@ -118,7 +118,7 @@ func (e *env) as(t *testing.T, player string) context.Context {
 }
 
 // asService returns a context carrying a service token.
-func (e *env) asService(t *testing.T) context.Context {
+func (e *env) asService(t testing.TB) context.Context {
 	t.Helper()
 	tok, err := e.keys.IssueService("gameserver", time.Hour)
 	if err != nil {
@@ -127,7 +127,7 @@ func (e *env) asService(t *testing.T) context.Context {
 	return withToken(t, tok)
 }
 
-func withToken(t *testing.T, tok string) context.Context {
+func withToken(t testing.TB, tok string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	t.Cleanup(cancel)
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
@@ -139,6 +139,7 @@ type roomServer struct {
 	skirmishv1.UnimplementedRoomServiceServer
 	keys     *auth.Keys
 	calls    chan *skirmishv1.CreateRoomRequest
+	adds     chan *skirmishv1.AddSeatsRequest
 	mu       sync.Mutex
 	failures int
 	rooms    int
@@ -149,7 +150,10 @@ func (r *roomServer) CreateRoom(ctx context.Context, req *skirmishv1.CreateRoomR
 	if svc, err := r.keys.VerifyService(auth.BearerToken(strings.Join(md.Get("authorization"), ""))); err != nil || svc != "matchmaker" {
 		return nil, status.Error(codes.Unauthenticated, "bad service token")
 	}
-	r.calls <- req
+	select {
+	case r.calls <- req:
+	default: // a benchmark's hundreds of rooms: record the first ones only
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.failures > 0 {
@@ -160,11 +164,26 @@ func (r *roomServer) CreateRoom(ctx context.Context, req *skirmishv1.CreateRoomR
 	return &skirmishv1.CreateRoomResponse{RoomId: fmt.Sprintf("room-%d", r.rooms)}, nil
 }
 
+func (r *roomServer) AddSeats(ctx context.Context, req *skirmishv1.AddSeatsRequest) (*skirmishv1.AddSeatsResponse, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	if svc, err := r.keys.VerifyService(auth.BearerToken(strings.Join(md.Get("authorization"), ""))); err != nil || svc != "matchmaker" {
+		return nil, status.Error(codes.Unauthenticated, "bad service token")
+	}
+	r.adds <- req
+	return &skirmishv1.AddSeatsResponse{}, nil
+}
+
 // startGameserver runs a RoomService on loopback and registers it with a
 // real Heartbeat call.
-func (e *env) startGameserver(t *testing.T, id string, failures int) *roomServer {
+func (e *env) startGameserver(t testing.TB, id string, failures int) *roomServer {
 	t.Helper()
-	rs := &roomServer{keys: e.keys, calls: make(chan *skirmishv1.CreateRoomRequest, 100), failures: failures}
+	return e.startGameserverCap(t, id, failures, 100)
+}
+
+// startGameserverCap is startGameserver with a capacity.
+func (e *env) startGameserverCap(t testing.TB, id string, failures int, capacity uint32) *roomServer {
+	t.Helper()
+	rs := &roomServer{keys: e.keys, calls: make(chan *skirmishv1.CreateRoomRequest, 100), adds: make(chan *skirmishv1.AddSeatsRequest, 100), failures: failures}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +200,7 @@ func (e *env) startGameserver(t *testing.T, id string, failures int) *roomServer
 	})
 	_, err = e.gsreg.Heartbeat(e.asService(t), &skirmishv1.HeartbeatRequest{Gameserver: &skirmishv1.Gameserver{
 		Id: id, Region: "local", ControlAddress: ln.Addr().String(),
-		WebsocketUrl: "ws://" + id + "/ws", WebtransportUrl: "https://" + id + "/wt", Capacity: 100,
+		WebsocketUrl: "ws://" + id + "/ws", WebtransportUrl: "https://" + id + "/wt", Capacity: capacity,
 	}})
 	if err != nil {
 		t.Fatalf("Heartbeat: %v", err)
@@ -190,7 +209,7 @@ func (e *env) startGameserver(t *testing.T, id string, failures int) *roomServer
 }
 
 // watch streams a ticket's updates into a channel, closed at the end.
-func (e *env) watch(t *testing.T, ctx context.Context, id string) <-chan *skirmishv1.Ticket {
+func (e *env) watch(t testing.TB, ctx context.Context, id string) <-chan *skirmishv1.Ticket {
 	t.Helper()
 	stream, err := e.mm.WatchTicket(ctx, &skirmishv1.WatchTicketRequest{TicketId: id})
 	if err != nil {
@@ -215,7 +234,7 @@ func (e *env) watch(t *testing.T, ctx context.Context, id string) <-chan *skirmi
 
 // waitFinal reads a watch channel until the stream ends and returns the
 // last ticket, checking that only the last one is final.
-func waitFinal(t *testing.T, ch <-chan *skirmishv1.Ticket) *skirmishv1.Ticket {
+func waitFinal(t testing.TB, ch <-chan *skirmishv1.Ticket) *skirmishv1.Ticket {
 	t.Helper()
 	var last *skirmishv1.Ticket
 	timeout := time.After(waitTimeout)
@@ -238,7 +257,7 @@ func waitFinal(t *testing.T, ch <-chan *skirmishv1.Ticket) *skirmishv1.Ticket {
 	}
 }
 
-func (e *env) create(t *testing.T, ctx context.Context, mode string) *skirmishv1.Ticket {
+func (e *env) create(t testing.TB, ctx context.Context, mode string) *skirmishv1.Ticket {
 	t.Helper()
 	resp, err := e.mm.CreateTicket(ctx, &skirmishv1.CreateTicketRequest{Mode: mode})
 	if err != nil {

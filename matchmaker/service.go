@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/skirmishgg/skirmish/internal/auth"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -42,33 +43,79 @@ func (s *ticketService) CreateTicket(ctx context.Context, req *skirmishv1.Create
 	if req.GetMode() == "" {
 		return nil, status.Error(codes.InvalidArgument, "mode: required; accepted: "+strings.Join(s.m.cfg.modeNames(), ", "))
 	}
-	if _, ok := s.m.cfg.Modes[req.GetMode()]; !ok {
+	mode, ok := s.m.cfg.Modes[req.GetMode()]
+	if !ok {
 		return nil, status.Errorf(codes.InvalidArgument, "mode: unknown mode %q; accepted: %s", req.GetMode(), strings.Join(s.m.cfg.modeNames(), ", "))
 	}
 	if err := validateLatencies(req.GetLatenciesMs()); err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	if s.m.pool.hasActive(sess.PlayerID) { // skip the rating lookup for a doomed call
-		return nil, status.Error(codes.AlreadyExists, "player already has an active ticket")
+	members, err := s.party(sess, mode, req)
+	if err != nil {
+		return nil, err
 	}
-	t := &ticket{
-		id:        uuid.NewString(),
-		mode:      req.GetMode(),
-		region:    bestRegion(req.GetLatenciesMs()),
-		playerID:  sess.PlayerID,
-		name:      sess.Name,
-		rating:    s.m.rating(ctx, sess.PlayerID),
-		latencies: req.GetLatenciesMs(),
-		created:   time.Now(),
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.id
 	}
+	if id := s.m.pool.hasActive(ids...); id != "" { // skip the rating lookup for a doomed call
+		return nil, alreadyExists(members, id)
+	}
+	for i, r := range s.m.ratingsOf(ctx, ids) {
+		members[i].rating = r
+	}
+	now := time.Now()
+	t := newTicket(uuid.NewString(), req.GetMode(), bestRegion(req.GetLatenciesMs()), members, req.GetLatenciesMs(), now)
 	if err := s.m.pool.add(t); err != nil {
-		return nil, status.Error(codes.AlreadyExists, err.Error())
+		var active *activeError
+		if errors.As(err, &active) {
+			return nil, alreadyExists(members, active.player)
+		}
+		return nil, ticketError(err)
 	}
-	pb, _, err := s.m.pool.view(t.id, sess.PlayerID, time.Now())
+	pb, _, err := s.m.pool.view(t.id, sess.PlayerID, now)
 	if err != nil { // pruned already: only with a zero retention
 		return nil, ticketError(err)
 	}
 	return &skirmishv1.CreateTicketResponse{Ticket: pb}, nil
+}
+
+// party returns the ticket's players: the caller, then the party members
+// whose session tokens the request carries.
+func (s *ticketService) party(caller auth.Session, mode Mode, req *skirmishv1.CreateTicketRequest) ([]member, error) {
+	tokens := req.GetPartyTokens()
+	if n := len(tokens) + 1; n > mode.TeamSize {
+		return nil, status.Errorf(codes.InvalidArgument, "party_tokens: a party of %d is larger than the team size %d of mode %q", n, mode.TeamSize, req.GetMode())
+	}
+	members := make([]member, 0, len(tokens)+1)
+	members = append(members, member{id: caller.PlayerID, name: caller.Name})
+	for i, tok := range tokens {
+		if tok == "" {
+			return nil, status.Errorf(codes.InvalidArgument, "party_tokens[%d]: empty token", i)
+		}
+		sess, err := s.m.keys.VerifySession(tok)
+		if err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "party_tokens[%d]: invalid session token", i)
+		}
+		for _, m := range members {
+			if m.id == sess.PlayerID {
+				return nil, status.Errorf(codes.InvalidArgument, "party_tokens[%d]: player %s is already in the party", i, sess.PlayerID)
+			}
+		}
+		members = append(members, member{id: sess.PlayerID, name: sess.Name})
+	}
+	return members, nil
+}
+
+// alreadyExists is the ALREADY_EXISTS status for a member with an active
+// ticket, naming the party token that carried them.
+func alreadyExists(members []member, playerID string) error {
+	for i, m := range members {
+		if m.id == playerID && i > 0 {
+			return status.Errorf(codes.AlreadyExists, "party_tokens[%d]: player %s already has an active ticket", i-1, playerID)
+		}
+	}
+	return status.Error(codes.AlreadyExists, "player already has an active ticket")
 }
 
 func (s *ticketService) GetTicket(ctx context.Context, req *skirmishv1.GetTicketRequest) (*skirmishv1.GetTicketResponse, error) {

@@ -1,0 +1,206 @@
+package matchmaker
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"time"
+
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+// roomKey names a room: room ids are unique on their gameserver.
+type roomKey struct{ gameserver, room string }
+
+// room is what the pool remembers of a room it allocated, so that the
+// gameserver's ReportRoom can free its seats, requeue its players, or ask
+// for backfill. The caller of every method holds the pool's lock.
+type room struct {
+	matchID string
+	mode    string
+	region  string
+	seats   int            // seats held on the gameserver
+	tickets []*ticket      // the tickets matched into the room
+	players int            // players of those tickets
+	ratings float64        // sum of their ratings
+	open    map[uint32]int // open seats by team while backfill is wanted
+	filling bool           // an AddSeats for this room is in flight
+}
+
+// roomMatched records the room of an allocated match or backfill.
+func (p *pool) roomMatched(m *match) {
+	k := roomKey{m.gameserverID, m.roomID}
+	r := p.rooms[k]
+	if r == nil {
+		r = &room{matchID: m.matchID, mode: m.mode, region: m.region}
+		p.rooms[k] = r
+	}
+	r.filling = false
+	r.seats += m.players()
+	for _, t := range m.tickets {
+		if t.state != skirmishv1.TicketState_TICKET_STATE_MATCHED {
+			continue // cancelled during allocation: its seats stay empty
+		}
+		r.tickets = append(r.tickets, t)
+		r.players += t.size()
+		r.ratings += t.rating * float64(t.size())
+	}
+}
+
+// roomEnded forgets a room and returns the seats it held.
+func (p *pool) roomEnded(gameserverID, roomID string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := roomKey{gameserverID, roomID}
+	r := p.rooms[k]
+	if r == nil {
+		return 0
+	}
+	delete(p.rooms, k)
+	return r.seats
+}
+
+// roomCancelled forgets a room that did not start and returns the seats it
+// held. The tickets whose players all joined go back to searching, at the
+// front of the queue (they keep their creation time) with a fresh deadline;
+// their clients watch the same ticket id again. Tickets with a missing
+// player stay matched: those players walked away, and their party with
+// them. It returns how many tickets were requeued.
+func (p *pool) roomCancelled(gameserverID, roomID string, missing []string, now time.Time) (seats, requeued int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := roomKey{gameserverID, roomID}
+	r := p.rooms[k]
+	if r == nil {
+		return 0, 0
+	}
+	delete(p.rooms, k)
+	gone := make(map[string]bool, len(missing))
+	for _, id := range missing {
+		gone[id] = true
+	}
+tickets:
+	for _, t := range r.tickets {
+		if t.state != skirmishv1.TicketState_TICKET_STATE_MATCHED || t.assignments[t.members[0].id].GetRoomId() != roomID {
+			continue
+		}
+		for _, m := range t.members {
+			if gone[m.id] || p.active[m.id] != nil {
+				continue tickets
+			}
+		}
+		t.queued = now
+		t.lastFailure = ""
+		p.search(t)
+		p.met.ticketState(t.mode, t.state)
+		requeued++
+	}
+	p.updateSearching()
+	return r.seats, requeued
+}
+
+// wantBackfill records a room's open seats by team, replacing any it asked
+// for before. A room the pool does not know (the matchmaker restarted) is
+// remembered from the report alone, and any rating fits it.
+func (p *pool) wantBackfill(gameserverID, roomID, matchID, mode, region string, open map[uint32]int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := roomKey{gameserverID, roomID}
+	r := p.rooms[k]
+	if r == nil {
+		r = &room{matchID: matchID, mode: mode, region: region}
+		p.rooms[k] = r
+	}
+	r.open = open
+}
+
+// backfillDone stops filling a room's seats.
+func (p *pool) backfillDone(gameserverID, roomID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r := p.rooms[roomKey{gameserverID, roomID}]; r != nil {
+		r.open = nil
+	}
+}
+
+// backfillFailed stops filling a room whose AddSeats failed: it is likely
+// gone, and asks again if not.
+func (p *pool) backfillFailed(m *match) {
+	if r := p.rooms[roomKey{m.gameserverID, m.roomID}]; r != nil {
+		r.filling = false
+		r.open = nil
+	}
+}
+
+// forgetRooms drops the rooms of gameservers that left.
+func (p *pool) forgetRooms(live map[string]bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k := range p.rooms {
+		if !live[k.gameserver] {
+			delete(p.rooms, k)
+		}
+	}
+}
+
+// backfill takes searching tickets out of the queue for the open seats of
+// rooms that want backfill: tickets of the room's mode, in its region or
+// with no region, whose skill window holds the room's mean rating,
+// longest-waiting first, each party on a team with room for all of it. The
+// caller holds the lock.
+func (p *pool) backfill(now time.Time) []*match {
+	var out []*match
+	for k, r := range p.rooms {
+		if len(r.open) == 0 || r.filling {
+			continue
+		}
+		mode := p.cfg.Modes[r.mode]
+		mean := math.NaN()
+		if r.players > 0 {
+			mean = r.ratings / float64(r.players)
+		}
+		var fits []*ticket
+		for _, region := range []string{r.region, ""} {
+			for _, t := range p.queues[bucket{r.mode, region}] {
+				if math.IsNaN(mean) || math.Abs(t.rating-mean) <= mode.Window.width(now.Sub(t.created).Seconds()) {
+					fits = append(fits, t)
+				}
+			}
+			if region == "" {
+				break
+			}
+		}
+		if len(fits) == 0 {
+			continue
+		}
+		slices.SortFunc(fits, func(a, b *ticket) int { return cmp.Compare(a.created.UnixNano(), b.created.UnixNano()) })
+		m := &match{mode: r.mode, region: r.region, backfill: true, gameserverID: k.gameserver, matchID: r.matchID, roomID: k.room}
+		for _, t := range fits {
+			team, room := uint32(0), 0
+			for tm, n := range r.open {
+				if n > room || (n == room && tm < team) {
+					team, room = tm, n
+				}
+			}
+			if room == 0 {
+				break
+			}
+			if t.size() > room {
+				continue
+			}
+			r.open[team] -= t.size()
+			if r.open[team] == 0 {
+				delete(r.open, team)
+			}
+			p.remove(t)
+			t.allocating = true
+			m.tickets = append(m.tickets, t)
+			m.teams = append(m.teams, team)
+		}
+		if len(m.tickets) > 0 {
+			r.filling = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
