@@ -1,5 +1,7 @@
 package leaderboard
 
+import "time"
+
 // Order is the direction in which a board ranks scores.
 type Order string
 
@@ -41,6 +43,14 @@ type Board struct {
 	Order    Order
 	Operator Operator
 	Metric   Metric
+	// Reset is an optional cron schedule (5 fields, or a descriptor such
+	// as "@weekly") at which the current season ends: its entries are
+	// archived and the board starts empty. Empty: the board never resets.
+	Reset string
+	// Season is the current season, from 1; set by the store.
+	Season int64
+	// SeasonStarted is when the current season began; set by the store.
+	SeasonStarted time.Time
 }
 
 // DefaultBoards are the boards every store starts with.
@@ -71,6 +81,12 @@ func (b Board) Validate() error {
 	case MetricEliminations, MetricDamage, MetricWins, MetricMatches, MetricRating:
 	default:
 		return Errorf(ErrInvalid, "board %q: metric %q is not one of eliminations, damage, wins, matches, rating", b.ID, b.Metric)
+	}
+	if len(b.Title) > 200 {
+		return Errorf(ErrInvalid, "board %q: title is longer than 200 bytes", b.ID)
+	}
+	if len(b.Reset) > 100 {
+		return Errorf(ErrInvalid, "board %q: reset schedule is longer than 100 bytes", b.ID)
 	}
 	return nil
 }

@@ -90,6 +90,23 @@ type Store interface {
 	TopEntries(ctx context.Context, boardID string, limit int, after *EntryCursor) ([]Entry, error)
 	// PlayerRank returns a player's entry on a board.
 	PlayerRank(ctx context.Context, boardID, playerID string) (Entry, error)
+	// AroundPlayer returns the player's entry with up to n entries ranked
+	// just ahead of it and up to n just behind it, best first.
+	AroundPlayer(ctx context.Context, boardID, playerID string, n int) ([]Entry, error)
+
+	// PutBoard creates a board, or updates the title and reset schedule
+	// of an existing one. Changing an existing board's order, operator or
+	// metric is ErrConflict: its entries would mean something else.
+	PutBoard(ctx context.Context, b Board) (Board, error)
+	// EndSeason archives the entries of the board's current season, which
+	// must be season (else ErrConflict, so that replicas racing to reset
+	// reset once), and starts season+1 with an empty board at time at.
+	EndSeason(ctx context.Context, boardID string, season int64, at time.Time) (Board, error)
+	// Seasons lists a board's seasons, the current one last.
+	Seasons(ctx context.Context, boardID string) ([]Season, error)
+	// SeasonEntries pages through the final standings of an archived
+	// season, like TopEntries.
+	SeasonEntries(ctx context.Context, boardID string, season int64, limit int, after *EntryCursor) ([]Entry, error)
 
 	GetMatch(ctx context.Context, id string) (Match, error)
 	// PlayerMatches returns up to limit of a player's matches, latest

@@ -67,7 +67,7 @@ func (s *Server) listBoards(w http.ResponseWriter, r *http.Request) {
 	for _, b := range boards {
 		out.Leaderboards = append(out.Leaderboards, toBoard(b))
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeCached(w, r, cacheBoards, out)
 }
 
 // entries serves GET /v1/leaderboards/{id}/entries?limit=&cursor=.
@@ -99,7 +99,7 @@ func (s *Server) entries(w http.ResponseWriter, r *http.Request) {
 	if len(entries) == limit {
 		out.NextCursor = leaderboard.CursorAfter(entries[len(entries)-1]).String()
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeCached(w, r, cacheLive, out)
 }
 
 // playerEntry serves GET /v1/leaderboards/{id}/players/{player}: one
@@ -110,7 +110,7 @@ func (s *Server) playerEntry(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toEntry(e))
+	writeCached(w, r, cacheLive, toEntry(e))
 }
 
 func (s *Server) player(w http.ResponseWriter, r *http.Request) {
@@ -119,7 +119,7 @@ func (s *Server) player(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPlayer(p))
+	writeCached(w, r, cacheLive, toPlayer(p))
 }
 
 // playerMatches serves GET /v1/players/{id}/matches?limit=&cursor=.
@@ -151,7 +151,7 @@ func (s *Server) playerMatches(w http.ResponseWriter, r *http.Request) {
 	if len(matches) == limit {
 		out.NextCursor = leaderboard.CursorBefore(matches[len(matches)-1]).String()
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeCached(w, r, cacheLive, out)
 }
 
 func (s *Server) match(w http.ResponseWriter, r *http.Request) {
@@ -160,7 +160,7 @@ func (s *Server) match(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toMatch(m))
+	writeCached(w, r, cacheForever, toMatch(m))
 }
 
 // limit reads the limit query parameter.
@@ -180,7 +180,5 @@ func (s *Server) limit(r *http.Request) (int, error) {
 var openAPIDoc []byte
 
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	w.Write(openAPIDoc)
+	serveCached(w, r, cacheSpecDocs, "application/json", openAPIDoc)
 }

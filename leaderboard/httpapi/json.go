@@ -25,6 +25,10 @@ type boardJSON struct {
 	Order    string `json:"order"`
 	Operator string `json:"operator"`
 	Metric   string `json:"metric"`
+	// Reset is the cron schedule that ends seasons; empty: never.
+	Reset         string     `json:"reset,omitempty"`
+	Season        int64      `json:"season"`
+	SeasonStarted *time.Time `json:"season_started,omitempty"`
 }
 
 type boardsResponse struct {
@@ -113,7 +117,8 @@ type playerMatchesResponse struct {
 }
 
 func toBoard(b leaderboard.Board) boardJSON {
-	return boardJSON{ID: b.ID, Title: b.Title, Order: string(b.Order), Operator: string(b.Operator), Metric: string(b.Metric)}
+	return boardJSON{ID: b.ID, Title: b.Title, Order: string(b.Order), Operator: string(b.Operator), Metric: string(b.Metric),
+		Reset: b.Reset, Season: b.Season, SeasonStarted: optTime(b.SeasonStarted)}
 }
 
 func toEntry(e leaderboard.Entry) entryJSON {

@@ -30,6 +30,17 @@ type Config struct {
 	AllowOrigin string
 	// DefaultLimit is the page size when a request names none. Default 10.
 	DefaultLimit int
+	// AdminKey, when set, is a bearer token that may call /v1/admin/...;
+	// service tokens of the service "admin" (auth.Keys.IssueService) may
+	// too. With neither, the admin API answers 401.
+	AdminKey string
+	// RatePerSecond and RateBurst bound each client's requests (by IP).
+	// Default 50/s with bursts of 100; a negative rate turns limiting off.
+	RatePerSecond float64
+	RateBurst     int
+	// RequestTimeout bounds the time to read a request body and write
+	// the answer. Default 10s.
+	RequestTimeout time.Duration
 }
 
 func (c *Config) fill() error {
@@ -45,6 +56,21 @@ func (c *Config) fill() error {
 	if c.DefaultLimit == 0 {
 		c.DefaultLimit = 10
 	}
+	if c.RatePerSecond == 0 {
+		c.RatePerSecond = 50
+	}
+	if c.RateBurst == 0 {
+		c.RateBurst = 100
+	}
+	if c.RateBurst < 0 {
+		return fmt.Errorf("leaderboard rate burst %d: want at least 1", c.RateBurst)
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 10 * time.Second
+	}
+	if c.RequestTimeout < 0 {
+		return fmt.Errorf("leaderboard request timeout %v: want above 0", c.RequestTimeout)
+	}
 	if c.DefaultLimit < 1 || c.DefaultLimit > leaderboard.MaxPageSize {
 		return fmt.Errorf("leaderboard default limit %d: want 1 to %d", c.DefaultLimit, leaderboard.MaxPageSize)
 	}
@@ -59,6 +85,8 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	metrics *metrics.HTTP
+	limiter *limiter // nil: no rate limiting
+	limited prometheus.Counter
 	now     func() time.Time
 }
 
@@ -74,7 +102,17 @@ func New(cfg Config, store leaderboard.Store, keys *auth.Keys, reg *prometheus.R
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, store: store, keys: keys, log: log, mux: http.NewServeMux(),
-		metrics: metrics.NewHTTP(reg, "leaderboard"), now: time.Now}
+		metrics: metrics.NewHTTP(reg, "leaderboard"), now: time.Now,
+		limited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "skirmish_leaderboard_rate_limited_total",
+			Help: "Requests answered 429 because their client exceeded its rate.",
+		})}
+	if cfg.RatePerSecond > 0 {
+		s.limiter = newLimiter(cfg.RatePerSecond, cfg.RateBurst)
+	}
+	if err := reg.Register(s.limited); err != nil {
+		return nil, fmt.Errorf("leaderboard metrics: %w", err)
+	}
 	s.routes(reg)
 	return s, nil
 }
@@ -84,6 +122,12 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.handle("GET /v1/leaderboards", s.listBoards)
 	s.handle("GET /v1/leaderboards/{id}/entries", s.entries)
 	s.handle("GET /v1/leaderboards/{id}/players/{player}", s.playerEntry)
+	s.handle("GET /v1/leaderboards/{id}/players/{player}/around", s.around)
+	s.handle("GET /v1/leaderboards/{id}/seasons", s.seasons)
+	s.handle("GET /v1/leaderboards/{id}/seasons/{season}/entries", s.seasonEntries)
+	s.handle("PUT /v1/admin/leaderboards/{id}", s.admin(s.putBoard))
+	s.handle("POST /v1/admin/leaderboards/{id}/seasons", s.admin(s.endSeason))
+	s.handle("GET /docs", s.docs)
 	s.handle("GET /v1/players/{id}", s.player)
 	s.handle("GET /v1/players/{id}/matches", s.playerMatches)
 	s.handle("GET /v1/matches/{id}", s.match)
@@ -106,17 +150,35 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 // ServeHTTP answers CORS preflights, then routes; requests no route takes
 // get a problem+json 404 or 405.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Every request gets a deadline to read its body and write its answer
+	// (the server itself bounds only the headers and idle time).
+	rc := http.NewResponseController(w)
+	deadline := time.Now().Add(s.cfg.RequestTimeout)
+	rc.SetReadDeadline(deadline)
+	rc.SetWriteDeadline(deadline)
+	ctx, cancel := context.WithDeadline(r.Context(), deadline)
+	defer cancel()
+	r = r.WithContext(ctx)
+
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", s.cfg.AllowOrigin)
 	if s.cfg.AllowOrigin != "*" {
 		h.Add("Vary", "Origin")
 	}
 	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match")
 		h.Set("Access-Control-Max-Age", "86400")
 		w.WriteHeader(http.StatusNoContent)
 		return
+	}
+	h.Set("Access-Control-Expose-Headers", "ETag, Retry-After")
+	if s.limiter != nil && !operational(r.URL.Path) {
+		if ok, wait := s.limiter.allow(r, s.now()); !ok {
+			s.limited.Inc()
+			writeTooMany(w, wait)
+			return
+		}
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		// Let the mux decide between 404 and 405 (and set Allow), then
@@ -131,6 +193,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// operational endpoints are never rate limited: probes and scrapes must
+// get through.
+func operational(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
 // codeWriter records the status the mux picks and drops its body.

@@ -27,7 +27,11 @@ type env struct {
 
 // start runs a server on a loopback port over a fresh SQLite store and
 // stops it when the test ends.
-func start(t *testing.T) env {
+func start(t *testing.T) env { return startWith(t, httpapi.Config{AdminKey: adminKey}) }
+
+const adminKey = "test-admin-key"
+
+func startWith(t *testing.T, cfg httpapi.Config) env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lb.db"))
@@ -35,7 +39,7 @@ func start(t *testing.T) env {
 		t.Fatal(err)
 	}
 	keys := auth.NewKeys(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
-	srv, err := httpapi.New(httpapi.Config{}, store, keys, metrics.NewRegistry(), nil)
+	srv, err := httpapi.New(cfg, store, keys, metrics.NewRegistry(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,10 +111,25 @@ func TestBadRequests(t *testing.T) {
 		{"body too large", "POST", "/v1/auth/guest", `{"name":"` + strings.Repeat("a", 5000) + `"}`, 413},
 		{"wrong method", "DELETE", "/v1/leaderboards", "", 405},
 		{"GET on sign-in", "GET", "/v1/auth/guest", "", 405},
+		{"around n too big", "GET", "/v1/leaderboards/wins/players/x/around?n=51", "", 400},
+		{"around n negative", "GET", "/v1/leaderboards/wins/players/x/around?n=-1", "", 400},
+		{"around unknown player", "GET", "/v1/leaderboards/wins/players/nobody/around", "", 404},
+		{"around unknown board", "GET", "/v1/leaderboards/nothing/players/x/around", "", 404},
+		{"season not a number", "GET", "/v1/leaderboards/wins/seasons/one/entries", "", 400},
+		{"season zero", "GET", "/v1/leaderboards/wins/seasons/0/entries", "", 400},
+		{"season not ended", "GET", "/v1/leaderboards/wins/seasons/1/entries", "", 404},
+		{"seasons of unknown board", "GET", "/v1/leaderboards/nothing/seasons", "", 404},
+		{"admin without token", "PUT", "/v1/admin/leaderboards/b", `{}`, 401},
+		{"admin wrong token", "POST", "/v1/admin/leaderboards/wins/seasons", `{"season":1}`, 401},
+		{"POST on a public board", "POST", "/v1/leaderboards/wins/entries", "", 405},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := do(t, tt.method, e.url+tt.path, tt.body)
+			hdr := []string{}
+			if tt.name == "admin wrong token" {
+				hdr = []string{"Authorization", "Bearer nope"}
+			}
+			resp, body := do(t, tt.method, e.url+tt.path, tt.body, hdr...)
 			if resp.StatusCode != tt.want {
 				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, resp.StatusCode, body, tt.want)
 			}

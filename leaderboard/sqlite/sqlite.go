@@ -23,6 +23,7 @@ import (
 type Store struct {
 	*sqlstore.Store
 	write, read *sql.DB
+	stmts       *stmtCache
 }
 
 var _ leaderboard.Store = (*Store)(nil)
@@ -52,12 +53,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	s := &Store{write: write, read: read}
+	s := &Store{write: write, read: read, stmts: newStmtCache(write)}
 	if err := sqlstore.Migrate(ctx, write, sqlstore.SQLite); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	s.Store, err = sqlstore.New(ctx, db{read: read, write: write}, leaderboard.DefaultBoards())
+	s.Store, err = sqlstore.New(ctx, db{read: read, write: write, stmts: s.stmts}, leaderboard.DefaultBoards())
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -67,12 +68,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	return errors.Join(s.stmts.close(), s.read.Close(), s.write.Close())
 }
 
 // db adapts database/sql to sqlstore.DB: reads go to the reader pool,
 // writes and transactions to the single writer.
-type db struct{ read, write *sql.DB }
+type db struct {
+	read, write *sql.DB
+	stmts       *stmtCache // prepared statements of the writer
+}
 
 func (d db) Exec(ctx context.Context, q string, args ...any) (int64, error) {
 	return execOn(ctx, d.write, q, args)
@@ -93,27 +97,48 @@ func (d db) InTx(ctx context.Context, fn func(sqlstore.Queryer) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx{t}); err != nil {
+	if err := fn(tx{t, d.stmts}); err != nil {
 		t.Rollback()
 		return err
 	}
 	if err := t.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	d.stmts.prepareMissed(ctx)
 	return nil
 }
 
-type tx struct{ t *sql.Tx }
+type tx struct {
+	t     *sql.Tx
+	stmts *stmtCache
+}
 
 func (t tx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	if s := t.stmts.stmt(ctx, t.t, q); s != nil {
+		res, err := s.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
 	return execOn(ctx, t.t, q, args)
 }
 
 func (t tx) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	if s := t.stmts.stmt(ctx, t.t, q); s != nil {
+		r, err := s.QueryContext(ctx, args...)
+		if err != nil {
+			return nil, err
+		}
+		return rows{r}, nil
+	}
 	return queryOn(ctx, t.t, q, args)
 }
 
 func (t tx) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+	if s := t.stmts.stmt(ctx, t.t, q); s != nil {
+		return row{s.QueryRowContext(ctx, args...)}
+	}
 	return row{t.t.QueryRowContext(ctx, q, args...)}
 }
 

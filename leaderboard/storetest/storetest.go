@@ -32,6 +32,9 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Players", testPlayers},
 		{"NotFound", testNotFound},
 		{"Invalid", testInvalid},
+		{"AroundPlayer", testAround},
+		{"Seasons", testSeasons},
+		{"PutBoard", testPutBoard},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,34 +80,37 @@ func testApply(t *testing.T, s leaderboard.Store) {
 		t.Fatal(err)
 	}
 	mustApply(t, s, duel("m1", a.ID, "bob", 10, t0))
+	// The ratings the rating system gives two new players after a duel.
+	rated := leaderboard.Rate(duel("m1", a.ID, "bob", 10, t0), nil)
+	win, lose := rated[a.ID].Mu, rated["bob"].Mu
 
 	got, err := s.GetPlayer(c, a.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Name != "ada" || got.Matches != 1 || got.Wins != 1 || got.Losses != 0 || got.Eliminations != 10 ||
-		got.Deaths != 1 || got.Damage != 275 || got.ShotsFired != 40 || got.ShotsHit != 20 || got.Rating != 1516 {
+		got.Deaths != 1 || got.Damage != 275 || got.ShotsFired != 40 || got.ShotsHit != 20 || got.Rating != win {
 		t.Errorf("GetPlayer(winner) = %+v", got)
 	}
 	bob, err := s.GetPlayer(c, "bob")
 	if err != nil {
 		t.Fatalf("GetPlayer(bob), created by the outcome: %v", err)
 	}
-	if bob.Name != "L bob" || bob.Matches != 1 || bob.Losses != 1 || bob.Rating != 1484 {
+	if bob.Name != "L bob" || bob.Matches != 1 || bob.Losses != 1 || bob.Rating != lose {
 		t.Errorf("GetPlayer(loser) = %+v", bob)
 	}
 	ratings, err := s.Ratings(c, []string{a.ID, "bob", "nobody"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ratings) != 2 || ratings[a.ID] != 1516 || ratings["bob"] != 1484 {
-		t.Errorf("Ratings = %v, want %s:1516 bob:1484", ratings, a.ID)
+	if len(ratings) != 2 || ratings[a.ID] != win || ratings["bob"] != lose {
+		t.Errorf("Ratings = %v, want %s:%v bob:%v", ratings, a.ID, win, lose)
 	}
 
 	wantTop := map[string][]leaderboard.Entry{
 		"eliminations": {{Rank: 1, PlayerID: a.ID, Name: "ada", Score: 10, Updated: t0}, {Rank: 2, PlayerID: "bob", Name: "L bob", Score: 1, Updated: t0}},
 		"wins":         {{Rank: 1, PlayerID: a.ID, Name: "ada", Score: 1, Updated: t0}, {Rank: 2, PlayerID: "bob", Name: "L bob", Score: 0, Updated: t0}},
-		"rating":       {{Rank: 1, PlayerID: a.ID, Name: "ada", Score: 1516, Updated: t0}, {Rank: 2, PlayerID: "bob", Name: "L bob", Score: 1484, Updated: t0}},
+		"rating":       {{Rank: 1, PlayerID: a.ID, Name: "ada", Score: win, Updated: t0}, {Rank: 2, PlayerID: "bob", Name: "L bob", Score: lose, Updated: t0}},
 	}
 	for board, want := range wantTop {
 		got, err := s.TopEntries(c, board, 10, nil)
@@ -125,8 +131,8 @@ func testApply(t *testing.T, s leaderboard.Store) {
 		t.Fatal(err)
 	}
 	want := duel("m1", a.ID, "bob", 10, t0)
-	want.Players[0].RatingBefore, want.Players[0].RatingAfter = 1500, 1516
-	want.Players[1].RatingBefore, want.Players[1].RatingAfter = 1500, 1484
+	want.Players[0].RatingBefore, want.Players[0].RatingAfter = 1500, win
+	want.Players[1].RatingBefore, want.Players[1].RatingAfter = 1500, lose
 	if m.Recorded.IsZero() {
 		t.Errorf("GetMatch: Recorded is zero")
 	}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/skirmishgg/skirmish/leaderboard"
 )
@@ -15,6 +17,11 @@ import (
 // with the same id waits on the first and then inserts nothing. Players are
 // locked (by an upsert) in id order, so two matches with common players
 // cannot deadlock, and each reads the other's committed rating.
+//
+// Round trips: each step is one statement for all the players of the match
+// (multi-row VALUES), so an outcome costs about ten statements whatever its
+// size; the adapters reuse prepared statements (database/sql statements on
+// SQLite, pgx's statement cache on PostgreSQL).
 func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, error) {
 	if err := m.Validate(); err != nil {
 		return false, err
@@ -40,45 +47,29 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 			return nil // already recorded: change nothing
 		}
 		applied = true
-		for _, t := range m.Teams {
-			if _, err := tx.Exec(ctx, `INSERT INTO match_teams (match_id, team, score, placement)
-				VALUES ($1, $2, $3, $4) ON CONFLICT (match_id, team) DO NOTHING`,
-				m.ID, t.Team, t.Score, t.Placement); err != nil {
-				return fmt.Errorf("insert team %d: %w", t.Team, err)
-			}
+		if err := insertTeams(ctx, tx, m); err != nil {
+			return err
 		}
-		before := make(map[string]float64, len(m.Players))
-		for _, p := range m.Players {
-			var r float64
-			// The no-op update locks an existing row and returns its rating.
-			err := tx.QueryRow(ctx, `INSERT INTO players (id, name, created_at, rating) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (id) DO UPDATE SET name = players.name RETURNING rating`,
-				p.PlayerID, playerName(p), now.UnixMicro(), leaderboard.DefaultRating).Scan(&r)
-			if err != nil {
-				return fmt.Errorf("lock player %q: %w", p.PlayerID, err)
-			}
-			before[p.PlayerID] = r
+		before, err := lockPlayers(ctx, tx, m, now.UnixMicro())
+		if err != nil {
+			return err
 		}
 		after := leaderboard.Rate(m, before)
 		for i := range m.Players {
-			m.Players[i].RatingBefore = before[m.Players[i].PlayerID]
-			m.Players[i].RatingAfter = after[m.Players[i].PlayerID]
-			if err := recordPlayer(ctx, tx, m, m.Players[i]); err != nil {
-				return err
-			}
+			m.Players[i].RatingBefore = before[m.Players[i].PlayerID].Mu
+			m.Players[i].RatingAfter = after[m.Players[i].PlayerID].Mu
+		}
+		if err := insertResults(ctx, tx, m); err != nil {
+			return err
+		}
+		if err := updateStats(ctx, tx, m, after); err != nil {
+			return err
 		}
 		boards, err := listBoards(ctx, tx)
 		if err != nil {
 			return err
 		}
-		for _, b := range boards {
-			for _, p := range m.Players {
-				if err := scoreEntry(ctx, tx, b, p.PlayerID, b.Value(m, p), ended); err != nil {
-					return fmt.Errorf("board %q: %w", b.ID, err)
-				}
-			}
-		}
-		return nil
+		return scoreEntries(ctx, tx, m, boards, ended)
 	})
 	if err != nil {
 		return false, fmt.Errorf("apply match %q: %w", m.ID, err)
@@ -93,62 +84,187 @@ func playerName(p leaderboard.Result) string {
 	return p.Name
 }
 
-// recordPlayer stores one player's result row and adds it to their stats.
-func recordPlayer(ctx context.Context, tx Queryer, m leaderboard.Match, p leaderboard.Result) error {
-	_, err := tx.Exec(ctx, `INSERT INTO match_players (match_id, player_id, name, team, placement,
-			eliminations, deaths, damage, shots_fired, shots_hit, left_early, standing,
-			rating_before, rating_after, ended_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-		m.ID, p.PlayerID, p.Name, p.Team, p.Placement,
-		p.Eliminations, p.Deaths, p.Damage, p.ShotsFired, p.ShotsHit, p.Left, m.Standing(p).String(),
-		p.RatingBefore, p.RatingAfter, m.EndedAt.UnixMicro())
-	if err != nil {
-		return fmt.Errorf("insert result of %q: %w", p.PlayerID, err)
+// values returns "($1, ..., $cols), ..." for rows rows of cols
+// placeholders each, every placeholder wrapped by the cast of its column
+// when casts is not nil (VALUES in FROM has no target columns to type
+// PostgreSQL's parameters).
+func values(rows, cols int, casts []string) string {
+	var b strings.Builder
+	n := 1
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			if casts != nil {
+				b.WriteString("CAST($" + strconv.Itoa(n) + " AS " + casts[c] + ")")
+			} else {
+				b.WriteString("$" + strconv.Itoa(n))
+			}
+			n++
+		}
+		b.WriteByte(')')
 	}
-	var win, loss int64
-	switch m.Standing(p) {
-	case leaderboard.Won:
-		win = 1
-	case leaderboard.Lost:
-		loss = 1
+	return b.String()
+}
+
+func insertTeams(ctx context.Context, tx Queryer, m leaderboard.Match) error {
+	if len(m.Teams) == 0 {
+		return nil
 	}
-	_, err = tx.Exec(ctx, `UPDATE players SET rating = $2, matches = matches + 1,
-			wins = wins + $3, losses = losses + $4, eliminations = eliminations + $5,
-			deaths = deaths + $6, damage = damage + $7, shots_fired = shots_fired + $8,
-			shots_hit = shots_hit + $9
-		WHERE id = $1`,
-		p.PlayerID, p.RatingAfter, win, loss, p.Eliminations, p.Deaths, p.Damage, p.ShotsFired, p.ShotsHit)
-	if err != nil {
-		return fmt.Errorf("update stats of %q: %w", p.PlayerID, err)
+	args := make([]any, 0, 4*len(m.Teams))
+	for _, t := range m.Teams {
+		args = append(args, m.ID, t.Team, t.Score, t.Placement)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO match_teams (match_id, team, score, placement)
+		VALUES `+values(len(m.Teams), 4, nil)+` ON CONFLICT (match_id, team) DO NOTHING`, args...); err != nil {
+		return fmt.Errorf("insert teams: %w", err)
 	}
 	return nil
 }
 
-// scoreEntry applies one value to one entry by the board's operator. A
+// lockPlayers creates the players that are new and locks every player of
+// the match, in id order, returning their ratings. The no-op update locks
+// an existing row and returns its rating.
+func lockPlayers(ctx context.Context, tx Queryer, m leaderboard.Match, now int64) (map[string]leaderboard.Rating, error) {
+	args := make([]any, 0, 4*len(m.Players))
+	for _, p := range m.Players {
+		args = append(args, p.PlayerID, playerName(p), now, leaderboard.DefaultRating)
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO players (id, name, created_at, rating)
+		VALUES `+values(len(m.Players), 4, nil)+`
+		ON CONFLICT (id) DO UPDATE SET name = players.name RETURNING id, rating, rating_sigma`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("lock players: %w", err)
+	}
+	defer rows.Close()
+	before := make(map[string]leaderboard.Rating, len(m.Players))
+	for rows.Next() {
+		var id string
+		var r leaderboard.Rating
+		if err := rows.Scan(&id, &r.Mu, &r.Sigma); err != nil {
+			return nil, fmt.Errorf("lock players: %w", err)
+		}
+		before[id] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lock players: %w", err)
+	}
+	if len(before) != len(m.Players) {
+		return nil, fmt.Errorf("lock players: %d of %d rows returned", len(before), len(m.Players))
+	}
+	return before, nil
+}
+
+// insertResults stores every player's result row.
+func insertResults(ctx context.Context, tx Queryer, m leaderboard.Match) error {
+	args := make([]any, 0, 15*len(m.Players))
+	for _, p := range m.Players {
+		args = append(args, m.ID, p.PlayerID, p.Name, p.Team, p.Placement,
+			p.Eliminations, p.Deaths, p.Damage, p.ShotsFired, p.ShotsHit, p.Left, m.Standing(p).String(),
+			p.RatingBefore, p.RatingAfter, m.EndedAt.UnixMicro())
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO match_players (match_id, player_id, name, team, placement,
+			eliminations, deaths, damage, shots_fired, shots_hit, left_early, standing,
+			rating_before, rating_after, ended_at)
+		VALUES `+values(len(m.Players), 15, nil), args...); err != nil {
+		return fmt.Errorf("insert results: %w", err)
+	}
+	return nil
+}
+
+// statsCasts are the types of the columns of updateStats' VALUES:
+// id, rating, sigma, wins, losses, eliminations, deaths, damage, shots
+// fired, shots hit. SQLite and PostgreSQL both name them column1 to
+// column10.
+var statsCasts = []string{"TEXT", "DOUBLE PRECISION", "DOUBLE PRECISION",
+	"BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT"}
+
+// updateStats adds the match to every player's stats and sets their new
+// rating, in one UPDATE ... FROM (VALUES ...), which SQLite (3.33 on) and
+// PostgreSQL both run.
+func updateStats(ctx context.Context, tx Queryer, m leaderboard.Match, after map[string]leaderboard.Rating) error {
+	args := make([]any, 0, len(statsCasts)*len(m.Players))
+	for _, p := range m.Players {
+		var win, loss int64
+		switch m.Standing(p) {
+		case leaderboard.Won:
+			win = 1
+		case leaderboard.Lost:
+			loss = 1
+		}
+		args = append(args, p.PlayerID, p.RatingAfter, after[p.PlayerID].Sigma, win, loss,
+			p.Eliminations, p.Deaths, p.Damage, p.ShotsFired, p.ShotsHit)
+	}
+	n, err := tx.Exec(ctx, `UPDATE players SET rating = v.column2, rating_sigma = v.column3,
+			matches = players.matches + 1, wins = players.wins + v.column4, losses = players.losses + v.column5,
+			eliminations = players.eliminations + v.column6, deaths = players.deaths + v.column7,
+			damage = players.damage + v.column8, shots_fired = players.shots_fired + v.column9,
+			shots_hit = players.shots_hit + v.column10
+		FROM (VALUES `+values(len(m.Players), len(statsCasts), statsCasts)+`) AS v
+		WHERE players.id = v.column1`, args...)
+	if err != nil {
+		return fmt.Errorf("update stats: %w", err)
+	}
+	if n != int64(len(m.Players)) {
+		return fmt.Errorf("update stats: %d of %d players updated", n, len(m.Players))
+	}
+	return nil
+}
+
+// scoreEntries applies the match to every board's entries of its players,
+// one statement per kind of update: boards whose operator (and order, for
+// Best) are the same share an INSERT ... ON CONFLICT. Rows go in board then
+// player order.
+func scoreEntries(ctx context.Context, tx Queryer, m leaderboard.Match, boards []leaderboard.Board, at int64) error {
+	var clauses []string
+	byClause := map[string][]any{}
+	for _, b := range boards {
+		clause, err := upsertClause(b)
+		if err != nil {
+			return fmt.Errorf("board %q: %w", b.ID, err)
+		}
+		if _, ok := byClause[clause]; !ok {
+			clauses = append(clauses, clause)
+		}
+		for _, p := range m.Players {
+			byClause[clause] = append(byClause[clause], b.ID, p.PlayerID, b.Value(m, p), at)
+		}
+	}
+	for _, clause := range clauses {
+		args := byClause[clause]
+		if _, err := tx.Exec(ctx, `INSERT INTO board_entries (board_id, player_id, score, scored_at)
+			VALUES `+values(len(args)/4, 4, nil)+` ON CONFLICT (board_id, player_id) `+clause, args...); err != nil {
+			return fmt.Errorf("score board entries: %w", err)
+		}
+	}
+	return nil
+}
+
+// upsertClause is how a board's operator applies a value to an entry. A
 // score that does not change keeps its time, so it keeps its place among
 // ties.
-func scoreEntry(ctx context.Context, tx Queryer, b leaderboard.Board, playerID string, v float64, at int64) error {
-	var update string
+func upsertClause(b leaderboard.Board) (string, error) {
 	switch b.Operator {
 	case leaderboard.Increment:
-		update = `DO UPDATE SET score = board_entries.score + excluded.score,
+		return `DO UPDATE SET score = board_entries.score + excluded.score,
 			scored_at = CASE WHEN excluded.scored_at > board_entries.scored_at THEN excluded.scored_at ELSE board_entries.scored_at END
-			WHERE excluded.score <> 0`
+			WHERE excluded.score <> 0`, nil
 	case leaderboard.Set:
-		update = `DO UPDATE SET score = excluded.score, scored_at = excluded.scored_at
-			WHERE excluded.score <> board_entries.score`
+		return `DO UPDATE SET score = excluded.score, scored_at = excluded.scored_at
+			WHERE excluded.score <> board_entries.score`, nil
 	case leaderboard.Best:
 		op := ">"
 		if b.Order == leaderboard.Ascending {
 			op = "<"
 		}
-		update = `DO UPDATE SET score = excluded.score, scored_at = excluded.scored_at
-			WHERE excluded.score ` + op + ` board_entries.score`
+		return `DO UPDATE SET score = excluded.score, scored_at = excluded.scored_at
+			WHERE excluded.score ` + op + ` board_entries.score`, nil
 	default:
-		return fmt.Errorf("unknown operator %q", b.Operator)
+		return "", fmt.Errorf("unknown operator %q", b.Operator)
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO board_entries (board_id, player_id, score, scored_at)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (board_id, player_id) `+update,
-		b.ID, playerID, v, at)
-	return err
 }

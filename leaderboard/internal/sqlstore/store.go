@@ -27,9 +27,9 @@ func New(ctx context.Context, db DB, boards []leaderboard.Board) (*Store, error)
 		if err := b.Validate(); err != nil {
 			return nil, err
 		}
-		_, err := db.Exec(ctx, `INSERT INTO boards (id, title, sort_order, operator, metric)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
-			b.ID, b.Title, string(b.Order), string(b.Operator), string(b.Metric))
+		_, err := db.Exec(ctx, `INSERT INTO boards (id, title, sort_order, operator, metric, reset_schedule, season, season_started)
+			VALUES ($1, $2, $3, $4, $5, $6, 1, $7) ON CONFLICT (id) DO NOTHING`,
+			b.ID, b.Title, string(b.Order), string(b.Operator), string(b.Metric), b.Reset, s.now().UnixMicro())
 		if err != nil {
 			return nil, fmt.Errorf("create board %q: %w", b.ID, err)
 		}
@@ -83,7 +83,7 @@ func (s *Store) Boards(ctx context.Context) ([]leaderboard.Board, error) {
 }
 
 func listBoards(ctx context.Context, q Queryer) ([]leaderboard.Board, error) {
-	rows, err := q.Query(ctx, `SELECT id, title, sort_order, operator, metric FROM boards ORDER BY id`)
+	rows, err := q.Query(ctx, `SELECT `+boardCols+` FROM boards ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list boards: %w", err)
 	}
@@ -91,10 +91,11 @@ func listBoards(ctx context.Context, q Queryer) ([]leaderboard.Board, error) {
 	var boards []leaderboard.Board
 	for rows.Next() {
 		var b leaderboard.Board
-		if err := rows.Scan(&b.ID, &b.Title, &b.Order, &b.Operator, &b.Metric); err != nil {
+		var started int64
+		if err := rows.Scan(boardDest(&b, &started)...); err != nil {
 			return nil, fmt.Errorf("list boards: %w", err)
 		}
-		boards = append(boards, b)
+		boards = append(boards, fixBoard(b, started))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list boards: %w", err)
@@ -105,15 +106,15 @@ func listBoards(ctx context.Context, q Queryer) ([]leaderboard.Board, error) {
 // GetBoard returns one board.
 func (s *Store) GetBoard(ctx context.Context, id string) (leaderboard.Board, error) {
 	var b leaderboard.Board
-	err := s.db.QueryRow(ctx, `SELECT id, title, sort_order, operator, metric FROM boards WHERE id = $1`, id).
-		Scan(&b.ID, &b.Title, &b.Order, &b.Operator, &b.Metric)
+	var started int64
+	err := s.db.QueryRow(ctx, `SELECT `+boardCols+` FROM boards WHERE id = $1`, id).Scan(boardDest(&b, &started)...)
 	if errors.Is(err, ErrNoRows) {
 		return leaderboard.Board{}, leaderboard.Errorf(leaderboard.ErrNotFound, "board %q not found", id)
 	}
 	if err != nil {
 		return leaderboard.Board{}, fmt.Errorf("get board %q: %w", id, err)
 	}
-	return b, nil
+	return fixBoard(b, started), nil
 }
 
 // Ratings returns the ratings of the players that exist.

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skirmishgg/skirmish/internal/testenv"
+)
+
+// TestLeaderboardStartErrors: settings that cannot work stop the
+// leaderboard at start with a message that names the setting, and for the
+// boards file the board and the field.
+func TestLeaderboardStartErrors(t *testing.T) {
+	dir := t.TempDir()
+	conflict := filepath.Join(dir, "conflict.yaml")
+	// "wins" exists by default with operator increment.
+	if err := os.WriteFile(conflict, []byte("boards:\n  - {id: wins, operator: best, metric: wins}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("boards:\n  - {id: x, operator: most, metric: wins}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"rank index", []string{"--rank-index", "disk"}, []string{"--rank-index", "memory, redis"}},
+		{"missing file", []string{"--boards-file", filepath.Join(dir, "nope.yaml")}, []string{"--boards-file", "nope.yaml"}},
+		{"bad board", []string{"--boards-file", bad}, []string{"--boards-file", `operator "most"`}},
+		{"changed board", []string{"--boards-file", conflict}, []string{"--boards-file", `board "wins"`, "cannot change operator"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			args := append([]string{"leaderboard", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, tc.args...)
+			err := run(ctx, args, io.Discard, io.Discard)
+			for _, w := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("leaderboard %v = %v, want an error containing %q", tc.args, err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestLBBench: the load tool bulk-loads a board and measures every
+// endpoint, on SQLite and on PostgreSQL, with a tiny board and a short
+// run (the recorded runs use 1M and 10M entries; docs/benchmarks.md).
+func TestLBBench(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		database func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "lb.db") }},
+		{"postgres", func(t *testing.T) string { return testenv.Postgres(t) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var out strings.Builder
+			err := run(ctx, []string{"lbbench", "--data-dir", t.TempDir(), "--database", tc.database(t), "--log-level", "warn",
+				"--entries", "300", "--load", "--duration", "100ms", "--concurrency", "2", "--updates", "5"}, &out, io.Discard)
+			if err != nil {
+				t.Fatalf("lbbench: %v\n%s", err, out.String())
+			}
+			for _, w := range []string{"loaded 300 entries", "top-10", "around-me", "player rank", "score updates"} {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("lbbench output lacks %q:\n%s", w, out.String())
+				}
+			}
+			if strings.Contains(out.String(), " 0 requests") {
+				t.Errorf("an endpoint answered nothing:\n%s", out.String())
+			}
+		})
+	}
+}

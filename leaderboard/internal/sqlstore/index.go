@@ -1,0 +1,130 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/skirmishgg/skirmish/leaderboard"
+)
+
+// What the rank index (leaderboard/rankindex) reads to build and refresh
+// itself.
+
+// ScanEntries calls fn with every entry of a board, best first, without
+// ranks. It streams: a board of ten million entries is never in memory
+// twice.
+func (s *Store) ScanEntries(ctx context.Context, boardID string, fn func(leaderboard.Entry) error) error {
+	b, err := s.GetBoard(ctx, boardID)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.Query(ctx, `SELECT e.player_id, p.name, e.score, e.scored_at FROM board_entries e
+		JOIN players p ON p.id = e.player_id WHERE e.board_id = $1 ORDER BY `+rankingOf(b).orderBy, b.ID)
+	if err != nil {
+		return fmt.Errorf("scan board %q: %w", b.ID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e leaderboard.Entry
+		var at int64
+		if err := rows.Scan(&e.PlayerID, &e.Name, &e.Score, &at); err != nil {
+			return fmt.Errorf("scan board %q: %w", b.ID, err)
+		}
+		e.Updated = fromMicros(at)
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("scan board %q: %w", b.ID, err)
+	}
+	return nil
+}
+
+// PlayerEntries returns every board entry of the given players, reading
+// up to 500 players a query. board_entries has no index on player_id
+// alone; naming every board lets the primary key (board_id, player_id)
+// serve the lookup instead of a scan of the whole table.
+func (s *Store) PlayerEntries(ctx context.Context, playerIDs []string) ([]leaderboard.BoardEntry, error) {
+	boards, err := s.Boards(ctx)
+	if err != nil || len(playerIDs) == 0 {
+		return nil, err
+	}
+	var out []leaderboard.BoardEntry
+	for len(playerIDs) > 0 {
+		ids := playerIDs[:min(len(playerIDs), 500)]
+		playerIDs = playerIDs[len(ids):]
+		var bq, q strings.Builder
+		args := make([]any, 0, len(boards)+len(ids))
+		for i, b := range boards {
+			if i > 0 {
+				bq.WriteByte(',')
+			}
+			args = append(args, b.ID)
+			fmt.Fprintf(&bq, "$%d", len(args))
+		}
+		for i, id := range ids {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			args = append(args, id)
+			fmt.Fprintf(&q, "$%d", len(args))
+		}
+		rows, err := s.db.Query(ctx, `SELECT e.board_id, e.player_id, p.name, e.score, e.scored_at FROM board_entries e
+			JOIN players p ON p.id = e.player_id
+			WHERE e.board_id IN (`+bq.String()+`) AND e.player_id IN (`+q.String()+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("entries of %d players: %w", len(ids), err)
+		}
+		for rows.Next() {
+			var e leaderboard.BoardEntry
+			var at int64
+			if err := rows.Scan(&e.BoardID, &e.PlayerID, &e.Name, &e.Score, &at); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("entries of %d players: %w", len(ids), err)
+			}
+			e.Updated = fromMicros(at)
+			out = append(out, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("entries of %d players: %w", len(ids), err)
+		}
+	}
+	return out, nil
+}
+
+// ChangedPlayers returns up to limit players of matches recorded after
+// since, and the latest recorded time among those matches.
+func (s *Store) ChangedPlayers(ctx context.Context, since time.Time, limit int) ([]string, time.Time, error) {
+	rows, err := s.db.Query(ctx, `SELECT mp.player_id, m.recorded_at FROM matches m
+		JOIN match_players mp ON mp.match_id = m.id WHERE m.recorded_at > $1
+		ORDER BY m.recorded_at LIMIT $2`, since.UnixMicro(), limit)
+	if err != nil {
+		return nil, since, fmt.Errorf("changed players: %w", err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	var out []string
+	latest := since
+	for rows.Next() {
+		var id string
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, since, fmt.Errorf("changed players: %w", err)
+		}
+		if t := fromMicros(at); t.After(latest) {
+			latest = t
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, since, fmt.Errorf("changed players: %w", err)
+	}
+	return out, latest, nil
+}

@@ -1,0 +1,156 @@
+package rankindex
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/skirmishgg/skirmish/leaderboard"
+)
+
+// Memory is the in-process rank index: one order-statistic tree per board
+// under a read-write lock. Reads of different boards never contend; reads
+// of one board share its lock.
+type Memory struct {
+	mu     sync.RWMutex
+	boards map[string]*memBoard
+}
+
+var _ Index = (*Memory)(nil)
+
+// NewMemory returns an empty in-process index.
+func NewMemory() *Memory { return &Memory{boards: map[string]*memBoard{}} }
+
+type memBoard struct {
+	mu   sync.RWMutex
+	desc bool
+	t    *tree
+	keys map[string]key
+}
+
+func (m *Memory) board(id string) (*memBoard, bool) {
+	m.mu.RLock()
+	b, ok := m.boards[id]
+	m.mu.RUnlock()
+	return b, ok
+}
+
+func keyOf(desc bool, e leaderboard.Entry) key {
+	s := e.Score
+	if desc {
+		s = -s
+	}
+	return key{s: s, at: e.Updated.UnixMicro(), id: e.PlayerID}
+}
+
+func (b *memBoard) entry(n *node, rank int) leaderboard.Entry {
+	s := n.key.s
+	if b.desc {
+		s = -s
+	}
+	if s == 0 {
+		s = 0 // no negative zero in JSON
+	}
+	return leaderboard.Entry{Rank: int64(rank), PlayerID: n.key.id, Name: n.name, Score: s,
+		Updated: time.UnixMicro(n.key.at).UTC()}
+}
+
+func (b *memBoard) set(e leaderboard.Entry) {
+	k := keyOf(b.desc, e)
+	if old, ok := b.keys[e.PlayerID]; ok {
+		if old == k {
+			return
+		}
+		b.t.delete(old)
+	}
+	b.t.insert(k, e.Name)
+	b.keys[e.PlayerID] = k
+}
+
+// Load replaces a board's entries with what scan yields, building the new
+// tree aside so that readers keep the old one meanwhile.
+func (m *Memory) Load(ctx context.Context, board leaderboard.Board, scan func(func(leaderboard.Entry) error) error) error {
+	nb := &memBoard{desc: board.Order != leaderboard.Ascending, t: newTree(1024), keys: map[string]key{}}
+	if err := scan(func(e leaderboard.Entry) error {
+		nb.set(e)
+		return nil
+	}); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.boards[board.ID] = nb
+	m.mu.Unlock()
+	return nil
+}
+
+// Set inserts or moves entries of a loaded board; entries of boards not
+// loaded are ignored (the next Load reads them from the store).
+func (m *Memory) Set(ctx context.Context, boardID string, entries []leaderboard.Entry) error {
+	b, ok := m.board(boardID)
+	if !ok {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, e := range entries {
+		b.set(e)
+	}
+	return nil
+}
+
+// Rank returns a player's entry with its rank.
+func (m *Memory) Rank(ctx context.Context, boardID, playerID string) (leaderboard.Entry, bool, error) {
+	b, ok := m.board(boardID)
+	if !ok {
+		return leaderboard.Entry{}, false, errNotLoaded
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	k, ok := b.keys[playerID]
+	if !ok {
+		return leaderboard.Entry{}, false, nil
+	}
+	r := b.t.rank(k)
+	return b.entry(&b.t.nodes[b.t.at(r)], r+1), true, nil
+}
+
+// Range returns up to n entries from 0-based position start.
+func (m *Memory) Range(ctx context.Context, boardID string, start, n int) ([]leaderboard.Entry, error) {
+	b, ok := m.board(boardID)
+	if !ok {
+		return nil, errNotLoaded
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([]leaderboard.Entry, 0, min(n, max(0, b.t.len()-start)))
+	b.t.walk(start, n, func(nd *node) { out = append(out, b.entry(nd, start+len(out)+1)) })
+	return out, nil
+}
+
+// After returns the 0-based position of the first entry ranked after the
+// cursor.
+func (m *Memory) After(ctx context.Context, boardID string, c leaderboard.EntryCursor) (int, error) {
+	b, ok := m.board(boardID)
+	if !ok {
+		return 0, errNotLoaded
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	k := keyOf(b.desc, leaderboard.Entry{PlayerID: c.PlayerID, Score: c.Score, Updated: c.Time()})
+	r := b.t.rank(k)
+	if b.keys[c.PlayerID] == k {
+		r++
+	}
+	return r, nil
+}
+
+// Len returns the number of entries of a board, or -1 when not loaded.
+func (m *Memory) Len(boardID string) int {
+	b, ok := m.board(boardID)
+	if !ok {
+		return -1
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.t.len()
+}

@@ -1,0 +1,380 @@
+package rankindex
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/skirmishgg/skirmish/leaderboard"
+)
+
+// Redis is the rank index that several leaderboard replicas share: one
+// sorted set per board in Redis, which every replica updates after its own
+// writes and from its poll of the store. The store stays the source of
+// truth: a board is rebuilt from it when Redis does not hold it, or holds
+// it in another format or for another season.
+//
+// # Keys and order
+//
+// Each board has three keys that share a hash tag, so that the scripts
+// below touch one Redis Cluster slot:
+//
+//	<prefix>{<board>}:z   sorted set: the entries
+//	<prefix>{<board>}:p   hash: player id -> its member in :z
+//	<prefix>{<board>}:n   hash: player id -> player name
+//	<prefix>{<board>}:m   hash: format, season, order of what :z holds
+//
+// A ZSET orders by score, then by member bytes. The index keeps the
+// ranking order (best score, then earlier time, then player id) as the
+// ascending ZSET order, so ZRANK and ZRANGE give ranks directly:
+//
+//   - score: the entry's score on ascending boards, its negation on
+//     descending ones (IEEE doubles, stored exactly);
+//   - member: 16 lowercase hex digits of the time the score was reached
+//     (Unix microseconds, sign bit flipped so that byte order is numeric
+//     order), followed by the player id. On a score tie the fixed-width
+//     time decides, then the id in byte order: the order of the memory
+//     index and of the SQL stores.
+type Redis struct {
+	c      redis.UniversalClient
+	prefix string
+}
+
+var _ Index = (*Redis)(nil)
+
+// redisFormat changes whenever the key layout or encoding does; a board
+// stored in another format is rebuilt.
+const redisFormat = "1"
+
+// NewRedis returns an index on the client's server with keys under prefix
+// (e.g. "skirmish:lb:"). Give each deployment its own prefix or database.
+func NewRedis(c redis.UniversalClient, prefix string) *Redis {
+	return &Redis{c: c, prefix: prefix}
+}
+
+type redisKeys struct{ z, p, n, m string }
+
+func (r *Redis) keys(board string) redisKeys {
+	b := r.prefix + "{" + board + "}:"
+	return redisKeys{z: b + "z", p: b + "p", n: b + "n", m: b + "m"}
+}
+
+func member(e leaderboard.Entry) string {
+	var buf [8]byte
+	binary.BigEndian.PutUint64(buf[:], uint64(e.Updated.UnixMicro())^(1<<63))
+	return hex.EncodeToString(buf[:]) + e.PlayerID
+}
+
+func zscore(desc bool, s float64) float64 {
+	if desc {
+		s = -s
+	}
+	return s
+}
+
+func fmtScore(s float64) string { return strconv.FormatFloat(s, 'g', -1, 64) }
+
+// decode turns a member, its ZSET score and the name back into an entry.
+func decode(desc bool, m string, score float64, name string, rank int) (leaderboard.Entry, error) {
+	if len(m) < 16 {
+		return leaderboard.Entry{}, fmt.Errorf("rank index: malformed member %q", m)
+	}
+	var buf [8]byte
+	if _, err := hex.Decode(buf[:], []byte(m[:16])); err != nil {
+		return leaderboard.Entry{}, fmt.Errorf("rank index: malformed member %q", m)
+	}
+	at := int64(binary.BigEndian.Uint64(buf[:]) ^ (1 << 63))
+	s := zscore(desc, score)
+	if s == 0 {
+		s = 0 // no negative zero
+	}
+	return leaderboard.Entry{Rank: int64(rank), PlayerID: m[16:], Name: name, Score: s, Updated: time.UnixMicro(at).UTC()}, nil
+}
+
+// meta reads how a board is stored; desc is its order.
+func (r *Redis) meta(ctx context.Context, k redisKeys) (map[string]string, error) {
+	m, err := r.c.HGetAll(ctx, k.m).Result()
+	if err != nil {
+		return nil, fmt.Errorf("rank index: read %s: %w", k.m, err)
+	}
+	return m, nil
+}
+
+func (r *Redis) desc(ctx context.Context, board string) (bool, error) {
+	o, err := r.c.HGet(ctx, r.keys(board).m, "order").Result()
+	if errors.Is(err, redis.Nil) {
+		return false, errNotLoaded
+	}
+	if err != nil {
+		return false, fmt.Errorf("rank index: board %q: %w", board, err)
+	}
+	return o != string(leaderboard.Ascending), nil
+}
+
+// swapScript installs a rebuilt board atomically: the temporary keys
+// replace the live ones (an empty board has no temporary keys), the meta
+// is written, and the build lock released.
+var swapScript = redis.NewScript(`
+for i = 1, 3 do
+  if redis.call('EXISTS', KEYS[i+3]) == 1 then
+    redis.call('RENAME', KEYS[i+3], KEYS[i])
+  else
+    redis.call('DEL', KEYS[i])
+  end
+end
+redis.call('DEL', KEYS[7])
+redis.call('HSET', KEYS[7], 'format', ARGV[1], 'season', ARGV[2], 'order', ARGV[3])
+if redis.call('GET', KEYS[8]) == ARGV[4] then redis.call('DEL', KEYS[8]) end
+return 1`)
+
+// Load rebuilds a board from scan unless Redis already holds this season
+// of it in this format (another replica built it). One replica builds at
+// a time, under a lock key; the others wait for it.
+func (r *Redis) Load(ctx context.Context, board leaderboard.Board, scan func(func(leaderboard.Entry) error) error) error {
+	k := r.keys(board.ID)
+	season := strconv.FormatInt(board.Season, 10)
+	lock := k.m + ":lock"
+	for {
+		m, err := r.meta(ctx, k)
+		if err != nil {
+			return err
+		}
+		if m["format"] == redisFormat && m["season"] == season && m["order"] == string(board.Order) {
+			return nil
+		}
+		token := rand.Text()
+		ok, err := r.c.SetNX(ctx, lock, token, 10*time.Minute).Result()
+		if err != nil {
+			return fmt.Errorf("rank index: lock %s: %w", lock, err)
+		}
+		if ok {
+			return r.build(ctx, board, k, lock, token, scan)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (r *Redis) build(ctx context.Context, board leaderboard.Board, k redisKeys, lock, token string, scan func(func(leaderboard.Entry) error) error) error {
+	tmp := redisKeys{z: k.z + ":" + token, p: k.p + ":" + token, n: k.n + ":" + token}
+	desc := board.Order != leaderboard.Ascending
+	const batch = 2000
+	zs := make([]redis.Z, 0, batch)
+	ps := make([]any, 0, 2*batch)
+	ns := make([]any, 0, 2*batch)
+	flush := func() error {
+		if len(zs) == 0 {
+			return nil
+		}
+		p := r.c.Pipeline()
+		p.ZAdd(ctx, tmp.z, zs...)
+		p.HSet(ctx, tmp.p, ps...)
+		p.HSet(ctx, tmp.n, ns...)
+		p.Expire(ctx, tmp.z, time.Hour) // a crashed build leaves nothing for long
+		p.Expire(ctx, tmp.p, time.Hour)
+		p.Expire(ctx, tmp.n, time.Hour)
+		_, err := p.Exec(ctx)
+		zs, ps, ns = zs[:0], ps[:0], ns[:0]
+		return err
+	}
+	err := scan(func(e leaderboard.Entry) error {
+		mb := member(e)
+		zs = append(zs, redis.Z{Score: zscore(desc, e.Score), Member: mb})
+		ps = append(ps, e.PlayerID, mb)
+		ns = append(ns, e.PlayerID, e.Name)
+		if len(zs) == batch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil {
+		for _, key := range []string{tmp.z, tmp.p, tmp.n} {
+			if err = r.c.Persist(ctx, key).Err(); err != nil {
+				break
+			}
+		}
+	}
+	if err == nil {
+		err = swapScript.Run(ctx, r.c, []string{k.z, k.p, k.n, tmp.z, tmp.p, tmp.n, k.m, lock},
+			redisFormat, board.Season, string(board.Order), token).Err()
+	}
+	if err != nil {
+		r.c.Del(context.WithoutCancel(ctx), tmp.z, tmp.p, tmp.n)
+		return fmt.Errorf("rank index: build board %q in Redis: %w", board.ID, err)
+	}
+	return nil
+}
+
+// setScript moves players on a loaded board: ARGV holds triples of player
+// id, member and score, then the names in the same order.
+var setScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[4]) == 0 then return 0 end
+local n = (#ARGV) / 4
+for i = 0, n - 1 do
+  local id, m, s, name = ARGV[4*i+1], ARGV[4*i+2], ARGV[4*i+3], ARGV[4*i+4]
+  local old = redis.call('HGET', KEYS[2], id)
+  if old and old ~= m then redis.call('ZREM', KEYS[1], old) end
+  redis.call('ZADD', KEYS[1], s, m)
+  redis.call('HSET', KEYS[2], id, m)
+  redis.call('HSET', KEYS[3], id, name)
+end
+return n`)
+
+// Set inserts or moves entries of a loaded board; entries of boards not
+// loaded are ignored (the next Load reads them from the store).
+func (r *Redis) Set(ctx context.Context, boardID string, entries []leaderboard.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	desc, err := r.desc(ctx, boardID)
+	if errors.Is(err, errNotLoaded) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	k := r.keys(boardID)
+	args := make([]any, 0, 4*len(entries))
+	for _, e := range entries {
+		args = append(args, e.PlayerID, member(e), fmtScore(zscore(desc, e.Score)), e.Name)
+	}
+	if err := setScript.Run(ctx, r.c, []string{k.z, k.p, k.n, k.m}, args...).Err(); err != nil {
+		return fmt.Errorf("rank index: update board %q in Redis: %w", boardID, err)
+	}
+	return nil
+}
+
+var rankScript = redis.NewScript(`
+local m = redis.call('HGET', KEYS[2], ARGV[1])
+if not m then return false end
+return {redis.call('ZRANK', KEYS[1], m), redis.call('ZSCORE', KEYS[1], m), m, redis.call('HGET', KEYS[3], ARGV[1]) or ''}`)
+
+// Rank returns a player's entry and rank in one round trip.
+func (r *Redis) Rank(ctx context.Context, boardID, playerID string) (leaderboard.Entry, bool, error) {
+	desc, err := r.desc(ctx, boardID)
+	if err != nil {
+		return leaderboard.Entry{}, false, err
+	}
+	k := r.keys(boardID)
+	v, err := rankScript.Run(ctx, r.c, []string{k.z, k.p, k.n}, playerID).Slice()
+	if errors.Is(err, redis.Nil) {
+		return leaderboard.Entry{}, false, nil
+	}
+	if err != nil || len(v) != 4 {
+		return leaderboard.Entry{}, false, fmt.Errorf("rank index: rank on %q: %w (%d values)", boardID, err, len(v))
+	}
+	rank, _ := v[0].(int64)
+	ss, _ := v[1].(string)
+	m, _ := v[2].(string)
+	name, _ := v[3].(string)
+	score, err := strconv.ParseFloat(ss, 64)
+	if err != nil {
+		return leaderboard.Entry{}, false, fmt.Errorf("rank index: score %q on %q: %w", ss, boardID, err)
+	}
+	e, err := decode(desc, m, score, name, int(rank)+1)
+	return e, err == nil, err
+}
+
+var rangeScript = redis.NewScript(`
+local zs = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES')
+local out = {}
+for i = 1, #zs, 2 do
+  out[#out+1] = zs[i]
+  out[#out+1] = zs[i+1]
+  out[#out+1] = redis.call('HGET', KEYS[2], string.sub(zs[i], 17)) or ''
+end
+return out`)
+
+// Range returns up to n entries from the 0-based position start.
+func (r *Redis) Range(ctx context.Context, boardID string, start, n int) ([]leaderboard.Entry, error) {
+	desc, err := r.desc(ctx, boardID)
+	if err != nil {
+		return nil, err
+	}
+	if n <= 0 || start < 0 {
+		return []leaderboard.Entry{}, nil
+	}
+	k := r.keys(boardID)
+	v, err := rangeScript.Run(ctx, r.c, []string{k.z, k.n}, start, start+n-1).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("rank index: range on %q: %w", boardID, err)
+	}
+	out := make([]leaderboard.Entry, 0, len(v)/3)
+	for i := 0; i+2 < len(v); i += 3 {
+		score, err := strconv.ParseFloat(v[i+1], 64)
+		if err != nil {
+			return nil, fmt.Errorf("rank index: score %q on %q: %w", v[i+1], boardID, err)
+		}
+		e, err := decode(desc, v[i], score, v[i+2], start+len(out)+1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// afterScript returns the number of entries ordered up to and including
+// (score, member): the position of the first entry after a cursor. It inserts the probe, ranks it and takes it out
+// (or puts back the player's real score) inside one atomic script, so
+// nobody sees it.
+var afterScript = redis.NewScript(`
+local old = redis.call('ZSCORE', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+local r = redis.call('ZRANK', KEYS[1], ARGV[2])
+if old then
+  redis.call('ZADD', KEYS[1], old, ARGV[2])
+  -- the player's real entry precedes the probe (or is it): count it
+  if tonumber(old) <= tonumber(ARGV[1]) then r = r + 1 end
+else
+  redis.call('ZREM', KEYS[1], ARGV[2])
+end
+return r`)
+
+// After returns the position of the first entry ranked after c.
+func (r *Redis) After(ctx context.Context, boardID string, c leaderboard.EntryCursor) (int, error) {
+	desc, err := r.desc(ctx, boardID)
+	if err != nil {
+		return 0, err
+	}
+	m := member(leaderboard.Entry{PlayerID: c.PlayerID, Updated: c.Time()})
+	pos, err := afterScript.Run(ctx, r.c, []string{r.keys(boardID).z}, fmtScore(zscore(desc, c.Score)), m).Int()
+	if err != nil {
+		return 0, fmt.Errorf("rank index: cursor on %q: %w", boardID, err)
+	}
+	return pos, nil
+}
+
+// Synced returns the time through which the shared index has applied the
+// store's changes (zero when unknown); see Store.Run.
+func (r *Redis) Synced(ctx context.Context) (time.Time, error) {
+	v, err := r.c.Get(ctx, r.prefix+"synced").Int64()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("rank index: read sync time: %w", err)
+	}
+	return time.UnixMicro(v), nil
+}
+
+// SetSynced records the time through which changes are applied.
+func (r *Redis) SetSynced(ctx context.Context, t time.Time) error {
+	if err := r.c.Set(ctx, r.prefix+"synced", t.UnixMicro(), 0).Err(); err != nil {
+		return fmt.Errorf("rank index: write sync time: %w", err)
+	}
+	return nil
+}
