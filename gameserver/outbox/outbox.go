@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -32,6 +33,12 @@ type Outbox struct {
 	db     *sql.DB
 	path   string
 	notify chan struct{} // a token when Add commits; the Publisher waits on it
+
+	insStmt, delStmt *sql.Stmt // prepared once, used by every group commit
+
+	slot    chan struct{} // held by the writer committing a group
+	mu      sync.Mutex    // guards waiting
+	waiting []*write      // writes queued for the next group commit
 }
 
 // entry is one outcome waiting to be sent.
@@ -39,6 +46,7 @@ type entry struct {
 	seq     int64
 	matchID string
 	body    []byte
+	addedMs int64
 }
 
 // Open opens (creating when missing) the outbox file at path.
@@ -57,14 +65,27 @@ func Open(ctx context.Context, path string) (*Outbox, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("outbox: open %s: %w", path, err)
 	}
-	return &Outbox{db: db, path: path, notify: make(chan struct{}, 1)}, nil
+	ob := &Outbox{db: db, path: path, notify: make(chan struct{}, 1), slot: make(chan struct{}, 1)}
+	if ob.insStmt, err = db.PrepareContext(ctx,
+		`insert into outbox (match_id, body, added_ms) values (?, ?, ?) on conflict (match_id) do nothing`); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("outbox: open %s: %w", path, err)
+	}
+	if ob.delStmt, err = db.PrepareContext(ctx, `delete from outbox where seq = ?`); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("outbox: open %s: %w", path, err)
+	}
+	return ob, nil
 }
 
 // Close closes the file.
-func (ob *Outbox) Close() error { return ob.db.Close() }
+func (ob *Outbox) Close() error {
+	return errors.Join(ob.insStmt.Close(), ob.delStmt.Close(), ob.db.Close())
+}
 
 // Add commits the outcome to the outbox. When Add returns nil the outcome is
 // on disk. Adding a match id that is already waiting does nothing.
+// Concurrent Adds share one transaction and one fsync (see commit.go).
 func (ob *Outbox) Add(ctx context.Context, o *skirmishv1.MatchOutcome) error {
 	if o == nil || o.GetMatchId() == "" {
 		return errors.New("outbox: add: outcome has no match id")
@@ -73,9 +94,8 @@ func (ob *Outbox) Add(ctx context.Context, o *skirmishv1.MatchOutcome) error {
 	if err != nil {
 		return fmt.Errorf("outbox: add match %s: %w", o.GetMatchId(), err)
 	}
-	if _, err := ob.db.ExecContext(ctx,
-		`insert into outbox (match_id, body, added_ms) values (?, ?, ?) on conflict (match_id) do nothing`,
-		o.GetMatchId(), body, time.Now().UnixMilli()); err != nil {
+	w := &write{add: &entry{matchID: o.GetMatchId(), body: body, addedMs: time.Now().UnixMilli()}}
+	if err := ob.commit(ctx, w); err != nil {
 		return fmt.Errorf("outbox: add match %s: %w", o.GetMatchId(), err)
 	}
 	select {
@@ -105,9 +125,10 @@ func (ob *Outbox) stats(ctx context.Context) (int, time.Time, error) {
 	return n, time.UnixMilli(oldest.Int64), nil
 }
 
-// next returns up to n of the oldest waiting outcomes.
-func (ob *Outbox) next(ctx context.Context, n int) ([]entry, error) {
-	rows, err := ob.db.QueryContext(ctx, `select seq, match_id, body from outbox order by seq limit ?`, n)
+// next returns up to n of the oldest waiting outcomes, leaving out those
+// whose seq is in skip (batches in flight).
+func (ob *Outbox) next(ctx context.Context, n int, skip map[int64]bool) ([]entry, error) {
+	rows, err := ob.db.QueryContext(ctx, `select seq, match_id, body from outbox order by seq limit ?`, n+len(skip))
 	if err != nil {
 		return nil, fmt.Errorf("outbox: read %s: %w", ob.path, err)
 	}
@@ -118,7 +139,9 @@ func (ob *Outbox) next(ctx context.Context, n int) ([]entry, error) {
 		if err := rows.Scan(&e.seq, &e.matchID, &e.body); err != nil {
 			return nil, fmt.Errorf("outbox: read %s: %w", ob.path, err)
 		}
-		out = append(out, e)
+		if !skip[e.seq] && len(out) < n {
+			out = append(out, e)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("outbox: read %s: %w", ob.path, err)
@@ -126,20 +149,14 @@ func (ob *Outbox) next(ctx context.Context, n int) ([]entry, error) {
 	return out, nil
 }
 
-// remove deletes sent outcomes.
+// remove deletes sent outcomes, in a group commit with other writes.
 func (ob *Outbox) remove(ctx context.Context, entries []entry) error {
-	tx, err := ob.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("outbox: remove: %w", err)
+	w := &write{del: make([]int64, len(entries))}
+	for i, e := range entries {
+		w.del[i] = e.seq
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
-	for _, e := range entries {
-		if _, err := tx.ExecContext(ctx, `delete from outbox where seq = ?`, e.seq); err != nil {
-			return fmt.Errorf("outbox: remove match %s: %w", e.matchID, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("outbox: remove: %w", err)
+	if err := ob.commit(ctx, w); err != nil {
+		return fmt.Errorf("outbox: remove %d sent outcomes: %w", len(entries), err)
 	}
 	return nil
 }

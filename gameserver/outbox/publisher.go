@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,10 @@ type PublisherConfig struct {
 	// FlushTimeout bounds the last attempt to send what is left when Run's
 	// context ends. Default 5s.
 	FlushTimeout time.Duration
+	// InFlight is how many batches are sent at once, each retried on its
+	// own and deleted from the outbox as soon as the queue accepted it.
+	// Default 4.
+	InFlight int
 }
 
 // Publisher sends the outbox's outcomes to the queue.
@@ -56,6 +61,9 @@ func NewPublisher(cfg PublisherConfig, ob *Outbox, q queue.Queue, reg prometheus
 	if cfg.FlushTimeout == 0 {
 		cfg.FlushTimeout = 5 * time.Second
 	}
+	if cfg.InFlight == 0 {
+		cfg.InFlight = 4
+	}
 	switch {
 	case ob == nil || q == nil:
 		return nil, errors.New("outbox: publisher needs an outbox and a queue")
@@ -65,6 +73,8 @@ func NewPublisher(cfg PublisherConfig, ob *Outbox, q queue.Queue, reg prometheus
 		return nil, fmt.Errorf("outbox: backoff %v to %v: want 0 <= min <= max", cfg.MinBackoff, cfg.MaxBackoff)
 	case cfg.FlushTimeout < 0:
 		return nil, fmt.Errorf("outbox: flush timeout %v: must not be negative", cfg.FlushTimeout)
+	case cfg.InFlight < 1 || cfg.InFlight > 64:
+		return nil, fmt.Errorf("outbox: in-flight batches %d: want 1 to 64", cfg.InFlight)
 	}
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -85,6 +95,11 @@ func NewPublisher(cfg PublisherConfig, ob *Outbox, q queue.Queue, reg prometheus
 		metrics: &depthCollector{ob: ob},
 	}
 	if reg != nil {
+		iq, err := queue.Instrument(q, reg, "gameserver")
+		if err != nil {
+			return nil, fmt.Errorf("outbox: %w", err)
+		}
+		p.q = iq
 		for _, c := range []prometheus.Collector{p.sent, p.errs, p.metrics} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("outbox: register metrics: %w", err)
@@ -94,32 +109,62 @@ func NewPublisher(cfg PublisherConfig, ob *Outbox, q queue.Queue, reg prometheus
 	return p, nil
 }
 
-// Run sends outcomes as they are added, retrying with backoff while the
-// queue fails. When ctx ends it makes one last attempt, bounded by
+// Run sends outcomes as they are added, up to InFlight batches at once,
+// each retried with backoff while the queue fails. When ctx ends it waits
+// for the batches in flight, makes one last attempt, bounded by
 // FlushTimeout, to send what is left, then returns nil; whatever is still
 // unsent stays in the file for the next start.
 func (p *Publisher) Run(ctx context.Context) error {
-	b := p.backoff()
-	for {
-		err := p.drain(ctx)
-		if ctx.Err() != nil {
-			break
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		inFlight = map[int64]bool{} // seqs of the batches being sent
+		slots    = make(chan struct{}, p.cfg.InFlight)
+		wake     = make(chan struct{}, 1) // a batch finished
+		b        = p.backoff()            // for failures to read the file
+	)
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+			continue
+		case slots <- struct{}{}:
 		}
-		if err != nil {
-			delay, _ := b.Next()
-			p.log.Warn("outbox: send failed, will retry", "err", err, "retry_in", delay)
-			select {
-			case <-ctx.Done():
-			case <-time.After(delay):
+		mu.Lock()
+		entries, err := p.ob.next(ctx, p.cfg.BatchSize, inFlight)
+		if err == nil {
+			for _, e := range entries {
+				inFlight[e.seq] = true
 			}
+		}
+		mu.Unlock()
+		if err != nil || len(entries) == 0 {
+			<-slots
+			delay := time.Duration(0)
+			if err != nil && ctx.Err() == nil {
+				delay, _ = b.Next()
+				p.log.Warn("outbox: read failed, will retry", "err", err, "retry_in", delay)
+			} else {
+				b = p.backoff()
+			}
+			p.idle(ctx, delay, wake)
 			continue
 		}
 		b = p.backoff()
-		select {
-		case <-ctx.Done():
-		case <-p.ob.notify:
-		}
+		wg.Go(func() {
+			p.sendBatch(ctx, entries)
+			mu.Lock()
+			for _, e := range entries {
+				delete(inFlight, e.seq)
+			}
+			mu.Unlock()
+			<-slots
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		})
 	}
+	wg.Wait()
 	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.FlushTimeout)
 	defer cancel()
 	if err := p.drain(flushCtx); err != nil {
@@ -129,10 +174,63 @@ func (p *Publisher) Run(ctx context.Context) error {
 	return nil
 }
 
+// idle waits for an Add, a batch to finish, the delay (when not zero) or
+// the end of ctx.
+func (p *Publisher) idle(ctx context.Context, delay time.Duration, wake <-chan struct{}) {
+	var timer <-chan time.Time
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case <-ctx.Done():
+	case <-p.ob.notify:
+	case <-wake:
+	case <-timer:
+	}
+}
+
+// sendBatch sends one batch until the queue accepts it or ctx ends, then
+// deletes it from the outbox. A batch left unsent stays in the file.
+func (p *Publisher) sendBatch(ctx context.Context, entries []entry) {
+	msgs := make([]queue.Outgoing, len(entries))
+	for i, e := range entries {
+		msgs[i] = queue.Outgoing{ID: e.matchID, Body: e.body}
+	}
+	b := p.backoff()
+	for {
+		err := p.q.Send(ctx, msgs)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		p.errs.Inc()
+		delay, _ := b.Next()
+		p.log.Warn("outbox: send failed, will retry", "err", err, "count", len(msgs), "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+	p.sent.Add(float64(len(msgs)))
+	// Sent: a failure to remove them now only means they are sent again,
+	// which consumers, idempotent by match id, tolerate. The removal is not
+	// cut short by ctx ending, so a stop does not send them twice.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	if err := p.ob.remove(rctx, entries); err != nil {
+		p.log.Warn("outbox: remove sent outcomes; they will be sent again", "count", len(entries), "err", err)
+	}
+}
+
 // drain sends batches until the outbox is empty or a step fails.
 func (p *Publisher) drain(ctx context.Context) error {
 	for ctx.Err() == nil {
-		entries, err := p.ob.next(ctx, p.cfg.BatchSize)
+		entries, err := p.ob.next(ctx, p.cfg.BatchSize, nil)
 		if err != nil {
 			return err
 		}

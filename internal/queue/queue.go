@@ -53,3 +53,30 @@ type Queue interface {
 
 // MaxBatch is the most messages one Send, Receive or Delete handles.
 const MaxBatch = 10
+
+// Depth is how many messages a queue and its dead-letter queue hold.
+// SQS reports approximate numbers.
+type Depth struct {
+	// Visible messages wait to be received.
+	Visible int
+	// InFlight messages were received and are hidden until deleted or
+	// their visibility timeout ends.
+	InFlight int
+	// Dead messages wait in the dead-letter queue.
+	Dead int
+}
+
+// Admin is what operators do to a queue beside sending and receiving:
+// look at its depth and its dead letters, and move dead letters back.
+// Both backends implement it.
+type Admin interface {
+	// Depth counts the messages of the queue and its dead-letter queue.
+	Depth(ctx context.Context) (Depth, error)
+	// DeadLetters returns up to max messages of the dead-letter queue
+	// (oldest first where the backend knows the order) and leaves them there.
+	DeadLetters(ctx context.Context, max int) ([]Message, error)
+	// Redrive moves up to max messages from the dead-letter queue back to
+	// the queue, as new messages with a receive count of 0, and returns how
+	// many it moved.
+	Redrive(ctx context.Context, max int) (int, error)
+}

@@ -3,6 +3,7 @@ package testenv
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,7 +28,7 @@ const FauxqsVersion = "1.9.2"
 // leaves a server behind.
 const fauxqsLauncher = `import { buildApp } from "fauxqs";
 const app = buildApp({ logger: false });
-await app.listen({ port: 0, host: "127.0.0.1" });
+await app.listen({ port: Number(process.argv[2] ?? 0), host: "127.0.0.1" });
 process.stdout.write("listening " + app.server.address().port + "\n");
 process.stdin.on("end", () => process.exit(0));
 process.stdin.on("error", () => process.exit(0));
@@ -51,7 +52,7 @@ func SQS(t testing.TB) (endpoint string) {
 	if err != nil {
 		Missing(t, "SQS server (fauxqs)", err)
 	}
-	endpoint, stop, err := startFauxqs(dir)
+	endpoint, stop, err := startFauxqs(dir, "")
 	if err != nil {
 		Missing(t, "SQS server (fauxqs)", err)
 	}
@@ -61,6 +62,61 @@ func SQS(t testing.TB) (endpoint string) {
 		}
 	})
 	return endpoint
+}
+
+// SQSServer is an SQS-compatible server that a test can stop and start
+// again on the same port, to play an outage. Queues and messages live in the
+// server's memory: a restart loses them, so a test creates its queues again
+// after Start.
+type SQSServer struct {
+	Endpoint string
+	dir      string
+	port     string
+	stop     func() error
+}
+
+// StartSQS is SQS for tests that stop the server: it always starts its own
+// fauxqs, ignoring SKIRMISH_SQS_ENDPOINT, and stops it when the test ends.
+func StartSQS(t testing.TB) *SQSServer {
+	t.Helper()
+	dir, err := installFauxqs()
+	if err != nil {
+		Missing(t, "SQS server (fauxqs)", err)
+	}
+	s := &SQSServer{dir: dir}
+	if err := s.Start(); err != nil {
+		Missing(t, "SQS server (fauxqs)", err)
+	}
+	s.port = s.Endpoint[strings.LastIndexByte(s.Endpoint, ':')+1:]
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("stop fauxqs: %v", err)
+		}
+	})
+	return s
+}
+
+// Stop stops the server; it does nothing when the server is stopped.
+func (s *SQSServer) Stop() error {
+	if s.stop == nil {
+		return nil
+	}
+	err := s.stop()
+	s.stop = nil
+	return err
+}
+
+// Start starts the stopped server on its port (a free one the first time).
+func (s *SQSServer) Start() error {
+	if s.stop != nil {
+		return errors.New("fauxqs is already running")
+	}
+	endpoint, stop, err := startFauxqs(s.dir, s.port)
+	if err != nil {
+		return err
+	}
+	s.Endpoint, s.stop = endpoint, stop
+	return nil
 }
 
 // NodeCacheDir is where npm packages for tests are installed:
@@ -125,8 +181,9 @@ func installFauxqs() (string, error) {
 }
 
 // startFauxqs runs the launcher and waits until the server answers.
-func startFauxqs(dir string) (endpoint string, stop func() error, err error) {
-	cmd := exec.Command("node", "skirmish-fauxqs.mjs")
+// port "" picks a free one.
+func startFauxqs(dir, listenPort string) (endpoint string, stop func() error, err error) {
+	cmd := exec.Command("node", "skirmish-fauxqs.mjs", cmp.Or(listenPort, "0"))
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -249,7 +249,7 @@ func TestWorkerFinishesBatchOnStop(t *testing.T) {
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	store := stores(t)["sqlite"](t)
-	for _, cfg := range []stats.Config{{Pollers: -1}, {Pollers: 100}, {Wait: time.Minute}, {ApplyTimeout: -time.Second}} {
+	for _, cfg := range []stats.Config{{Pollers: -1}, {Pollers: 100}, {Appliers: -1}, {Appliers: 11}, {Wait: time.Minute}, {ApplyTimeout: -time.Second}} {
 		if _, err := stats.New(cfg, newMemQueue(), store, prometheus.NewRegistry(), nil); err == nil {
 			t.Errorf("New(%+v) = nil error", cfg)
 		}

@@ -139,6 +139,10 @@ func openDB(ctx context.Context, path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// Every operation is a write transaction and SQLite has one writer:
+	// queue this process's operations for one connection here rather than
+	// have them wait on the file lock, which sleeps and polls.
+	db.SetMaxOpenConns(1)
 	wait := 5 * time.Millisecond
 	for deadline := time.Now().Add(busyTimeout); ; wait = min(2*wait, 200*time.Millisecond) {
 		err = db.PingContext(ctx)
@@ -222,14 +226,8 @@ func (q *Queue) receiveOnce(ctx context.Context, max int) ([]queue.Message, erro
 	var msgs []queue.Message
 	err := q.inTx(ctx, func(tx *sql.Tx) error {
 		msgs = msgs[:0]
-		now := time.Now().UTC().Format(timeFormat)
-		// goqite leaves a message that was received MaxReceives times where
-		// it is; move it to the dead-letter queue once it is visible again.
-		if _, err := tx.ExecContext(ctx,
-			`update goqite set queue = ?, received = 0, timeout = ?
-			 where queue = ? and received >= ? and timeout <= ?`,
-			q.dlq, now, q.cfg.Name, q.cfg.MaxReceives, now); err != nil {
-			return fmt.Errorf("dead-letter: %w", err)
+		if err := q.deadLetter(ctx, tx); err != nil {
+			return err
 		}
 		for len(msgs) < max {
 			m, err := q.gq.ReceiveTx(ctx, tx)
@@ -263,6 +261,20 @@ func (q *Queue) receiveOnce(ctx context.Context, max int) ([]queue.Message, erro
 		return nil, fmt.Errorf("litequeue: receive from %s: %w", q.cfg.Name, err)
 	}
 	return msgs, nil
+}
+
+// deadLetter moves the messages received MaxReceives times whose
+// visibility timeout has ended to the dead-letter queue: goqite leaves them
+// where they are.
+func (q *Queue) deadLetter(ctx context.Context, tx *sql.Tx) error {
+	now := time.Now().UTC().Format(timeFormat)
+	if _, err := tx.ExecContext(ctx,
+		`update goqite set queue = ?, received = 0, timeout = ?
+		 where queue = ? and received >= ? and timeout <= ?`,
+		q.dlq, now, q.cfg.Name, q.cfg.MaxReceives, now); err != nil {
+		return fmt.Errorf("dead-letter: %w", err)
+	}
+	return nil
 }
 
 // Delete removes the messages. A handle from an earlier receive of a message

@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeadLetterAfterMaxReceives", testDeadLetter},
 		{"CancelStopsLongPoll", testCancel},
 		{"RejectsOversizedBatch", testOversized},
+		{"AdminListsAndRedrivesDeadLetters", testAdmin},
 	}
 	suffix := time.Now().UnixNano() % 1_000_000
 	for _, tt := range tests {
@@ -241,5 +242,51 @@ func testOversized(t *testing.T, open func(Settings) queue.Queue, s Settings) {
 	}
 	if _, err := q.Receive(context.Background(), queue.MaxBatch+1, 0); err == nil {
 		t.Fatalf("Receive(%d) succeeded, want an error", queue.MaxBatch+1)
+	}
+}
+
+// testAdmin runs on queues that implement queue.Admin.
+func testAdmin(t *testing.T, open func(Settings) queue.Queue, s Settings) {
+	s.MaxReceives = 1
+	q := open(s)
+	admin, ok := q.(queue.Admin)
+	if !ok {
+		t.Skipf("%T does not implement queue.Admin", q)
+	}
+	ctx := context.Background()
+	send(t, q, "poison")
+	d, err := admin.Depth(ctx)
+	if err != nil || d.Visible != 1 || d.Dead != 0 {
+		t.Fatalf("Depth after Send = %+v, %v, want 1 visible, 0 dead", d, err)
+	}
+	one(t, receive(t, q, 1, 5*time.Second), "poison", 1)
+	// Not deleted: after its visibility timeout it is dead.
+	if got := receive(t, q, 1, 2*s.VisibilityTimeout); len(got) != 0 {
+		t.Fatalf("after %d receive, received %q again, want it dead-lettered", s.MaxReceives, got[0].Body)
+	}
+	var dead []queue.Message
+	for tries := 0; len(dead) == 0 && tries < 20; tries++ {
+		if dead, err = admin.DeadLetters(ctx, 10); err != nil {
+			t.Fatalf("DeadLetters error: %v", err)
+		}
+	}
+	if len(dead) != 1 || string(dead[0].Body) != "poison" {
+		t.Fatalf("DeadLetters = %d messages, want the poison one", len(dead))
+	}
+	// Listing leaves it there.
+	if again, err := admin.DeadLetters(ctx, 10); err != nil || len(again) != 1 {
+		t.Fatalf("DeadLetters again = %d messages, %v, want 1", len(again), err)
+	}
+	if d, err := admin.Depth(ctx); err != nil || d.Dead != 1 {
+		t.Fatalf("Depth with one dead letter = %+v, %v, want 1 dead", d, err)
+	}
+	n, err := admin.Redrive(ctx, 10)
+	if err != nil || n != 1 {
+		t.Fatalf("Redrive = %d, %v, want 1, nil", n, err)
+	}
+	m := one(t, receive(t, q, 1, 5*time.Second), "poison", 1)
+	del(t, q, m)
+	if d, err := admin.Depth(ctx); err != nil || d.Dead != 0 {
+		t.Fatalf("Depth after Redrive = %+v, %v, want 0 dead", d, err)
 	}
 }

@@ -65,6 +65,7 @@ type Queue struct {
 	cfg    Config
 	client *sqs.Client
 	url    string
+	dlq    string // the dead-letter queue's URL, once known
 	fifo   bool
 }
 
@@ -126,39 +127,67 @@ func (q *Queue) queueURL(ctx context.Context, name string) (string, error) {
 	return aws.ToString(out.QueueUrl), nil
 }
 
-// create makes the dead-letter queue, then the queue redriving to it.
+// create makes the dead-letter queue when missing, then the queue
+// redriving to it when missing, and returns the queue's URL.
 func (q *Queue) create(ctx context.Context) (string, error) {
-	attrs := map[string]string{}
+	attrs, err := q.redriveAttrs(ctx)
+	if err != nil {
+		return "", err
+	}
 	if q.fifo {
 		attrs[string(types.QueueAttributeNameFifoQueue)] = "true"
 	}
-	dlqName := DeadLetterName(q.cfg.QueueName)
-	dlq, err := q.client.CreateQueue(ctx, &sqs.CreateQueueInput{
-		QueueName:  aws.String(dlqName),
-		Attributes: withRetention(attrs),
-	})
+	u, err := q.ensure(ctx, q.cfg.QueueName, attrs)
 	if err != nil {
-		return "", fmt.Errorf("create dead-letter queue %s: %w", dlqName, err)
+		return "", fmt.Errorf("create: %w", err)
 	}
+	q.url = u
+	return u, nil
+}
+
+// redriveAttrs makes the dead-letter queue when missing and returns the
+// queue attributes that point the queue at it: the redrive policy of
+// MaxReceives and, when set, the visibility timeout.
+func (q *Queue) redriveAttrs(ctx context.Context) (map[string]string, error) {
+	dlqAttrs := map[string]string{}
+	if q.fifo {
+		dlqAttrs[string(types.QueueAttributeNameFifoQueue)] = "true"
+	}
+	dlqName := DeadLetterName(q.cfg.QueueName)
+	dlq, err := q.ensure(ctx, dlqName, withRetention(dlqAttrs))
+	if err != nil {
+		return nil, fmt.Errorf("create dead-letter queue %s: %w", dlqName, err)
+	}
+	q.dlq = dlq
 	got, err := q.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl:       dlq.QueueUrl,
+		QueueUrl:       aws.String(dlq),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn},
 	})
 	if err != nil {
-		return "", fmt.Errorf("dead-letter queue %s ARN: %w", dlqName, err)
+		return nil, fmt.Errorf("dead-letter queue %s ARN: %w", dlqName, err)
 	}
-	attrs[string(types.QueueAttributeNameRedrivePolicy)] = fmt.Sprintf(
-		`{"deadLetterTargetArn":%q,"maxReceiveCount":"%d"}`,
-		got.Attributes[string(types.QueueAttributeNameQueueArn)], q.cfg.MaxReceives)
+	attrs := map[string]string{
+		string(types.QueueAttributeNameRedrivePolicy): fmt.Sprintf(
+			`{"deadLetterTargetArn":%q,"maxReceiveCount":"%d"}`,
+			got.Attributes[string(types.QueueAttributeNameQueueArn)], q.cfg.MaxReceives),
+	}
 	if q.cfg.VisibilityTimeout > 0 {
 		attrs[string(types.QueueAttributeNameVisibilityTimeout)] = strconv.Itoa(seconds(q.cfg.VisibilityTimeout))
 	}
-	out, err := q.client.CreateQueue(ctx, &sqs.CreateQueueInput{
-		QueueName:  aws.String(q.cfg.QueueName),
-		Attributes: attrs,
-	})
+	return attrs, nil
+}
+
+// ensure returns the URL of the queue name, creating it with attrs when
+// missing.
+func (q *Queue) ensure(ctx context.Context, name string, attrs map[string]string) (string, error) {
+	u, err := q.queueURL(ctx, name)
+	var missing *types.QueueDoesNotExist
+	if !errors.As(err, &missing) {
+		return u, err
+	}
+	out, err := q.client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
 	if err != nil {
-		return "", fmt.Errorf("create: %w", err)
+		return "", err
 	}
 	return aws.ToString(out.QueueUrl), nil
 }
@@ -227,8 +256,12 @@ func (q *Queue) Receive(ctx context.Context, max int, wait time.Duration) ([]que
 		}
 		return nil, fmt.Errorf("sqsqueue: receive from %s: %w", q.cfg.QueueName, err)
 	}
-	msgs := make([]queue.Message, len(out.Messages))
-	for i, m := range out.Messages {
+	return toMessages(out.Messages), nil
+}
+
+func toMessages(in []types.Message) []queue.Message {
+	msgs := make([]queue.Message, len(in))
+	for i, m := range in {
 		msgs[i] = queue.Message{
 			ID:            aws.ToString(m.MessageId),
 			Body:          []byte(aws.ToString(m.Body)),
@@ -242,7 +275,7 @@ func (q *Queue) Receive(ctx context.Context, max int, wait time.Duration) ([]que
 			msgs[i].SentAt = time.UnixMilli(ms)
 		}
 	}
-	return msgs, nil
+	return msgs
 }
 
 // Delete removes messages with DeleteMessageBatch, ten at a time.

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/skirmishgg/skirmish/internal/queue"
+)
+
+// runQueues is `skirmish queues setup`: it creates the match-outcome queue
+// and its dead-letter queue, and sets the redrive policy
+// (--queue-max-receives) and visibility timeout, on either backend.
+func runQueues(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "setup" {
+		fmt.Fprintln(stderr, "Usage: skirmish queues setup [flags]    (skirmish queues setup -h lists the flags)")
+		return fmt.Errorf("queues: want the subcommand setup")
+	}
+	var c common
+	var q queueFlags
+	fs := newFlagSet("queues setup", stderr)
+	c.register(fs)
+	q.register(fs)
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := must(c.validate, q.validate, c.ensureDataDir); err != nil {
+		return err
+	}
+	q.sqsCreate = true
+	var cl closer
+	defer cl.close()
+	qu, err := openQueue(ctx, &c, &q, &cl)
+	if err != nil {
+		return err
+	}
+	if s, ok := qu.(interface{ Setup(context.Context) error }); ok {
+		if err := s.Setup(ctx); err != nil {
+			return err
+		}
+	}
+	d, err := qu.(queue.Admin).Depth(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "queue %s ready (%s): dead letters after %d receives, visibility timeout %s\n",
+		queueName(&q), q.backend, q.maxReceives, q.visibility)
+	fmt.Fprintf(stdout, "  %d waiting, %d in flight, %d dead\n", d.Visible, d.InFlight, d.Dead)
+	return nil
+}
+
+func queueName(q *queueFlags) string {
+	if q.backend == "sqs" {
+		return q.sqsQueue
+	}
+	return queue.MatchOutcomes
+}
