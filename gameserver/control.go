@@ -81,3 +81,28 @@ func (c *control) CreateRoom(_ context.Context, req *skirmishv1.CreateRoomReques
 	}
 	return &skirmishv1.CreateRoomResponse{RoomId: r.ID()}, nil
 }
+
+func (c *control) AddSeats(ctx context.Context, req *skirmishv1.AddSeatsRequest) (*skirmishv1.AddSeatsResponse, error) {
+	if req.RoomId == "" || len(req.Seats) == 0 {
+		return nil, status.Error(codes.InvalidArgument, "room_id and at least one seat are required")
+	}
+	seats := make([]game.Seat, len(req.Seats))
+	for i, st := range req.Seats {
+		seats[i] = game.Seat{PlayerID: st.PlayerId, Name: st.Name, Team: st.Team}
+	}
+	if _, used, _ := c.s.rooms.Load(); used+len(seats) > c.s.cfg.Capacity {
+		return nil, status.Errorf(codes.ResourceExhausted, "gameserver full: %d of %d seats taken", used, c.s.cfg.Capacity)
+	}
+	err := c.s.rooms.AddSeats(ctx, req.RoomId, seats)
+	switch {
+	case errors.Is(err, room.ErrRoomNotFound):
+		return nil, status.Error(codes.NotFound, "no such room here, or it has ended")
+	case errors.Is(err, room.ErrNoBackfill):
+		return nil, status.Error(codes.FailedPrecondition, err.Error())
+	case errors.Is(err, game.ErrBadSeats):
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	case err != nil:
+		return nil, status.FromContextError(err).Err()
+	}
+	return &skirmishv1.AddSeatsResponse{}, nil
+}

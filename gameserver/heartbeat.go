@@ -76,13 +76,15 @@ func (s *Server) withToken(ctx context.Context) context.Context {
 func (s *Server) describe() *skirmishv1.Gameserver {
 	rooms, seats, draining := s.rooms.Load()
 	return &skirmishv1.Gameserver{
-		Id:             s.cfg.ID,
-		Region:         s.cfg.Region,
-		ControlAddress: s.cfg.ControlAddress,
-		WebsocketUrl:   s.cfg.WebSocketURL,
-		Capacity:       uint32(s.cfg.Capacity),
-		Players:        uint32(seats),
-		Rooms:          uint32(rooms),
-		Draining:       draining,
+		Id:                     s.cfg.ID,
+		Region:                 s.cfg.Region,
+		ControlAddress:         s.cfg.ControlAddress,
+		WebsocketUrl:           s.cfg.WebSocketURL,
+		WebtransportUrl:        s.cfg.WebTransportURL,
+		WebtransportCertHashes: s.cfg.WebTransportCertHashes,
+		Capacity:               uint32(s.cfg.Capacity),
+		Players:                uint32(seats),
+		Rooms:                  uint32(rooms),
+		Draining:               draining,
 	}
 }

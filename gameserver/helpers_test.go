@@ -55,7 +55,7 @@ type testServer struct {
 	stop func() error
 }
 
-func startServer(t *testing.T, cfg Config) *testServer {
+func newKeys(t testing.TB) *auth.Keys {
 	t.Helper()
 	text, err := auth.GenerateKey()
 	if err != nil {
@@ -65,6 +65,16 @@ func startServer(t *testing.T, cfg Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return keys
+}
+
+func startServer(t testing.TB, cfg Config) *testServer {
+	t.Helper()
+	return startServerKeys(t, cfg, newKeys(t))
+}
+
+func startServerKeys(t testing.TB, cfg Config, keys *auth.Keys) *testServer {
+	t.Helper()
 	sink := &memSink{}
 	cfg.ID = "gs-test"
 	if cfg.Rooms.DrainTimeout == 0 {
@@ -102,7 +112,7 @@ func startServer(t *testing.T, cfg Config) *testServer {
 	return &testServer{addr: ln.Addr().String(), keys: keys, sink: sink, srv: srv, stop: stop}
 }
 
-func (ts *testServer) grpcConn(t *testing.T) *grpc.ClientConn {
+func (ts *testServer) grpcConn(t testing.TB) *grpc.ClientConn {
 	t.Helper()
 	conn, err := grpc.NewClient(ts.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -112,7 +122,7 @@ func (ts *testServer) grpcConn(t *testing.T) *grpc.ClientConn {
 	return conn
 }
 
-func (ts *testServer) serviceCtx(t *testing.T) context.Context {
+func (ts *testServer) serviceCtx(t testing.TB) context.Context {
 	token, err := ts.keys.IssueService("matchmaker", time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +133,7 @@ func (ts *testServer) serviceCtx(t *testing.T) context.Context {
 }
 
 // createRoom allocates a room over gRPC and returns its id.
-func (ts *testServer) createRoom(t *testing.T, matchID, mode string, players ...string) string {
+func (ts *testServer) createRoom(t testing.TB, matchID, mode string, players ...string) string {
 	t.Helper()
 	req := &skirmishv1.CreateRoomRequest{MatchId: matchID, Mode: mode}
 	for i, p := range players {
@@ -136,7 +146,7 @@ func (ts *testServer) createRoom(t *testing.T, matchID, mode string, players ...
 	return resp.RoomId
 }
 
-func (ts *testServer) joinToken(t *testing.T, roomID, matchID, player string) string {
+func (ts *testServer) joinToken(t testing.TB, roomID, matchID, player string) string {
 	t.Helper()
 	tok, err := ts.keys.IssueJoin(auth.Join{PlayerID: player, MatchID: matchID, RoomID: roomID}, time.Minute)
 	if err != nil {
@@ -147,13 +157,13 @@ func (ts *testServer) joinToken(t *testing.T, roomID, matchID, player string) st
 
 // client is a real WebSocket player.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	ws   *websocket.Conn
 	seq  uint32
 	last uint32 // newest snapshot tick
 }
 
-func (ts *testServer) dial(t *testing.T) *client {
+func (ts *testServer) dial(t testing.TB) *client {
 	t.Helper()
 	ws, _, err := websocket.DefaultDialer.Dial("ws://"+ts.addr+"/ws", nil)
 	if err != nil {
@@ -244,7 +254,7 @@ func (c *client) expectError(code skirmishv1.ErrorCode, closeCode int) {
 	}
 }
 
-func mustMarshal(t *testing.T, m proto.Message) []byte {
+func mustMarshal(t testing.TB, m proto.Message) []byte {
 	t.Helper()
 	b, err := proto.Marshal(m)
 	if err != nil {

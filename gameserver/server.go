@@ -8,6 +8,7 @@ package gameserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"github.com/skirmishgg/skirmish/gameserver/arena"
 	"github.com/skirmishgg/skirmish/gameserver/game"
 	"github.com/skirmishgg/skirmish/gameserver/room"
+	"github.com/skirmishgg/skirmish/gameserver/webtransport"
 	"github.com/skirmishgg/skirmish/gameserver/ws"
 	"github.com/skirmishgg/skirmish/internal/auth"
 	"github.com/skirmishgg/skirmish/internal/metrics"
@@ -64,6 +66,30 @@ type Config struct {
 	WebSocket ws.Config
 	// Web, when set, is served at / (the browser game).
 	Web http.Handler
+	// WebTransportAddr, when set, is the UDP host:port where players may
+	// connect over WebTransport (WebTransport.Certificate is then required).
+	WebTransportAddr string
+	// WebTransportURL is where players connect over WebTransport, as the
+	// matchmaker hands it out (default "https://<udp address>/wt").
+	WebTransportURL string
+	// WebTransportCertHashes are the SHA-256 hashes of a self-signed
+	// certificate that browsers pin (serverCertificateHashes), sent in
+	// heartbeats; empty for a certificate browsers trust.
+	WebTransportCertHashes [][]byte
+	// WebTransport tunes the WebTransport server.
+	WebTransport webtransport.Config
+	// Page, when Web is set, is what the page reads from /config.json.
+	Page PageConfig
+}
+
+// PageConfig tells the browser game where the other services are; the
+// gameserver adds its own URLs and certificate hashes.
+type PageConfig struct {
+	MatchmakerURL  string `json:"matchmaker_url"`  // Connect / gRPC-Web base URL
+	LeaderboardURL string `json:"leaderboard_url"` // REST base URL
+	// InterpDelayMS is how far behind the newest snapshot other entities
+	// are drawn (0: the page's default, 100 ms).
+	InterpDelayMS int `json:"interp_delay_ms,omitempty"`
 }
 
 // Server is one gameserver.
@@ -74,9 +100,11 @@ type Server struct {
 	log    *slog.Logger
 	rooms  *room.Manager
 	ws     *ws.Handler
+	wt     *webtransport.Server
 	grpc   *grpc.Server
 	health *health.Server
 	http   *metrics.HTTP
+	report *reporter
 }
 
 // New checks the configuration and builds the server; it starts nothing.
@@ -118,6 +146,10 @@ func New(cfg Config, keys *auth.Keys, sink OutcomeSink, reg *prometheus.Registry
 		return nil, fmt.Errorf("gameserver: %w", err)
 	}
 	cfg.Rooms.ServerID, cfg.Rooms.Region = cfg.ID, cfg.Region
+	report := newReporter(nil)
+	if cfg.Rooms.Reporter == nil {
+		cfg.Rooms.Reporter = report
+	}
 	rooms, err := room.NewManager(cfg.Rooms, registry, sink, reg, log.With("component", "rooms"))
 	if err != nil {
 		return nil, fmt.Errorf("gameserver: %w", err)
@@ -127,7 +159,14 @@ func New(cfg Config, keys *auth.Keys, sink OutcomeSink, reg *prometheus.Registry
 		return nil, fmt.Errorf("gameserver: %w", err)
 	}
 	s := &Server{cfg: cfg, keys: keys, reg: reg, log: log, rooms: rooms, ws: wsh,
-		health: health.NewServer(), http: metrics.NewHTTP(reg, "gameserver")}
+		health: health.NewServer(), http: metrics.NewHTTP(reg, "gameserver"), report: report}
+	report.s = s
+	if cfg.WebTransportAddr != "" {
+		s.wt, err = webtransport.New(cfg.WebTransport, keys, rooms, reg, log.With("component", "webtransport"))
+		if err != nil {
+			return nil, fmt.Errorf("gameserver: %w", err)
+		}
+	}
 	s.grpc = newGRPC(s, reg)
 	return s, nil
 }
@@ -154,8 +193,30 @@ func (s *Server) handler() http.Handler {
 	mux.Handle("GET /metrics", s.http.Wrap("/metrics", metrics.Handler(s.reg)))
 	if s.cfg.Web != nil {
 		mux.Handle("/", s.http.Wrap("/", s.cfg.Web))
+		mux.Handle("GET /config.json", s.http.Wrap("/config.json", http.HandlerFunc(s.pageConfig)))
 	}
 	return serve.WithGRPC(s.grpc, mux)
+}
+
+// pageConfig serves /config.json. Hashes are arrays of numbers, which the
+// page hands to WebTransport's serverCertificateHashes as they are.
+func (s *Server) pageConfig(w http.ResponseWriter, _ *http.Request) {
+	hashes := make([][]int, 0, len(s.cfg.WebTransportCertHashes))
+	for _, h := range s.cfg.WebTransportCertHashes {
+		n := make([]int, len(h))
+		for i, b := range h {
+			n[i] = int(b)
+		}
+		hashes = append(hashes, n)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(struct {
+		PageConfig
+		WebSocketURL    string  `json:"websocket_url"`
+		WebTransportURL string  `json:"webtransport_url,omitempty"`
+		CertHashes      [][]int `json:"webtransport_cert_hashes"`
+	}{s.cfg.Page, s.cfg.WebSocketURL, s.cfg.WebTransportURL, hashes})
 }
 
 // Run serves on ln until ctx ends, then drains: it stops taking rooms,
@@ -169,10 +230,33 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if s.cfg.WebSocketURL == "" {
 		s.cfg.WebSocketURL = "ws://" + ln.Addr().String() + "/ws"
 	}
+	var udp net.PacketConn
+	if s.wt != nil {
+		var err error
+		if udp, err = net.ListenPacket("udp", s.cfg.WebTransportAddr); err != nil {
+			return fmt.Errorf("gameserver: webtransport listen: %w", err)
+		}
+		if s.cfg.WebTransportURL == "" {
+			s.cfg.WebTransportURL = "https://" + udp.LocalAddr().String() + s.wt.Path()
+		}
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHTTP()
+	wtDone := make(chan error, 1)
+	if s.wt != nil {
+		go func() {
+			err := s.wt.Run(httpCtx, udp)
+			if err != nil && httpCtx.Err() == nil {
+				stop()
+			}
+			udp.Close()
+			wtDone <- err
+		}()
+	} else {
+		wtDone <- nil
+	}
 
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	served := make(chan error, 1)
@@ -188,14 +272,23 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		defer close(beat)
 		s.heartbeats(runCtx)
 	}()
-	s.log.Info("gameserver serving", "addr", ln.Addr().String(), "websocket", s.cfg.WebSocketURL, "id", s.cfg.ID)
+	s.log.Info("gameserver serving", "addr", ln.Addr().String(), "websocket", s.cfg.WebSocketURL, "webtransport", s.cfg.WebTransportURL, "id", s.cfg.ID)
+
+	reportCtx, stopReports := context.WithCancel(context.WithoutCancel(ctx))
+	reported := make(chan struct{})
+	go func() { defer close(reported); s.report.run(reportCtx) }()
 
 	err := s.rooms.Run(runCtx) // returns once every room has ended
+	stopReports()
+	<-reported
 	<-beat
 	s.ws.Close()
 	stopHTTP()
 	if serr := <-served; serr != nil && err == nil {
 		err = serr
+	}
+	if werr := <-wtDone; werr != nil && err == nil {
+		err = werr
 	}
 	s.grpc.Stop()
 	return err

@@ -10,20 +10,32 @@
 //
 // # Snapshot entities
 //
-// Fields are int32, in this order (positions in tenths of a unit, angles in
-// milliradians in (-3142, 3142]):
+// Fields are int32, in this order (positions in tenths of a unit, ticks in
+// the snapshot's tick numbering: the match's tick count, which is
+// Snapshot.tick). No field changes every tick unless the thing it
+// describes does, so a delta costs bytes only for what moved or happened:
 //
-//	kind 1 (KindPlayer), id 2 + seat index (2..9):
-//	  0 x*10, 1 y*10, 2 aim (mrad), 3 health (0 while eliminated),
-//	  4 team, 5 eliminations, 6 deaths,
-//	  7 respawn ticks left (0 while alive)
-//	kind 2 (KindProjectile), id 16 and up, never reused in a match:
-//	  0 x*10, 1 y*10, 2 vx*10, 3 vy*10 (units per second), 4 owner entity id
+//	kind 1 (KindPlayer), id 2 + seat index (2..15):
+//	  0 x*10, 1 y*10,
+//	  2 aim in steps of 2*pi/AimSteps (0..AimSteps-1; the server aims
+//	    with the exact input, the field is for drawing),
+//	  3 health (0 while eliminated), 4 team, 5 eliminations, 6 deaths,
+//	  7 respawn tick: the tick at which an eliminated player is back
+//	    (0 while alive)
+//	kind 2 (KindProjectile), id 16 and up, never reused in a match; every
+//	field is fixed at spawn, so a projectile costs bytes once:
+//	  0 x*10, 1 y*10 (position at the spawn tick),
+//	  2 vx*10, 3 vy*10 (units per second), 4 owner entity id,
+//	  5 spawn tick.
+//	  At tick T the projectile is at (x + vx*(T-spawn)/rate,
+//	  y + vy*(T-spawn)/rate) (rate: Welcome.tick_rate_hz): it flies
+//	  straight until it hits a wall or a player, and then the snapshot
+//	  removes it. Clients move it themselves between spawn and removal.
 //	kind 3 (KindMatch), id 1 (MatchEntityID), exactly one:
-//	  0 time left (ms), 1 score limit, then one field per team in
-//	  increasing team order: 2 score of team 1, 3 score of team 2, ...
-//	  (in duel and ffa, team k is seat k-1 and its score the player's
-//	  eliminations)
+//	  0 end tick (the match ends by time at this tick), 1 score limit,
+//	  then one field per team in increasing team order: 2 score of
+//	  team 1, 3 score of team 2, ... (in duel and ffa, team k is seat
+//	  k-1 and its score the player's eliminations)
 //
 // Every viewer sees every entity (Arena hides nothing). Players that have
 // not joined or that left are absent.
@@ -59,7 +71,7 @@ const (
 	PlayerTeam
 	PlayerEliminations
 	PlayerDeaths
-	PlayerRespawnTicks
+	PlayerRespawnTick
 	playerFields
 )
 
@@ -70,12 +82,13 @@ const (
 	ProjectileVX
 	ProjectileVY
 	ProjectileOwner
+	ProjectileSpawnTick
 	projectileFields
 )
 
 // Match field indexes (kind 3); team scores follow from MatchTeamScores.
 const (
-	MatchTimeLeftMS = iota
+	MatchEndTick = iota
 	MatchScoreLimit
 	MatchTeamScores
 )
@@ -92,6 +105,9 @@ const (
 	Damage           = 25
 	MaxHealth        = 100
 	RespawnDelay     = 2 * time.Second
+	// AimSteps is how many aim directions the snapshot tells apart
+	// (5.6 degrees each): aim jitter within a step is not a change.
+	AimSteps = 64
 )
 
 // Mode names.
@@ -111,6 +127,9 @@ type Config struct {
 	ScoreLimit int
 	// TeamScoreLimit is the team eliminations that win team (default 20).
 	TeamScoreLimit int
+	// BackfillMinTimeLeft is the least match time that must remain for a
+	// seat left open to be offered to a newcomer (default 30 s).
+	BackfillMinTimeLeft time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -125,6 +144,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TeamScoreLimit <= 0 {
 		c.TeamScoreLimit = 20
+	}
+	if c.BackfillMinTimeLeft <= 0 {
+		c.BackfillMinTimeLeft = 30 * time.Second
 	}
 	return c
 }

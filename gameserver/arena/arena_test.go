@@ -192,11 +192,11 @@ func TestSnapshotLayout(t *testing.T) {
 	if w[0].ID != MatchEntityID || w[0].Kind != KindMatch || len(w[0].Fields) != MatchTeamScores+2 {
 		t.Fatalf("first entity = %+v, want the match entity with 4 fields", w[0])
 	}
-	if got := w[0].Fields[MatchTimeLeftMS]; got != 179966 {
-		t.Errorf("time left = %d ms, want 179966", got)
+	if got := w[0].Fields[MatchEndTick]; got != 5400 {
+		t.Errorf("end tick = %d, want 5400 (3 minutes at 30 Hz)", got)
 	}
 	a := w[1]
-	wantA := []int32{1234, 567, 1500, MaxHealth, 1, 0, 0, 0}
+	wantA := []int32{1234, 567, 15, MaxHealth, 1, 0, 0, 0} // aim 1.5 rad = step 15 of 64
 	if a.ID != 2 || a.Kind != KindPlayer || !reflect.DeepEqual(a.Fields, wantA) {
 		t.Errorf("player a = %+v, want id 2 kind 1 fields %v", a, wantA)
 	}
@@ -238,6 +238,63 @@ func TestModeSeats(t *testing.T) {
 		err = md.CheckSeats(tt.seats)
 		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, game.ErrBadSeats)) {
 			t.Errorf("CheckSeats(%s, %d seats) = %v, want ok=%v", tt.mode, len(tt.seats), err, tt.ok)
+		}
+	}
+}
+
+// TestSnapshotFieldsSteady checks what makes deltas small: a projectile's
+// fields never change after its spawn and tell where it is at any tick, a
+// player standing still with a jittering aim is unchanged, and the match
+// entity changes only with the score.
+func TestSnapshotFieldsSteady(t *testing.T) {
+	m := newTest(t, Config{}, ModeFFA, seats(2, func(int) uint32 { return 0 }))
+	place(m, "a", 400, 100)
+	place(m, "b", 1500, 850)
+	m.Input("a", input(1, 0, 0, 0.3, true))
+	m.Tick()
+	first := m.Snapshot("a")
+	shot := first[len(first)-1]
+	if shot.Kind != KindProjectile || len(shot.Fields) != projectileFields {
+		t.Fatalf("last entity = %+v, want a projectile with %d fields", shot, projectileFields)
+	}
+	m.Input("a", input(2, 0, 0, 0.31, false)) // jitter within one aim step
+	for range 5 {
+		m.Tick()
+	}
+	now := m.Snapshot("a")
+	for _, e := range now {
+		var before *game.Entity
+		for i := range first {
+			if first[i].ID == e.ID {
+				before = &first[i]
+			}
+		}
+		if before != nil && !reflect.DeepEqual(before.Fields, e.Fields) {
+			t.Errorf("entity %d (kind %d) changed: %v -> %v", e.ID, e.Kind, before.Fields, e.Fields)
+		}
+	}
+	// Where the fields put the projectile now, and where it is.
+	dt := float64(m.tick-int(shot.Fields[ProjectileSpawnTick])) / float64(m.cfg.TickRate)
+	x := float64(shot.Fields[ProjectileX])/10 + float64(shot.Fields[ProjectileVX])/10*dt
+	y := float64(shot.Fields[ProjectileY])/10 + float64(shot.Fields[ProjectileVY])/10*dt
+	if len(m.shots) != 1 {
+		t.Fatalf("%d projectiles in flight, want 1", len(m.shots))
+	}
+	if s := m.shots[0]; math.Hypot(s.x-x, s.y-y) > 0.5 {
+		t.Errorf("projectile extrapolated to (%.2f, %.2f), server has it at (%.2f, %.2f)", x, y, s.x, s.y)
+	}
+}
+
+func TestAimStep(t *testing.T) {
+	tests := []struct {
+		aim  float64
+		want int32
+	}{
+		{0, 0}, {0.04, 0}, {math.Pi / 2, 16}, {math.Pi, 32}, {-math.Pi / 2, 48}, {-0.04, 0}, {-math.Pi, 32},
+	}
+	for _, tt := range tests {
+		if got := aimStep(tt.aim); got != tt.want {
+			t.Errorf("aimStep(%v) = %d, want %d", tt.aim, got, tt.want)
 		}
 	}
 }

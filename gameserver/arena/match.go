@@ -20,7 +20,7 @@ type player struct {
 	moveX, moveY float64
 	fire         bool
 	health       int
-	respawn      int // ticks until respawn; 0 while alive
+	respawnAt    int // tick at which an eliminated player is back; 0 while alive
 	cooldown     int // ticks until the next shot
 
 	elims, deaths, damage, fired, hits uint32
@@ -34,6 +34,10 @@ type projectile struct {
 	owner  int // index in match.players
 	x, y   float64
 	vx, vy float64
+	// Where and when it was launched, as snapshots tell it: it is at
+	// (x0 + vx*(t-t0)/rate, ...) at tick t.
+	x0, y0 float64
+	t0     int
 }
 
 // match is one Arena match; it implements game.Game.
@@ -146,7 +150,7 @@ func (m *match) spawn(p *player) {
 	s := candidates[m.rng.IntN(len(candidates))]
 	p.x, p.y = s.x, s.y
 	p.health = MaxHealth
-	p.respawn = 0
+	p.respawnAt = 0
 	p.cooldown = 0
 }
 
@@ -161,7 +165,7 @@ func (m *match) Tick() bool {
 			continue
 		}
 		if p.health <= 0 {
-			if p.respawn--; p.respawn <= 0 {
+			if m.tick >= p.respawnAt {
 				m.spawn(p)
 			}
 			continue
@@ -197,6 +201,9 @@ func (m *match) shoot(p *player) {
 		owner: m.index[p.seat.PlayerID],
 		x:     p.x + dx*off, y: p.y + dy*off,
 		vx: dx * ProjectileSpeed, vy: dy * ProjectileSpeed,
+		// Launched at the end of the previous tick: this tick's fly moves
+		// it by one tick's travel.
+		x0: p.x + dx*off, y0: p.y + dy*off, t0: m.tick - 1,
 	})
 	m.nextID++
 	p.fired++
@@ -253,7 +260,7 @@ func (m *match) hit(shooter, target *player) {
 	if target.health <= 0 {
 		target.health = 0
 		target.deaths++
-		target.respawn = m.respawnTicks
+		target.respawnAt = m.tick + m.respawnTicks
 		shooter.elims++
 	}
 }

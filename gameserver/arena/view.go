@@ -23,8 +23,7 @@ func (m *match) Snapshot(string) []game.Entity {
 		return fields[start:len(fields):len(fields)]
 	}
 
-	left := max(m.maxTicks-m.tick, 0) * 1000 / m.cfg.TickRate
-	mf := []int32{int32(left), int32(m.scoreLimit)}
+	mf := []int32{int32(m.maxTicks), int32(m.scoreLimit)}
 	for _, t := range m.teams {
 		mf = append(mf, int32(m.score(t)))
 	}
@@ -35,13 +34,13 @@ func (m *match) Snapshot(string) []game.Entity {
 			continue
 		}
 		w = append(w, game.Entity{ID: p.entity, Kind: KindPlayer, Fields: take(
-			q10(p.x), q10(p.y), int32(math.Round(p.aim*1000)), int32(p.health),
-			int32(p.team), int32(p.elims), int32(p.deaths), int32(p.respawn),
+			q10(p.x), q10(p.y), aimStep(p.aim), int32(p.health),
+			int32(p.team), int32(p.elims), int32(p.deaths), int32(p.respawnAt),
 		)})
 	}
 	for _, s := range m.shots {
 		w = append(w, game.Entity{ID: s.id, Kind: KindProjectile, Fields: take(
-			q10(s.x), q10(s.y), q10(s.vx), q10(s.vy), int32(m.players[s.owner].entity),
+			q10(s.x0), q10(s.y0), q10(s.vx), q10(s.vy), int32(m.players[s.owner].entity), int32(s.t0),
 		)})
 	}
 	m.world, m.worldTick = w, m.tick
@@ -49,6 +48,13 @@ func (m *match) Snapshot(string) []game.Entity {
 }
 
 func q10(v float64) int32 { return int32(math.Round(v * 10)) }
+
+// aimStep quantizes an angle to one of AimSteps directions, 0 pointing
+// along +x and counting towards +y.
+func aimStep(a float64) int32 {
+	s := int32(math.Round(a / (2 * math.Pi / AimSteps)))
+	return ((s % AimSteps) + AimSteps) % AimSteps
+}
 
 // Outcome ranks teams by score (teams with nobody left in the match rank
 // after the others when the match was abandoned); tied teams share a

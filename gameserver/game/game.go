@@ -79,6 +79,21 @@ type Game interface {
 	Outcome() Outcome
 }
 
+// Backfiller is implemented by games that take new players in the middle
+// of a match, in seats left open by players who left for good. The room
+// calls it from its goroutine, like Game.
+type Backfiller interface {
+	// OpenSeat returns the seat a newcomer may take now that playerID
+	// left for good (Team set when it matters, PlayerID empty), or false
+	// when the game wants no newcomer, e.g. because little time is left.
+	OpenSeat(playerID string) (Seat, bool)
+	// Backfilling reports whether newcomers are still welcome at all.
+	Backfilling() bool
+	// AddSeat gives a newcomer a seat; Join follows when the player
+	// connects. Errors wrap ErrBadSeats.
+	AddSeat(s Seat) error
+}
+
 // Mode describes one playable mode of a game.
 type Mode struct {
 	// Name is what the matchmaker and CreateRoom use, e.g. "duel".

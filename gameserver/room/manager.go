@@ -63,6 +63,9 @@ type Config struct {
 	// burst 30).
 	InputRate  float64
 	InputBurst int
+	// Reporter, when set, is told when rooms are cancelled or end and when
+	// they want backfill (the gameserver forwards it to the matchmaker).
+	Reporter Reporter
 }
 
 func (c *Config) fill() {
@@ -152,6 +155,9 @@ func (m *Manager) Create(matchID, mode string, seats []game.Seat) (*Room, error)
 		shutdown:  m.shutdown,
 		done:      make(chan struct{}),
 		maxBehind: max(1, int(m.cfg.SlowClientTimeout*time.Duration(md.TickRate)/time.Second)),
+	}
+	if bf, ok := g.(game.Backfiller); ok {
+		r.backfill = bf
 	}
 	for _, s := range seats {
 		r.seats = append(r.seats, &seat{Seat: s, limiter: rate.NewLimiter(rate.Limit(m.cfg.InputRate), m.cfg.InputBurst)})

@@ -11,7 +11,6 @@ const (
 
 type metrics struct {
 	rooms         *prometheus.GaugeVec
-	players       prometheus.Gauge
 	ticks         prometheus.Counter
 	tickSeconds   prometheus.Histogram
 	snapshotBytes *prometheus.CounterVec
@@ -19,18 +18,19 @@ type metrics struct {
 	messagesOut   prometheus.Counter
 	disconnects   *prometheus.CounterVec
 	outcomes      *prometheus.CounterVec
+	ticksSkipped  prometheus.Counter
+	tickOverruns  prometheus.Counter
+	reports       *prometheus.CounterVec
+	connections   *prometheus.GaugeVec
+	rtt           *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		rooms: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "skirmish_gameserver_rooms",
-			Help: "Rooms by lifecycle state.",
-		}, []string{"state"}),
-		players: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "skirmish_gameserver_players_connected",
-			Help: "Players with a live connection to a room.",
-		}),
+			Help: "Rooms by lifecycle state and mode.",
+		}, []string{"state", "mode"}),
 		ticks: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "skirmish_gameserver_ticks_total",
 			Help: "Room ticks simulated.",
@@ -60,10 +60,48 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "skirmish_gameserver_outcomes_total",
 			Help: "Match outcomes handed to the outbox, by end reason and result.",
 		}, []string{"reason", "result"}),
+		ticksSkipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "skirmish_gameserver_ticks_skipped_total",
+			Help: "Ticks a room missed because it was late (the tick timer fired while the previous tick still ran or the room was not scheduled).",
+		}),
+		tickOverruns: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "skirmish_gameserver_tick_overruns_total",
+			Help: "Ticks that took longer than the tick period.",
+		}),
+		reports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "skirmish_gameserver_room_reports_total",
+			Help: "Room events reported to the matchmaker, by event.",
+		}, []string{"event"}),
+		connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "skirmish_gameserver_players_connected",
+			Help: "Players with a live, joined connection to a room, by transport (websocket, webtransport).",
+		}, []string{"transport"}),
+		rtt: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "skirmish_gameserver_client_rtt_seconds",
+			Help:    "Round-trip time to players, measured by the transport's ping and pong, by transport.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}, []string{"transport"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.rooms, m.players, m.ticks, m.tickSeconds, m.snapshotBytes,
-			m.messagesIn, m.messagesOut, m.disconnects, m.outcomes)
+		reg.MustRegister(m.rooms, m.ticks, m.tickSeconds, m.snapshotBytes,
+			m.messagesIn, m.messagesOut, m.disconnects, m.outcomes,
+			m.ticksSkipped, m.tickOverruns, m.reports, m.connections, m.rtt)
 	}
 	return m
+}
+
+// TransportMetrics are the per-transport metrics a transport updates:
+// its joined connections and the round-trip times it measures.
+type TransportMetrics struct {
+	Connections prometheus.Gauge
+	RTT         prometheus.Observer
+}
+
+// TransportMetrics returns the metrics of one transport ("websocket",
+// "webtransport"); transports share the manager's registered families.
+func (m *Manager) TransportMetrics(transport string) TransportMetrics {
+	return TransportMetrics{
+		Connections: m.metrics.connections.WithLabelValues(transport),
+		RTT:         m.metrics.rtt.WithLabelValues(transport),
+	}
 }

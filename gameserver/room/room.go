@@ -22,6 +22,7 @@ type seat struct {
 	joined  bool     // connected at least once
 	left    bool     // gone for good
 	dropped time.Time
+	added   time.Time // when a backfill seat was added mid-match
 	lastSeq uint32
 	entity  uint32
 	team    uint32
@@ -33,6 +34,7 @@ const (
 	evAttach eventKind = iota
 	evDetach
 	evLeave
+	evAddSeats
 )
 
 type event struct {
@@ -40,6 +42,8 @@ type event struct {
 	session  *Session
 	playerID string
 	reply    chan attachReply
+	seats    []game.Seat
+	added    chan error
 }
 
 type attachReply struct {
@@ -65,6 +69,10 @@ type Room struct {
 	tick      uint32
 	started   time.Time
 	maxBehind int
+
+	backfill  game.Backfiller // nil when the game takes no newcomers
+	open      []game.Seat     // seats offered for backfill
+	cancelled bool
 }
 
 // ID returns the room id.
@@ -81,11 +89,11 @@ func (r *Room) post(ev event) {
 
 func (r *Room) setState(s string) {
 	if r.state != "" {
-		r.metrics.rooms.WithLabelValues(r.state).Dec()
+		r.metrics.rooms.WithLabelValues(r.state, r.mode.Name).Dec()
 	}
 	r.state = s
 	if s != "" {
-		r.metrics.rooms.WithLabelValues(s).Inc()
+		r.metrics.rooms.WithLabelValues(s, r.mode.Name).Inc()
 	}
 }
 
@@ -98,10 +106,26 @@ func (r *Room) run(ctx context.Context) {
 	if reason == skirmishv1.EndReason_END_REASON_UNSPECIFIED {
 		r.setState(StateRunning)
 		r.started = time.Now()
+		for _, st := range r.seats {
+			if !st.joined && !st.left { // missed the join deadline
+				r.leftForGood(st)
+			}
+		}
 		reason = r.play()
 	}
 	r.setState(StateEnded)
 	r.finish(ctx, reason)
+	if r.cancelled {
+		var missing []string
+		for _, st := range r.seats {
+			if !st.joined {
+				missing = append(missing, st.PlayerID)
+			}
+		}
+		r.report(skirmishv1.RoomEvent_ROOM_EVENT_CANCELLED, missing)
+	} else {
+		r.report(skirmishv1.RoomEvent_ROOM_EVENT_ENDED, nil)
+	}
 }
 
 // wait admits players until every seat has joined (it returns
@@ -122,6 +146,7 @@ func (r *Room) wait() skirmishv1.EndReason {
 				return skirmishv1.EndReason_END_REASON_UNSPECIFIED
 			}
 			r.log.Info("room cancelled: too few players joined", "joined", r.joinedCount(), "min", r.mode.MinPlayers)
+			r.cancelled = true
 			return skirmishv1.EndReason_END_REASON_ABANDONED
 		case <-r.shutdown:
 			return skirmishv1.EndReason_END_REASON_SHUTDOWN
@@ -132,17 +157,28 @@ func (r *Room) wait() skirmishv1.EndReason {
 // play ticks the game at the mode's rate until it ends (UNSPECIFIED: the
 // game's reason stands) or the server shuts down (SHUTDOWN).
 func (r *Room) play() skirmishv1.EndReason {
-	t := time.NewTicker(time.Second / time.Duration(r.mode.TickRate))
+	period := time.Second / time.Duration(r.mode.TickRate)
+	t := time.NewTicker(period)
 	defer t.Stop()
+	last := time.Now()
 	for {
 		select {
 		case ev := <-r.events:
 			r.handle(ev)
 		case <-t.C:
 			start := time.Now()
+			if gap := start.Sub(last); gap > period*3/2 {
+				// The ticker drops ticks the room was too late to take.
+				r.metrics.ticksSkipped.Add(float64(gap/period - 1))
+			}
+			last = start
 			ended := r.step()
 			r.metrics.ticks.Inc()
-			r.metrics.tickSeconds.Observe(time.Since(start).Seconds())
+			took := time.Since(start)
+			r.metrics.tickSeconds.Observe(took.Seconds())
+			if took > period {
+				r.metrics.tickOverruns.Inc()
+			}
 			if ended {
 				return skirmishv1.EndReason_END_REASON_UNSPECIFIED
 			}
@@ -180,17 +216,16 @@ func (r *Room) handle(ev event) {
 		if st := ev.session.seat; st.session == ev.session {
 			st.session = nil
 			st.dropped = time.Now()
-			r.metrics.players.Dec()
 			r.log.Debug("player dropped", "player", st.PlayerID)
 		}
 	case evLeave:
 		if st := ev.session.seat; st.session == ev.session {
 			st.session = nil
-			st.left = true
-			r.metrics.players.Dec()
-			r.game.Leave(st.PlayerID)
+			r.leftForGood(st)
 			ev.session.end(nil)
 		}
+	case evAddSeats:
+		ev.added <- r.addSeats(ev.seats)
 	}
 }
 
@@ -203,14 +238,12 @@ func (r *Room) attach(playerID string) (*Session, error) {
 	if old := st.session; old != nil {
 		old.Fail(skirmishv1.ErrorCode_ERROR_CODE_REPLACED, "a newer connection took this seat")
 		r.metrics.disconnects.WithLabelValues("replaced").Inc()
-	} else {
-		r.metrics.players.Inc()
 	}
 	if !st.joined {
 		st.entity, st.team = r.game.Join(playerID)
 		st.joined = true
 	}
-	s := &Session{room: r, seat: st, out: newOutbound(), limiter: st.limiter}
+	s := &Session{room: r, seat: st, out: newOutbound(), limiter: st.limiter, written: make(chan struct{})}
 	s.welcome = &skirmishv1.Welcome{
 		RoomId:     r.id,
 		MatchId:    r.matchID,
@@ -233,10 +266,13 @@ func (r *Room) step() bool {
 	r.tick++
 	now := time.Now()
 	for _, st := range r.seats {
-		if st.joined && !st.left && st.session == nil && now.Sub(st.dropped) >= r.m.cfg.ReconnectGrace {
-			st.left = true
-			r.game.Leave(st.PlayerID)
+		switch {
+		case st.joined && !st.left && st.session == nil && now.Sub(st.dropped) >= r.m.cfg.ReconnectGrace:
 			r.log.Debug("player left: reconnection grace over", "player", st.PlayerID)
+			r.leftForGood(st)
+		case !st.joined && !st.left && !st.added.IsZero() && now.Sub(st.added) >= r.m.cfg.JoinTimeout:
+			r.log.Debug("backfill player did not join in time", "player", st.PlayerID)
+			r.leftForGood(st)
 		}
 	}
 	for _, st := range r.seats {
@@ -253,6 +289,10 @@ func (r *Room) step() bool {
 		}
 	}
 	ended := r.game.Tick()
+	if len(r.open) > 0 && !ended && !r.backfill.Backfilling() {
+		r.open = nil
+		r.report(skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_DONE, nil)
+	}
 	for _, st := range r.seats {
 		if st.session != nil {
 			r.sendSnapshot(st)
@@ -285,10 +325,10 @@ func (r *Room) sendSnapshot(st *seat) {
 	r.metrics.snapshotBytes.WithLabelValues(kind).Add(float64(len(b)))
 	if behind := s.out.pushSnapshot(b); behind > r.maxBehind {
 		s.Fail(skirmishv1.ErrorCode_ERROR_CODE_TOO_SLOW, "the connection fell too far behind the snapshots")
+		s.abortLater()
 		r.metrics.disconnects.WithLabelValues("too_slow").Inc()
 		st.session = nil
 		st.dropped = time.Now()
-		r.metrics.players.Dec()
 	}
 }
 
@@ -321,7 +361,6 @@ func (r *Room) finish(ctx context.Context, reason skirmishv1.EndReason) {
 			continue
 		}
 		st.session = nil
-		r.metrics.players.Dec()
 		if err != nil {
 			s.Fail(skirmishv1.ErrorCode_ERROR_CODE_SHUTTING_DOWN, "the match result could not be saved")
 			continue

@@ -201,3 +201,49 @@ func TestDeltasAndInterest(t *testing.T) {
 		t.Errorf("b sees %v, want only entity 2", e)
 	}
 }
+
+// TestAckInInputs: an ack carried in an Inputs message counts like a
+// SnapshotAck, so a client sending inputs needs no separate ack.
+func TestAckInInputs(t *testing.T) {
+	tests := []struct {
+		name string
+		ack  func(tick uint32) *skirmishv1.ClientMessage
+	}{
+		{"SnapshotAck", func(tick uint32) *skirmishv1.ClientMessage {
+			return &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ack{Ack: &skirmishv1.SnapshotAck{Tick: tick}}}
+		}},
+		{"Inputs.ack_tick", func(tick uint32) *skirmishv1.ClientMessage {
+			return &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Inputs{Inputs: &skirmishv1.Inputs{AckTick: tick,
+				Inputs: []*skirmishv1.Input{{Seq: 1}}}}}
+		}},
+		{"Inputs.ack_tick without inputs", func(tick uint32) *skirmishv1.ClientMessage {
+			return &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Inputs{Inputs: &skirmishv1.Inputs{AckTick: tick}}}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newManager(t, Config{})
+			r, err := m.Create("m-ack", "secret", []game.Seat{{PlayerID: "a"}, {PlayerID: "b"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ta := newTransport(false)
+			sa := attach(t, m, r.ID(), "a", ta)
+			attach(t, m, r.ID(), "b", newTransport(false))
+			s := nextSnapshot(t, ta)
+			if err := sa.Handle(tt.ack(s.Tick)); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				d := nextSnapshot(t, ta)
+				if d.BaseTick == 0 {
+					continue // sent before the ack arrived
+				}
+				if d.BaseTick != s.Tick {
+					t.Fatalf("delta against %d, want %d", d.BaseTick, s.Tick)
+				}
+				break
+			}
+		})
+	}
+}

@@ -28,6 +28,18 @@ type Transport interface {
 	Close(code skirmishv1.ErrorCode, reason string) error
 }
 
+// Aborter is implemented by transports that can drop the connection at
+// once, without a close handshake, so that a Write blocked on a client that
+// stopped reading returns. The room uses it to cut such a client within a
+// bounded time instead of waiting for the transport's write timeout.
+type Aborter interface {
+	Abort()
+}
+
+// abortGrace is how long a client cut off as too slow gets to take its
+// error message and close frame before the connection is aborted.
+const abortGrace = time.Second
+
 // maxPendingInputs bounds the inputs of one connection waiting for the
 // next tick; older ones are dropped first.
 const maxPendingInputs = 64
@@ -47,6 +59,8 @@ type Session struct {
 	mu          sync.Mutex
 	inputs      []*skirmishv1.Input
 	lastLimited time.Time
+	transport   Transport     // set by WriteLoop
+	written     chan struct{} // closed when WriteLoop returns
 
 	// Owned by the room goroutine.
 	hist snapshot.History
@@ -64,6 +78,8 @@ func (s *Session) Handle(msg *skirmishv1.ClientMessage) error {
 	s.room.metrics.messagesIn.Inc()
 	switch m := msg.Msg.(type) {
 	case *skirmishv1.ClientMessage_Inputs:
+		// The ack rides along even when the inputs are dropped.
+		s.acknowledge(m.Inputs.AckTick)
 		if !s.limiter.Allow() {
 			s.rateLimited()
 			return nil
@@ -75,12 +91,7 @@ func (s *Session) Handle(msg *skirmishv1.ClientMessage) error {
 		}
 		s.mu.Unlock()
 	case *skirmishv1.ClientMessage_Ack:
-		for {
-			old := s.ack.Load()
-			if m.Ack.Tick <= old || s.ack.CompareAndSwap(old, m.Ack.Tick) {
-				break
-			}
-		}
+		s.acknowledge(m.Ack.Tick)
 	case *skirmishv1.ClientMessage_Ping:
 		s.send(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Pong{Pong: &skirmishv1.Pong{
 			ClientTimeUs: m.Ping.ClientTimeUs,
@@ -96,6 +107,17 @@ func (s *Session) Handle(msg *skirmishv1.ClientMessage) error {
 		return fmt.Errorf("empty message: %w", ErrClosed)
 	}
 	return nil
+}
+
+// acknowledge records that the client holds the snapshot of tick, from a
+// SnapshotAck or Inputs.ack_tick (0: none); acks only move forward.
+func (s *Session) acknowledge(tick uint32) {
+	for {
+		old := s.ack.Load()
+		if tick <= old || s.ack.CompareAndSwap(old, tick) {
+			return
+		}
+	}
 }
 
 // rateLimited tells the player at most once a second that inputs were
@@ -146,6 +168,24 @@ func (s *Session) end(last *skirmishv1.ServerMessage) {
 	s.out.close(closing{}, b, true)
 }
 
+// abortLater aborts the transport unless WriteLoop returns within
+// abortGrace: for a client whose writes are stuck.
+func (s *Session) abortLater() {
+	time.AfterFunc(abortGrace, func() {
+		select {
+		case <-s.written:
+			return
+		default:
+		}
+		s.mu.Lock()
+		t := s.transport
+		s.mu.Unlock()
+		if a, ok := t.(Aborter); ok {
+			a.Abort()
+		}
+	})
+}
+
 // Detach tells the room the connection is gone. The seat stays the
 // player's for the reconnection grace period.
 func (s *Session) Detach() {
@@ -155,6 +195,10 @@ func (s *Session) Detach() {
 // WriteLoop writes queued frames to t until the session closes (then it
 // closes t and returns nil), a write fails, or ctx ends.
 func (s *Session) WriteLoop(ctx context.Context, t Transport) error {
+	s.mu.Lock()
+	s.transport = t
+	s.mu.Unlock()
+	defer close(s.written)
 	for {
 		frames, c, err := s.out.take(ctx)
 		if err != nil {

@@ -5,9 +5,11 @@
 // Wire form (skirmishv1.Snapshot): base_tick 0 means full; otherwise
 // entities holds the entities added since base_tick (every field present)
 // and those changed (only changed fields present, marked in mask: bit i set
-// means field i is present; values holds present fields in field order),
+// means field i is present; values holds present fields in field order;
+// kind 0, meaning unchanged, which saves two bytes per changed entity),
 // and removed holds the ids gone since base_tick. An entity whose kind or
-// field count changed is sent whole, like an added one.
+// field count changed is sent whole, like an added one, with its kind.
+// Games use kinds above 0.
 package snapshot
 
 import (
@@ -83,7 +85,7 @@ func changed(base, cur *game.Entity) *skirmishv1.Entity {
 	if mask == 0 {
 		return nil
 	}
-	return &skirmishv1.Entity{Id: cur.ID, Kind: cur.Kind, Mask: mask, Values: values}
+	return &skirmishv1.Entity{Id: cur.ID, Mask: mask, Values: values}
 }
 
 // ErrBadSnapshot is returned by Apply for a snapshot that does not fit the
@@ -116,6 +118,9 @@ func Apply(base []game.Entity, s *skirmishv1.Snapshot) ([]game.Entity, error) {
 			return nil, fmt.Errorf("%w: entity %d has %d values for mask %#x", ErrBadSnapshot, pe.Id, len(pe.Values), pe.Mask)
 		}
 		idx, ok := byID[pe.Id]
+		if ok && pe.Kind == 0 {
+			pe = &skirmishv1.Entity{Id: pe.Id, Kind: out[idx].Kind, Mask: pe.Mask, Values: pe.Values}
+		}
 		if !ok || out[idx].Kind != pe.Kind {
 			// Added (or sent whole): the mask must be a prefix of fields.
 			if pe.Mask&(pe.Mask+1) != 0 {

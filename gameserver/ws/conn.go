@@ -23,7 +23,14 @@ type conn struct {
 	buf     bytes.Buffer
 }
 
-var _ room.Transport = (*conn)(nil)
+var (
+	_ room.Transport = (*conn)(nil)
+	_ room.Aborter   = (*conn)(nil)
+)
+
+// Abort drops the TCP connection at once: a Write blocked on a player who
+// stopped reading returns, and so does the reading side.
+func (c *conn) Abort() { c.ws.NetConn().Close() }
 
 // protocolError is a frame the server rejects, with what to tell the
 // player.

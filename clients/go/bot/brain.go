@@ -13,6 +13,7 @@ type Brain struct {
 	self   uint32
 	rng    *rand.Rand
 	strafe float64
+	jitter float64
 	turns  int
 }
 
@@ -64,6 +65,9 @@ func (b *Brain) Decide(w *skirmish.World) (moveX, moveY, aim float32, fire bool)
 	}
 	dx := fwd*math.Cos(angle) - b.strafe*0.6*math.Sin(angle)
 	dy := fwd*math.Sin(angle) + b.strafe*0.6*math.Cos(angle)
-	jitter := (b.rng.Float64() - 0.5) * 0.1
-	return float32(dx), float32(dy), float32(angle + jitter), bestDist < fireRange
+	if b.turns%15 == 1 {
+		// A hand's aim error drifts; it does not shake every tick.
+		b.jitter = (b.rng.Float64() - 0.5) * 0.1
+	}
+	return float32(dx), float32(dy), float32(angle + b.jitter), bestDist < fireRange
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,11 @@ type Config struct {
 	InputRate int
 	// Progress, when set, shows a progress bar there.
 	Progress io.Writer
+	// Transport is how bots reach the gameserver (WebSocket by default).
+	Transport skirmish.Transport
+	// WebTransport tunes WebTransport connections (e.g. pinned hashes of a
+	// development gameserver's certificate).
+	WebTransport skirmish.WebTransportOptions
 }
 
 func (c *Config) fill() error {
@@ -253,6 +259,8 @@ func (s *swarm) playMatch(ctx context.Context, mm *skirmish.Matchmaker, i int) e
 		return err
 	}
 	g, err := skirmish.Join(ctx, a, skirmish.JoinOptions{
+		Transport:    s.cfg.Transport,
+		WebTransport: s.cfg.WebTransport,
 		OnSnapshot: func(_ *skirmish.World, n int) {
 			s.snapshots.Add(1)
 			s.bytes.Add(int64(n))
@@ -273,7 +281,18 @@ func (s *swarm) playMatch(ctx context.Context, mm *skirmish.Matchmaker, i int) e
 	defer g.Close()
 
 	brain := NewBrain(g.Welcome().GetEntityId(), int64(i))
-	tick := time.NewTicker(time.Second / time.Duration(s.cfg.InputRate))
+	// Start the input clock at a random phase of the period. Without it
+	// every bot's clock starts right after its Welcome, which the room
+	// sends when its own tick clock starts: inputs would then always land
+	// just after a tick and wait a whole tick, and the latency measured
+	// would be one tick every time instead of spreading over it.
+	period := time.Second / time.Duration(s.cfg.InputRate)
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-time.After(time.Duration(rand.Int64N(int64(period)))):
+	}
+	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
 		select {

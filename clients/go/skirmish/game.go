@@ -22,6 +22,9 @@ const (
 	// bases for delta snapshots.
 	historySize = 32
 	maxFrame    = 1 << 20
+	// ackAlone: when no input went out for this long, snapshots are acked
+	// by SnapshotAck messages rather than inside inputs.
+	ackAlone = 100 * time.Millisecond
 )
 
 // JoinOptions tune a connection to a gameserver. The zero value works.
@@ -33,15 +36,26 @@ type JoinOptions struct {
 	// OnSnapshot, if set, is called from the connection's reader goroutine
 	// for every world applied, with the frame's size in bytes.
 	OnSnapshot func(w *World, bytes int)
-	// OnInputApplied, if set, is called when a snapshot first shows that
-	// the server applied input seq, with the time since it was sent.
+	// OnInputApplied, if set, is called for every input when a snapshot
+	// first shows that the server applied it (its seq is at most the
+	// snapshot's LastInputSeq), with the time since it was sent.
 	OnInputApplied func(seq uint32, latency time.Duration)
+	// OnPong, if set, is called for every pong with the round-trip time.
+	OnPong func(rtt time.Duration)
+	// Transport picks how to connect: TransportWebSocket (the default) or
+	// TransportWebTransport (see webtransport.go).
+	Transport Transport
+	// WebTransport tunes WebTransport connections.
+	WebTransport WebTransportOptions
+	// NoAcks stops acknowledging snapshots, so the server sends every
+	// snapshot full: for measuring what delta encoding saves.
+	NoAcks bool
 }
 
 // Game is a player's connection to the room of a match. It reads snapshots
 // on its own goroutine, which Close stops.
 type Game struct {
-	conn    *websocket.Conn
+	conn    link
 	welcome *skirmishv1.Welcome
 	opts    JoinOptions
 
@@ -57,6 +71,10 @@ type Game struct {
 
 	bytesIn   atomic.Int64
 	snapshots atomic.Int64
+	// lastInput is when an input (carrying the ack) was last sent, in
+	// UnixNano; snapshots get an ack message of their own only when none
+	// was sent for ackAlone.
+	lastInput atomic.Int64
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -65,18 +83,19 @@ type Game struct {
 // Join connects to the gameserver of an assignment and joins its room. It
 // returns once the server welcomed the player.
 func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Game, error) {
-	d := opts.Dialer
-	if d == nil {
-		d = websocket.DefaultDialer
-	}
-	conn, resp, err := d.DialContext(ctx, a.GetWebsocketUrl(), opts.Header)
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close()
+	var conn link
+	var err error
+	switch opts.Transport {
+	case TransportWebSocket:
+		conn, err = dialWebSocket(ctx, a, opts)
+	case TransportWebTransport:
+		conn, err = dialWebTransport(ctx, a, opts)
+	default:
+		err = fmt.Errorf("unknown transport %q", opts.Transport)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", a.GetWebsocketUrl(), err)
+		return nil, err
 	}
-	conn.SetReadLimit(maxFrame)
 	g := &Game{conn: conn, opts: opts, sentAt: make(map[uint32]time.Time), done: make(chan struct{})}
 	welcome, err := g.handshake(ctx, a.GetJoinToken())
 	if err != nil {
@@ -100,7 +119,7 @@ func (g *Game) handshake(ctx context.Context, token string) (*skirmishv1.Welcome
 	g.conn.SetReadDeadline(deadline)
 	defer g.conn.SetReadDeadline(time.Time{})
 	for {
-		_, b, err := g.conn.ReadMessage()
+		b, err := g.conn.ReadMessage()
 		if err != nil {
 			return nil, fmt.Errorf("join: %w", err)
 		}
@@ -178,17 +197,25 @@ func (g *Game) SendInput(in *skirmishv1.Input) (uint32, error) {
 		g.sentAt[in.Seq] = time.Now()
 		g.mu.Unlock()
 	}
-	msg := &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Inputs{Inputs: &skirmishv1.Inputs{Inputs: []*skirmishv1.Input{in}}}}
+	var ack uint32
+	g.mu.Lock()
+	if g.world != nil && !g.opts.NoAcks {
+		ack = g.world.Tick // the newest world held: deltas may build on it
+	}
+	g.mu.Unlock()
+	msg := &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Inputs{Inputs: &skirmishv1.Inputs{
+		Inputs: []*skirmishv1.Input{in}, AckTick: ack,
+	}}}
 	if err := g.writeLocked(msg); err != nil {
 		return 0, fmt.Errorf("send input: %w", err)
 	}
+	g.lastInput.Store(time.Now().UnixNano())
 	return in.Seq, nil
 }
 
-// Ping sends a ping; the pong is not surfaced yet beyond keeping the
-// connection busy.
+// Ping sends a ping; JoinOptions.OnPong gets the round-trip time.
 func (g *Game) Ping() error {
-	return g.write(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ping{Ping: &skirmishv1.Ping{ClientTimeUs: time.Now().UnixMicro()}}})
+	return g.writeUnreliable(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ping{Ping: &skirmishv1.Ping{ClientTimeUs: time.Now().UnixMicro()}}})
 }
 
 // Leave gives up the seat for good and closes the connection.
@@ -204,7 +231,7 @@ func (g *Game) Close() error {
 	var err error
 	g.closeOnce.Do(func() {
 		g.writeMu.Lock()
-		_ = g.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		g.conn.CloseGracefully()
 		g.writeMu.Unlock()
 		err = g.conn.Close()
 	})
@@ -218,19 +245,30 @@ func (g *Game) write(msg *skirmishv1.ClientMessage) error {
 	return g.writeLocked(msg)
 }
 
+// writeUnreliable sends msg as a datagram where the transport has them
+// (acks and pings: a lost one is replaced by the next).
+func (g *Game) writeUnreliable(msg *skirmishv1.ClientMessage) error {
+	b, err := proto.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	g.writeMu.Lock()
+	defer g.writeMu.Unlock()
+	return g.conn.WriteDatagram(b)
+}
+
 func (g *Game) writeLocked(msg *skirmishv1.ClientMessage) error {
 	b, err := proto.Marshal(msg)
 	if err != nil {
 		return err
 	}
-	g.conn.SetWriteDeadline(time.Now().Add(defaultCallTimeout))
-	return g.conn.WriteMessage(websocket.BinaryMessage, b)
+	return g.conn.WriteMessage(b)
 }
 
 func (g *Game) readLoop() {
 	defer close(g.done)
 	for {
-		_, b, err := g.conn.ReadMessage()
+		b, err := g.conn.ReadMessage()
 		if err != nil {
 			g.finish(err)
 			return
@@ -251,6 +289,10 @@ func (g *Game) readLoop() {
 			g.mu.Unlock()
 		case *skirmishv1.ServerMessage_Error:
 			g.finish(&ServerError{Code: m.Error.GetCode(), Message: m.Error.GetMessage()})
+		case *skirmishv1.ServerMessage_Pong:
+			if g.opts.OnPong != nil {
+				g.opts.OnPong(time.Since(time.UnixMicro(m.Pong.GetClientTimeUs())))
+			}
 		}
 	}
 }
@@ -266,27 +308,38 @@ func (g *Game) onSnapshot(s *skirmishv1.Snapshot, size int) {
 		g.mu.Unlock()
 		return
 	}
-	g.history[w.Tick%historySize] = w
-	if g.world == nil || w.Tick > g.world.Tick {
-		g.world = w
+	if old := g.history[w.Tick%historySize]; old == nil || old.Tick <= w.Tick {
+		g.history[w.Tick%historySize] = w
 	}
+	if g.world != nil && w.Tick <= g.world.Tick {
+		// A datagram that arrived late: it may serve as a delta base, but
+		// the world does not go back in time.
+		g.mu.Unlock()
+		return
+	}
+	g.world = w
 	var applied []uint32
 	var latencies []time.Duration
 	if g.opts.OnInputApplied != nil {
 		now := time.Now()
 		for seq, at := range g.sentAt {
+			// Every input up to LastInputSeq was applied by this tick, not
+			// only the newest: measuring the newest alone drops the inputs
+			// that waited longest.
 			if seq <= w.LastInputSeq {
-				if seq == w.LastInputSeq {
-					applied, latencies = append(applied, seq), append(latencies, now.Sub(at))
-				}
+				applied, latencies = append(applied, seq), append(latencies, now.Sub(at))
 				delete(g.sentAt, seq)
 			}
 		}
 	}
 	g.mu.Unlock()
 
-	// Acknowledge so the server deltas against this world from now on.
-	_ = g.write(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ack{Ack: &skirmishv1.SnapshotAck{Tick: w.Tick}}})
+	// Acknowledge so the server deltas against this world from now on:
+	// the next input carries the ack; a client that sends no inputs
+	// acknowledges with a message of its own.
+	if !g.opts.NoAcks && time.Since(time.Unix(0, g.lastInput.Load())) > ackAlone {
+		_ = g.writeUnreliable(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ack{Ack: &skirmishv1.SnapshotAck{Tick: w.Tick}}})
+	}
 	if g.opts.OnSnapshot != nil {
 		g.opts.OnSnapshot(w, size)
 	}
@@ -308,7 +361,7 @@ func (g *Game) finish(err error) {
 		g.err = err
 		return
 	}
-	if g.outcome != nil || websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) || errors.Is(err, net.ErrClosed) {
+	if g.outcome != nil || g.conn.NormalClose(err) || errors.Is(err, net.ErrClosed) {
 		return
 	}
 	g.err = err

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/skirmishgg/skirmish/gameserver/loadtest"
+)
+
+// runLoadtest measures one in-process gameserver's capacity on this
+// machine against a bare WebSocket loop, step by step, with the clients in
+// a second process it starts itself (`loadtest -role clients`); see
+// package gameserver/loadtest.
+func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var steps, png, profile, role string
+	var idle int
+	var cfg loadtest.Config
+	fs := newFlagSet("loadtest", stderr)
+	fs.StringVar(&role, "role", "server", "server (measure; starts its clients itself) or clients (internal: the client process)")
+	fs.BoolVar(&cfg.Full, "full", false, "bots acknowledge no snapshot, so every snapshot is full (compare B/player/s with a run without -full)")
+	fs.IntVar(&idle, "idle", 0, "instead of the curve, measure the server's memory per idle joined connection with this many connections")
+	fs.StringVar(&steps, "steps", "200,400,800,1200,1600", "player counts to measure, comma-separated (each at most 4000)")
+	fs.DurationVar(&cfg.StepDuration, "step", 8*time.Second, "duration of each measurement (bare and skirmish each), at most 30s")
+	fs.StringVar(&png, "plot", "", "write a PNG plot of the curve to this file")
+	fs.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if role == "clients" {
+		return loadtest.RunClients(ctx, os.Stdin, stdout)
+	}
+	if role != "server" {
+		return settingError("role", "must be server or clients, got %q", role)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("loadtest: find own executable: %w", err)
+	}
+	cfg.ClientCommand = []string{exe, "loadtest", "-role", "clients"}
+	if idle > 0 {
+		if idle > 20000 {
+			return settingError("idle", "at most 20000, got %d", idle)
+		}
+		r, err := loadtest.Idle(ctx, cfg, idle)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "| idle joined connections | server heap+stacks per conn | server RSS per conn | server heap+stacks | server RSS |\n|---|---|---|---|---|\n")
+		fmt.Fprintf(stdout, "| %d | %.1f KB | %.1f KB | %.0f MiB | %.0f MiB |\n", r.Connections,
+			r.HeapStackPerConn/1024, r.RSSPerConn/1024, r.HeapStackMiB, r.RSSMiBNow)
+		return nil
+	}
+	for _, s := range strings.Split(steps, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 2 || n > 4000 {
+			return settingError("steps", "each step must be a number from 2 to 4000, got %q", s)
+		}
+		cfg.Steps = append(cfg.Steps, n)
+	}
+	if cfg.StepDuration <= 0 || cfg.StepDuration > 30*time.Second {
+		return settingError("step", "must be above 0 and at most 30s, got %s", cfg.StepDuration)
+	}
+	cfg.Progress = stderr
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := loadtest.Run(ctx, cfg)
+	loadtest.Print(stdout, res)
+	loadtest.Summary(stdout, res)
+	if err != nil {
+		return err
+	}
+	if png != "" {
+		if err := loadtest.Plot(png, res); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "plot written to %s\n", png)
+	}
+	return nil
+}

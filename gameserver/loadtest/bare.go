@@ -1,0 +1,108 @@
+package loadtest
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// bare is the baseline: a loop that writes one 100-byte WebSocket message
+// per connection per tick at the tick rate.
+// The readers run in a client process (command). It measures the
+// per-tick write time, the process's CPU and RSS, and what the readers
+// receive.
+func bare(ctx context.Context, command []string, n int, rate int, dur time.Duration) (StepResult, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return StepResult{}, err
+	}
+	up := websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 1024, WriteBufferPool: &sync.Pool{}}
+	conns := make(chan *websocket.Conn, n)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err == nil {
+			conns <- c
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	p, err := startClients(ctx, command, Job{Mode: "bare", URL: "ws://" + ln.Addr().String() + "/", N: n, Duration: dur})
+	if err != nil {
+		return StepResult{}, err
+	}
+	server := make([]*websocket.Conn, 0, n)
+	defer func() {
+		for _, c := range server {
+			c.Close()
+		}
+	}()
+	for range n {
+		server = append(server, <-conns)
+	}
+
+	// One writer goroutine per connection, all woken by each tick, like
+	// the gameserver's per-connection writers.
+	msg := make([]byte, 100)
+	period := time.Second / time.Duration(rate)
+	var writers sync.WaitGroup
+	wake := make([]chan struct{}, n)
+	var pending sync.WaitGroup
+	for i, c := range server {
+		wake[i] = make(chan struct{}, 1)
+		writers.Go(func() {
+			for range wake[i] {
+				c.SetWriteDeadline(time.Now().Add(time.Second))
+				c.WriteMessage(websocket.BinaryMessage, msg)
+				pending.Done()
+			}
+		})
+	}
+	m := newMeter()
+	t := time.NewTicker(period)
+	start := time.Now()
+	var ticks, overruns int
+	result := make(chan ClientResult, 1)
+	failed := make(chan error, 1)
+	go func() {
+		cr, err := p.run()
+		if err != nil {
+			failed <- err
+			return
+		}
+		result <- cr
+	}()
+	for time.Since(start) < dur && ctx.Err() == nil {
+		<-t.C
+		began := time.Now()
+		pending.Add(n)
+		for _, w := range wake {
+			w <- struct{}{}
+		}
+		pending.Wait()
+		took := time.Since(began)
+		m.tick(took)
+		ticks++
+		if took > period {
+			overruns++
+		}
+	}
+	t.Stop()
+	for _, w := range wake {
+		close(w)
+	}
+	writers.Wait()
+	res := m.result(n, time.Since(start))
+	res.Overruns = overruns
+	select {
+	case cr := <-result:
+		res.DeliveredRatio = float64(cr.Messages) / (float64(n) * float64(rate) * cr.Elapsed.Seconds())
+	case err := <-failed:
+		return res, err
+	}
+	return res, nil
+}

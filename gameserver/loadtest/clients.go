@@ -1,0 +1,274 @@
+package loadtest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/gorilla/websocket"
+
+	"github.com/skirmishgg/skirmish/clients/go/bot"
+	"github.com/skirmishgg/skirmish/clients/go/skirmish"
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+// The clients of a measurement run in a process of their own (`skirmish
+// loadtest -role clients`), so that the server's CPU and memory are
+// measured alone. The measuring process writes one Job as JSON on the
+// clients' stdin; they connect, print "ready", wait for "go" on stdin,
+// play or read for Job.Duration, and print one ClientResult as JSON.
+
+// Job tells a client process what to do.
+type Job struct {
+	// Mode is "bare" (n readers that count messages), "bots" (one bot per
+	// token, sending one input per tick that carries the ack) or "idle"
+	// (join with each token, then send nothing).
+	Mode     string        `json:"mode"`
+	URL      string        `json:"url"`
+	N        int           `json:"n"` // bare: connections
+	Tokens   []string      `json:"tokens"`
+	Duration time.Duration `json:"duration"`
+	// Full: bots never acknowledge, so every snapshot is full.
+	Full bool `json:"full"`
+}
+
+// ClientResult is what a client process measured.
+type ClientResult struct {
+	Messages  int64         `json:"messages"` // bare: messages; bots: snapshots
+	Bytes     int64         `json:"bytes"`
+	LatP50    time.Duration `json:"lat_p50"`
+	LatP99    time.Duration `json:"lat_p99"`
+	Errors    int           `json:"errors"`
+	Elapsed   time.Duration `json:"elapsed"`
+	Connected int           `json:"connected"`
+}
+
+// RunClients is the client process: it reads a Job from in and writes
+// "ready" and then its ClientResult to out.
+func RunClients(ctx context.Context, in io.Reader, out io.Writer) error {
+	r := bufio.NewReader(in)
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		return fmt.Errorf("read job: %w", err)
+	}
+	var job Job
+	if err := json.Unmarshal(line, &job); err != nil {
+		return fmt.Errorf("decode job: %w", err)
+	}
+	start := func() error {
+		fmt.Fprintln(out, "ready")
+		if _, err := r.ReadString('\n'); err != nil {
+			return fmt.Errorf("wait for go: %w", err)
+		}
+		return nil
+	}
+	var res ClientResult
+	switch job.Mode {
+	case "bare":
+		res, err = bareClients(ctx, job, start)
+	case "bots", "idle":
+		res, err = botClients(ctx, job, start)
+	default:
+		err = fmt.Errorf("unknown mode %q", job.Mode)
+	}
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(out).Encode(res)
+}
+
+func bareClients(ctx context.Context, job Job, start func() error) (ClientResult, error) {
+	var received atomic.Int64
+	var readers sync.WaitGroup
+	d := &websocket.Dialer{ReadBufferSize: 512, WriteBufferSize: 256}
+	var conns []*websocket.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+		readers.Wait()
+	}()
+	for range job.N {
+		c, _, err := d.DialContext(ctx, job.URL, nil)
+		if err != nil {
+			return ClientResult{}, err
+		}
+		conns = append(conns, c)
+		readers.Go(func() {
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					return
+				}
+				received.Add(1)
+			}
+		})
+	}
+	if err := start(); err != nil {
+		return ClientResult{}, err
+	}
+	r0, t0 := received.Load(), time.Now()
+	select {
+	case <-time.After(job.Duration):
+	case <-ctx.Done():
+	}
+	return ClientResult{Messages: received.Load() - r0, Elapsed: time.Since(t0), Connected: len(conns)}, nil
+}
+
+func botClients(ctx context.Context, job Job, start func() error) (ClientResult, error) {
+	var snapshots, bytes atomic.Int64
+	var mu sync.Mutex
+	latency := hdrhistogram.New(1, 10_000_000, 3)
+	dialer := &websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 512}
+	var games []*skirmish.Game
+	defer func() {
+		for _, g := range games {
+			g.Close()
+		}
+	}()
+	for _, tok := range job.Tokens {
+		g, err := skirmish.Join(ctx, &skirmishv1.Assignment{WebsocketUrl: job.URL, JoinToken: tok}, skirmish.JoinOptions{
+			Dialer: dialer,
+			NoAcks: job.Full,
+			OnSnapshot: func(_ *skirmish.World, size int) {
+				snapshots.Add(1)
+				bytes.Add(int64(size))
+			},
+			OnInputApplied: func(_ uint32, d time.Duration) {
+				mu.Lock()
+				_ = latency.RecordValue(max(d.Microseconds(), 1))
+				mu.Unlock()
+			},
+		})
+		if err != nil {
+			return ClientResult{}, fmt.Errorf("join %d: %w", len(games), err)
+		}
+		games = append(games, g)
+	}
+	if err := start(); err != nil {
+		return ClientResult{}, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, job.Duration)
+	defer cancel()
+	var bots sync.WaitGroup
+	var errs atomic.Int64
+	s0, b0, t0 := snapshots.Load(), bytes.Load(), time.Now()
+	if job.Mode == "bots" {
+		for i, g := range games {
+			bots.Go(func() { play(pctx, g, i, &errs) })
+		}
+	}
+	<-pctx.Done()
+	bots.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	return ClientResult{
+		Messages: snapshots.Load() - s0, Bytes: bytes.Load() - b0, Elapsed: time.Since(t0),
+		LatP50:    time.Duration(latency.ValueAtQuantile(50)) * time.Microsecond,
+		LatP99:    time.Duration(latency.ValueAtQuantile(99)) * time.Microsecond,
+		Errors:    int(errs.Load()),
+		Connected: len(games),
+	}, nil
+}
+
+// play is one bot: one input per tick at a random phase.
+func play(ctx context.Context, g *skirmish.Game, i int, errs *atomic.Int64) {
+	brain := bot.NewBrain(g.Welcome().GetEntityId(), int64(i))
+	period := time.Second / 30
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(time.Duration(rand.Int64N(int64(period)))):
+	}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-g.Done():
+			errs.Add(1)
+			return
+		case <-t.C:
+			mx, my, aim, fire := brain.Decide(g.World())
+			if _, err := g.SendArena(mx, my, aim, fire); err != nil {
+				errs.Add(1)
+				return
+			}
+		}
+	}
+}
+
+// clientProc is a running client process.
+type clientProc struct {
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Reader
+	done chan error
+}
+
+// startClients starts the client process (command and its arguments) and
+// hands it job; it returns once the clients are connected.
+func startClients(ctx context.Context, command []string, job Job) (*clientProc, error) {
+	if len(command) == 0 {
+		return nil, fmt.Errorf("no client command")
+	}
+	cmd := exec.CommandContext(ctx, command[0], command[1:]...)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	outPipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start clients: %w", err)
+	}
+	p := &clientProc{cmd: cmd, in: in, out: bufio.NewReader(outPipe), done: make(chan error, 1)}
+	b, _ := json.Marshal(job)
+	if _, err := in.Write(append(b, '\n')); err != nil {
+		p.kill()
+		return nil, fmt.Errorf("send job: %w", err)
+	}
+	line, err := p.out.ReadString('\n')
+	if err != nil || line != "ready\n" {
+		p.kill()
+		return nil, fmt.Errorf("clients did not get ready (%q): %v", line, err)
+	}
+	return p, nil
+}
+
+// run says go and waits for the clients' result.
+func (p *clientProc) run() (ClientResult, error) {
+	defer p.kill()
+	if _, err := io.WriteString(p.in, "go\n"); err != nil {
+		return ClientResult{}, err
+	}
+	line, err := p.out.ReadBytes('\n')
+	if err != nil {
+		return ClientResult{}, fmt.Errorf("read client result: %w", err)
+	}
+	var res ClientResult
+	if err := json.Unmarshal(line, &res); err != nil {
+		return ClientResult{}, fmt.Errorf("decode client result: %w", err)
+	}
+	return res, nil
+}
+
+func (p *clientProc) kill() {
+	p.in.Close()
+	if p.cmd.Process != nil {
+		p.cmd.Process.Kill()
+	}
+	p.cmd.Wait()
+}

@@ -1,0 +1,129 @@
+// Package loadtest measures how many players one gameserver holds on this
+// machine: for each step of a player count it runs a bare baseline (one
+// 100-byte WebSocket message per connection per tick at 30 Hz) and then
+// the real gameserver with 8-player Arena ffa rooms and bot clients, on
+// 127.0.0.1, and reports tick times, delivery, CPU and memory. Servers run
+// in this process, clients in a client process of their own (RunClients),
+// so CPU and RSS are the server's alone. `skirmish loadtest` runs it;
+// nothing runs it from go test.
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+)
+
+// Config bounds a run.
+type Config struct {
+	Steps        []int         // player counts, e.g. 200, 400, 800
+	StepDuration time.Duration // per step and per side (default 10 s)
+	Progress     io.Writer     // one line per measurement, if set
+	// ClientCommand starts a client process: the program and arguments
+	// of `skirmish loadtest -role clients`.
+	ClientCommand []string
+	// Full makes the bots acknowledge nothing, so the server sends full
+	// snapshots: compare B/player/s with a run without it.
+	Full bool
+}
+
+// StepResult is one measurement.
+type StepResult struct {
+	Connections          int
+	TickP50, TickP99     time.Duration
+	Overruns, Skipped    int
+	DeliveredRatio       float64 // messages received / messages due
+	CPU                  float64 // cores used by the process
+	RSSMiB               float64
+	BytesPerPlayerSecond float64
+	LatencyP50           time.Duration
+	LatencyP99           time.Duration
+	Errors               int
+	Elapsed              time.Duration
+}
+
+// Holds reports whether the step kept up: at least 98% of the messages
+// due arrived, and no tick was skipped.
+func (r StepResult) Holds() bool { return r.DeliveredRatio >= 0.98 && r.Skipped == 0 }
+
+// Step is both measurements at one player count.
+type Step struct {
+	Players int
+	Bare    StepResult
+	Real    StepResult
+}
+
+// Run measures every step in order; it stops early when ctx ends.
+func Run(ctx context.Context, cfg Config) ([]Step, error) {
+	if cfg.StepDuration <= 0 {
+		cfg.StepDuration = 10 * time.Second
+	}
+	var out []Step
+	for _, n := range cfg.Steps {
+		if ctx.Err() != nil {
+			break
+		}
+		runtime.GC()
+		b, err := bare(ctx, cfg.ClientCommand, n, 30, cfg.StepDuration)
+		if err != nil {
+			return out, fmt.Errorf("bare loop with %d connections: %w", n, err)
+		}
+		progress(cfg.Progress, "bare", b)
+		runtime.GC()
+		r, err := real(ctx, cfg, n)
+		if err != nil {
+			return out, fmt.Errorf("gameserver with %d players: %w", n, err)
+		}
+		progress(cfg.Progress, "skirmish", r)
+		out = append(out, Step{Players: n, Bare: b, Real: r})
+	}
+	return out, nil
+}
+
+func progress(w io.Writer, what string, r StepResult) {
+	if w == nil {
+		return
+	}
+	fmt.Fprintf(w, "%-8s %5d conns  tick p50 %-8s p99 %-8s overruns %-4d skipped %-4d delivered %5.1f%%  cpu %.2f  rss %4.0f MiB",
+		what, r.Connections, r.TickP50, r.TickP99, r.Overruns, r.Skipped, 100*r.DeliveredRatio, r.CPU, r.RSSMiB)
+	if what == "skirmish" {
+		fmt.Fprintf(w, "  %5.0f B/player/s  input->snapshot p50 %s p99 %s  errors %d", r.BytesPerPlayerSecond, r.LatencyP50, r.LatencyP99, r.Errors)
+	}
+	fmt.Fprintln(w)
+}
+
+// Print writes the results as a Markdown table.
+func Print(w io.Writer, steps []Step) {
+	fmt.Fprintln(w, "| players | bare tick p99 | bare delivered | bare CPU | skirmish tick p99 (bucket) | overruns | skipped | skirmish delivered | skirmish CPU | RSS MiB | B/player/s | input->snapshot p50 / p99 |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	for _, s := range steps {
+		fmt.Fprintf(w, "| %d | %s | %.1f%% | %.2f | ≤%s | %d | %d | %.1f%% | %.2f | %.0f | %.0f | %s / %s |\n",
+			s.Players, s.Bare.TickP99, 100*s.Bare.DeliveredRatio, s.Bare.CPU, s.Real.TickP99, s.Real.Overruns, s.Real.Skipped,
+			100*s.Real.DeliveredRatio, s.Real.CPU, s.Real.RSSMiB, s.Real.BytesPerPlayerSecond,
+			s.Real.LatencyP50.Round(100*time.Microsecond), s.Real.LatencyP99.Round(100*time.Microsecond))
+	}
+}
+
+// Summary writes the verdict: the largest step each side held, and the
+// gameserver's share of the bare loop's connections (target: 75%).
+func Summary(w io.Writer, steps []Step) {
+	var bareMax, realMax int
+	for _, s := range steps {
+		if s.Bare.Holds() {
+			bareMax = max(bareMax, s.Players)
+		}
+		if s.Real.Holds() {
+			realMax = max(realMax, s.Players)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| | most players held (>= 98% delivered, no skipped tick) |")
+	fmt.Fprintln(w, "|---|---|")
+	fmt.Fprintf(w, "| bare loop | %d |\n", bareMax)
+	fmt.Fprintf(w, "| skirmish (8-player ffa, bots) | %d |\n", realMax)
+	if bareMax > 0 {
+		fmt.Fprintf(w, "| skirmish / bare | %.0f%% (target >= 75%%) |\n", 100*float64(realMax)/float64(bareMax))
+	}
+}

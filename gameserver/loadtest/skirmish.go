@@ -1,0 +1,212 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/skirmishgg/skirmish/gameserver"
+	"github.com/skirmishgg/skirmish/gameserver/arena"
+	"github.com/skirmishgg/skirmish/gameserver/game"
+	"github.com/skirmishgg/skirmish/gameserver/room"
+	"github.com/skirmishgg/skirmish/internal/auth"
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+)
+
+type discardSink struct{}
+
+func (discardSink) Add(context.Context, *skirmishv1.MatchOutcome) error { return nil }
+
+// server is an in-process gameserver on 127.0.0.1 for a measurement.
+type server struct {
+	srv  *gameserver.Server
+	reg  *prometheus.Registry
+	keys *auth.Keys
+	url  string
+	stop func()
+}
+
+func startServer(ctx context.Context, capacity int, joinTimeout time.Duration) (*server, error) {
+	text, err := auth.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := auth.ParseKey(text)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	srv, err := gameserver.New(gameserver.Config{
+		ID: "loadtest", Capacity: capacity,
+		Arena: arena.Config{MatchDuration: time.Hour, ScoreLimit: 1 << 30},
+		Rooms: room.Config{JoinTimeout: joinTimeout},
+	}, keys, discardSink{}, reg, nil)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- srv.Run(sctx, ln) }()
+	return &server{srv: srv, reg: reg, keys: keys, url: "ws://" + ln.Addr().String() + "/ws",
+		stop: func() { stop(); <-served }}, nil
+}
+
+// rooms creates 8-seat ffa rooms for n players and returns one join token
+// per seat; with joinEach < 8 only that many seats of each room get one.
+func (s *server) rooms(n, joinEach int) ([]string, error) {
+	var tokens []string
+	for r := 0; r*8 < n; r++ {
+		matchID := fmt.Sprintf("load-%d", r)
+		seats := make([]game.Seat, min(8, n-r*8))
+		if len(seats) < 2 {
+			break
+		}
+		for i := range seats {
+			seats[i] = game.Seat{PlayerID: fmt.Sprintf("%s-p%d", matchID, i)}
+		}
+		room, err := s.srv.Rooms().Create(matchID, arena.ModeFFA, seats)
+		if err != nil {
+			return nil, fmt.Errorf("create room: %w", err)
+		}
+		for _, st := range seats[:min(joinEach, len(seats))] {
+			tok, err := s.keys.IssueJoin(auth.Join{PlayerID: st.PlayerID, MatchID: matchID, RoomID: room.ID()}, time.Hour)
+			if err != nil {
+				return nil, err
+			}
+			tokens = append(tokens, tok)
+		}
+	}
+	return tokens, nil
+}
+
+// real runs an in-process gameserver with n/8 8-player ffa rooms, and n
+// bot clients in a client process over WebSocket on 127.0.0.1 that play
+// for dur. CPU and RSS are the server process's alone.
+func real(ctx context.Context, cfg Config, n int) (StepResult, error) {
+	s, err := startServer(ctx, n+8, 0)
+	if err != nil {
+		return StepResult{}, err
+	}
+	defer s.stop()
+	tokens, err := s.rooms(n, 8)
+	if err != nil {
+		return StepResult{}, err
+	}
+	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "bots", URL: s.url, Tokens: tokens, Duration: cfg.StepDuration, Full: cfg.Full})
+	if err != nil {
+		return StepResult{}, err
+	}
+	base := counters(s.reg)
+	m := newMeter()
+	cr, err := p.run()
+	if err != nil {
+		return StepResult{}, err
+	}
+	res := m.result(len(tokens), cr.Elapsed)
+	end := counters(s.reg)
+	res.TickP50, res.TickP99 = end.tickQuantile(base, 0.50), end.tickQuantile(base, 0.99)
+	res.Overruns = int(end.overruns - base.overruns)
+	res.Skipped = int(end.skipped - base.skipped)
+	secs := cr.Elapsed.Seconds()
+	res.DeliveredRatio = float64(cr.Messages) / (float64(len(tokens)) * 30 * secs)
+	res.BytesPerPlayerSecond = float64(cr.Bytes) / float64(len(tokens)) / secs
+	res.Errors = cr.Errors
+	res.LatencyP50, res.LatencyP99 = cr.LatP50, cr.LatP99
+	return res, nil
+}
+
+// IdleResult is the server's memory per idle joined connection.
+type IdleResult struct {
+	Connections             int
+	HeapStackPerConn        float64 // bytes: Go heap in use plus stacks
+	RSSPerConn              float64 // bytes
+	HeapStackMiB, RSSMiBNow float64
+}
+
+// Idle joins n connections (7 of the 8 seats of each room, so rooms wait
+// and send nothing) from a client process and measures how much the
+// server process grew, per connection.
+func Idle(ctx context.Context, cfg Config, n int) (IdleResult, error) {
+	s, err := startServer(ctx, n+8, time.Hour)
+	if err != nil {
+		return IdleResult{}, err
+	}
+	defer s.stop()
+	tokens, err := s.rooms(n*8/7+8, 7)
+	if err != nil {
+		return IdleResult{}, err
+	}
+	tokens = tokens[:n]
+	heap0, rss0 := memInUse(), rss()
+	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "idle", URL: s.url, Tokens: tokens, Duration: time.Second})
+	if err != nil {
+		return IdleResult{}, err
+	}
+	heap1, rss1 := memInUse(), rss()
+	if _, err := p.run(); err != nil {
+		return IdleResult{}, err
+	}
+	return IdleResult{Connections: n,
+		HeapStackPerConn: float64(heap1-heap0) / float64(n), RSSPerConn: float64(rss1-rss0) / float64(n),
+		HeapStackMiB: float64(heap1) / (1 << 20), RSSMiBNow: float64(rss1) / (1 << 20)}, nil
+}
+
+func memInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapInuse + m.StackInuse)
+}
+
+// snapshot of the gameserver's tick metrics.
+type tickCounters struct {
+	overruns, skipped float64
+	buckets           []*dto.Bucket
+	count             uint64
+}
+
+func counters(reg *prometheus.Registry) tickCounters {
+	var c tickCounters
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "skirmish_gameserver_tick_overruns_total":
+			c.overruns = mf.GetMetric()[0].GetCounter().GetValue()
+		case "skirmish_gameserver_ticks_skipped_total":
+			c.skipped = mf.GetMetric()[0].GetCounter().GetValue()
+		case "skirmish_gameserver_tick_duration_seconds":
+			h := mf.GetMetric()[0].GetHistogram()
+			c.buckets, c.count = h.GetBucket(), h.GetSampleCount()
+		}
+	}
+	return c
+}
+
+// tickQuantile is the upper bound of the histogram bucket holding the
+// quantile q of the ticks since base.
+func (c tickCounters) tickQuantile(base tickCounters, q float64) time.Duration {
+	total := c.count - base.count
+	if total == 0 {
+		return 0
+	}
+	for i, b := range c.buckets {
+		n := b.GetCumulativeCount()
+		if i < len(base.buckets) {
+			n -= base.buckets[i].GetCumulativeCount()
+		}
+		if float64(n) >= q*float64(total) {
+			return time.Duration(b.GetUpperBound() * float64(time.Second))
+		}
+	}
+	return time.Duration(c.buckets[len(c.buckets)-1].GetUpperBound() * float64(time.Second))
+}
