@@ -2,7 +2,7 @@
 BUF_VERSION := v1.75.0
 BUF := go run github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
 
-.PHONY: help build test test-short proto proto-check lint bench dev
+.PHONY: help build test test-short proto proto-check lint bench dev web
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -30,3 +30,6 @@ lint: ## gofmt and go vet
 
 bench: ## the go test benchmarks recorded in docs/benchmarks.md
 	go test -run '^$$' -bench . -benchmem ./...
+
+web: ## regenerate the browser client's TypeScript from proto/ and rebuild clients/web/dist (needs Node)
+	cd clients/web && npm ci --no-audit --no-fund && npm run gen && npm run build

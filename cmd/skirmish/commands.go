@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/skirmishgg/skirmish/clients/go/bot"
+	"github.com/skirmishgg/skirmish/clients/go/skirmish"
 	"github.com/skirmishgg/skirmish/internal/metrics"
 	"github.com/skirmishgg/skirmish/internal/serve"
 	"github.com/skirmishgg/skirmish/matchmaker"
@@ -37,6 +39,9 @@ func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) erro
 	log := c.logger(stderr)
 	var cl closer
 	defer cl.close()
+	if err := c.startAdmin(ctx, fs, log, &cl); err != nil {
+		return err
+	}
 	qu, err := openQueue(ctx, &c, &q, &cl)
 	if err != nil {
 		return err
@@ -70,6 +75,9 @@ func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) erro
 	log := c.logger(stderr)
 	var cl closer
 	defer cl.close()
+	if err := c.startAdmin(ctx, fs, log, &cl); err != nil {
+		return err
+	}
 	var ratings matchmaker.RatingSource
 	if s.database != "" {
 		store, err := openStore(ctx, &c, &s, &cl)
@@ -92,10 +100,12 @@ func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) erro
 func runLeaderboard(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var c common
 	var s storeFlags
+	var lf leaderboardFlags
 	var addr string
 	fs := newFlagSet("leaderboard", stderr)
 	c.register(fs)
 	s.register(fs)
+	lf.register(fs)
 	fs.StringVar(&addr, "addr", "127.0.0.1:7820", "leaderboard listen address (REST, health, metrics)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -106,11 +116,14 @@ func runLeaderboard(ctx context.Context, args []string, _, stderr io.Writer) err
 	log := c.logger(stderr)
 	var cl closer
 	defer cl.close()
+	if err := c.startAdmin(ctx, fs, log, &cl); err != nil {
+		return err
+	}
 	store, err := openStore(ctx, &c, &s, &cl)
 	if err != nil {
 		return err
 	}
-	srv, err := newLeaderboardServer(store, &c, metrics.NewRegistry(), log)
+	srv, err := newLeaderboardServer(store, &lf, &c, metrics.NewRegistry(), log)
 	if err != nil {
 		return err
 	}
@@ -142,6 +155,9 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 	log := c.logger(stderr)
 	var cl closer
 	defer cl.close()
+	if err := c.startAdmin(ctx, fs, log, &cl); err != nil {
+		return err
+	}
 	store, err := openStore(ctx, &c, &s, &cl)
 	if err != nil {
 		return err
@@ -151,6 +167,7 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 		return err
 	}
 	reg := metrics.NewRegistry()
+	w.visibility = q.visibility
 	worker, err := newStatsWorker(&w, qu, store, reg, log)
 	if err != nil {
 		return err
@@ -176,6 +193,18 @@ func runBot(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long the swarm plays")
 	fs.IntVar(&cfg.Matches, "matches", 0, "stop each bot after this many matches (0: play until --duration)")
 	fs.BoolVar(&quiet, "quiet", false, "no progress bar")
+	fs.Func("transport", "how bots reach the gameserver: websocket or webtransport", func(v string) (err error) {
+		cfg.Transport, err = skirmish.ParseTransport(v)
+		return err
+	})
+	fs.Func("webtransport-cert-hash", "hex SHA-256 of a self-signed gameserver certificate to accept (repeatable; the gameserver's /config.json lists it)", func(v string) error {
+		h, err := hex.DecodeString(v)
+		if err != nil || len(h) != 32 {
+			return fmt.Errorf("want 64 hex digits, got %q", v)
+		}
+		cfg.WebTransport.CertHashes = append(cfg.WebTransport.CertHashes, h)
+		return nil
+	})
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

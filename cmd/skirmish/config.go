@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/peterbourgon/ff/v3"
 
@@ -40,6 +41,7 @@ type common struct {
 	authKey   string
 	logLevel  string
 	logFormat string
+	pprofAddr string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -47,6 +49,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.authKey, "auth-key", "", "Ed25519 seed (base64) that signs and verifies tokens; empty reads or creates <data-dir>/auth.key")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "admin listen address for net/http/pprof (/debug/pprof/); empty: off")
 }
 
 func (c *common) validate() error {
@@ -94,6 +97,8 @@ type queueFlags struct {
 	sqsQueue    string
 	sqsRegion   string
 	sqsCreate   bool
+	visibility  time.Duration
+	maxReceives int
 }
 
 func (q *queueFlags) register(fs *flag.FlagSet) {
@@ -103,9 +108,17 @@ func (q *queueFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&q.sqsQueue, "sqs-queue", "match-outcomes", "SQS queue name (a .fifo name makes a FIFO queue)")
 	fs.StringVar(&q.sqsRegion, "sqs-region", "us-east-1", "AWS region of the SQS queue")
 	fs.BoolVar(&q.sqsCreate, "sqs-create", true, "create the queue and its dead-letter queue when missing")
+	fs.DurationVar(&q.visibility, "queue-visibility-timeout", 30*time.Second, "how long a received outcome stays hidden before it is delivered again")
+	fs.IntVar(&q.maxReceives, "queue-max-receives", 5, "receives before an outcome moves to the dead-letter queue (redrive policy)")
 }
 
 func (q *queueFlags) validate() error {
+	if q.visibility < time.Second || q.visibility > 12*time.Hour {
+		return settingError("queue-visibility-timeout", "must be between 1s and 12h, got %s", q.visibility)
+	}
+	if q.maxReceives < 1 || q.maxReceives > 1000 {
+		return settingError("queue-max-receives", "must be between 1 and 1000, got %d", q.maxReceives)
+	}
 	return oneOf("queue", q.backend, "sqlite", "sqs")
 }
 

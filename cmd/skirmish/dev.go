@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,9 +23,11 @@ type devFlags struct {
 	queue      queueFlags
 	stats      statsWorkerFlags
 	lbAddr     string
+	lb         leaderboardFlags
 }
 
-func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// newDevFlags registers the settings of `skirmish dev` on a new flag set.
+func newDevFlags(stderr io.Writer) (*flag.FlagSet, *devFlags) {
 	var d devFlags
 	fs := newFlagSet("dev", stderr)
 	d.common.register(fs)
@@ -33,8 +36,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	d.matchmaker.register(fs, "matchmaker-", "127.0.0.1:7810")
 	fs.StringVar(&d.lbAddr, "leaderboard-addr", "127.0.0.1:7820", "leaderboard listen address")
 	d.store.register(fs)
+	d.lb.register(fs)
 	d.queue.register(fs)
 	d.stats.register(fs)
+	return fs, &d
+}
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, d := newDevFlags(stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -42,7 +51,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	log := d.common.logger(stderr)
-	sys, err := startDev(ctx, &d, log)
+	var admin closer
+	defer admin.close()
+	if err := d.common.startAdmin(ctx, fs, log, &admin); err != nil {
+		return err
+	}
+	sys, err := startDev(ctx, d, log)
 	if err != nil {
 		return err
 	}
@@ -53,6 +67,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   leaderboard  http://%[3]s/v1/leaderboards   API http://%[3]s/openapi.json   metrics http://%[3]s/metrics
   data         %[4]s (%[5]s, %[6]s queue)
 
+Play in a browser:  http://%[1]s/
 Play with bots:  go run ./cmd/skirmish bot --players 4 --leaderboard http://%[3]s --matchmaker %[2]s
 
 `, sys.gameserverAddr, sys.matchmakerAddr, sys.leaderboardAddr, d.common.dataDir, storeName(&d.store), d.queue.backend)
@@ -106,6 +121,12 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 		return nil, err
 	}
 	d.gameserver.matchmaker = mmLn.Addr().String()
+	if d.gameserver.web.matchmakerURL == "" {
+		d.gameserver.web.matchmakerURL = "http://" + mmLn.Addr().String()
+	}
+	if d.gameserver.web.leaderboardURL == "" {
+		d.gameserver.web.leaderboardURL = "http://" + lbLn.Addr().String()
+	}
 
 	store, err := openStore(ctx, &d.common, &d.store, &cl)
 	if err != nil {
@@ -126,11 +147,12 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 	// The leaderboard and the stats worker share one registry: in dev they
 	// are one part, and their metric names do not overlap.
 	lbReg := metrics.NewRegistry()
-	lb, err := newLeaderboardServer(store, &d.common, lbReg, log)
+	lb, err := newLeaderboardServer(store, &d.lb, &d.common, lbReg, log)
 	if err != nil {
 		return nil, err
 	}
-	worker, err := newStatsWorker(&d.stats, q, store, lbReg, log)
+	d.stats.visibility = d.queue.visibility
+	worker, err := newStatsWorker(&d.stats, q, lb.index, lbReg, log)
 	if err != nil {
 		return nil, err
 	}

@@ -41,22 +41,25 @@ func TestEndToEnd(t *testing.T) {
 	})
 }
 
-func testDevFlags(t *testing.T) *devFlags {
+// testDevFlags returns the settings of `skirmish dev` as a user would get
+// them, with loopback port 0, a temporary data directory and short matches.
+func testDevFlags(t *testing.T, args ...string) *devFlags {
 	t.Helper()
-	d := &devFlags{}
-	d.common.dataDir = t.TempDir()
-	d.common.logLevel, d.common.logFormat = "warn", "text"
-	d.gameserver.addr = "127.0.0.1:0"
-	d.gameserver.region = "local"
-	d.gameserver.capacity = 100
-	d.gameserver.matchDuration = 3 * time.Second
-	d.gameserver.drainTimeout = 2 * time.Second
-	d.matchmaker.addr = "127.0.0.1:0"
-	d.matchmaker.waitScale = 1
-	d.lbAddr = "127.0.0.1:0"
-	d.queue.backend = "sqlite"
-	d.queue.sqsRegion = "us-east-1"
-	d.stats.pollers = 2
+	fs, d := newDevFlags(io.Discard)
+	base := []string{
+		"--data-dir", t.TempDir(),
+		"--log-level", "warn",
+		"--gameserver-addr", "127.0.0.1:0",
+		"--matchmaker-addr", "127.0.0.1:0",
+		"--leaderboard-addr", "127.0.0.1:0",
+		"--gameserver-capacity", "100",
+		"--gameserver-webtransport-addr", "127.0.0.1:0",
+		"--match-duration", "3s",
+		"--drain-timeout", "2s",
+	}
+	if err := fs.Parse(append(base, args...)); err != nil {
+		t.Fatalf("parse dev flags: %v", err)
+	}
 	return d
 }
 

@@ -22,7 +22,6 @@ import (
 	"github.com/skirmishgg/skirmish/internal/queue/sqsqueue"
 	"github.com/skirmishgg/skirmish/internal/serve"
 	"github.com/skirmishgg/skirmish/leaderboard"
-	"github.com/skirmishgg/skirmish/leaderboard/httpapi"
 	"github.com/skirmishgg/skirmish/leaderboard/postgres"
 	"github.com/skirmishgg/skirmish/leaderboard/sqlite"
 	"github.com/skirmishgg/skirmish/leaderboard/stats"
@@ -73,6 +72,9 @@ func openQueue(ctx context.Context, c *common, q *queueFlags, cl *closer) (queue
 			Endpoint:  q.sqsEndpoint,
 			Region:    q.sqsRegion,
 			Create:    q.sqsCreate,
+
+			VisibilityTimeout: q.visibility,
+			MaxReceives:       q.maxReceives,
 		})
 		if err != nil {
 			return nil, settingError("sqs-endpoint", "%v", err)
@@ -83,7 +85,9 @@ func openQueue(ctx context.Context, c *common, q *queueFlags, cl *closer) (queue
 		if path == "" {
 			path = c.path("queue.db")
 		}
-		lq, err := litequeue.Open(ctx, path, litequeue.Config{Name: queue.MatchOutcomes})
+		lq, err := litequeue.Open(ctx, path, litequeue.Config{
+			Name: queue.MatchOutcomes, VisibilityTimeout: q.visibility, MaxReceives: q.maxReceives,
+		})
 		if err != nil {
 			return nil, settingError("queue-path", "%v", err)
 		}
@@ -104,6 +108,8 @@ type gameserverFlags struct {
 	matchDuration  time.Duration
 	drainTimeout   time.Duration
 	outboxPath     string
+	web            webFlags // WebTransport and the browser game (webflags.go)
+	prefix         string
 }
 
 func (g *gameserverFlags) register(fs *flag.FlagSet, prefix, addr string, drain time.Duration) {
@@ -116,6 +122,8 @@ func (g *gameserverFlags) register(fs *flag.FlagSet, prefix, addr string, drain 
 	fs.DurationVar(&g.matchDuration, "match-duration", 3*time.Minute, "Arena match time limit")
 	fs.DurationVar(&g.drainTimeout, "drain-timeout", drain, "on shutdown, how long running matches may go on")
 	fs.StringVar(&g.outboxPath, "outbox-path", "", "match outcome outbox file (default <data-dir>/outbox.db)")
+	g.prefix = prefix
+	g.web.register(fs, prefix, addr)
 }
 
 func (g *gameserverFlags) validate() error {
@@ -170,7 +178,11 @@ func newGameserverPart(ctx context.Context, c *common, g *gameserverFlags, q que
 	if err != nil {
 		return nil, err
 	}
-	srv, err := gameserver.New(g.config(), keys, ob, reg, log.With("part", "gameserver"))
+	cfg := g.config()
+	if err := g.web.apply(g.prefix, &cfg); err != nil {
+		return nil, err
+	}
+	srv, err := gameserver.New(cfg, keys, ob, reg, log.With("part", "gameserver"))
 	if err != nil {
 		return nil, err
 	}
@@ -192,27 +204,31 @@ func (p *gameserverPart) run(ctx context.Context, ln net.Listener) error {
 
 // statsWorkerFlags are the settings of a stats worker.
 type statsWorkerFlags struct {
-	pollers int
+	pollers  int
+	appliers int // 0: 4 on PostgreSQL, 1 on SQLite
+	// visibility is the queue's visibility timeout (queueFlags), which the
+	// worker's heartbeat extends by.
+	visibility time.Duration
 }
 
 func (s *statsWorkerFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&s.pollers, "pollers", 2, "concurrent queue pollers")
+	fs.IntVar(&s.pollers, "pollers", 4, "concurrent queue pollers")
+	fs.IntVar(&s.appliers, "appliers", 0, "outcomes of a batch applied at once (default 4 on PostgreSQL, 1 on SQLite)")
 }
 
 func newStatsWorker(s *statsWorkerFlags, q queue.Queue, store leaderboard.Store, reg *prometheus.Registry, log *slog.Logger) (*stats.Worker, error) {
 	if s.pollers <= 0 {
 		return nil, settingError("pollers", "must be above 0, got %d", s.pollers)
 	}
-	return stats.New(stats.Config{Pollers: s.pollers}, q, store, reg, log.With("part", "stats-worker"))
+	appliers := s.appliers
+	if _, pg := store.(*postgres.Store); pg && appliers == 0 {
+		appliers = 4
+	}
+	return stats.New(stats.Config{Pollers: s.pollers, Appliers: appliers, VisibilityTimeout: s.visibility}, q, store, reg, log.With("part", "stats-worker"))
 }
 
-func newLeaderboardServer(store leaderboard.Store, c *common, reg *prometheus.Registry, log *slog.Logger) (*httpapi.Server, error) {
-	keys, err := c.keys()
-	if err != nil {
-		return nil, err
-	}
-	return httpapi.New(httpapi.Config{}, store, keys, reg, log.With("part", "leaderboard"))
-}
+// newLeaderboardServer: see leaderboard.go.
+var newLeaderboardServer = newLeaderboardPart
 
 // matchmakerFlags are the settings of the matchmaker.
 type matchmakerFlags struct {

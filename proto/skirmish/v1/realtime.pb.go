@@ -282,8 +282,11 @@ func (x *Join) GetToken() string {
 // Clients on unreliable transports resend recent inputs; the server applies
 // each sequence number at most once, in order.
 type Inputs struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Inputs        []*Input               `protobuf:"bytes,1,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Inputs []*Input               `protobuf:"bytes,1,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	// ack_tick, when not 0, acknowledges a snapshot like SnapshotAck does, so
+	// a client that sends inputs every tick needs no separate ack message.
+	AckTick       uint32 `protobuf:"varint,2,opt,name=ack_tick,json=ackTick,proto3" json:"ack_tick,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -323,6 +326,13 @@ func (x *Inputs) GetInputs() []*Input {
 		return x.Inputs
 	}
 	return nil
+}
+
+func (x *Inputs) GetAckTick() uint32 {
+	if x != nil {
+		return x.AckTick
+	}
+	return 0
 }
 
 // Input is one tick's worth of player intent.
@@ -1173,9 +1183,10 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x05leave\x18\x05 \x01(\v2\x12.skirmish.v1.LeaveH\x00R\x05leaveB\x05\n" +
 	"\x03msg\"\x1c\n" +
 	"\x04Join\x12\x14\n" +
-	"\x05token\x18\x01 \x01(\tR\x05token\"4\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\"O\n" +
 	"\x06Inputs\x12*\n" +
-	"\x06inputs\x18\x01 \x03(\v2\x12.skirmish.v1.InputR\x06inputs\"l\n" +
+	"\x06inputs\x18\x01 \x03(\v2\x12.skirmish.v1.InputR\x06inputs\x12\x19\n" +
+	"\back_tick\x18\x02 \x01(\rR\aackTick\"l\n" +
 	"\x05Input\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\rR\x03seq\x12/\n" +
 	"\x05arena\x18\n" +
