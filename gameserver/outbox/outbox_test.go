@@ -275,6 +275,8 @@ func TestNewPublisherRejectsBadConfig(t *testing.T) {
 		{"batch too big", outbox.PublisherConfig{BatchSize: 11}},
 		{"max below min", outbox.PublisherConfig{MinBackoff: time.Second, MaxBackoff: time.Millisecond}},
 		{"negative flush", outbox.PublisherConfig{FlushTimeout: -1}},
+		{"negative in flight", outbox.PublisherConfig{InFlight: -1}},
+		{"too many in flight", outbox.PublisherConfig{InFlight: 65}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -57,5 +57,10 @@ func (s *Store) BulkLoad(ctx context.Context, boardID string, entries iter.Seq[l
 	if err := flush(); err != nil {
 		return n, fmt.Errorf("bulk load board %q: %w", boardID, err)
 	}
+	// Fresh statistics, so the planner does not scan millions of rows
+	// before autovacuum gets to them.
+	if _, err := s.pool.Exec(ctx, "ANALYZE players, board_entries"); err != nil {
+		return n, fmt.Errorf("bulk load board %q: analyze: %w", boardID, err)
+	}
 	return n, nil
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,6 +105,7 @@ func benchPipeline(b *testing.B, q queue.Queue, st leaderboard.Store, cfg stats.
 	run := time.Now().UnixNano()
 	id := func(i int) string { return fmt.Sprintf("bench-%d-%d", run, i) }
 	b.ResetTimer()
+	cpu0 := cpuTime(b)
 	start := time.Now()
 	const rooms = 8
 	var adders sync.WaitGroup
@@ -133,6 +135,7 @@ func benchPipeline(b *testing.B, q queue.Queue, st leaderboard.Store, cfg stats.
 		time.Sleep(5 * time.Millisecond) // polling the worker's counter
 	}
 	elapsed := time.Since(start)
+	cpu := cpuTime(b) - cpu0
 	if published == 0 {
 		published = elapsed
 	}
@@ -147,6 +150,7 @@ func benchPipeline(b *testing.B, q queue.Queue, st leaderboard.Store, cfg stats.
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "outcomes/s")
 	b.ReportMetric(float64(b.N)/published.Seconds(), "published/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/outcome")
 	b.ReportMetric(float64(lag.ValueAtQuantile(50))/1000, "p50-lag-ms")
 	b.ReportMetric(float64(lag.ValueAtQuantile(99))/1000, "p99-lag-ms")
 	b.ReportMetric(float64(lag.Max())/1000, "max-lag-ms")
@@ -193,4 +197,14 @@ func withPool(dsn string) string {
 		sep = "&"
 	}
 	return dsn + sep + "pool_max_conns=16"
+}
+
+// cpuTime is the CPU time (user and system) this process has used: on the
+// embedded pipeline all of it, on PostgreSQL and fauxqs the Go side only.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -268,10 +268,12 @@ func (q *Queue) receiveOnce(ctx context.Context, max int) ([]queue.Message, erro
 // where they are.
 func (q *Queue) deadLetter(ctx context.Context, tx *sql.Tx) error {
 	now := time.Now().UTC().Format(timeFormat)
-	if _, err := tx.ExecContext(ctx,
-		`update goqite set queue = ?, received = 0, timeout = ?
-		 where queue = ? and received >= ? and timeout <= ?`,
-		q.dlq, now, q.cfg.Name, q.cfg.MaxReceives, now); err != nil {
+	query := `update goqite set queue = ?, received = 0, timeout = ?
+		 where queue = ? and received >= ? and timeout <= ?`
+	if q.cfg.MaxReceives >= 2 {
+		query += ` and received >= 2` // lets SQLite use goqite_redelivered_idx
+	}
+	if _, err := tx.ExecContext(ctx, query, q.dlq, now, q.cfg.Name, q.cfg.MaxReceives, now); err != nil {
 		return fmt.Errorf("dead-letter: %w", err)
 	}
 	return nil

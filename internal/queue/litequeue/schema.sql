@@ -16,3 +16,9 @@ create trigger if not exists goqite_updated_timestamp after update on goqite beg
 end;
 
 create index if not exists goqite_queue_priority_created_idx on goqite (queue, priority desc, created);
+
+-- Added by this package: dead-lettering looks for messages received at least
+-- MaxReceives times; only messages received twice or more are indexed, so a
+-- receive does not scan the whole backlog and the first receive of a message
+-- costs no index update.
+create index if not exists goqite_redelivered_idx on goqite (queue, timeout) where received >= 2;
