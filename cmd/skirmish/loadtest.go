@@ -81,14 +81,11 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	res, err := loadtest.Run(ctx, cfg)
 	loadtest.Print(stdout, res)
 	loadtest.Summary(stdout, res)
-	if err != nil {
-		return err
-	}
-	if png != "" {
-		if err := loadtest.Plot(png, res); err != nil {
-			return err
+	if png != "" && len(res) > 0 {
+		if perr := loadtest.Plot(png, res); perr != nil {
+			return perr
 		}
 		fmt.Fprintf(stdout, "plot written to %s\n", png)
 	}
-	return nil
+	return err
 }

@@ -92,7 +92,9 @@ func (s *server) rooms(n, joinEach int) ([]string, error) {
 // bot clients in a client process over WebSocket on 127.0.0.1 that play
 // for dur. CPU and RSS are the server process's alone.
 func real(ctx context.Context, cfg Config, n int) (StepResult, error) {
-	s, err := startServer(ctx, n+8, 0)
+	// Joining thousands of bots on a busy machine takes a while: rooms
+	// must not start (and give up seats) before everyone is in.
+	s, err := startServer(ctx, n+8, 5*time.Minute)
 	if err != nil {
 		return StepResult{}, err
 	}
