@@ -218,7 +218,7 @@ func TestBackfill(t *testing.T) {
 	}
 	for {
 		s := recvSnapshot(t, cs[0])
-		if slices.ContainsFunc(s.Entities, func(e *skirmishv1.Entity) bool { return e.Id == w.EntityId }) {
+		if slices.Contains(s.Ids, w.EntityId) {
 			break // the others see the newcomer
 		}
 		cs[0].send(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ack{Ack: &skirmishv1.SnapshotAck{Tick: s.Tick}}})

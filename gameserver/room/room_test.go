@@ -183,7 +183,7 @@ func TestDeltasAndInterest(t *testing.T) {
 	sa := attach(t, m, r.ID(), "a", ta)
 	attach(t, m, r.ID(), "b", tb)
 	s := nextSnapshot(t, ta)
-	if s.BaseTick != 0 || len(s.Entities) != 1 || s.Entities[0].Id != 1 {
+	if s.BaseTick != 0 || len(s.Ids) != 1 || s.Ids[0] != 1 {
 		t.Fatalf("first snapshot of a = %v, want full with only entity 1", s)
 	}
 	sa.Handle(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ack{Ack: &skirmishv1.SnapshotAck{Tick: s.Tick}}})
@@ -192,12 +192,12 @@ func TestDeltasAndInterest(t *testing.T) {
 		if d.BaseTick == 0 {
 			continue // sent before the ack arrived
 		}
-		if d.BaseTick != s.Tick || len(d.Entities) != 1 || d.Entities[0].Mask != 1 {
+		if d.BaseTick != s.Tick || len(d.Ids) != 1 || d.Masks[0] != 1 {
 			t.Fatalf("delta = %v, want base %d and only field 0 of entity 1", d, s.Tick)
 		}
 		break
 	}
-	if e := nextSnapshot(t, tb).Entities; len(e) != 1 || e[0].Id != 2 {
+	if e := nextSnapshot(t, tb).Ids; len(e) != 1 || e[0] != 2 {
 		t.Errorf("b sees %v, want only entity 2", e)
 	}
 }

@@ -2,19 +2,23 @@
 // against the snapshot a client acknowledged (the Quake 3 model), and
 // applies them on the receiving side.
 //
-// Wire form (skirmishv1.Snapshot): base_tick 0 means full; otherwise
-// entities holds the entities added since base_tick (every field present)
-// and those changed (only changed fields present, marked in mask: bit i set
-// means field i is present; values holds present fields in field order;
-// kind 0, meaning unchanged, which saves two bytes per changed entity),
-// and removed holds the ids gone since base_tick. An entity whose kind or
-// field count changed is sent whole, like an added one, with its kind.
-// Games use kinds above 0.
+// Wire form (skirmishv1.Snapshot): base_tick 0 means full. The listed
+// entities travel as parallel arrays: ids[i], kinds[i], masks[i] (bit f set
+// when field f is present), and values, the present fields of every listed
+// entity one after another. An entity listed with a kind is sent whole:
+// added since base_tick, or changed in kind or field count; its values are
+// the fields themselves. An entity listed with kind 0 is in the base and
+// keeps its kind; only its changed fields are present, each as the
+// difference from its base value, so a small move costs a byte. removed
+// holds the ids gone since base_tick. kinds is left empty when every listed
+// entity keeps its kind. Games use kinds above 0.
 package snapshot
 
 import (
 	"errors"
 	"fmt"
+	"math/bits"
+	"slices"
 	"sort"
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
@@ -24,21 +28,28 @@ import (
 // MaxFields is the most fields an entity may have (the mask is 64 bits).
 const MaxFields = 64
 
+// reset empties s's lists, keeping their storage for reuse.
+func reset(s *skirmishv1.Snapshot) {
+	s.Removed = s.Removed[:0]
+	s.Ids = s.Ids[:0]
+	s.Kinds = s.Kinds[:0]
+	s.Masks = s.Masks[:0]
+	s.Values = s.Values[:0]
+}
+
 // Full lists every entity of cur in s.
 func Full(s *skirmishv1.Snapshot, cur []game.Entity) {
 	s.BaseTick = 0
-	s.Removed = s.Removed[:0]
-	s.Entities = s.Entities[:0]
+	reset(s)
 	for i := range cur {
-		s.Entities = append(s.Entities, whole(&cur[i]))
+		whole(s, &cur[i])
 	}
 }
 
 // Delta lists in s what changed from base to cur. Both must be sorted by
 // increasing id. s.BaseTick is the caller's to set.
 func Delta(s *skirmishv1.Snapshot, base, cur []game.Entity) {
-	s.Removed = s.Removed[:0]
-	s.Entities = s.Entities[:0]
+	reset(s)
 	i, j := 0, 0
 	for i < len(base) || j < len(cur) {
 		switch {
@@ -46,51 +57,92 @@ func Delta(s *skirmishv1.Snapshot, base, cur []game.Entity) {
 			s.Removed = append(s.Removed, base[i].ID)
 			i++
 		case i == len(base) || cur[j].ID < base[i].ID:
-			s.Entities = append(s.Entities, whole(&cur[j]))
+			whole(s, &cur[j])
 			j++
 		default:
-			if e := changed(&base[i], &cur[j]); e != nil {
-				s.Entities = append(s.Entities, e)
-			}
+			changed(s, &base[i], &cur[j])
 			i++
 			j++
 		}
 	}
+	// When every listed entity keeps its kind, the kinds go unsent.
+	if !slices.ContainsFunc(s.Kinds, func(k uint32) bool { return k != 0 }) {
+		s.Kinds = s.Kinds[:0]
+	}
 }
 
-func whole(e *game.Entity) *skirmishv1.Entity {
+// whole lists e with its kind and every field.
+func whole(s *skirmishv1.Snapshot, e *game.Entity) {
 	n := min(len(e.Fields), MaxFields)
-	var mask uint64
-	if n == MaxFields {
-		mask = ^uint64(0)
-	} else {
+	mask := ^uint64(0)
+	if n < MaxFields {
 		mask = 1<<n - 1
 	}
-	return &skirmishv1.Entity{Id: e.ID, Kind: e.Kind, Mask: mask, Values: e.Fields[:n:n]}
+	s.Ids = append(s.Ids, e.ID)
+	s.Kinds = append(s.Kinds, e.Kind)
+	s.Masks = append(s.Masks, mask)
+	s.Values = append(s.Values, e.Fields[:n]...)
 }
 
-// changed returns the fields of cur that differ from base, or nil.
-func changed(base, cur *game.Entity) *skirmishv1.Entity {
+// changed lists the fields of cur that differ from base, as differences,
+// or nothing when none does.
+func changed(s *skirmishv1.Snapshot, base, cur *game.Entity) {
 	if base.Kind != cur.Kind || len(base.Fields) != len(cur.Fields) {
-		return whole(cur)
+		whole(s, cur)
+		return
 	}
 	var mask uint64
-	var values []int32
 	for k := 0; k < len(cur.Fields) && k < MaxFields; k++ {
 		if cur.Fields[k] != base.Fields[k] {
 			mask |= 1 << k
-			values = append(values, cur.Fields[k])
+			s.Values = append(s.Values, cur.Fields[k]-base.Fields[k])
 		}
 	}
 	if mask == 0 {
-		return nil
+		return
 	}
-	return &skirmishv1.Entity{Id: cur.ID, Mask: mask, Values: values}
+	s.Ids = append(s.Ids, cur.ID)
+	s.Kinds = append(s.Kinds, 0)
+	s.Masks = append(s.Masks, mask)
 }
 
 // ErrBadSnapshot is returned by Apply for a snapshot that does not fit the
 // world it is applied to.
 var ErrBadSnapshot = errors.New("bad snapshot")
+
+// Listed is one entity as a snapshot lists it.
+type Listed struct {
+	ID, Kind uint32
+	Mask     uint64
+	Values   []int32
+}
+
+// Each calls fn for every entity s lists, in order, after checking that the
+// parallel arrays agree. It is the one decoder of the entity lists.
+func Each(s *skirmishv1.Snapshot, fn func(Listed) error) error {
+	if (len(s.Kinds) != len(s.Ids) && len(s.Kinds) != 0) || len(s.Masks) != len(s.Ids) {
+		return fmt.Errorf("%w: %d ids, %d kinds, %d masks", ErrBadSnapshot, len(s.Ids), len(s.Kinds), len(s.Masks))
+	}
+	v := 0
+	for i, id := range s.Ids {
+		n := bits.OnesCount64(s.Masks[i])
+		if v+n > len(s.Values) {
+			return fmt.Errorf("%w: entity %d needs %d values, %d left", ErrBadSnapshot, id, n, len(s.Values)-v)
+		}
+		var kind uint32
+		if len(s.Kinds) > 0 {
+			kind = s.Kinds[i]
+		}
+		if err := fn(Listed{ID: id, Kind: kind, Mask: s.Masks[i], Values: s.Values[v : v+n : v+n]}); err != nil {
+			return err
+		}
+		v += n
+	}
+	if v != len(s.Values) {
+		return fmt.Errorf("%w: %d values left over", ErrBadSnapshot, len(s.Values)-v)
+	}
+	return nil
+}
 
 // Apply returns the world that s describes, given base, the world at
 // s.BaseTick (ignored when s is full). base is not modified. The result is
@@ -104,7 +156,7 @@ func Apply(base []game.Entity, s *skirmishv1.Snapshot) ([]game.Entity, error) {
 		removed[id] = true
 	}
 	byID := make(map[uint32]int, len(base))
-	out := make([]game.Entity, 0, len(base)+len(s.Entities))
+	out := make([]game.Entity, 0, len(base)+len(s.Ids))
 	for _, e := range base {
 		if removed[e.ID] {
 			continue
@@ -112,54 +164,40 @@ func Apply(base []game.Entity, s *skirmishv1.Snapshot) ([]game.Entity, error) {
 		byID[e.ID] = len(out)
 		out = append(out, game.Entity{ID: e.ID, Kind: e.Kind, Fields: append([]int32(nil), e.Fields...)})
 	}
-	for _, pe := range s.Entities {
-		width := fieldCount(pe.Mask)
-		if width != len(pe.Values) {
-			return nil, fmt.Errorf("%w: entity %d has %d values for mask %#x", ErrBadSnapshot, pe.Id, len(pe.Values), pe.Mask)
-		}
-		idx, ok := byID[pe.Id]
-		if ok && pe.Kind == 0 {
-			pe = &skirmishv1.Entity{Id: pe.Id, Kind: out[idx].Kind, Mask: pe.Mask, Values: pe.Values}
-		}
-		if !ok || out[idx].Kind != pe.Kind {
-			// Added (or sent whole): the mask must be a prefix of fields.
-			if pe.Mask&(pe.Mask+1) != 0 {
-				return nil, fmt.Errorf("%w: new entity %d is not sent whole", ErrBadSnapshot, pe.Id)
+	err := Each(s, func(l Listed) error {
+		idx, ok := byID[l.ID]
+		if l.Kind != 0 {
+			// Sent whole: the mask must be a prefix of fields.
+			if l.Mask&(l.Mask+1) != 0 {
+				return fmt.Errorf("%w: entity %d sent whole with gaps in its mask", ErrBadSnapshot, l.ID)
 			}
-			e := game.Entity{ID: pe.Id, Kind: pe.Kind, Fields: append([]int32(nil), pe.Values...)}
+			e := game.Entity{ID: l.ID, Kind: l.Kind, Fields: append([]int32(nil), l.Values...)}
 			if ok {
 				out[idx] = e
 			} else {
-				byID[pe.Id] = len(out)
+				byID[l.ID] = len(out)
 				out = append(out, e)
 			}
-			continue
+			return nil
+		}
+		if !ok {
+			return fmt.Errorf("%w: changed entity %d is not in the base", ErrBadSnapshot, l.ID)
 		}
 		e := &out[idx]
-		if pe.Mask&(pe.Mask+1) == 0 && width > len(e.Fields) {
-			e.Fields = append([]int32(nil), pe.Values...) // sent whole with more fields
-			continue
+		if w := 64 - bits.LeadingZeros64(l.Mask); w > len(e.Fields) {
+			return fmt.Errorf("%w: entity %d has no field %d", ErrBadSnapshot, l.ID, w-1)
 		}
-		v := 0
-		for k := 0; k < MaxFields && v < len(pe.Values); k++ {
-			if pe.Mask&(1<<k) == 0 {
-				continue
-			}
-			if k >= len(e.Fields) {
-				return nil, fmt.Errorf("%w: entity %d has no field %d", ErrBadSnapshot, pe.Id, k)
-			}
-			e.Fields[k] = pe.Values[v]
-			v++
+		mask := l.Mask
+		for _, d := range l.Values {
+			k := bits.TrailingZeros64(mask)
+			e.Fields[k] += d
+			mask &= mask - 1
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].ID < out[b].ID })
 	return out, nil
-}
-
-func fieldCount(mask uint64) int {
-	n := 0
-	for ; mask != 0; mask &= mask - 1 {
-		n++
-	}
-	return n
 }

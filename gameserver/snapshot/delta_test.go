@@ -25,14 +25,15 @@ func TestDeltaRoundTrip(t *testing.T) {
 		{"kind changed", []game.Entity{ent(1, 1, 5, 6)}, []game.Entity{ent(1, 2, 5, 6)}, 1, nil},
 		{"all removed", []game.Entity{ent(1, 1, 5), ent(2, 1, 6)}, nil, 0, []uint32{1, 2}},
 		{"from empty", nil, []game.Entity{ent(7, 1, -5, 0, 1<<30)}, 1, nil},
+		{"differences wrap like int32", []game.Entity{ent(1, 1, -1<<31, 1<<31-1)}, []game.Entity{ent(1, 1, 1<<31-1, -1<<31)}, 1, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var s skirmishv1.Snapshot
 			Delta(&s, tt.base, tt.cur)
 			s.BaseTick = 1
-			if len(s.Entities) != tt.wantSent {
-				t.Errorf("Delta sent %d entities, want %d", len(s.Entities), tt.wantSent)
+			if len(s.Ids) != tt.wantSent {
+				t.Errorf("Delta sent %d entities, want %d", len(s.Ids), tt.wantSent)
 			}
 			if !reflect.DeepEqual(s.Removed, tt.wantRemoved) && len(s.Removed)+len(tt.wantRemoved) > 0 {
 				t.Errorf("Delta removed %v, want %v", s.Removed, tt.wantRemoved)
@@ -93,7 +94,7 @@ func FuzzApply(f *testing.F) {
 	b, _ := proto.Marshal(&s)
 	f.Add(b)
 	f.Add([]byte{})
-	f.Add([]byte{0x22, 0x06, 0x08, 0x01, 0x18, 0xff, 0x01, 0x22})
+	f.Add([]byte{0x32, 0x01, 0x01, 0x3a, 0x01, 0x00, 0x42, 0x01, 0x03, 0x4a, 0x02, 0x02, 0x04})
 	base := []game.Entity{ent(1, 1, 5, 6), ent(3, 2, 1, 2, 3)}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s skirmishv1.Snapshot

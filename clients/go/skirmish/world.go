@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 
+	"github.com/skirmishgg/skirmish/gameserver/snapshot"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -45,18 +46,20 @@ var ErrUnknownBase = errors.New("delta against an unknown snapshot")
 
 // Apply builds the world that snapshot s describes. For a full snapshot
 // (base_tick 0) base is ignored. For a delta, base must be the world of
-// s.base_tick: entities listed are added or changed (fields not in an
-// entity's mask keep their value, or are 0 for a new entity), removed ones
-// are dropped, and all others carry over.
+// s.base_tick: entities listed with a kind are added or replaced whole,
+// entities listed without one change the fields in their mask by the values
+// given (differences from base), removed ones are dropped, and all others
+// carry over. The wire form is documented in gameserver/snapshot, whose
+// decoder this uses.
 func Apply(base *World, s *skirmishv1.Snapshot) (*World, error) {
 	w := &World{Tick: s.GetTick(), LastInputSeq: s.GetLastInputSeq()}
 	if s.GetBaseTick() == 0 {
-		w.Entities = make(map[uint32]Entity, len(s.GetEntities()))
+		w.Entities = make(map[uint32]Entity, len(s.GetIds()))
 	} else {
 		if base == nil || base.Tick != s.GetBaseTick() {
 			return nil, fmt.Errorf("snapshot %d: %w %d", s.GetTick(), ErrUnknownBase, s.GetBaseTick())
 		}
-		w.Entities = make(map[uint32]Entity, len(base.Entities)+len(s.GetEntities()))
+		w.Entities = make(map[uint32]Entity, len(base.Entities)+len(s.GetIds()))
 		for id, e := range base.Entities {
 			w.Entities[id] = e
 		}
@@ -64,37 +67,43 @@ func Apply(base *World, s *skirmishv1.Snapshot) (*World, error) {
 			delete(w.Entities, id)
 		}
 	}
-	for _, pe := range s.GetEntities() {
-		prev, existed := w.Entities[pe.GetId()]
-		e, err := applyEntity(prev, existed, pe)
+	err := snapshot.Each(s, func(l snapshot.Listed) error {
+		e, err := applyEntity(w.Entities, l)
 		if err != nil {
-			return nil, fmt.Errorf("snapshot %d: %w", s.GetTick(), err)
+			return err
 		}
 		w.Entities[e.ID] = e
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %d: %w", s.GetTick(), err)
 	}
 	return w, nil
 }
 
-func applyEntity(prev Entity, existed bool, pe *skirmishv1.Entity) (Entity, error) {
-	mask, values := pe.GetMask(), pe.GetValues()
-	if n := bits.OnesCount64(mask); n != len(values) {
-		return Entity{}, fmt.Errorf("entity %d: mask has %d fields but %d values", pe.GetId(), n, len(values))
+// applyEntity returns the entity l describes. Entities of the base world
+// are never modified: a changed one gets a new Fields slice.
+func applyEntity(world map[uint32]Entity, l snapshot.Listed) (Entity, error) {
+	if l.Kind != 0 {
+		e := Entity{ID: l.ID, Kind: l.Kind, Fields: make([]int32, 64-bits.LeadingZeros64(l.Mask))}
+		mask := l.Mask
+		for _, v := range l.Values {
+			e.Fields[bits.TrailingZeros64(mask)] = v
+			mask &= mask - 1
+		}
+		return e, nil
 	}
-	e := Entity{ID: pe.GetId(), Kind: pe.GetKind()}
-	if existed && e.Kind == 0 {
-		e.Kind = prev.Kind
+	prev, ok := world[l.ID]
+	if !ok {
+		return Entity{}, fmt.Errorf("changed entity %d is not in the base", l.ID)
 	}
-	size := 64 - bits.LeadingZeros64(mask)
-	if existed && len(prev.Fields) > size {
-		size = len(prev.Fields)
+	if w := 64 - bits.LeadingZeros64(l.Mask); w > len(prev.Fields) {
+		return Entity{}, fmt.Errorf("entity %d has no field %d", l.ID, w-1)
 	}
-	e.Fields = make([]int32, size)
-	if existed {
-		copy(e.Fields, prev.Fields)
-	}
-	for k := 0; mask != 0; k++ {
-		i := bits.TrailingZeros64(mask)
-		e.Fields[i] = values[k]
+	e := Entity{ID: l.ID, Kind: prev.Kind, Fields: append([]int32(nil), prev.Fields...)}
+	mask := l.Mask
+	for _, d := range l.Values {
+		e.Fields[bits.TrailingZeros64(mask)] += d
 		mask &= mask - 1
 	}
 	return e, nil

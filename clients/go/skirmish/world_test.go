@@ -7,61 +7,67 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/skirmishgg/skirmish/gameserver/game"
+	"github.com/skirmishgg/skirmish/gameserver/snapshot"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
-func TestApplyFullThenDelta(t *testing.T) {
-	full := &skirmishv1.Snapshot{Tick: 10, Entities: []*skirmishv1.Entity{
-		{Id: 1, Kind: 1, Mask: 0b111, Values: []int32{100, 200, 5}},
-		{Id: 2, Kind: 2, Mask: 0b11, Values: []int32{7, 8}},
-		{Id: 3, Kind: 3, Mask: 0b1, Values: []int32{9}},
-	}}
-	w1, err := Apply(nil, full)
-	if err != nil {
-		t.Fatal(err)
+func ent(id, kind uint32, f ...int32) game.Entity { return game.Entity{ID: id, Kind: kind, Fields: f} }
+
+// TestApplyFollowsServer encodes worlds with the gameserver's encoder, sends
+// them through the wire form, and checks the SDK rebuilds each world.
+func TestApplyFollowsServer(t *testing.T) {
+	worlds := [][]game.Entity{
+		{ent(1, 1, 100, 200, 5), ent(2, 2, 7, 8), ent(3, 3, 9)},
+		{ent(1, 1, 100, 250, 5), ent(3, 3, 9), ent(4, 2, 0, 3)},     // changed, removed, added
+		{ent(1, 1, -100, 250, 5), ent(3, 4, 9, 1), ent(4, 2, 0, 3)}, // kind and width change
+		{ent(1, 1, 1<<31-1, -1<<31, 5), ent(3, 4, 9, 1)},            // differences that wrap
+		{ent(1, 1, 1<<31-1, -1<<31, 5), ent(3, 4, 9, 1)},            // nothing changed
 	}
-	delta := &skirmishv1.Snapshot{Tick: 11, BaseTick: 10, LastInputSeq: 4,
-		Entities: []*skirmishv1.Entity{
-			{Id: 1, Mask: 0b010, Values: []int32{250}},       // changed: only field 1
-			{Id: 4, Kind: 2, Mask: 0b10, Values: []int32{3}}, // added: field 0 is 0
-		},
-		Removed: []uint32{2},
-	}
-	w2, err := Apply(w1, delta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		id         uint32
-		wantKind   uint32
-		wantFields []int32
-	}{
-		{1, 1, []int32{100, 250, 5}},
-		{3, 3, []int32{9}},
-		{4, 2, []int32{0, 3}},
-	}
-	for _, tt := range tests {
-		e, ok := w2.Entities[tt.id]
-		if !ok {
-			t.Fatalf("entity %d missing after delta", tt.id)
+	var prev *World
+	var prevEnts []game.Entity
+	for i, cur := range worlds {
+		var s skirmishv1.Snapshot
+		if i == 0 {
+			snapshot.Full(&s, cur)
+		} else {
+			snapshot.Delta(&s, prevEnts, cur)
+			s.BaseTick = uint32(i)
 		}
-		if e.Kind != tt.wantKind || !slices.Equal(e.Fields, tt.wantFields) {
-			t.Errorf("entity %d = kind %d %v, want kind %d %v", tt.id, e.Kind, e.Fields, tt.wantKind, tt.wantFields)
+		s.Tick = uint32(i + 1)
+		b, err := proto.Marshal(&s)
+		if err != nil {
+			t.Fatal(err)
 		}
+		var got skirmishv1.Snapshot
+		if err := proto.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		w, err := Apply(prev, &got)
+		if err != nil {
+			t.Fatalf("Apply(world %d): %v", i, err)
+		}
+		if len(w.Entities) != len(cur) {
+			t.Fatalf("world %d has %d entities, want %d", i, len(w.Entities), len(cur))
+		}
+		for _, e := range cur {
+			g := w.Entities[e.ID]
+			if g.Kind != e.Kind || !slices.Equal(g.Fields, e.Fields) {
+				t.Errorf("world %d entity %d = kind %d %v, want kind %d %v", i, e.ID, g.Kind, g.Fields, e.Kind, e.Fields)
+			}
+		}
+		if i == len(worlds)-1 && len(got.GetIds()) != 0 {
+			t.Errorf("unchanged world listed %d entities, want 0", len(got.GetIds()))
+		}
+		prev, prevEnts = w, cur
 	}
-	if _, ok := w2.Entities[2]; ok {
-		t.Error("entity 2 still present after removal")
-	}
-	if w2.LastInputSeq != 4 || w2.Tick != 11 {
-		t.Errorf("world = tick %d seq %d, want 11 4", w2.Tick, w2.LastInputSeq)
-	}
-	if got := w1.Entities[1].Fields[1]; got != 200 {
-		t.Errorf("base world changed: field = %d, want 200", got)
+	if got := worlds[0][0].Fields[1]; got != 200 {
+		t.Errorf("encoder changed its input: field = %d, want 200", got)
 	}
 }
 
 func TestApplyErrors(t *testing.T) {
-	base := &World{Tick: 5, Entities: map[uint32]Entity{}}
+	base := &World{Tick: 5, Entities: map[uint32]Entity{1: {ID: 1, Kind: 1, Fields: []int32{1}}}}
 	tests := []struct {
 		name string
 		base *World
@@ -69,7 +75,10 @@ func TestApplyErrors(t *testing.T) {
 	}{
 		{"delta without base", nil, &skirmishv1.Snapshot{Tick: 6, BaseTick: 5}},
 		{"delta against other tick", base, &skirmishv1.Snapshot{Tick: 6, BaseTick: 4}},
-		{"mask and values disagree", nil, &skirmishv1.Snapshot{Tick: 6, Entities: []*skirmishv1.Entity{{Id: 1, Mask: 0b11, Values: []int32{1}}}}},
+		{"mask and values disagree", nil, &skirmishv1.Snapshot{Tick: 6, Ids: []uint32{1}, Kinds: []uint32{1}, Masks: []uint64{0b11}, Values: []int32{1}}},
+		{"arrays of different lengths", nil, &skirmishv1.Snapshot{Tick: 6, Ids: []uint32{1}, Masks: []uint64{1}, Values: []int32{1}}},
+		{"change to an unknown entity", base, &skirmishv1.Snapshot{Tick: 6, BaseTick: 5, Ids: []uint32{2}, Kinds: []uint32{0}, Masks: []uint64{1}, Values: []int32{1}}},
+		{"change to a missing field", base, &skirmishv1.Snapshot{Tick: 6, BaseTick: 5, Ids: []uint32{1}, Kinds: []uint32{0}, Masks: []uint64{0b10}, Values: []int32{1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,9 +95,10 @@ func TestApplyErrors(t *testing.T) {
 // FuzzApply feeds arbitrary server bytes through decoding and delta
 // application: it must never panic.
 func FuzzApply(f *testing.F) {
-	seed, _ := proto.Marshal(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Snapshot{Snapshot: &skirmishv1.Snapshot{
-		Tick: 2, BaseTick: 1, Entities: []*skirmishv1.Entity{{Id: 1, Mask: 1 << 63, Values: []int32{-1}}}, Removed: []uint32{9},
-	}}})
+	var s skirmishv1.Snapshot
+	snapshot.Delta(&s, []game.Entity{ent(1, 1, 1, 2)}, []game.Entity{ent(1, 1, 1, 3), ent(4, 2, 7)})
+	s.Tick, s.BaseTick, s.Removed = 2, 1, []uint32{9}
+	seed, _ := proto.Marshal(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Snapshot{Snapshot: &s}})
 	f.Add(seed)
 	f.Add([]byte{0x12, 0x02, 0x08, 0x01})
 	base := &World{Tick: 1, Entities: map[uint32]Entity{1: {ID: 1, Kind: 1, Fields: []int32{1, 2}}}}

@@ -866,18 +866,36 @@ func (x *Welcome) GetResumed() bool {
 // Snapshot is the world as one player sees it at a server tick. When
 // base_tick is 0 the snapshot is full: the client replaces its world with
 // the entities listed. Otherwise it is a delta against the snapshot of
-// base_tick, which the client acknowledged: entities lists the entities added
-// or changed since then (with only the changed fields), removed lists the ids
-// of entities gone since then; every other entity is unchanged.
+// base_tick, which the client acknowledged: it lists the entities added or
+// changed since then (with only the changed fields), and removed lists the
+// ids of entities gone since then; every other entity is unchanged.
+//
+// An entity is a game object whose state is a list of quantized integer
+// fields; the game defines their meaning per kind (for Arena, see
+// gameserver/arena). The listed entities travel as parallel arrays, one
+// element per entity in the same order, so that an entity costs a few bytes
+// rather than a nested message.
 type Snapshot struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Tick     uint32                 `protobuf:"varint,1,opt,name=tick,proto3" json:"tick,omitempty"`
 	BaseTick uint32                 `protobuf:"varint,2,opt,name=base_tick,json=baseTick,proto3" json:"base_tick,omitempty"`
 	// last_input_seq is the newest input of this player the server applied,
 	// for client-side prediction and reconciliation.
-	LastInputSeq  uint32    `protobuf:"varint,3,opt,name=last_input_seq,json=lastInputSeq,proto3" json:"last_input_seq,omitempty"`
-	Entities      []*Entity `protobuf:"bytes,4,rep,name=entities,proto3" json:"entities,omitempty"`
-	Removed       []uint32  `protobuf:"varint,5,rep,packed,name=removed,proto3" json:"removed,omitempty"`
+	LastInputSeq uint32   `protobuf:"varint,3,opt,name=last_input_seq,json=lastInputSeq,proto3" json:"last_input_seq,omitempty"`
+	Removed      []uint32 `protobuf:"varint,5,rep,packed,name=removed,proto3" json:"removed,omitempty"`
+	// ids[i] is the id of the i-th listed entity.
+	Ids []uint32 `protobuf:"varint,6,rep,packed,name=ids,proto3" json:"ids,omitempty"`
+	// kinds[i] is its kind, or 0 when the entity is in the base snapshot and
+	// keeps its kind. kinds is empty when every listed entity keeps its kind.
+	Kinds []uint32 `protobuf:"varint,7,rep,packed,name=kinds,proto3" json:"kinds,omitempty"`
+	// masks[i] has bit f set when field f of the entity is present.
+	Masks []uint64 `protobuf:"varint,8,rep,packed,name=masks,proto3" json:"masks,omitempty"`
+	// values holds the present fields of every listed entity, entity after
+	// entity, each in increasing field order. For an entity that is in the
+	// base snapshot, a value is the difference from the field's base value
+	// (new = base + value), so small changes cost one byte; for an entity new
+	// to the client, it is the value itself.
+	Values        []int32 `protobuf:"zigzag32,9,rep,packed,name=values,proto3" json:"values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -933,13 +951,6 @@ func (x *Snapshot) GetLastInputSeq() uint32 {
 	return 0
 }
 
-func (x *Snapshot) GetEntities() []*Entity {
-	if x != nil {
-		return x.Entities
-	}
-	return nil
-}
-
 func (x *Snapshot) GetRemoved() []uint32 {
 	if x != nil {
 		return x.Removed
@@ -947,72 +958,28 @@ func (x *Snapshot) GetRemoved() []uint32 {
 	return nil
 }
 
-// Entity is one game object in a snapshot. Its state is a list of quantized
-// integer fields whose meaning the game defines per kind (for Arena, see
-// gameserver/arena). mask has bit i set when field i is present; values holds
-// the present fields in increasing field order.
-type Entity struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint32                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Kind          uint32                 `protobuf:"varint,2,opt,name=kind,proto3" json:"kind,omitempty"`
-	Mask          uint64                 `protobuf:"varint,3,opt,name=mask,proto3" json:"mask,omitempty"`
-	Values        []int32                `protobuf:"zigzag32,4,rep,packed,name=values,proto3" json:"values,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Entity) Reset() {
-	*x = Entity{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Entity) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Entity) ProtoMessage() {}
-
-func (x *Entity) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
+func (x *Snapshot) GetIds() []uint32 {
 	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
+		return x.Ids
 	}
-	return mi.MessageOf(x)
+	return nil
 }
 
-// Deprecated: Use Entity.ProtoReflect.Descriptor instead.
-func (*Entity) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{11}
-}
-
-func (x *Entity) GetId() uint32 {
+func (x *Snapshot) GetKinds() []uint32 {
 	if x != nil {
-		return x.Id
+		return x.Kinds
 	}
-	return 0
+	return nil
 }
 
-func (x *Entity) GetKind() uint32 {
+func (x *Snapshot) GetMasks() []uint64 {
 	if x != nil {
-		return x.Kind
+		return x.Masks
 	}
-	return 0
+	return nil
 }
 
-func (x *Entity) GetMask() uint64 {
-	if x != nil {
-		return x.Mask
-	}
-	return 0
-}
-
-func (x *Entity) GetValues() []int32 {
+func (x *Snapshot) GetValues() []int32 {
 	if x != nil {
 		return x.Values
 	}
@@ -1029,7 +996,7 @@ type MatchEnd struct {
 
 func (x *MatchEnd) Reset() {
 	*x = MatchEnd{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1041,7 +1008,7 @@ func (x *MatchEnd) String() string {
 func (*MatchEnd) ProtoMessage() {}
 
 func (x *MatchEnd) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1054,7 +1021,7 @@ func (x *MatchEnd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchEnd.ProtoReflect.Descriptor instead.
 func (*MatchEnd) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{12}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MatchEnd) GetOutcome() *MatchOutcome {
@@ -1074,7 +1041,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1086,7 +1053,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1099,7 +1066,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{13}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Pong) GetClientTimeUs() int64 {
@@ -1128,7 +1095,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[14]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1140,7 +1107,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[14]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1153,7 +1120,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{14}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Error) GetCode() ErrorCode {
@@ -1220,18 +1187,16 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x04mode\x18\x06 \x01(\tR\x04mode\x12 \n" +
 	"\ftick_rate_hz\x18\a \x01(\rR\n" +
 	"tickRateHz\x12\x18\n" +
-	"\aresumed\x18\b \x01(\bR\aresumed\"\xac\x01\n" +
+	"\aresumed\x18\b \x01(\bR\aresumed\"\xe1\x01\n" +
 	"\bSnapshot\x12\x12\n" +
 	"\x04tick\x18\x01 \x01(\rR\x04tick\x12\x1b\n" +
 	"\tbase_tick\x18\x02 \x01(\rR\bbaseTick\x12$\n" +
-	"\x0elast_input_seq\x18\x03 \x01(\rR\flastInputSeq\x12/\n" +
-	"\bentities\x18\x04 \x03(\v2\x13.skirmish.v1.EntityR\bentities\x12\x18\n" +
-	"\aremoved\x18\x05 \x03(\rR\aremoved\"X\n" +
-	"\x06Entity\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\rR\x02id\x12\x12\n" +
-	"\x04kind\x18\x02 \x01(\rR\x04kind\x12\x12\n" +
-	"\x04mask\x18\x03 \x01(\x04R\x04mask\x12\x16\n" +
-	"\x06values\x18\x04 \x03(\x11R\x06values\"?\n" +
+	"\x0elast_input_seq\x18\x03 \x01(\rR\flastInputSeq\x12\x18\n" +
+	"\aremoved\x18\x05 \x03(\rR\aremoved\x12\x10\n" +
+	"\x03ids\x18\x06 \x03(\rR\x03ids\x12\x14\n" +
+	"\x05kinds\x18\a \x03(\rR\x05kinds\x12\x14\n" +
+	"\x05masks\x18\b \x03(\x04R\x05masks\x12\x16\n" +
+	"\x06values\x18\t \x03(\x11R\x06valuesJ\x04\b\x04\x10\x05R\bentities\"?\n" +
 	"\bMatchEnd\x123\n" +
 	"\aoutcome\x18\x01 \x01(\v2\x19.skirmish.v1.MatchOutcomeR\aoutcome\"R\n" +
 	"\x04Pong\x12$\n" +
@@ -1265,7 +1230,7 @@ func file_skirmish_v1_realtime_proto_rawDescGZIP() []byte {
 }
 
 var file_skirmish_v1_realtime_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_skirmish_v1_realtime_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_skirmish_v1_realtime_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_skirmish_v1_realtime_proto_goTypes = []any{
 	(ErrorCode)(0),        // 0: skirmish.v1.ErrorCode
 	(*ClientMessage)(nil), // 1: skirmish.v1.ClientMessage
@@ -1279,11 +1244,10 @@ var file_skirmish_v1_realtime_proto_goTypes = []any{
 	(*ServerMessage)(nil), // 9: skirmish.v1.ServerMessage
 	(*Welcome)(nil),       // 10: skirmish.v1.Welcome
 	(*Snapshot)(nil),      // 11: skirmish.v1.Snapshot
-	(*Entity)(nil),        // 12: skirmish.v1.Entity
-	(*MatchEnd)(nil),      // 13: skirmish.v1.MatchEnd
-	(*Pong)(nil),          // 14: skirmish.v1.Pong
-	(*Error)(nil),         // 15: skirmish.v1.Error
-	(*MatchOutcome)(nil),  // 16: skirmish.v1.MatchOutcome
+	(*MatchEnd)(nil),      // 12: skirmish.v1.MatchEnd
+	(*Pong)(nil),          // 13: skirmish.v1.Pong
+	(*Error)(nil),         // 14: skirmish.v1.Error
+	(*MatchOutcome)(nil),  // 15: skirmish.v1.MatchOutcome
 }
 var file_skirmish_v1_realtime_proto_depIdxs = []int32{
 	2,  // 0: skirmish.v1.ClientMessage.join:type_name -> skirmish.v1.Join
@@ -1295,17 +1259,16 @@ var file_skirmish_v1_realtime_proto_depIdxs = []int32{
 	5,  // 6: skirmish.v1.Input.arena:type_name -> skirmish.v1.ArenaInput
 	10, // 7: skirmish.v1.ServerMessage.welcome:type_name -> skirmish.v1.Welcome
 	11, // 8: skirmish.v1.ServerMessage.snapshot:type_name -> skirmish.v1.Snapshot
-	13, // 9: skirmish.v1.ServerMessage.match_end:type_name -> skirmish.v1.MatchEnd
-	14, // 10: skirmish.v1.ServerMessage.pong:type_name -> skirmish.v1.Pong
-	15, // 11: skirmish.v1.ServerMessage.error:type_name -> skirmish.v1.Error
-	12, // 12: skirmish.v1.Snapshot.entities:type_name -> skirmish.v1.Entity
-	16, // 13: skirmish.v1.MatchEnd.outcome:type_name -> skirmish.v1.MatchOutcome
-	0,  // 14: skirmish.v1.Error.code:type_name -> skirmish.v1.ErrorCode
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	12, // 9: skirmish.v1.ServerMessage.match_end:type_name -> skirmish.v1.MatchEnd
+	13, // 10: skirmish.v1.ServerMessage.pong:type_name -> skirmish.v1.Pong
+	14, // 11: skirmish.v1.ServerMessage.error:type_name -> skirmish.v1.Error
+	15, // 12: skirmish.v1.MatchEnd.outcome:type_name -> skirmish.v1.MatchOutcome
+	0,  // 13: skirmish.v1.Error.code:type_name -> skirmish.v1.ErrorCode
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_skirmish_v1_realtime_proto_init() }
@@ -1338,7 +1301,7 @@ func file_skirmish_v1_realtime_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_skirmish_v1_realtime_proto_rawDesc), len(file_skirmish_v1_realtime_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

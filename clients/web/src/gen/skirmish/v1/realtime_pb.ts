@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file skirmish/v1/realtime.proto.
  */
 export const file_skirmish_v1_realtime: GenFile = /*@__PURE__*/
-  fileDesc("Chpza2lybWlzaC92MS9yZWFsdGltZS5wcm90bxILc2tpcm1pc2gudjEi0QEKDUNsaWVudE1lc3NhZ2USIQoEam9pbhgBIAEoCzIRLnNraXJtaXNoLnYxLkpvaW5IABIlCgZpbnB1dHMYAiABKAsyEy5za2lybWlzaC52MS5JbnB1dHNIABInCgNhY2sYAyABKAsyGC5za2lybWlzaC52MS5TbmFwc2hvdEFja0gAEiEKBHBpbmcYBCABKAsyES5za2lybWlzaC52MS5QaW5nSAASIwoFbGVhdmUYBSABKAsyEi5za2lybWlzaC52MS5MZWF2ZUgAQgUKA21zZyIVCgRKb2luEg0KBXRva2VuGAEgASgJIj4KBklucHV0cxIiCgZpbnB1dHMYASADKAsyEi5za2lybWlzaC52MS5JbnB1dBIQCghhY2tfdGljaxgCIAEoDSJYCgVJbnB1dBILCgNzZXEYASABKA0SKAoFYXJlbmEYCiABKAsyFy5za2lybWlzaC52MS5BcmVuYUlucHV0SAASEAoGY3VzdG9tGA8gASgMSABCBgoEZ2FtZSJHCgpBcmVuYUlucHV0Eg4KBm1vdmVfeBgBIAEoAhIOCgZtb3ZlX3kYAiABKAISCwoDYWltGAMgASgCEgwKBGZpcmUYBCABKAgiGwoLU25hcHNob3RBY2sSDAoEdGljaxgBIAEoDSIeCgRQaW5nEhYKDmNsaWVudF90aW1lX3VzGAEgASgDIgcKBUxlYXZlIt4BCg1TZXJ2ZXJNZXNzYWdlEicKB3dlbGNvbWUYASABKAsyFC5za2lybWlzaC52MS5XZWxjb21lSAASKQoIc25hcHNob3QYAiABKAsyFS5za2lybWlzaC52MS5TbmFwc2hvdEgAEioKCW1hdGNoX2VuZBgDIAEoCzIVLnNraXJtaXNoLnYxLk1hdGNoRW5kSAASIQoEcG9uZxgEIAEoCzIRLnNraXJtaXNoLnYxLlBvbmdIABIjCgVlcnJvchgFIAEoCzISLnNraXJtaXNoLnYxLkVycm9ySABCBQoDbXNnIpUBCgdXZWxjb21lEg8KB3Jvb21faWQYASABKAkSEAoIbWF0Y2hfaWQYAiABKAkSEQoJcGxheWVyX2lkGAMgASgJEhEKCWVudGl0eV9pZBgEIAEoDRIMCgR0ZWFtGAUgASgNEgwKBG1vZGUYBiABKAkSFAoMdGlja19yYXRlX2h6GAcgASgNEg8KB3Jlc3VtZWQYCCABKAgiewoIU25hcHNob3QSDAoEdGljaxgBIAEoDRIRCgliYXNlX3RpY2sYAiABKA0SFgoObGFzdF9pbnB1dF9zZXEYAyABKA0SJQoIZW50aXRpZXMYBCADKAsyEy5za2lybWlzaC52MS5FbnRpdHkSDwoHcmVtb3ZlZBgFIAMoDSJACgZFbnRpdHkSCgoCaWQYASABKA0SDAoEa2luZBgCIAEoDRIMCgRtYXNrGAMgASgEEg4KBnZhbHVlcxgEIAMoESI2CghNYXRjaEVuZBIqCgdvdXRjb21lGAEgASgLMhkuc2tpcm1pc2gudjEuTWF0Y2hPdXRjb21lIjYKBFBvbmcSFgoOY2xpZW50X3RpbWVfdXMYASABKAMSFgoOc2VydmVyX3RpbWVfdXMYAiABKAMiPgoFRXJyb3ISJAoEY29kZRgBIAEoDjIWLnNraXJtaXNoLnYxLkVycm9yQ29kZRIPCgdtZXNzYWdlGAIgASgJKqQCCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEhoKFkVSUk9SX0NPREVfQkFEX01FU1NBR0UQARIeChpFUlJPUl9DT0RFX1VOQVVUSEVOVElDQVRFRBACEh0KGUVSUk9SX0NPREVfUk9PTV9OT1RfRk9VTkQQAxIZChVFUlJPUl9DT0RFX05PVF9TRUFURUQQBBIbChdFUlJPUl9DT0RFX1JBVEVfTElNSVRFRBAFEhgKFEVSUk9SX0NPREVfVE9PX0xBUkdFEAYSFwoTRVJST1JfQ09ERV9UT09fU0xPVxAHEhcKE0VSUk9SX0NPREVfUkVQTEFDRUQQCBIcChhFUlJPUl9DT0RFX1NIVVRUSU5HX0RPV04QCUI9WjtnaXRodWIuY29tL3NraXJtaXNoZ2cvc2tpcm1pc2gvcHJvdG8vc2tpcm1pc2gvdjE7c2tpcm1pc2h2MWIGcHJvdG8z", [file_skirmish_v1_outcome]);
+  fileDesc("Chpza2lybWlzaC92MS9yZWFsdGltZS5wcm90bxILc2tpcm1pc2gudjEi0QEKDUNsaWVudE1lc3NhZ2USIQoEam9pbhgBIAEoCzIRLnNraXJtaXNoLnYxLkpvaW5IABIlCgZpbnB1dHMYAiABKAsyEy5za2lybWlzaC52MS5JbnB1dHNIABInCgNhY2sYAyABKAsyGC5za2lybWlzaC52MS5TbmFwc2hvdEFja0gAEiEKBHBpbmcYBCABKAsyES5za2lybWlzaC52MS5QaW5nSAASIwoFbGVhdmUYBSABKAsyEi5za2lybWlzaC52MS5MZWF2ZUgAQgUKA21zZyIVCgRKb2luEg0KBXRva2VuGAEgASgJIj4KBklucHV0cxIiCgZpbnB1dHMYASADKAsyEi5za2lybWlzaC52MS5JbnB1dBIQCghhY2tfdGljaxgCIAEoDSJYCgVJbnB1dBILCgNzZXEYASABKA0SKAoFYXJlbmEYCiABKAsyFy5za2lybWlzaC52MS5BcmVuYUlucHV0SAASEAoGY3VzdG9tGA8gASgMSABCBgoEZ2FtZSJHCgpBcmVuYUlucHV0Eg4KBm1vdmVfeBgBIAEoAhIOCgZtb3ZlX3kYAiABKAISCwoDYWltGAMgASgCEgwKBGZpcmUYBCABKAgiGwoLU25hcHNob3RBY2sSDAoEdGljaxgBIAEoDSIeCgRQaW5nEhYKDmNsaWVudF90aW1lX3VzGAEgASgDIgcKBUxlYXZlIt4BCg1TZXJ2ZXJNZXNzYWdlEicKB3dlbGNvbWUYASABKAsyFC5za2lybWlzaC52MS5XZWxjb21lSAASKQoIc25hcHNob3QYAiABKAsyFS5za2lybWlzaC52MS5TbmFwc2hvdEgAEioKCW1hdGNoX2VuZBgDIAEoCzIVLnNraXJtaXNoLnYxLk1hdGNoRW5kSAASIQoEcG9uZxgEIAEoCzIRLnNraXJtaXNoLnYxLlBvbmdIABIjCgVlcnJvchgFIAEoCzISLnNraXJtaXNoLnYxLkVycm9ySABCBQoDbXNnIpUBCgdXZWxjb21lEg8KB3Jvb21faWQYASABKAkSEAoIbWF0Y2hfaWQYAiABKAkSEQoJcGxheWVyX2lkGAMgASgJEhEKCWVudGl0eV9pZBgEIAEoDRIMCgR0ZWFtGAUgASgNEgwKBG1vZGUYBiABKAkSFAoMdGlja19yYXRlX2h6GAcgASgNEg8KB3Jlc3VtZWQYCCABKAginwEKCFNuYXBzaG90EgwKBHRpY2sYASABKA0SEQoJYmFzZV90aWNrGAIgASgNEhYKDmxhc3RfaW5wdXRfc2VxGAMgASgNEg8KB3JlbW92ZWQYBSADKA0SCwoDaWRzGAYgAygNEg0KBWtpbmRzGAcgAygNEg0KBW1hc2tzGAggAygEEg4KBnZhbHVlcxgJIAMoEUoECAQQBVIIZW50aXRpZXMiNgoITWF0Y2hFbmQSKgoHb3V0Y29tZRgBIAEoCzIZLnNraXJtaXNoLnYxLk1hdGNoT3V0Y29tZSI2CgRQb25nEhYKDmNsaWVudF90aW1lX3VzGAEgASgDEhYKDnNlcnZlcl90aW1lX3VzGAIgASgDIj4KBUVycm9yEiQKBGNvZGUYASABKA4yFi5za2lybWlzaC52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCSqkAgoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIaChZFUlJPUl9DT0RFX0JBRF9NRVNTQUdFEAESHgoaRVJST1JfQ09ERV9VTkFVVEhFTlRJQ0FURUQQAhIdChlFUlJPUl9DT0RFX1JPT01fTk9UX0ZPVU5EEAMSGQoVRVJST1JfQ09ERV9OT1RfU0VBVEVEEAQSGwoXRVJST1JfQ09ERV9SQVRFX0xJTUlURUQQBRIYChRFUlJPUl9DT0RFX1RPT19MQVJHRRAGEhcKE0VSUk9SX0NPREVfVE9PX1NMT1cQBxIXChNFUlJPUl9DT0RFX1JFUExBQ0VEEAgSHAoYRVJST1JfQ09ERV9TSFVUVElOR19ET1dOEAlCPVo7Z2l0aHViLmNvbS9za2lybWlzaGdnL3NraXJtaXNoL3Byb3RvL3NraXJtaXNoL3YxO3NraXJtaXNodjFiBnByb3RvMw", [file_skirmish_v1_outcome]);
 
 /**
  * ClientMessage is everything a player sends to a gameserver.
@@ -358,9 +358,15 @@ export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
  * Snapshot is the world as one player sees it at a server tick. When
  * base_tick is 0 the snapshot is full: the client replaces its world with
  * the entities listed. Otherwise it is a delta against the snapshot of
- * base_tick, which the client acknowledged: entities lists the entities added
- * or changed since then (with only the changed fields), removed lists the ids
- * of entities gone since then; every other entity is unchanged.
+ * base_tick, which the client acknowledged: it lists the entities added or
+ * changed since then (with only the changed fields), and removed lists the
+ * ids of entities gone since then; every other entity is unchanged.
+ *
+ * An entity is a game object whose state is a list of quantized integer
+ * fields; the game defines their meaning per kind (for Arena, see
+ * gameserver/arena). The listed entities travel as parallel arrays, one
+ * element per entity in the same order, so that an entity costs a few bytes
+ * rather than a nested message.
  *
  * @generated from message skirmish.v1.Snapshot
  */
@@ -384,14 +390,42 @@ export type Snapshot = Message<"skirmish.v1.Snapshot"> & {
   lastInputSeq: number;
 
   /**
-   * @generated from field: repeated skirmish.v1.Entity entities = 4;
-   */
-  entities: Entity[];
-
-  /**
    * @generated from field: repeated uint32 removed = 5;
    */
   removed: number[];
+
+  /**
+   * ids[i] is the id of the i-th listed entity.
+   *
+   * @generated from field: repeated uint32 ids = 6;
+   */
+  ids: number[];
+
+  /**
+   * kinds[i] is its kind, or 0 when the entity is in the base snapshot and
+   * keeps its kind. kinds is empty when every listed entity keeps its kind.
+   *
+   * @generated from field: repeated uint32 kinds = 7;
+   */
+  kinds: number[];
+
+  /**
+   * masks[i] has bit f set when field f of the entity is present.
+   *
+   * @generated from field: repeated uint64 masks = 8;
+   */
+  masks: bigint[];
+
+  /**
+   * values holds the present fields of every listed entity, entity after
+   * entity, each in increasing field order. For an entity that is in the
+   * base snapshot, a value is the difference from the field's base value
+   * (new = base + value), so small changes cost one byte; for an entity new
+   * to the client, it is the value itself.
+   *
+   * @generated from field: repeated sint32 values = 9;
+   */
+  values: number[];
 };
 
 /**
@@ -400,43 +434,6 @@ export type Snapshot = Message<"skirmish.v1.Snapshot"> & {
  */
 export const SnapshotSchema: GenMessage<Snapshot> = /*@__PURE__*/
   messageDesc(file_skirmish_v1_realtime, 10);
-
-/**
- * Entity is one game object in a snapshot. Its state is a list of quantized
- * integer fields whose meaning the game defines per kind (for Arena, see
- * gameserver/arena). mask has bit i set when field i is present; values holds
- * the present fields in increasing field order.
- *
- * @generated from message skirmish.v1.Entity
- */
-export type Entity = Message<"skirmish.v1.Entity"> & {
-  /**
-   * @generated from field: uint32 id = 1;
-   */
-  id: number;
-
-  /**
-   * @generated from field: uint32 kind = 2;
-   */
-  kind: number;
-
-  /**
-   * @generated from field: uint64 mask = 3;
-   */
-  mask: bigint;
-
-  /**
-   * @generated from field: repeated sint32 values = 4;
-   */
-  values: number[];
-};
-
-/**
- * Describes the message skirmish.v1.Entity.
- * Use `create(EntitySchema)` to create a new message.
- */
-export const EntitySchema: GenMessage<Entity> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_realtime, 11);
 
 /**
  * MatchEnd is the last message of a match.
@@ -455,7 +452,7 @@ export type MatchEnd = Message<"skirmish.v1.MatchEnd"> & {
  * Use `create(MatchEndSchema)` to create a new message.
  */
 export const MatchEndSchema: GenMessage<MatchEnd> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_realtime, 12);
+  messageDesc(file_skirmish_v1_realtime, 11);
 
 /**
  * @generated from message skirmish.v1.Pong
@@ -477,7 +474,7 @@ export type Pong = Message<"skirmish.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_realtime, 13);
+  messageDesc(file_skirmish_v1_realtime, 12);
 
 /**
  * Error reports why the server rejected a message or is closing the
@@ -502,7 +499,7 @@ export type Error = Message<"skirmish.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_realtime, 14);
+  messageDesc(file_skirmish_v1_realtime, 13);
 
 /**
  * @generated from enum skirmish.v1.ErrorCode
