@@ -33,40 +33,19 @@ type conn struct {
 
 var _ room.Transport = (*conn)(nil)
 
-// protocolError is a message the server rejects, with what to tell the
-// player.
-type protocolError struct {
-	code skirmishv1.ErrorCode
-	text string
-}
-
-func (e *protocolError) Error() string { return e.code.String() + ": " + e.text }
-
-// decode checks one client message from the stream or a datagram.
-func decode(b []byte) (*skirmishv1.ClientMessage, error) {
-	m, err := wire.DecodeClient(b)
-	switch {
-	case errors.Is(err, wire.ErrTooLarge):
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_TOO_LARGE, "message larger than 4096 bytes"}
-	case err != nil:
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, err.Error()}
-	}
-	return m, nil
-}
-
 // readStream returns the next message on the control stream. A message
-// the server rejects yields a *protocolError; any other error means the
+// the server rejects yields a *wire.Reject; any other error means the
 // stream is over.
 func (c *conn) readStream() (*skirmishv1.ClientMessage, error) {
 	b, err := readFrame(c.r, c.rbuf, wire.MaxFrame)
 	if errors.Is(err, errFrameTooLarge) {
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_TOO_LARGE, "message larger than 4096 bytes"}
+		return nil, wire.TooLarge()
 	}
 	if err != nil {
 		return nil, err
 	}
 	c.rbuf = b[:0]
-	return decode(b)
+	return wire.Decode(b)
 }
 
 // Write sends one encoded ServerMessage: a snapshot as a datagram when it

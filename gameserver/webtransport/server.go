@@ -28,7 +28,7 @@ import (
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 	wt "github.com/quic-go/webtransport-go"
-	"google.golang.org/protobuf/proto"
+	"github.com/skirmishgg/skirmish/gameserver/wire"
 
 	"github.com/skirmishgg/skirmish/gameserver/room"
 	"github.com/skirmishgg/skirmish/internal/auth"
@@ -256,7 +256,7 @@ func (s *Server) handle(ctx context.Context, sess *wt.Session) {
 
 	rs, perr := s.join(ctx, c)
 	if perr != nil {
-		s.joins.WithLabelValues(perr.code.String()).Inc()
+		s.joins.WithLabelValues(perr.Code.String()).Inc()
 		s.reject(c, perr)
 		return
 	}
@@ -268,51 +268,38 @@ func (s *Server) handle(ctx context.Context, sess *wt.Session) {
 }
 
 // join reads the Join message and attaches the player to the room.
-func (s *Server) join(ctx context.Context, c *conn) (*room.Session, *protocolError) {
+func (s *Server) join(ctx context.Context, c *conn) (*room.Session, *wire.Reject) {
 	c.stream.SetReadDeadline(time.Now().Add(s.cfg.JoinTimeout))
 	m, err := c.readStream()
-	var perr *protocolError
-	if errors.As(err, &perr) {
-		return nil, perr
+	var rej *wire.Reject
+	if errors.As(err, &rej) {
+		return nil, rej
 	}
 	if err != nil {
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, "no Join message"}
+		return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "no Join message"}
 	}
-	j := m.GetJoin()
-	if j == nil {
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, "the first message must be Join"}
-	}
-	claims, err := s.keys.VerifyJoin(j.Token)
-	if err != nil {
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "invalid join token"}
-	}
-	rs, err := s.rooms.Attach(ctx, claims.RoomID, claims.PlayerID)
-	switch {
-	case errors.Is(err, room.ErrRoomNotFound):
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_ROOM_NOT_FOUND, "no such room here, or it has ended"}
-	case errors.Is(err, room.ErrNotSeated):
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_NOT_SEATED, "no seat for this player in the room"}
-	case err != nil:
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_SHUTTING_DOWN, "join interrupted"}
+	rs, err := s.rooms.Admit(ctx, s.keys, m)
+	if errors.As(err, &rej) {
+		return nil, rej
 	}
 	c.stream.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
 	return rs, nil
 }
 
 // reject tells a player why the session ends, before it joined.
-func (s *Server) reject(c *conn, e *protocolError) {
-	b, _ := proto.Marshal(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Error{Error: &skirmishv1.Error{Code: e.code, Message: e.text}}})
-	if c.writeStream(b) == nil && c.Close(e.code, e.text) == nil {
+func (s *Server) reject(c *conn, e *wire.Reject) {
+	b := e.Frame()
+	if c.writeStream(b) == nil && c.Close(e.Code, e.Text) == nil {
 		c.drain()
 	}
-	c.closeSession(e.code, e.text)
+	c.closeSession(e.Code, e.Text)
 }
 
 // drain reads and discards until the player closes or CloseTimeout passes.
 func (c *conn) drain() {
 	for {
 		if _, err := c.readStream(); err != nil {
-			var perr *protocolError
+			var perr *wire.Reject
 			if !errors.As(err, &perr) {
 				return
 			}
@@ -326,8 +313,8 @@ func (s *Server) serve(ctx context.Context, c *conn, rs *room.Session) {
 	ctx, cancel := context.WithCancel(ctx)
 	var failOnce sync.Once
 	failed := make(chan struct{})
-	fail := func(e *protocolError) {
-		failOnce.Do(func() { close(failed); rs.Fail(e.code, e.text) })
+	fail := func(e *wire.Reject) {
+		failOnce.Do(func() { close(failed); rs.Fail(e.Code, e.Text) })
 	}
 	handle := func(m *skirmishv1.ClientMessage) {
 		select {
@@ -358,8 +345,8 @@ func (s *Server) serve(ctx context.Context, c *conn, rs *room.Session) {
 			if err != nil {
 				return
 			}
-			m, err := decode(b)
-			var perr *protocolError
+			m, err := wire.Decode(b)
+			var perr *wire.Reject
 			if errors.As(err, &perr) {
 				fail(perr)
 				continue
@@ -379,7 +366,7 @@ func (s *Server) serve(ctx context.Context, c *conn, rs *room.Session) {
 	}()
 	for {
 		m, err := c.readStream()
-		var perr *protocolError
+		var perr *wire.Reject
 		switch {
 		case errors.As(err, &perr):
 			fail(perr)

@@ -3,7 +3,6 @@ package ws
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"sync/atomic"
 	"time"
@@ -32,17 +31,8 @@ var (
 // stopped reading returns, and so does the reading side.
 func (c *conn) Abort() { c.ws.NetConn().Close() }
 
-// protocolError is a frame the server rejects, with what to tell the
-// player.
-type protocolError struct {
-	code skirmishv1.ErrorCode
-	text string
-}
-
-func (e *protocolError) Error() string { return e.code.String() + ": " + e.text }
-
 // read returns the next client message. A frame the server rejects yields
-// a *protocolError; any other error means the connection is over.
+// a *wire.Reject; any other error means the connection is over.
 func (c *conn) read() (*skirmishv1.ClientMessage, error) {
 	typ, r, err := c.ws.NextReader()
 	if err != nil {
@@ -52,20 +42,13 @@ func (c *conn) read() (*skirmishv1.ClientMessage, error) {
 		c.ws.SetReadDeadline(time.Now().Add(c.cfg.IdleTimeout))
 	}
 	if typ != websocket.BinaryMessage {
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, "frames must be binary protobuf"}
+		return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "frames must be binary protobuf"}
 	}
 	c.buf.Reset()
 	if _, err := c.buf.ReadFrom(io.LimitReader(r, wire.MaxFrame+1)); err != nil {
 		return nil, err
 	}
-	m, err := wire.DecodeClient(c.buf.Bytes())
-	switch {
-	case errors.Is(err, wire.ErrTooLarge):
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_TOO_LARGE, "frame larger than 4096 bytes"}
-	case err != nil:
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, err.Error()}
-	}
-	return m, nil
+	return wire.Decode(c.buf.Bytes())
 }
 
 // Write sends one binary frame.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/protobuf/proto"
+	"github.com/skirmishgg/skirmish/gameserver/wire"
 
 	"github.com/skirmishgg/skirmish/gameserver/room"
 	"github.com/skirmishgg/skirmish/internal/auth"
@@ -183,7 +183,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	sess, perr := h.join(r.Context(), c)
 	if perr != nil {
-		h.joins.WithLabelValues(perr.code.String()).Inc()
+		h.joins.WithLabelValues(perr.Code.String()).Inc()
 		h.reject(c, perr)
 		return
 	}
@@ -197,41 +197,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // join reads the Join message and attaches the player to the room.
-func (h *Handler) join(ctx context.Context, c *conn) (*room.Session, *protocolError) {
+func (h *Handler) join(ctx context.Context, c *conn) (*room.Session, *wire.Reject) {
 	c.ws.SetReadDeadline(time.Now().Add(h.cfg.JoinTimeout))
 	m, err := c.read()
-	var perr *protocolError
-	if errors.As(err, &perr) {
-		return nil, perr
+	var rej *wire.Reject
+	if errors.As(err, &rej) {
+		return nil, rej
 	}
 	if err != nil {
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, "no Join message"}
+		return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "no Join message"}
 	}
-	j := m.GetJoin()
-	if j == nil {
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, "the first message must be Join"}
-	}
-	claims, err := h.keys.VerifyJoin(j.Token)
-	if err != nil {
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "invalid join token"}
-	}
-	sess, err := h.rooms.Attach(ctx, claims.RoomID, claims.PlayerID)
-	switch {
-	case errors.Is(err, room.ErrRoomNotFound):
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_ROOM_NOT_FOUND, "no such room here, or it has ended"}
-	case errors.Is(err, room.ErrNotSeated):
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_NOT_SEATED, "no seat for this player in the room"}
-	case err != nil:
-		return nil, &protocolError{skirmishv1.ErrorCode_ERROR_CODE_SHUTTING_DOWN, "join interrupted"}
+	sess, err := h.rooms.Admit(ctx, h.keys, m)
+	if errors.As(err, &rej) {
+		return nil, rej
 	}
 	c.ws.SetReadDeadline(time.Now().Add(h.cfg.IdleTimeout))
 	return sess, nil
 }
 
 // reject tells a player why the connection ends, before it joined.
-func (h *Handler) reject(c *conn, e *protocolError) {
-	b, _ := proto.Marshal(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Error{Error: &skirmishv1.Error{Code: e.code, Message: e.text}}})
-	if c.Write(context.Background(), b) == nil && c.Close(e.code, e.text) == nil {
+func (h *Handler) reject(c *conn, e *wire.Reject) {
+	b := e.Frame()
+	if c.Write(context.Background(), b) == nil && c.Close(e.Code, e.Text) == nil {
 		c.drain()
 	}
 }
@@ -257,12 +244,12 @@ func (h *Handler) serve(ctx context.Context, c *conn, sess *room.Session) {
 	failed := false
 	for {
 		m, err := c.read()
-		var perr *protocolError
+		var perr *wire.Reject
 		switch {
 		case errors.As(err, &perr):
 			if !failed {
 				failed = true
-				sess.Fail(perr.code, perr.text)
+				sess.Fail(perr.Code, perr.Text)
 			}
 			continue
 		case err != nil:
