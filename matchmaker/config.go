@@ -192,6 +192,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.PlayerRequestBurst < 1 {
 		errs = append(errs, fmt.Errorf("player_request_burst: must be positive, got %d", c.PlayerRequestBurst))
 	}
+	if err := validateOrigins(c.AllowedOrigins); err != nil {
+		errs = append(errs, fmt.Errorf("allowed_origins: %w", err))
+	}
 	if c.Allocation != AllocateLeastLoaded && c.Allocation != AllocateFillFirst {
 		errs = append(errs, fmt.Errorf("allocation: %q is not one of %q, %q", c.Allocation, AllocateLeastLoaded, AllocateFillFirst))
 	}

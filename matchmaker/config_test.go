@@ -62,6 +62,7 @@ modes:
 		{name: "bad allocation", text: "allocation: random", wantErr: "allocation"},
 		{name: "bad mode", text: "modes: {duel: {teams: 2, team_size: 1, min_players: 3, max_wait: 1s}}", wantErr: "modes.duel: min_players"},
 		{name: "window", text: "modes: {duel: {teams: 2, team_size: 1, min_players: 2, max_wait: 1s, skill_window: {initial: 10, max: 5}}}", wantErr: "skill_window"},
+		{name: "bad origin", text: `allowed_origins: ["http://ok.example", "ftp://x", "http://a/b"]`, wantErr: "allowed_origins"},
 		{name: "team min players", text: "modes: {t: {teams: 2, team_size: 2, min_players: 3, max_wait: 1s}}", wantErr: "multiple of teams"},
 	}
 	for _, tt := range tests {
@@ -97,5 +98,39 @@ func TestExampleConfig(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cfg, def) {
 		t.Errorf("example config = %+v\nwant the defaults %+v", cfg, def)
+	}
+}
+
+func TestParseOrigins(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []string
+		wantErr string
+	}{
+		{in: "*", want: []string{"*"}},
+		{in: "http://127.0.0.1:7800", want: []string{"http://127.0.0.1:7800"}},
+		{in: " http://a.example , https://*.b.example,", want: []string{"http://a.example", "https://*.b.example"}},
+		{in: "", wantErr: "no origin"},
+		{in: " , ", wantErr: "no origin"},
+		{in: "127.0.0.1:7800", wantErr: "127.0.0.1:7800"},
+		{in: "a.example", wantErr: "http:// or https://"},
+		{in: "http://a.example/path", wantErr: "no path"},
+		{in: "http://a.example?x=1", wantErr: "no path"},
+		{in: "https://*.*.example", wantErr: "at most one"},
+		{in: "ws://a.example", wantErr: "http:// or https://"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseOrigins(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseOrigins(%q) = %v, %v; want an error with %q", tt.in, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("ParseOrigins(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			}
+		})
 	}
 }

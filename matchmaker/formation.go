@@ -40,43 +40,77 @@ type slot struct {
 // seats left. A ticket that has waited its mode's MaxWait may instead start
 // a smaller match of at least MinPlayers.
 //
-// Sorting dominates: O(n log n) plus O(n * p^2) for matches of p players.
+// Two radix sorts, O(n), plus O(n * p^2) for matches of p players.
 // No candidate appears in two groups.
 func formMatches(mode Mode, cands []candidate) []group {
+	var f former
+	return f.form(mode, cands)
+}
+
+// former is the scratch space of formation passes, reused from pass to
+// pass so that a pass over many tickets allocates little. The members of
+// the groups it forms are appended to members, which its user truncates
+// once it is done with them. One former serves one pass at a time.
+type former struct {
+	order           []slot
+	keys, buf       []sortKey
+	prev, next, age []int32
+	taken           []bool
+	members         []int32
+	ident           []uint32 // 0, 1, 2...: the teams of a match of single players
+}
+
+// grow returns s with length n, reusing its array when it is large enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n, n+n/4)
+	}
+	return s[:n]
+}
+
+func (f *former) form(mode Mode, cands []candidate) []group {
 	n := len(cands)
 	full := mode.Players()
 	if n == 0 {
 		return nil
 	}
-	order := make([]slot, n)
 	players, parties := 0, false
+	f.keys, f.buf = grow(f.keys, n), grow(f.buf, n)
 	for i, c := range cands {
 		size := max(c.size, 1)
 		players += size
 		parties = parties || size > 1
-		order[i] = slot{rating: c.rating, width: mode.Window.width(c.waited), waited: c.waited, size: int32(size), idx: int32(i)}
+		f.keys[i] = sortKey{floatKey(c.rating), int32(i)}
 	}
 	if players < mode.MinPlayers {
 		return nil
 	}
-	slices.SortFunc(order, func(a, b slot) int { return cmp.Compare(a.rating, b.rating) })
+	order := grow(f.order, n)
+	f.order = order
+	for i, k := range sortKeys(f.keys, f.buf) {
+		c := cands[k.val]
+		order[i] = slot{rating: c.rating, width: mode.Window.width(c.waited), waited: c.waited, size: int32(max(c.size, 1)), idx: k.val}
+	}
 
 	// prev and next link the free slots in rating order; -1 and n end it.
-	prev := make([]int32, n)
-	next := make([]int32, n)
-	byAge := make([]int32, n)
+	// agee is the slots, longest-waiting first (ties in rating order).
+	prev, next, agee, taken := grow(f.prev, n), grow(f.next, n), grow(f.age, n), grow(f.taken, n)
+	f.prev, f.next, f.age, f.taken = prev, next, agee, taken
 	for i := range n {
-		prev[i], next[i], byAge[i] = int32(i-1), int32(i+1), int32(i)
+		prev[i], next[i] = int32(i-1), int32(i+1)
+		taken[i] = false
+		f.keys[i] = sortKey{^floatKey(order[i].waited), int32(i)}
 	}
-	slices.SortStableFunc(byAge, func(a, b int32) int { return cmp.Compare(order[b].waited, order[a].waited) })
-	taken := make([]bool, n)
+	for i, k := range sortKeys(f.keys, f.buf) {
+		agee[i] = k.val
+	}
 	maxWait := mode.MaxWait.Seconds()
 	sizes := matchSizes(mode)
 
 	var groups []group
 	win := make([]int32, 0, 2*full)
 	var pick, best []int32
-	for _, p := range byAge {
+	for _, p := range agee {
 		if taken[p] {
 			continue
 		}
@@ -109,9 +143,9 @@ func formMatches(mode Mode, cands []candidate) []group {
 			if len(best) == 0 {
 				continue
 			}
-			g := group{members: make([]int32, len(best)), teams: teams}
-			for i, s := range best {
-				g.members[i] = order[s].idx
+			start := len(f.members)
+			for _, s := range best {
+				f.members = append(f.members, order[s].idx)
 				taken[s] = true
 				// Unlink s from the free list.
 				if prev[s] >= 0 {
@@ -121,10 +155,20 @@ func formMatches(mode Mode, cands []candidate) []group {
 					prev[next[s]] = prev[s]
 				}
 			}
-			if teams == nil {
-				g.teams = splitTeams(mode, k, order, best)
+			switch {
+			case teams != nil:
+			case mode.TeamSize == 1: // every player their own team
+				if len(f.ident) < k {
+					f.ident = make([]uint32, k)
+					for i := range f.ident {
+						f.ident[i] = uint32(i)
+					}
+				}
+				teams = f.ident[:len(best):len(best)]
+			default:
+				teams = splitTeams(mode, k, order, best)
 			}
-			groups = append(groups, g)
+			groups = append(groups, group{members: f.members[start:len(f.members):len(f.members)], teams: teams})
 			break
 		}
 	}

@@ -31,18 +31,6 @@ func sessionFrom(ctx context.Context) auth.Session {
 // metrics, logging, panic recovery, auth. Recovery sits inside logging and
 // metrics so that a recovered panic is logged and counted as Internal.
 func interceptors(keys *auth.Keys, sessions *sessionCache, lim *playerLimiter, srvMetrics *grpcprom.ServerMetrics, log *slog.Logger) []grpc.ServerOption {
-	logger := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
-		log.Log(ctx, slog.Level(lvl), msg, fields...)
-	})
-	logOpts := []logging.Option{
-		logging.WithLogOnEvents(logging.FinishCall),
-		logging.WithLevels(func(c codes.Code) logging.Level {
-			if c == codes.OK {
-				return logging.LevelDebug
-			}
-			return logging.DefaultServerCodeToLevel(c)
-		}),
-	}
 	recoverOpt := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in gRPC handler", "panic", p, "stack", string(debug.Stack()))
 		return status.Error(codes.Internal, "internal error")
@@ -51,17 +39,57 @@ func interceptors(keys *auth.Keys, sessions *sessionCache, lim *playerLimiter, s
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(
 			srvMetrics.UnaryServerInterceptor(),
-			logging.UnaryServerInterceptor(logger, logOpts...),
+			func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+				start := time.Now()
+				resp, err := handler(ctx, req)
+				logCall(ctx, log, info.FullMethod, start, err)
+				return resp, err
+			},
 			recovery.UnaryServerInterceptor(recoverOpt),
 			grpcauth.UnaryServerInterceptor(authFn),
 		),
 		grpc.ChainStreamInterceptor(
 			srvMetrics.StreamServerInterceptor(),
-			logging.StreamServerInterceptor(logger, logOpts...),
+			func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+				start := time.Now()
+				err := handler(srv, ss)
+				logCall(ss.Context(), log, info.FullMethod, start, err)
+				return err
+			},
 			recovery.StreamServerInterceptor(recoverOpt),
 			grpcauth.StreamServerInterceptor(authFn),
 		),
 	}
+}
+
+// logCall logs a finished call: at debug level when it succeeded, else at
+// the level go-grpc-middleware gives its code (warn for client errors such
+// as NotFound, error for Internal and the like). Unlike that library's
+// logging interceptor it builds nothing for a call whose level is off, so
+// a successful call costs a time.Now and an Enabled check.
+func logCall(ctx context.Context, log *slog.Logger, fullMethod string, start time.Time, err error) {
+	code := status.Code(err)
+	level := slog.LevelDebug
+	if code != codes.OK {
+		level = slog.Level(logging.DefaultServerCodeToLevel(code))
+	}
+	if !log.Enabled(ctx, level) {
+		return
+	}
+	service, method := "", strings.TrimPrefix(fullMethod, "/")
+	if i := strings.LastIndexByte(method, '/'); i >= 0 {
+		service, method = method[:i], method[i+1:]
+	}
+	attrs := []slog.Attr{
+		slog.String("grpc.service", service),
+		slog.String("grpc.method", method),
+		slog.String("grpc.code", code.String()),
+		slog.Float64("grpc.time_ms", float64(time.Since(start).Microseconds())/1000),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("grpc.error", status.Convert(err).Message()))
+	}
+	log.LogAttrs(ctx, level, "finished call", attrs...)
 }
 
 // authenticate checks the bearer token each service needs: a session token

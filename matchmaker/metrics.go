@@ -72,10 +72,38 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
+// modeMetrics are one mode's series, looked up once: a lookup by label
+// values hashes them on every call, and the pool counts every ticket.
+type modeMetrics struct {
+	states      []prometheus.Counter // by TicketState
+	searching   prometheus.Gauge
+	timeToMatch prometheus.Observer
+	matches     prometheus.Counter
+	backfills   prometheus.Counter
+}
+
+func (m *metrics) forMode(mode string) *modeMetrics {
+	mm := &modeMetrics{
+		states:      make([]prometheus.Counter, len(skirmishv1.TicketState_name)),
+		searching:   m.searching.WithLabelValues(mode),
+		timeToMatch: m.timeToMatch.WithLabelValues(mode),
+		matches:     m.matches.WithLabelValues(mode),
+		backfills:   m.backfills.WithLabelValues(mode),
+	}
+	for v := range skirmishv1.TicketState_name {
+		if st := skirmishv1.TicketState(v); st != skirmishv1.TicketState_TICKET_STATE_UNSPECIFIED {
+			mm.states[v] = m.tickets.WithLabelValues(mode, stateLabel(st))
+		}
+	}
+	return mm
+}
+
 // ticketState counts a ticket entering a state, labelled "searching",
 // "matched", "expired", "cancelled" or "failed".
-func (m *metrics) ticketState(mode string, s skirmishv1.TicketState) {
-	m.tickets.WithLabelValues(mode, stateLabel(s)).Inc()
+func (mm *modeMetrics) ticketState(s skirmishv1.TicketState) {
+	if int(s) < len(mm.states) && mm.states[s] != nil {
+		mm.states[s].Inc()
+	}
 }
 
 func stateLabel(s skirmishv1.TicketState) string {

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -18,13 +20,58 @@ type pool struct {
 	cfg Config
 	met *metrics
 
-	mu       sync.Mutex
-	tickets  map[string]*ticket
-	active   map[string]*ticket // by player id, while searching
-	queues   map[bucket][]*ticket
-	ended    []endedTicket // in order of ending, for pruning
-	estimate map[string]time.Duration
-	rooms    map[roomKey]*room // rooms.go
+	mu        sync.Mutex
+	tickets   map[string]*ticket
+	active    map[string]*ticket // by player id, while searching
+	queues    map[bucket]*queue
+	ended     []endedTicket // in order of ending, for pruning
+	estimate  map[string]time.Duration
+	rooms     map[roomKey]*room       // rooms.go
+	epoch     time.Time               // queue entries count time from it
+	removals  uint64                  // tickets taken out of a queue, ever
+	searching map[string]*modeCount   // by mode; updateSearching
+	byMode    map[string]*modeMetrics // modeMetrics
+
+	passMu  sync.Mutex // held by a pass: one at a time, as scratch is the pass's
+	scratch passScratch
+}
+
+// queue is the free searching tickets of one bucket, in no order. Each
+// entry carries what a pass reads of its ticket, so that a pass over
+// 100,000 tickets reads one array instead of 100,000 scattered tickets.
+type queue struct {
+	b       bucket
+	entries []entry
+}
+
+// entry is a queued ticket. Times are since the pool's epoch.
+type entry struct {
+	t       *ticket
+	rating  float64
+	created time.Duration
+	queued  time.Duration
+	size    int
+}
+
+// passScratch is the memory of a pass, reused by the next so that a pass
+// over many tickets allocates little besides its matches.
+type passScratch struct {
+	form    former
+	entries []entry     // the queues' entries, bucket after bucket
+	cands   []candidate // cands[i] is entries[i]
+	spans   []span
+	formed  []formedGroup
+}
+
+// span is the part of passScratch.entries that holds one bucket.
+type span struct {
+	b      bucket
+	lo, hi int
+}
+
+type formedGroup struct {
+	span int
+	g    group
 }
 
 // bucket is the tickets that may be matched together.
@@ -65,9 +112,11 @@ func newPool(cfg Config, met *metrics) *pool {
 		met:      met,
 		tickets:  make(map[string]*ticket),
 		active:   make(map[string]*ticket),
-		queues:   make(map[bucket][]*ticket),
+		queues:   make(map[bucket]*queue),
 		estimate: make(map[string]time.Duration),
 		rooms:    make(map[roomKey]*room),
+		epoch:    time.Now(),
+		byMode:   make(map[string]*modeMetrics),
 	}
 }
 
@@ -85,7 +134,7 @@ func (p *pool) add(t *ticket) error {
 		t.queued = t.created
 	}
 	p.search(t)
-	p.met.ticketState(t.mode, t.state)
+	p.modeMetrics(t.mode).ticketState(t.state)
 	return nil
 }
 
@@ -152,78 +201,103 @@ func (p *pool) cancel(id, playerID string, now time.Time) (*skirmishv1.Ticket, e
 	return t.proto(0, playerID), nil
 }
 
-// deadline is when a ticket stops searching: its mode's MaxWait and the
-// ExpiryGrace after it was created, or after it went back to the queue
-// when its room was cancelled.
-func (p *pool) deadline(t *ticket) time.Time {
-	return t.queued.Add(p.cfg.Modes[t.mode].MaxWait + p.cfg.ExpiryGrace)
+// expiresAfter is how long a ticket of the mode searches: its MaxWait and
+// the ExpiryGrace after it, counted from its creation, or from when it went
+// back to the queue when its room was cancelled.
+func (p *pool) expiresAfter(mode string) time.Duration {
+	return p.cfg.Modes[mode].MaxWait + p.cfg.ExpiryGrace
 }
 
 // pass ends overdue tickets, fills the seats of rooms that want backfill,
 // forms matches in every bucket, and takes the tickets of the formed
 // matches out of their queues. The formation itself runs without the lock.
+//
+// A pass over 100,000 tickets touches each a few times; so it reads them
+// once under the lock (expiry and snapshot in one sweep), builds the
+// candidates outside it, and reuses the memory of the previous pass.
 func (p *pool) pass(now time.Time) []*match {
+	p.passMu.Lock()
+	defer p.passMu.Unlock()
+	s := &p.scratch
+
 	p.mu.Lock()
 	p.prune(now)
+	matches := p.backfill(now)
+	s.entries, s.spans = s.entries[:0], s.spans[:0]
+	since := now.Sub(p.epoch)
 	for b, q := range p.queues {
-		for i := 0; i < len(q); i++ {
-			t := q[i]
-			if now.Before(p.deadline(t)) {
+		cutoff := since - p.expiresAfter(b.mode) // queued before it: expired
+		lo := len(s.entries)
+		for i := 0; i < len(q.entries); i++ {
+			e := q.entries[i]
+			if e.queued > cutoff {
+				s.entries = append(s.entries, e)
 				continue
 			}
+			t := e.t
 			p.remove(t)
 			i-- // remove moved the queue's last ticket to i
-			q = p.queues[b]
 			if t.lastFailure != "" {
 				p.end(t, skirmishv1.TicketState_TICKET_STATE_FAILED, "no gameserver could host the match: "+t.lastFailure, now)
 			} else {
 				p.end(t, skirmishv1.TicketState_TICKET_STATE_EXPIRED, "", now)
 			}
 		}
+		if len(s.entries) > lo {
+			s.spans = append(s.spans, span{b, lo, len(s.entries)})
+		}
 	}
-	matches := p.backfill(now)
-	snap := make(map[bucket][]*ticket, len(p.queues))
-	for b, q := range p.queues {
-		snap[b] = append([]*ticket(nil), q...)
-	}
+	removals := p.removals
 	p.mu.Unlock()
 
-	type formed struct {
-		b      bucket
-		q      []*ticket
-		groups []group
+	s.cands = grow(s.cands, len(s.entries))
+	for i, e := range s.entries {
+		s.cands[i] = candidate{rating: e.rating, waited: (since - e.created).Seconds(), size: e.size}
 	}
-	var all []formed
-	for b, q := range snap {
-		cands := make([]candidate, len(q))
-		for i, t := range q {
-			cands[i] = candidate{rating: t.rating, waited: now.Sub(t.created).Seconds(), size: t.size()}
-		}
-		if groups := formMatches(p.cfg.Modes[b.mode], cands); len(groups) > 0 {
-			all = append(all, formed{b, q, groups})
+	s.form.members = s.form.members[:0]
+	s.formed = s.formed[:0]
+	for i, sp := range s.spans {
+		for _, g := range s.form.form(p.cfg.Modes[sp.b.mode], s.cands[sp.lo:sp.hi]) {
+			s.formed = append(s.formed, formedGroup{i, g})
 		}
 	}
 
+	// Matches and their tickets are allocated a chunk at a time: one
+	// allocation per match is slow, and one for 50,000 of them is slower
+	// still (fresh memory for every pass).
+	const chunk = 128
+	var ms []match
+	var tickets []*ticket
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, f := range all {
-	groups:
-		for _, g := range f.groups {
-			m := &match{mode: f.b.mode, region: f.b.region, tickets: make([]*ticket, len(g.members)), teams: g.teams}
-			for i, idx := range g.members {
-				t := f.q[idx]
-				if t.qpos < 0 { // cancelled since the snapshot
-					continue groups
-				}
-				m.tickets[i] = t
-			}
-			for _, t := range m.tickets {
-				p.remove(t)
-				t.allocating = true
-			}
-			matches = append(matches, m)
+	check := p.removals != removals // some ticket was cancelled since the snapshot
+groups:
+	for i, f := range s.formed {
+		sp := s.spans[f.span]
+		if len(ms) == 0 {
+			ms = make([]match, min(chunk, len(s.formed)-i))
 		}
+		if len(tickets) < len(f.g.members) {
+			tickets = make([]*ticket, max(chunk, len(f.g.members)))
+		}
+		m := &ms[0]
+		ms = ms[1:]
+		*m = match{mode: sp.b.mode, region: sp.b.region, tickets: tickets[:len(f.g.members):len(f.g.members)], teams: f.g.teams}
+		tickets = tickets[len(f.g.members):]
+		for j, idx := range f.g.members {
+			t := s.entries[sp.lo+int(idx)].t
+			if check && t.qpos < 0 { // cancelled since the snapshot
+				continue groups
+			}
+			m.tickets[j] = t
+		}
+		for _, t := range m.tickets {
+			p.remove(t)
+			t.allocating = true
+		}
+		matches = append(matches, m)
 	}
+	clear(s.entries) // let ended tickets go
 	p.updateSearching()
 	return matches
 }
@@ -244,7 +318,7 @@ func (p *pool) matched(m *match, assignments map[string]*skirmishv1.Assignment, 
 			t.assignments[mem.id] = assignments[mem.id]
 		}
 		waited := now.Sub(t.created)
-		p.met.timeToMatch.WithLabelValues(t.mode).Observe(waited.Seconds())
+		p.modeMetrics(t.mode).timeToMatch.Observe(waited.Seconds())
 		if old, ok := p.estimate[t.mode]; ok {
 			p.estimate[t.mode] = (old*7 + waited) / 8
 		} else {
@@ -254,9 +328,9 @@ func (p *pool) matched(m *match, assignments map[string]*skirmishv1.Assignment, 
 	}
 	p.roomMatched(m)
 	if m.backfill {
-		p.met.backfills.WithLabelValues(m.mode).Inc()
+		p.modeMetrics(m.mode).backfills.Inc()
 	} else {
-		p.met.matches.WithLabelValues(m.mode).Inc()
+		p.modeMetrics(m.mode).matches.Inc()
 	}
 }
 
@@ -283,27 +357,30 @@ func (p *pool) requeue(m *match, reason string) {
 // push and remove keep a ticket's queue position; the caller holds the lock.
 func (p *pool) push(t *ticket) {
 	b := bucket{t.mode, t.region}
-	t.qpos = len(p.queues[b])
-	p.queues[b] = append(p.queues[b], t)
+	q := p.queues[b]
+	if q == nil {
+		q = &queue{b: b}
+		p.queues[b] = q
+	}
+	t.q, t.qpos = q, len(q.entries)
+	q.entries = append(q.entries, entry{t: t, rating: t.rating, created: t.created.Sub(p.epoch), queued: t.queued.Sub(p.epoch), size: t.size()})
 }
 
 func (p *pool) remove(t *ticket) {
 	if t.qpos < 0 {
 		return
 	}
-	b := bucket{t.mode, t.region}
-	q := p.queues[b]
-	last := q[len(q)-1]
-	q[t.qpos] = last
-	last.qpos = t.qpos
-	q[len(q)-1] = nil
-	q = q[:len(q)-1]
-	if len(q) == 0 {
-		delete(p.queues, b)
-	} else {
-		p.queues[b] = q
+	q := t.q
+	last := q.entries[len(q.entries)-1]
+	q.entries[t.qpos] = last
+	last.t.qpos = t.qpos
+	q.entries[len(q.entries)-1] = entry{}
+	q.entries = q.entries[:len(q.entries)-1]
+	p.removals++
+	if len(q.entries) == 0 {
+		delete(p.queues, q.b)
 	}
-	t.qpos = -1
+	t.q, t.qpos = nil, -1
 }
 
 // end moves a ticket to a final state and wakes its watchers.
@@ -319,7 +396,7 @@ func (p *pool) end(t *ticket, state skirmishv1.TicketState, reason string, now t
 	p.ended = append(p.ended, endedTicket{t, now})
 	close(t.changed)
 	t.changed = make(chan struct{})
-	p.met.ticketState(t.mode, state)
+	p.modeMetrics(t.mode).ticketState(state)
 }
 
 // prune forgets tickets that ended longer than TicketRetention ago, unless
@@ -345,14 +422,42 @@ func (p *pool) estimateFor(t *ticket, now time.Time) time.Duration {
 	return max(est-now.Sub(t.created), 0)
 }
 
+// updateSearching sets the searching gauge of every mode; the caller
+// holds the lock.
 func (p *pool) updateSearching() {
-	counts := make(map[string]int, len(p.cfg.Modes))
+	if p.searching == nil {
+		p.searching = make(map[string]*modeCount, len(p.cfg.Modes))
+		for mode := range p.cfg.Modes {
+			p.searching[mode] = &modeCount{gauge: p.modeMetrics(mode).searching}
+		}
+	}
+	for _, c := range p.searching {
+		c.n = 0
+	}
 	for b, q := range p.queues {
-		counts[b.mode] += len(q)
+		if c := p.searching[b.mode]; c != nil {
+			c.n += len(q.entries)
+		}
 	}
-	for mode := range p.cfg.Modes {
-		p.met.searching.WithLabelValues(mode).Set(float64(counts[mode]))
+	for _, c := range p.searching {
+		c.gauge.Set(float64(c.n))
 	}
+}
+
+// modeMetrics returns the mode's metrics; the caller holds the lock.
+func (p *pool) modeMetrics(mode string) *modeMetrics {
+	mm := p.byMode[mode]
+	if mm == nil {
+		mm = p.met.forMode(mode)
+		p.byMode[mode] = mm
+	}
+	return mm
+}
+
+// modeCount is the searching gauge of one mode and its count.
+type modeCount struct {
+	gauge prometheus.Gauge
+	n     int
 }
 
 // counts returns how many players are searching (queued or in allocation)

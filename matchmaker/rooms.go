@@ -92,7 +92,7 @@ tickets:
 		t.queued = now
 		t.lastFailure = ""
 		p.search(t)
-		p.met.ticketState(t.mode, t.state)
+		p.modeMetrics(t.mode).ticketState(t.state)
 		requeued++
 	}
 	p.updateSearching()
@@ -159,9 +159,18 @@ func (p *pool) backfill(now time.Time) []*match {
 		if r.players > 0 {
 			mean = r.ratings / float64(r.players)
 		}
+		limit := p.expiresAfter(r.mode)
 		var fits []*ticket
 		for _, region := range []string{r.region, ""} {
-			for _, t := range p.queues[bucket{r.mode, region}] {
+			q := p.queues[bucket{r.mode, region}]
+			if q == nil {
+				continue
+			}
+			for _, e := range q.entries {
+				t := e.t
+				if now.Sub(t.queued) >= limit {
+					continue // the pass expires it next
+				}
 				if math.IsNaN(mean) || math.Abs(t.rating-mean) <= mode.Window.width(now.Sub(t.created).Seconds()) {
 					fits = append(fits, t)
 				}

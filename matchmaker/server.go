@@ -4,9 +4,10 @@
 //
 // Where things happen: config.go (modes and settings), service.go
 // (MatchmakerService), pool.go (ticket states and queues), formation.go
-// (match formation and team balance), registry.go and registry_service.go
-// (gameservers), allocate.go (CreateRoom and join tokens), interceptors.go
-// (auth, logging, metrics, recovery), server.go (New, Run).
+// (match formation and team balance; radix.go, its sorts), registry.go
+// and registry_service.go (gameservers), allocate.go (CreateRoom and join
+// tokens), interceptors.go (auth, logging, metrics, recovery), server.go
+// (New, Run).
 package matchmaker
 
 import (

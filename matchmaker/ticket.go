@@ -40,8 +40,9 @@ type ticket struct {
 	created   time.Time
 
 	state       skirmishv1.TicketState
-	allocating  bool // picked by a pass, waiting for CreateRoom or AddSeats
-	qpos        int  // index in its queue while searching and free; -1 otherwise
+	allocating  bool   // picked by a pass, waiting for CreateRoom or AddSeats
+	q           *queue // its queue while searching and free
+	qpos        int    // index in q.tickets while searching and free; -1 otherwise
 	lastFailure string
 	assignments map[string]*skirmishv1.Assignment // by player id, once matched
 	failure     string

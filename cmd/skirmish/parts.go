@@ -235,12 +235,16 @@ type matchmakerFlags struct {
 	addr       string
 	configFile string
 	waitScale  float64
+	cors       string
+	prefix     string
 }
 
 func (m *matchmakerFlags) register(fs *flag.FlagSet, prefix, addr string) {
 	fs.StringVar(&m.addr, prefix+"addr", addr, "matchmaker listen address (gRPC, health, metrics)")
 	fs.StringVar(&m.configFile, "modes-file", "", "YAML or JSON file with the matchmaking modes (default: built-in duel, ffa, team, team4)")
 	fs.Float64Var(&m.waitScale, "wait-scale", 1, "multiplies every mode's maximum wait (below 1 for quick demos)")
+	m.prefix = prefix
+	fs.StringVar(&m.cors, prefix+"cors-origins", "", "comma-separated browser origins allowed to call the matchmaker with Connect/gRPC-Web, e.g. http://127.0.0.1:7800, or * (default: the modes file's allowed_origins, else *)")
 }
 
 func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSource, log *slog.Logger) (*matchmaker.Matchmaker, error) {
@@ -258,6 +262,11 @@ func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSourc
 		return nil, settingError("wait-scale", "must be above 0, got %g", m.waitScale)
 	}
 	cfg.WaitScale = m.waitScale
+	if m.cors != "" {
+		if cfg.AllowedOrigins, err = matchmaker.ParseOrigins(m.cors); err != nil {
+			return nil, settingError(m.prefix+"cors-origins", "%v", err)
+		}
+	}
 	return matchmaker.New(cfg, keys, ratings, metrics.NewRegistry(), log.With("part", "matchmaker"))
 }
 
