@@ -33,6 +33,8 @@ type lbbenchFlags struct {
 	concurrency int
 	updates     int
 	cpuprofile  string
+	memprofile  string
+	mutexprof   string
 }
 
 // bulkLoader is a store that can fill a board fast (SQLite, PostgreSQL).
@@ -56,6 +58,8 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.IntVar(&f.concurrency, "concurrency", 16, "concurrent HTTP clients")
 	fs.IntVar(&f.updates, "updates", 2000, "match outcomes to apply for the score update measure (0: skip)")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the HTTP measures to this file")
+	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile, taken after the HTTP measures, to this file")
+	fs.StringVar(&f.mutexprof, "mutexprofile", "", "write a mutex contention profile of the HTTP measures to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -120,6 +124,10 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// Measure the steady state: collect the garbage of the index load,
 	// then warm connections and caches for a second.
 	runtime.GC()
+	var ms0 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	fmt.Fprintf(stdout, "live heap %d MB (%.0f bytes an entry), %d GC cycles so far\n",
+		ms0.HeapAlloc>>20, float64(ms0.HeapAlloc)/float64(f.entries), ms0.NumGC)
 	if _, err := hammer(ctx, f.concurrency, time.Second, func(*rand.Rand) string { return base + "/entries?limit=10" }); err != nil {
 		return fmt.Errorf("warm-up: %w", err)
 	}
@@ -133,6 +141,10 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if f.mutexprof != "" {
+		runtime.SetMutexProfileFraction(5)
+		defer runtime.SetMutexProfileFraction(0)
 	}
 	n := f.entries
 	for _, ep := range []struct {
@@ -149,6 +161,12 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		fmt.Fprintf(stdout, "%-14s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  (%d requests, %d errors)\n",
 			ep.name, res.rate, ms(res.p50), ms(res.p99), res.count, res.errors)
+	}
+	if err := writeProfile("mutex", f.mutexprof); err != nil {
+		return err
+	}
+	if err := writeProfile("heap", f.memprofile); err != nil {
+		return err
 	}
 	if f.updates > 0 {
 		r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
@@ -172,6 +190,25 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			float64(f.updates)/took.Seconds(), f.updates)
 	}
 	return nil
+}
+
+// writeProfile writes the named runtime profile to file, if file is set.
+func writeProfile(name, file string) error {
+	if file == "" {
+		return nil
+	}
+	pf, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if name == "heap" {
+		runtime.GC() // the heap profile shows the live heap as of the last GC
+	}
+	if err := pprof.Lookup(name).WriteTo(pf, 0); err != nil {
+		pf.Close()
+		return fmt.Errorf("write %s profile: %w", name, err)
+	}
+	return pf.Close()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

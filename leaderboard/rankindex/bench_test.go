@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,6 +33,10 @@ func benchSizes(b *testing.B) []int {
 }
 
 func filled(b *testing.B, n int) *Memory {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
 	m := NewMemory()
 	board := leaderboard.Board{ID: "b", Order: leaderboard.Descending}
 	t0 := time.Unix(1_800_000_000, 0)
@@ -45,6 +50,11 @@ func filled(b *testing.B, n int) *Memory {
 	if err != nil {
 		b.Fatal(err)
 	}
+	took := time.Since(start)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.Logf("n=%d: loaded in %v, heap %.0f bytes an entry, %d GC cycles", n, took.Round(time.Millisecond),
+		float64(after.HeapAlloc-before.HeapAlloc)/float64(n), after.NumGC-before.NumGC)
 	return m
 }
 

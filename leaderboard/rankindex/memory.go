@@ -25,7 +25,6 @@ type memBoard struct {
 	mu   sync.RWMutex
 	desc bool
 	t    *tree
-	keys map[string]key
 }
 
 func (m *Memory) board(id string) (*memBoard, bool) {
@@ -35,48 +34,46 @@ func (m *Memory) board(id string) (*memBoard, bool) {
 	return b, ok
 }
 
-func keyOf(desc bool, e leaderboard.Entry) key {
-	s := e.Score
+// sortKey is the score the tree orders ascending, and the time.
+func sortKey(desc bool, score float64, updated time.Time) (float64, int64) {
 	if desc {
-		s = -s
+		score = -score
 	}
-	return key{s: s, at: e.Updated.UnixMicro(), id: e.PlayerID}
+	return score, updated.UnixMicro()
 }
 
-func (b *memBoard) entry(n *node, rank int) leaderboard.Entry {
-	s := n.key.s
+func (b *memBoard) entry(i int32, rank int) leaderboard.Entry {
+	n := &b.t.nodes[i]
+	s := n.s
 	if b.desc {
 		s = -s
 	}
 	if s == 0 {
 		s = 0 // no negative zero in JSON
 	}
-	return leaderboard.Entry{Rank: int64(rank), PlayerID: n.key.id, Name: n.name, Score: s,
-		Updated: time.UnixMicro(n.key.at).UTC()}
+	return leaderboard.Entry{Rank: int64(rank), PlayerID: b.t.id(i), Name: b.t.name(i), Score: s,
+		Updated: time.UnixMicro(n.at).UTC()}
 }
 
 func (b *memBoard) set(e leaderboard.Entry) {
-	k := keyOf(b.desc, e)
-	if old, ok := b.keys[e.PlayerID]; ok {
-		if old == k {
-			return
-		}
-		b.t.delete(old)
-	}
-	b.t.insert(k, e.Name)
-	b.keys[e.PlayerID] = k
+	s, at := sortKey(b.desc, e.Score, e.Updated)
+	b.t.set(e.PlayerID, e.Name, s, at)
 }
 
 // Load replaces a board's entries with what scan yields, building the new
-// tree aside so that readers keep the old one meanwhile.
+// tree aside so that readers keep the old one meanwhile. A scan in rank
+// order (what the stores yield) builds the tree in linear time.
 func (m *Memory) Load(ctx context.Context, board leaderboard.Board, scan func(func(leaderboard.Entry) error) error) error {
-	nb := &memBoard{desc: board.Order != leaderboard.Ascending, t: newTree(1024), keys: map[string]key{}}
+	nb := &memBoard{desc: board.Order != leaderboard.Ascending, t: newTree(1024)}
+	bl := newBuilder(nb.t)
 	if err := scan(func(e leaderboard.Entry) error {
-		nb.set(e)
+		s, at := sortKey(nb.desc, e.Score, e.Updated)
+		bl.add(e.PlayerID, e.Name, s, at)
 		return nil
 	}); err != nil {
 		return err
 	}
+	bl.finish()
 	m.mu.Lock()
 	m.boards[board.ID] = nb
 	m.mu.Unlock()
@@ -106,12 +103,11 @@ func (m *Memory) Rank(ctx context.Context, boardID, playerID string) (leaderboar
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	k, ok := b.keys[playerID]
-	if !ok {
+	i := b.t.find(playerID)
+	if i == 0 {
 		return leaderboard.Entry{}, false, nil
 	}
-	r := b.t.rank(k)
-	return b.entry(&b.t.nodes[b.t.at(r)], r+1), true, nil
+	return b.entry(i, b.t.rankOf(i)+1), true, nil
 }
 
 // Range returns up to n entries from 0-based position start.
@@ -123,7 +119,7 @@ func (m *Memory) Range(ctx context.Context, boardID string, start, n int) ([]lea
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	out := make([]leaderboard.Entry, 0, min(n, max(0, b.t.len()-start)))
-	b.t.walk(start, n, func(nd *node) { out = append(out, b.entry(nd, start+len(out)+1)) })
+	b.t.walk(start, n, func(i int32) { out = append(out, b.entry(i, start+len(out)+1)) })
 	return out, nil
 }
 
@@ -136,9 +132,10 @@ func (m *Memory) After(ctx context.Context, boardID string, c leaderboard.EntryC
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	k := keyOf(b.desc, leaderboard.Entry{PlayerID: c.PlayerID, Score: c.Score, Updated: c.Time()})
+	s, at := sortKey(b.desc, c.Score, c.Time())
+	k := key{s: s, at: at, id: c.PlayerID}
 	r := b.t.rank(k)
-	if b.keys[c.PlayerID] == k {
+	if i := b.t.find(c.PlayerID); i != 0 && b.t.compareKey(k, i) == 0 {
 		r++
 	}
 	return r, nil
