@@ -41,12 +41,12 @@ func Plot(path string, steps []Step) error {
 	if err != nil {
 		return err
 	}
-	cpu, err := panel("CPU of the whole process (server and clients)", "cores",
+	cpu, err := panel("CPU of the server process (its clients run in another)", "cores",
 		func(s Step) float64 { return s.Bare.CPU }, func(s Step) float64 { return s.Real.CPU })
 	if err != nil {
 		return err
 	}
-	mem, err := panel("resident memory of the whole process", "MiB",
+	mem, err := panel("resident memory of the server process", "MiB",
 		func(s Step) float64 { return s.Bare.RSSMiB }, func(s Step) float64 { return s.Real.RSSMiB })
 	if err != nil {
 		return err
