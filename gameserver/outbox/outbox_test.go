@@ -15,6 +15,7 @@ import (
 	"github.com/skirmishgg/skirmish/gameserver/outbox"
 	"github.com/skirmishgg/skirmish/internal/queue"
 	"github.com/skirmishgg/skirmish/internal/queue/litequeue"
+	"github.com/skirmishgg/skirmish/internal/testenv"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -88,27 +89,7 @@ func (f *failing) Send(ctx context.Context, msgs []queue.Outgoing) error {
 // run starts p and returns a stop function that ends it and waits.
 func run(t *testing.T, p *outbox.Publisher) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run error: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatal("Run did not return after its context ended")
-		}
-	}
-	t.Cleanup(stop)
-	return stop
+	return testenv.Run(t, p.Run)
 }
 
 // collect receives until want distinct match ids arrived.

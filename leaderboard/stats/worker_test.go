@@ -67,30 +67,10 @@ func stores(t *testing.T) map[string]func(t *testing.T) leaderboard.Store {
 	}
 }
 
-// run starts the worker and returns a stop function that cancels it and
-// waits for Run to return.
+// run starts w and returns a stop function that ends it and waits.
 func run(t *testing.T, w *stats.Worker) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run = %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Run did not return after cancel")
-		}
-	}
-	t.Cleanup(stop)
-	return stop
+	t.Helper()
+	return testenv.Run(t, w.Run)
 }
 
 func waitDeleted(t *testing.T, q *memQueue, want []string) {
