@@ -56,22 +56,7 @@ func TestBrowser(t *testing.T) {
 	d.gameserver.web.wtAddr = "127.0.0.1:0"
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
-	runCtx, stop := context.WithCancel(ctx)
-	sys, err := startDev(runCtx, d, testLogger(t))
-	if err != nil {
-		t.Fatalf("startDev: %v", err)
-	}
-	defer func() {
-		stop()
-		select {
-		case err := <-sys.done:
-			if err != nil {
-				t.Errorf("system stopped with error: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("system did not stop within 30s")
-		}
-	}()
+	sys, _ := startTestSystem(t, d)
 
 	for _, transport := range []string{"webtransport", "websocket"} {
 		t.Run(transport, func(t *testing.T) {

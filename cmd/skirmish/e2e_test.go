@@ -63,6 +63,35 @@ func testDevFlags(t *testing.T, args ...string) *devFlags {
 	return d
 }
 
+// startTestSystem runs every part in this process until the test ends or
+// stop is called; stop fails the test unless the system stops cleanly
+// within 30 seconds.
+func startTestSystem(t *testing.T, d *devFlags) (sys *devSystem, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	sys, err := startDev(ctx, d, testLogger(t))
+	if err != nil {
+		cancel()
+		t.Fatalf("startDev: %v", err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-sys.done:
+				if err != nil {
+					t.Errorf("system stopped with error: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("system did not stop within 30s of cancellation")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return sys, stop
+}
+
 func testLogger(t *testing.T) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -73,28 +102,7 @@ func testLogger(t *testing.T) *slog.Logger {
 func playDuel(t *testing.T, d *devFlags) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	runCtx, stop := context.WithCancel(ctx)
-	sys, err := startDev(runCtx, d, testLogger(t))
-	if err != nil {
-		t.Fatalf("startDev: %v", err)
-	}
-	stopped := false
-	shutdown := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		stop()
-		select {
-		case err := <-sys.done:
-			if err != nil {
-				t.Errorf("system stopped with error: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("system did not stop within 30s of cancellation")
-		}
-	}
-	defer shutdown()
+	sys, shutdown := startTestSystem(t, d)
 
 	lbURL := "http://" + sys.leaderboardAddr
 	names := []string{"alice", "bob"}

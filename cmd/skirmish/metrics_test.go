@@ -33,23 +33,8 @@ func TestMetricsExposition(t *testing.T) {
 	defer cancel()
 
 	d := testDevFlags(t)
-	runCtx, stop := context.WithCancel(ctx)
-	sys, err := startDev(runCtx, d, testLogger(t))
-	if err != nil {
-		t.Fatalf("startDev: %v", err)
-	}
-	t.Cleanup(func() {
-		stop()
-		select {
-		case err := <-sys.done:
-			if err != nil {
-				t.Errorf("system stopped with error: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("system did not stop within 30s of cancellation")
-		}
-	})
-	statsAddr := startStatsAdmin(t, runCtx)
+	sys, _ := startTestSystem(t, d)
+	statsAddr := startStatsAdmin(t, ctx)
 
 	// Traffic through every part, so that labelled series exist.
 	if _, err := bot.Run(ctx, bot.Config{
