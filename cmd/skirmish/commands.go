@@ -30,16 +30,10 @@ func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) erro
 	g.register(fs, "", "127.0.0.1:7800", 30*time.Second)
 	fs.StringVar(&g.matchmaker, "matchmaker", "127.0.0.1:7810", "matchmaker gRPC address to register with; empty runs without one")
 	q.register(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := must(c.validate, g.validate, q.validate, c.ensureDataDir); err != nil {
-		return err
-	}
-	log := c.logger(stderr)
 	var cl closer
 	defer cl.close()
-	if err := c.startAdmin(ctx, fs, log, &cl); err != nil {
+	log, err := c.start(ctx, fs, args, stderr, &cl, g.validate, q.validate)
+	if err != nil {
 		return err
 	}
 	qu, err := openQueue(ctx, &c, &q, &cl)
@@ -66,16 +60,10 @@ func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) erro
 	c.register(fs)
 	m.register(fs, "", "127.0.0.1:7810")
 	fs.StringVar(&s.database, "database", "", "leaderboard database to read ratings from (postgres:// URL or SQLite file); empty rates everyone 1500")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := must(c.validate, c.ensureDataDir); err != nil {
-		return err
-	}
-	log := c.logger(stderr)
 	var cl closer
 	defer cl.close()
-	if err := c.startAdmin(ctx, fs, log, &cl); err != nil {
+	log, err := c.start(ctx, fs, args, stderr, &cl)
+	if err != nil {
 		return err
 	}
 	var ratings matchmaker.RatingSource
@@ -107,16 +95,10 @@ func runLeaderboard(ctx context.Context, args []string, _, stderr io.Writer) err
 	s.register(fs)
 	lf.register(fs)
 	fs.StringVar(&addr, "addr", "127.0.0.1:7820", "leaderboard listen address (REST, health, metrics)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := must(c.validate, c.ensureDataDir); err != nil {
-		return err
-	}
-	log := c.logger(stderr)
 	var cl closer
 	defer cl.close()
-	if err := c.startAdmin(ctx, fs, log, &cl); err != nil {
+	log, err := c.start(ctx, fs, args, stderr, &cl)
+	if err != nil {
 		return err
 	}
 	store, err := openStore(ctx, &c, &s, &cl)
@@ -146,16 +128,10 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 	q.register(fs)
 	w.register(fs)
 	fs.StringVar(&addr, "addr", "127.0.0.1:7830", "listen address for /healthz and /metrics")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := must(c.validate, q.validate, c.ensureDataDir); err != nil {
-		return err
-	}
-	log := c.logger(stderr)
 	var cl closer
 	defer cl.close()
-	if err := c.startAdmin(ctx, fs, log, &cl); err != nil {
+	log, err := c.start(ctx, fs, args, stderr, &cl, q.validate)
+	if err != nil {
 		return err
 	}
 	store, err := openStore(ctx, &c, &s, &cl)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -143,4 +144,22 @@ func must(steps ...func() error) error {
 		}
 	}
 	return nil
+}
+
+// start parses the flags of a long-running command and validates them (the
+// common settings, then checks, then the data directory), then starts its
+// logger and, when --pprof-addr is set, its admin listener, which cl closes.
+func (c *common) start(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer, cl *closer, checks ...func() error) (*slog.Logger, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	steps := append(append([]func() error{c.validate}, checks...), c.ensureDataDir)
+	if err := must(steps...); err != nil {
+		return nil, err
+	}
+	log := c.logger(stderr)
+	if err := c.startAdmin(ctx, fs, log, cl); err != nil {
+		return nil, err
+	}
+	return log, nil
 }

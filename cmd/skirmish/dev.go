@@ -44,16 +44,10 @@ func newDevFlags(stderr io.Writer) (*flag.FlagSet, *devFlags) {
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, d := newDevFlags(stderr)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := must(d.common.validate, d.gameserver.validate, d.queue.validate, d.common.ensureDataDir); err != nil {
-		return err
-	}
-	log := d.common.logger(stderr)
 	var admin closer
 	defer admin.close()
-	if err := d.common.startAdmin(ctx, fs, log, &admin); err != nil {
+	log, err := d.common.start(ctx, fs, args, stderr, &admin, d.gameserver.validate, d.queue.validate)
+	if err != nil {
 		return err
 	}
 	sys, err := startDev(ctx, d, log)
