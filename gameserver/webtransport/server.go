@@ -98,10 +98,7 @@ type Server struct {
 	snapshot *prometheus.CounterVec
 	metrics  room.TransportMetrics
 
-	mu       sync.Mutex
-	sessions map[*wt.Session]bool // true once joined
-	closed   bool
-	wg       sync.WaitGroup
+	sessions room.Conns[*wt.Session]
 }
 
 // New returns a server admitting players to rooms; Run serves it.
@@ -125,8 +122,7 @@ func New(cfg Config, keys *auth.Keys, rooms *room.Manager, reg prometheus.Regist
 			Name: "skirmish_gameserver_webtransport_snapshots_total",
 			Help: "Snapshots sent over WebTransport, by how: datagram, or stream when too large for one.",
 		}, []string{"via"}),
-		sessions: make(map[*wt.Session]bool),
-		metrics:  rooms.TransportMetrics("webtransport"),
+		metrics: rooms.TransportMetrics("webtransport"),
 	}
 	if reg != nil {
 		reg.MustRegister(s.joins, s.snapshot)
@@ -180,64 +176,17 @@ func (s *Server) Run(ctx context.Context, pc net.PacketConn) error {
 // shutdown refuses new sessions, cuts those not joined, waits for the
 // others up to WriteTimeout+CloseTimeout, then cuts them too.
 func (s *Server) shutdown() {
-	s.mu.Lock()
-	s.closed = true
-	s.cut(false)
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	t := time.NewTimer(s.cfg.WriteTimeout + s.cfg.CloseTimeout)
-	defer t.Stop()
-	select {
-	case <-done:
-		return
-	case <-t.C:
-	}
-	s.mu.Lock()
-	s.cut(true)
-	s.mu.Unlock()
-	<-done
-}
-
-func (s *Server) cut(all bool) {
-	for sess, joined := range s.sessions {
-		if joined && !all {
-			continue
-		}
+	s.sessions.Close(s.cfg.WriteTimeout+s.cfg.CloseTimeout, func(sess *wt.Session) {
 		sess.CloseWithError(wt.SessionErrorCode(skirmishv1.ErrorCode_ERROR_CODE_SHUTTING_DOWN), "server shutting down")
-	}
-}
-
-func (s *Server) track(sess *wt.Session) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.sessions[sess] = false
-	s.wg.Add(1)
-	return true
-}
-
-func (s *Server) setJoined(sess *wt.Session) {
-	s.mu.Lock()
-	s.sessions[sess] = true
-	s.mu.Unlock()
-}
-
-func (s *Server) untrack(sess *wt.Session) {
-	s.mu.Lock()
-	delete(s.sessions, sess)
-	s.mu.Unlock()
-	s.wg.Done()
+	})
 }
 
 func (s *Server) handle(ctx context.Context, sess *wt.Session) {
-	if !s.track(sess) {
+	if !s.sessions.Track(sess) {
 		sess.CloseWithError(wt.SessionErrorCode(skirmishv1.ErrorCode_ERROR_CODE_SHUTTING_DOWN), "server shutting down")
 		return
 	}
-	defer s.untrack(sess)
+	defer s.sessions.Untrack(sess)
 	actx, cancel := context.WithTimeout(ctx, s.cfg.JoinTimeout)
 	stream, err := sess.AcceptStream(actx)
 	cancel()
@@ -261,7 +210,7 @@ func (s *Server) handle(ctx context.Context, sess *wt.Session) {
 		return
 	}
 	s.joins.WithLabelValues("ok").Inc()
-	s.setJoined(sess)
+	s.sessions.Joined(sess)
 	s.metrics.Connections.Inc()
 	defer s.metrics.Connections.Dec()
 	s.serve(ctx, c, rs)

@@ -70,10 +70,7 @@ type Handler struct {
 	joins    *prometheus.CounterVec
 	metrics  room.TransportMetrics
 
-	mu     sync.Mutex
-	conns  map[*websocket.Conn]bool // true once joined
-	closed bool
-	wg     sync.WaitGroup
+	conns room.Conns[*websocket.Conn]
 }
 
 // New returns a handler admitting players to rooms.
@@ -96,36 +93,11 @@ func New(cfg Config, keys *auth.Keys, rooms *room.Manager, reg prometheus.Regist
 			Name: "skirmish_gameserver_ws_joins_total",
 			Help: "WebSocket connections by join result (ok or the error code).",
 		}, []string{"result"}),
-		conns: make(map[*websocket.Conn]bool),
 	}
 	if reg != nil {
 		reg.MustRegister(h.joins)
 	}
 	return h, nil
-}
-
-func (h *Handler) track(c *websocket.Conn) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return false
-	}
-	h.conns[c] = false
-	h.wg.Add(1)
-	return true
-}
-
-func (h *Handler) joined(c *websocket.Conn) {
-	h.mu.Lock()
-	h.conns[c] = true
-	h.mu.Unlock()
-}
-
-func (h *Handler) untrack(c *websocket.Conn) {
-	h.mu.Lock()
-	delete(h.conns, c)
-	h.mu.Unlock()
-	h.wg.Done()
 }
 
 // Close refuses new connections and closes those that have not joined at
@@ -134,37 +106,12 @@ func (h *Handler) untrack(c *websocket.Conn) {
 // every connection handler has returned. Call it after the rooms have
 // drained, so that players get their MatchEnd first.
 func (h *Handler) Close() {
-	h.mu.Lock()
-	h.closed = true
-	h.cut(false)
-	h.mu.Unlock()
-
-	done := make(chan struct{})
-	go func() { h.wg.Wait(); close(done) }()
-	t := time.NewTimer(h.cfg.WriteTimeout + h.cfg.CloseTimeout)
-	defer t.Stop()
-	select {
-	case <-done:
-		return
-	case <-t.C:
-	}
-	h.mu.Lock()
-	h.cut(true)
-	h.mu.Unlock()
-	<-done
-}
-
-// cut closes the connections that have not joined, or all of them.
-func (h *Handler) cut(all bool) {
-	for c, joined := range h.conns {
-		if joined && !all {
-			continue
-		}
+	h.conns.Close(h.cfg.WriteTimeout+h.cfg.CloseTimeout, func(c *websocket.Conn) {
 		c.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
 			time.Now().Add(100*time.Millisecond))
 		c.Close()
-	}
+	})
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -172,11 +119,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader answered with an HTTP error
 	}
-	if !h.track(ws) {
+	if !h.conns.Track(ws) {
 		ws.Close()
 		return
 	}
-	defer h.untrack(ws)
+	defer h.conns.Untrack(ws)
 	defer ws.Close()
 	ws.SetReadLimit(hardReadLimit)
 	c := &conn{ws: ws, cfg: &h.cfg}
@@ -188,7 +135,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.joins.WithLabelValues("ok").Inc()
-	h.joined(ws)
+	h.conns.Joined(ws)
 	h.metrics.Connections.Inc()
 	defer h.metrics.Connections.Dec()
 	stopPing := h.ping(ws)
