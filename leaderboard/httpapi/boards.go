@@ -74,19 +74,10 @@ func (s *Server) seasonEntries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, leaderboard.Errorf(leaderboard.ErrInvalid, "season must be a positive integer, got %q", r.PathValue("season")))
 		return
 	}
-	limit, err := s.limit(r)
+	limit, after, err := s.entryPage(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	var after *leaderboard.EntryCursor
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		cur, err := leaderboard.ParseEntryCursor(c)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		after = &cur
 	}
 	id := r.PathValue("id")
 	entries, err := s.store.SeasonEntries(r.Context(), id, season, limit, after)
@@ -94,14 +85,7 @@ func (s *Server) seasonEntries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := entriesResponse{Leaderboard: id, Entries: make([]entryJSON, 0, len(entries))}
-	for _, e := range entries {
-		out.Entries = append(out.Entries, toEntry(e))
-	}
-	if len(entries) == limit {
-		out.NextCursor = leaderboard.CursorAfter(entries[len(entries)-1]).String()
-	}
-	writeCached(w, r, cacheForever, out)
+	writeCached(w, r, cacheForever, entryPageResponse(id, entries, limit))
 }
 
 // admin lets through requests that carry the admin key or an admin

@@ -72,19 +72,10 @@ func (s *Server) listBoards(w http.ResponseWriter, r *http.Request) {
 
 // entries serves GET /v1/leaderboards/{id}/entries?limit=&cursor=.
 func (s *Server) entries(w http.ResponseWriter, r *http.Request) {
-	limit, err := s.limit(r)
+	limit, after, err := s.entryPage(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	var after *leaderboard.EntryCursor
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		cur, err := leaderboard.ParseEntryCursor(c)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		after = &cur
 	}
 	id := r.PathValue("id")
 	entries, err := s.store.TopEntries(r.Context(), id, limit, after)
@@ -92,14 +83,7 @@ func (s *Server) entries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := entriesResponse{Leaderboard: id, Entries: make([]entryJSON, 0, len(entries))}
-	for _, e := range entries {
-		out.Entries = append(out.Entries, toEntry(e))
-	}
-	if len(entries) == limit {
-		out.NextCursor = leaderboard.CursorAfter(entries[len(entries)-1]).String()
-	}
-	writeCached(w, r, cacheLive, out)
+	writeCached(w, r, cacheLive, entryPageResponse(id, entries, limit))
 }
 
 // playerEntry serves GET /v1/leaderboards/{id}/players/{player}: one
@@ -161,6 +145,34 @@ func (s *Server) match(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeCached(w, r, cacheForever, toMatch(m))
+}
+
+// entryPage reads the limit and cursor of a page of board entries.
+func (s *Server) entryPage(r *http.Request) (limit int, after *leaderboard.EntryCursor, err error) {
+	if limit, err = s.limit(r); err != nil {
+		return 0, nil, err
+	}
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		cur, err := leaderboard.ParseEntryCursor(c)
+		if err != nil {
+			return 0, nil, err
+		}
+		after = &cur
+	}
+	return limit, after, nil
+}
+
+// entryPageResponse is a page of board entries, with the cursor of the
+// next page when this one is full.
+func entryPageResponse(board string, entries []leaderboard.Entry, limit int) entriesResponse {
+	out := entriesResponse{Leaderboard: board, Entries: make([]entryJSON, 0, len(entries))}
+	for _, e := range entries {
+		out.Entries = append(out.Entries, toEntry(e))
+	}
+	if len(entries) == limit {
+		out.NextCursor = leaderboard.CursorAfter(entries[len(entries)-1]).String()
+	}
+	return out
 }
 
 // limit reads the limit query parameter.
