@@ -45,6 +45,14 @@ type Entity struct {
 	Fields []int32
 }
 
+// Field returns field i, or 0 when the entity has no such field.
+func (e Entity) Field(i int) int32 {
+	if i < 0 || i >= len(e.Fields) {
+		return 0
+	}
+	return e.Fields[i]
+}
+
 // Outcome is the game's part of a match result; the room adds the match,
 // room and server identity and the times.
 type Outcome struct {

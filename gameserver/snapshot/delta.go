@@ -10,8 +10,10 @@
 // the fields themselves. An entity listed with kind 0 is in the base and
 // keeps its kind; only its changed fields are present, each as the
 // difference from its base value, so a small move costs a byte. removed
-// holds the ids gone since base_tick. kinds is left empty when every listed
-// entity keeps its kind. Games use kinds above 0.
+// holds the ids gone since base_tick. ids and removed are in increasing
+// order, so a client applies a snapshot in one merge with its base. kinds
+// is left empty when every listed entity keeps its kind. Games use kinds
+// above 0.
 package snapshot
 
 import (
@@ -19,7 +21,6 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
-	"sort"
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
@@ -145,59 +146,89 @@ func Each(s *skirmishv1.Snapshot, fn func(Listed) error) error {
 }
 
 // Apply returns the world that s describes, given base, the world at
-// s.BaseTick (ignored when s is full). base is not modified. The result is
-// sorted by id. It is what a client does with each snapshot it receives.
+// s.BaseTick sorted by id (ignored when s is full). The result is sorted by
+// id. It is what a client does with each snapshot it receives, so it
+// copies nothing it need not: entities s does not list share their Fields
+// with base, and the fields of listed ones share one allocation. Neither
+// base nor the result may be modified afterwards. s must list ids, and
+// removed ids, in increasing order, as Full and Delta do.
 func Apply(base []game.Entity, s *skirmishv1.Snapshot) ([]game.Entity, error) {
 	if s.BaseTick == 0 {
 		base = nil
 	}
-	removed := make(map[uint32]bool, len(s.Removed))
-	for _, id := range s.Removed {
-		removed[id] = true
+	if !slices.IsSorted(s.Removed) {
+		return nil, fmt.Errorf("%w: removed ids not in increasing order", ErrBadSnapshot)
 	}
-	byID := make(map[uint32]int, len(base))
 	out := make([]game.Entity, 0, len(base)+len(s.Ids))
-	for _, e := range base {
-		if removed[e.ID] {
-			continue
+	a := fieldAlloc{buf: make([]int32, 0, len(s.Values)+4*len(s.Ids))}
+	removed := s.Removed
+	gone := func(id uint32) bool {
+		for len(removed) > 0 && removed[0] < id {
+			removed = removed[1:]
 		}
-		byID[e.ID] = len(out)
-		out = append(out, game.Entity{ID: e.ID, Kind: e.Kind, Fields: append([]int32(nil), e.Fields...)})
+		return len(removed) > 0 && removed[0] == id
 	}
+	i := 0 // next entity of base
+	carry := func(below uint32, all bool) {
+		for ; i < len(base) && (all || base[i].ID < below); i++ {
+			if !gone(base[i].ID) {
+				out = append(out, base[i])
+			}
+		}
+	}
+	listed := 0
 	err := Each(s, func(l Listed) error {
-		idx, ok := byID[l.ID]
+		if listed > 0 && l.ID <= s.Ids[listed-1] {
+			return fmt.Errorf("%w: ids not in increasing order at %d", ErrBadSnapshot, l.ID)
+		}
+		listed++
+		carry(l.ID, false)
+		var prev *game.Entity
+		if i < len(base) && base[i].ID == l.ID {
+			if !gone(l.ID) {
+				prev = &base[i]
+			}
+			i++
+		}
 		if l.Kind != 0 {
 			// Sent whole: the mask must be a prefix of fields.
 			if l.Mask&(l.Mask+1) != 0 {
 				return fmt.Errorf("%w: entity %d sent whole with gaps in its mask", ErrBadSnapshot, l.ID)
 			}
-			e := game.Entity{ID: l.ID, Kind: l.Kind, Fields: append([]int32(nil), l.Values...)}
-			if ok {
-				out[idx] = e
-			} else {
-				byID[l.ID] = len(out)
-				out = append(out, e)
-			}
+			out = append(out, game.Entity{ID: l.ID, Kind: l.Kind, Fields: append(a.take(len(l.Values)), l.Values...)})
 			return nil
 		}
-		if !ok {
+		if prev == nil {
 			return fmt.Errorf("%w: changed entity %d is not in the base", ErrBadSnapshot, l.ID)
 		}
-		e := &out[idx]
-		if w := 64 - bits.LeadingZeros64(l.Mask); w > len(e.Fields) {
+		if w := 64 - bits.LeadingZeros64(l.Mask); w > len(prev.Fields) {
 			return fmt.Errorf("%w: entity %d has no field %d", ErrBadSnapshot, l.ID, w-1)
 		}
+		e := game.Entity{ID: l.ID, Kind: prev.Kind, Fields: append(a.take(len(prev.Fields)), prev.Fields...)}
 		mask := l.Mask
 		for _, d := range l.Values {
-			k := bits.TrailingZeros64(mask)
-			e.Fields[k] += d
+			e.Fields[bits.TrailingZeros64(mask)] += d
 			mask &= mask - 1
 		}
+		out = append(out, e)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(out, func(a, b int) bool { return out[a].ID < out[b].ID })
+	carry(0, true)
 	return out, nil
+}
+
+// fieldAlloc hands out zero-length slices with room for n fields from
+// one buffer, so a snapshot's changed entities cost one allocation.
+type fieldAlloc struct{ buf []int32 }
+
+func (a *fieldAlloc) take(n int) []int32 {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]int32, 0, max(n, 2*cap(a.buf), 64))
+	}
+	at := len(a.buf)
+	a.buf = a.buf[:at+n]
+	return a.buf[at : at : at+n]
 }

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -87,6 +88,10 @@ func TestHistory(t *testing.T) {
 	}
 }
 
+func entityEqual(a, b game.Entity) bool {
+	return a.ID == b.ID && a.Kind == b.Kind && slices.Equal(a.Fields, b.Fields)
+}
+
 func FuzzApply(f *testing.F) {
 	var s skirmishv1.Snapshot
 	Delta(&s, []game.Entity{ent(1, 1, 5, 6)}, []game.Entity{ent(1, 1, 5, 7), ent(2, 2, 1)})
@@ -102,12 +107,15 @@ func FuzzApply(f *testing.F) {
 			return
 		}
 		world, err := Apply(base, &s)
+		if !slices.EqualFunc(base, []game.Entity{ent(1, 1, 5, 6), ent(3, 2, 1, 2, 3)}, entityEqual) {
+			t.Fatalf("Apply changed its base: %v", base)
+		}
 		if err != nil {
 			return
 		}
 		for i := 1; i < len(world); i++ {
-			if world[i-1].ID > world[i].ID {
-				t.Fatalf("Apply returned an unsorted world")
+			if world[i-1].ID >= world[i].ID {
+				t.Fatalf("Apply returned ids out of order: %v", world)
 			}
 		}
 	})

@@ -31,7 +31,7 @@ func (b *Brain) Decide(w *skirmish.World) (moveX, moveY, aim float32, fire bool)
 	if w == nil {
 		return 0, 0, 0, false
 	}
-	me, ok := w.Entities[b.self]
+	me, ok := w.Entity(b.self)
 	if !ok {
 		return 0, 0, 0, false
 	}

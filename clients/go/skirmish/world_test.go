@@ -51,7 +51,7 @@ func TestApplyFollowsServer(t *testing.T) {
 			t.Fatalf("world %d has %d entities, want %d", i, len(w.Entities), len(cur))
 		}
 		for _, e := range cur {
-			g := w.Entities[e.ID]
+			g, _ := w.Entity(e.ID)
 			if g.Kind != e.Kind || !slices.Equal(g.Fields, e.Fields) {
 				t.Errorf("world %d entity %d = kind %d %v, want kind %d %v", i, e.ID, g.Kind, g.Fields, e.Kind, e.Fields)
 			}
@@ -67,7 +67,7 @@ func TestApplyFollowsServer(t *testing.T) {
 }
 
 func TestApplyErrors(t *testing.T) {
-	base := &World{Tick: 5, Entities: map[uint32]Entity{1: {ID: 1, Kind: 1, Fields: []int32{1}}}}
+	base := &World{Tick: 5, Entities: []Entity{{ID: 1, Kind: 1, Fields: []int32{1}}}}
 	tests := []struct {
 		name string
 		base *World
@@ -101,7 +101,7 @@ func FuzzApply(f *testing.F) {
 	seed, _ := proto.Marshal(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Snapshot{Snapshot: &s}})
 	f.Add(seed)
 	f.Add([]byte{0x12, 0x02, 0x08, 0x01})
-	base := &World{Tick: 1, Entities: map[uint32]Entity{1: {ID: 1, Kind: 1, Fields: []int32{1, 2}}}}
+	base := &World{Tick: 1, Entities: []Entity{{ID: 1, Kind: 1, Fields: []int32{1, 2}}}}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		msg, err := decodeServer(b)
 		if err != nil {

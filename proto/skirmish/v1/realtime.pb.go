@@ -881,9 +881,11 @@ type Snapshot struct {
 	BaseTick uint32                 `protobuf:"varint,2,opt,name=base_tick,json=baseTick,proto3" json:"base_tick,omitempty"`
 	// last_input_seq is the newest input of this player the server applied,
 	// for client-side prediction and reconciliation.
-	LastInputSeq uint32   `protobuf:"varint,3,opt,name=last_input_seq,json=lastInputSeq,proto3" json:"last_input_seq,omitempty"`
-	Removed      []uint32 `protobuf:"varint,5,rep,packed,name=removed,proto3" json:"removed,omitempty"`
-	// ids[i] is the id of the i-th listed entity.
+	LastInputSeq uint32 `protobuf:"varint,3,opt,name=last_input_seq,json=lastInputSeq,proto3" json:"last_input_seq,omitempty"`
+	// removed is in increasing order.
+	Removed []uint32 `protobuf:"varint,5,rep,packed,name=removed,proto3" json:"removed,omitempty"`
+	// ids[i] is the id of the i-th listed entity; ids are in increasing
+	// order, so the client applies a delta in one merge with its base.
 	Ids []uint32 `protobuf:"varint,6,rep,packed,name=ids,proto3" json:"ids,omitempty"`
 	// kinds[i] is its kind, or 0 when the entity is in the base snapshot and
 	// keeps its kind. kinds is empty when every listed entity keeps its kind.

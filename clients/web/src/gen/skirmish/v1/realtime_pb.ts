@@ -390,12 +390,15 @@ export type Snapshot = Message<"skirmish.v1.Snapshot"> & {
   lastInputSeq: number;
 
   /**
+   * removed is in increasing order.
+   *
    * @generated from field: repeated uint32 removed = 5;
    */
   removed: number[];
 
   /**
-   * ids[i] is the id of the i-th listed entity.
+   * ids[i] is the id of the i-th listed entity; ids are in increasing
+   * order, so the client applies a delta in one merge with its base.
    *
    * @generated from field: repeated uint32 ids = 6;
    */
