@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
@@ -317,7 +316,7 @@ func (r *Room) sendSnapshot(st *seat) {
 		snapshot.Full(snap, world)
 	}
 	s.hist.Put(r.tick, world)
-	b, err := proto.Marshal(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Snapshot{Snapshot: snap}})
+	b, err := (&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Snapshot{Snapshot: snap}}).MarshalVT()
 	if err != nil {
 		r.log.Error("encode snapshot", "err", err)
 		return

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/skirmishgg/skirmish/gameserver/snapshot"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
@@ -144,7 +143,7 @@ func (s *Session) takeInputs() []*skirmishv1.Input {
 }
 
 func (s *Session) send(m *skirmishv1.ServerMessage) {
-	b, err := proto.Marshal(m)
+	b, err := m.MarshalVT()
 	if err != nil {
 		return
 	}
@@ -154,7 +153,7 @@ func (s *Session) send(m *skirmishv1.ServerMessage) {
 // Fail closes the session with an error the player sees, e.g. for a frame
 // the transport could not decode.
 func (s *Session) Fail(code skirmishv1.ErrorCode, reason string) {
-	b, _ := proto.Marshal(errorMessage(code, reason))
+	b, _ := errorMessage(code, reason).MarshalVT()
 	s.out.close(closing{code: code, reason: reason}, b, false)
 }
 
@@ -163,7 +162,7 @@ func (s *Session) Fail(code skirmishv1.ErrorCode, reason string) {
 func (s *Session) end(last *skirmishv1.ServerMessage) {
 	var b []byte
 	if last != nil {
-		b, _ = proto.Marshal(last)
+		b, _ = last.MarshalVT()
 	}
 	s.out.close(closing{}, b, true)
 }

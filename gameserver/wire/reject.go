@@ -3,8 +3,6 @@ package wire
 import (
 	"errors"
 
-	"google.golang.org/protobuf/proto"
-
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -20,7 +18,7 @@ func (r *Reject) Error() string { return r.Code.String() + ": " + r.Text }
 
 // Frame is the encoded ServerMessage that tells the player.
 func (r *Reject) Frame() []byte {
-	b, _ := proto.Marshal(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Error{Error: &skirmishv1.Error{Code: r.Code, Message: r.Text}}})
+	b, _ := (&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Error{Error: &skirmishv1.Error{Code: r.Code, Message: r.Text}}}).MarshalVT()
 	return b
 }
 

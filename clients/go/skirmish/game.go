@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"google.golang.org/protobuf/proto"
 
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
@@ -65,7 +64,7 @@ type Game struct {
 	mu      sync.Mutex
 	world   *World
 	history [historySize]*World
-	sentAt  map[uint32]time.Time
+	sent    sendTimes
 	outcome *skirmishv1.MatchOutcome
 	err     error
 
@@ -96,7 +95,7 @@ func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Gam
 	if err != nil {
 		return nil, err
 	}
-	g := &Game{conn: conn, opts: opts, sentAt: make(map[uint32]time.Time), done: make(chan struct{})}
+	g := &Game{conn: conn, opts: opts, done: make(chan struct{})}
 	welcome, err := g.handshake(ctx, a.GetJoinToken())
 	if err != nil {
 		conn.Close()
@@ -192,13 +191,11 @@ func (g *Game) SendInput(in *skirmishv1.Input) (uint32, error) {
 	defer g.writeMu.Unlock()
 	g.seq++
 	in.Seq = g.seq
-	if g.opts.OnInputApplied != nil {
-		g.mu.Lock()
-		g.sentAt[in.Seq] = time.Now()
-		g.mu.Unlock()
-	}
 	var ack uint32
 	g.mu.Lock()
+	if g.opts.OnInputApplied != nil {
+		g.sent.put(in.Seq, time.Now())
+	}
 	if g.world != nil && !g.opts.NoAcks {
 		ack = g.world.Tick // the newest world held: deltas may build on it
 	}
@@ -248,7 +245,7 @@ func (g *Game) write(msg *skirmishv1.ClientMessage) error {
 // writeUnreliable sends msg as a datagram where the transport has them
 // (acks and pings: a lost one is replaced by the next).
 func (g *Game) writeUnreliable(msg *skirmishv1.ClientMessage) error {
-	b, err := proto.Marshal(msg)
+	b, err := msg.MarshalVT()
 	if err != nil {
 		return err
 	}
@@ -258,7 +255,7 @@ func (g *Game) writeUnreliable(msg *skirmishv1.ClientMessage) error {
 }
 
 func (g *Game) writeLocked(msg *skirmishv1.ClientMessage) error {
-	b, err := proto.Marshal(msg)
+	b, err := msg.MarshalVT()
 	if err != nil {
 		return err
 	}
@@ -318,19 +315,13 @@ func (g *Game) onSnapshot(s *skirmishv1.Snapshot, size int) {
 		return
 	}
 	g.world = w
-	var applied []uint32
-	var latencies []time.Duration
+	var buf [4]appliedInput
+	applied := buf[:0]
 	if g.opts.OnInputApplied != nil {
-		now := time.Now()
-		for seq, at := range g.sentAt {
-			// Every input up to LastInputSeq was applied by this tick, not
-			// only the newest: measuring the newest alone drops the inputs
-			// that waited longest.
-			if seq <= w.LastInputSeq {
-				applied, latencies = append(applied, seq), append(latencies, now.Sub(at))
-				delete(g.sentAt, seq)
-			}
-		}
+		// Every input up to LastInputSeq was applied by this tick, not
+		// only the newest: measuring the newest alone drops the inputs
+		// that waited longest.
+		applied = g.sent.applied(w.LastInputSeq, time.Now(), applied)
 	}
 	g.mu.Unlock()
 
@@ -343,9 +334,50 @@ func (g *Game) onSnapshot(s *skirmishv1.Snapshot, size int) {
 	if g.opts.OnSnapshot != nil {
 		g.opts.OnSnapshot(w, size)
 	}
-	for i, seq := range applied {
-		g.opts.OnInputApplied(seq, latencies[i])
+	for _, a := range applied {
+		g.opts.OnInputApplied(a.seq, a.latency)
 	}
+}
+
+// sendTimes remembers when the most recent inputs were sent, so that
+// their latency can be reported when a snapshot shows them applied.
+type sendTimes struct {
+	epoch  time.Time
+	at     [256]time.Duration // since epoch, by seq modulo its size; 0: none
+	next   uint32             // lowest seq not yet reported, 0 before any
+	newest uint32
+}
+
+type appliedInput struct {
+	seq     uint32
+	latency time.Duration
+}
+
+func (t *sendTimes) put(seq uint32, now time.Time) {
+	if t.epoch.IsZero() {
+		t.epoch = now.Add(-time.Nanosecond)
+	}
+	n := uint32(len(t.at))
+	t.at[seq%n] = now.Sub(t.epoch)
+	t.newest = seq
+	if t.next == 0 {
+		t.next = seq
+	}
+	if seq-t.next >= n {
+		t.next = seq - n + 1 // older ones were overwritten
+	}
+}
+
+// applied appends every input up to seq not yet reported to out.
+func (t *sendTimes) applied(seq uint32, now time.Time, out []appliedInput) []appliedInput {
+	for ; t.next != 0 && t.next <= min(seq, t.newest); t.next++ {
+		i := t.next % uint32(len(t.at))
+		if t.at[i] != 0 {
+			out = append(out, appliedInput{t.next, now.Sub(t.epoch) - t.at[i]})
+			t.at[i] = 0
+		}
+	}
+	return out
 }
 
 // finish records why the connection ended; a close after the match end or
@@ -369,7 +401,7 @@ func (g *Game) finish(err error) {
 
 func decodeServer(b []byte) (*skirmishv1.ServerMessage, error) {
 	var msg skirmishv1.ServerMessage
-	if err := proto.Unmarshal(b, &msg); err != nil {
+	if err := msg.UnmarshalVT(b); err != nil {
 		return nil, fmt.Errorf("decode server message: %w", err)
 	}
 	return &msg, nil
