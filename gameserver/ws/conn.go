@@ -20,6 +20,8 @@ type conn struct {
 	cfg     *Config
 	closing atomic.Bool
 	buf     bytes.Buffer
+	// deadlineSet is when the idle read deadline was last moved.
+	deadlineSet time.Time
 }
 
 var (
@@ -39,7 +41,12 @@ func (c *conn) read() (*skirmishv1.ClientMessage, error) {
 		return nil, err
 	}
 	if !c.closing.Load() {
-		c.ws.SetReadDeadline(time.Now().Add(c.cfg.IdleTimeout))
+		// Moving the deadline costs a timer update: do it at most once a
+		// second, which IdleTimeout does not notice.
+		if now := time.Now(); now.Sub(c.deadlineSet) > time.Second {
+			c.ws.SetReadDeadline(now.Add(c.cfg.IdleTimeout))
+			c.deadlineSet = now
+		}
 	}
 	if typ != websocket.BinaryMessage {
 		return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "frames must be binary protobuf"}
