@@ -132,15 +132,11 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("warm-up: %w", err)
 	}
 	if f.cpuprofile != "" {
-		pf, err := os.Create(f.cpuprofile)
+		stop, err := startCPUProfile(f.cpuprofile)
 		if err != nil {
 			return err
 		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	if f.mutexprof != "" {
 		runtime.SetMutexProfileFraction(5)

@@ -24,13 +24,21 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlagSet("loadtest", stderr)
 	fs.StringVar(&role, "role", "server", "server (measure; starts its clients itself) or clients (internal: the client process)")
 	fs.BoolVar(&cfg.Full, "full", false, "bots acknowledge no snapshot, so every snapshot is full (compare B/player/s with a run without -full)")
+	fs.BoolVar(&cfg.NoBare, "no-bare", false, "skip the bare loop (to profile the gameserver alone)")
 	fs.IntVar(&idle, "idle", 0, "instead of the curve, measure the server's memory per idle joined connection with this many connections")
 	fs.StringVar(&steps, "steps", "200,400,800,1200,1600", "player counts to measure, comma-separated (each at most 4000)")
 	fs.DurationVar(&cfg.StepDuration, "step", 8*time.Second, "duration of each measurement (bare and skirmish each), at most 30s")
 	fs.StringVar(&png, "plot", "", "write a PNG plot of the curve to this file")
-	fs.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file, and of the last step's client process to this file plus .clients")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if profile != "" {
+		stop, err := startCPUProfile(profile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if role == "clients" {
 		return loadtest.RunClients(ctx, os.Stdin, stdout)
@@ -43,6 +51,10 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("loadtest: find own executable: %w", err)
 	}
 	cfg.ClientCommand = []string{exe, "loadtest", "-role", "clients"}
+	if profile != "" {
+		// Each client process overwrites it: it holds the last step's.
+		cfg.ClientCommand = append(cfg.ClientCommand, "-cpuprofile", profile+".clients")
+	}
 	if idle > 0 {
 		if idle > 20000 {
 			return settingError("idle", "at most 20000, got %d", idle)
@@ -67,17 +79,6 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return settingError("step", "must be above 0 and at most 30s, got %s", cfg.StepDuration)
 	}
 	cfg.Progress = stderr
-	if profile != "" {
-		f, err := os.Create(profile)
-		if err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
-	}
 	res, err := loadtest.Run(ctx, cfg)
 	loadtest.Print(stdout, res)
 	loadtest.Summary(stdout, res)
@@ -88,4 +89,17 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "plot written to %s\n", png)
 	}
 	return err
+}
+
+// startCPUProfile profiles this process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

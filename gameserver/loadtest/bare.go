@@ -101,6 +101,7 @@ func bare(ctx context.Context, command []string, n int, rate int, dur time.Durat
 	select {
 	case cr := <-result:
 		res.DeliveredRatio = float64(cr.Messages) / (float64(n) * float64(rate) * cr.Elapsed.Seconds())
+		res.ClientCPU = cr.CPU
 	case err := <-failed:
 		return res, err
 	}

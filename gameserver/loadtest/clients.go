@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,7 @@ type ClientResult struct {
 	Errors    int           `json:"errors"`
 	Elapsed   time.Duration `json:"elapsed"`
 	Connected int           `json:"connected"`
+	CPU       float64       `json:"cpu"` // cores the client process used
 }
 
 // RunClients is the client process: it reads a Job from in and writes
@@ -71,6 +73,10 @@ func RunClients(ctx context.Context, in io.Reader, out io.Writer) error {
 		}
 		return nil
 	}
+	// The client process is a load generator: it trades memory for less
+	// garbage collection, so that more of the machine is left to the
+	// server it measures.
+	debug.SetGCPercent(400)
 	var res ClientResult
 	switch job.Mode {
 	case "bare":
@@ -115,12 +121,13 @@ func bareClients(ctx context.Context, job Job, start func() error) (ClientResult
 	if err := start(); err != nil {
 		return ClientResult{}, err
 	}
-	r0, t0 := received.Load(), time.Now()
+	r0, t0, cpu0 := received.Load(), time.Now(), cpuTime()
 	select {
 	case <-time.After(job.Duration):
 	case <-ctx.Done():
 	}
-	return ClientResult{Messages: received.Load() - r0, Elapsed: time.Since(t0), Connected: len(conns)}, nil
+	return ClientResult{Messages: received.Load() - r0, Elapsed: time.Since(t0), Connected: len(conns),
+		CPU: float64(cpuTime()-cpu0) / float64(time.Since(t0))}, nil
 }
 
 func botClients(ctx context.Context, job Job, start func() error) (ClientResult, error) {
@@ -160,10 +167,21 @@ func botClients(ctx context.Context, job Job, start func() error) (ClientResult,
 	defer cancel()
 	var bots sync.WaitGroup
 	var errs atomic.Int64
-	s0, b0, t0 := snapshots.Load(), bytes.Load(), time.Now()
+	s0, b0, t0, cpu0 := snapshots.Load(), bytes.Load(), time.Now(), cpuTime()
 	if job.Mode == "bots" {
+		// Bots are spread over phases of the tick period, one goroutine
+		// and one ticker per phase rather than per bot: players' clocks
+		// are not aligned with the server's, and the load generator
+		// should spend its CPU on the bots' messages, not on timers.
+		groups := make([][]*bot.Brain, phases)
+		members := make([][]*skirmish.Game, phases)
 		for i, g := range games {
-			bots.Go(func() { play(pctx, g, i, &errs) })
+			k := rand.IntN(phases)
+			groups[k] = append(groups[k], bot.NewBrain(g.Welcome().GetEntityId(), int64(i)))
+			members[k] = append(members[k], g)
+		}
+		for k := range phases {
+			bots.Go(func() { play(pctx, k, members[k], groups[k], &errs) })
 		}
 	}
 	<-pctx.Done()
@@ -172,6 +190,7 @@ func botClients(ctx context.Context, job Job, start func() error) (ClientResult,
 	defer mu.Unlock()
 	return ClientResult{
 		Messages: snapshots.Load() - s0, Bytes: bytes.Load() - b0, Elapsed: time.Since(t0),
+		CPU:       float64(cpuTime()-cpu0) / float64(time.Since(t0)),
 		LatP50:    time.Duration(latency.ValueAtQuantile(50)) * time.Microsecond,
 		LatP99:    time.Duration(latency.ValueAtQuantile(99)) * time.Microsecond,
 		Errors:    int(errs.Load()),
@@ -179,29 +198,39 @@ func botClients(ctx context.Context, job Job, start func() error) (ClientResult,
 	}, nil
 }
 
-// play is one bot: one input per tick at a random phase.
-func play(ctx context.Context, g *skirmish.Game, i int, errs *atomic.Int64) {
-	brain := bot.NewBrain(g.Welcome().GetEntityId(), int64(i))
+// phases is how many evenly spaced phases of the tick period bots send
+// their inputs at.
+const phases = 32
+
+// play runs the bots of phase k: each sends one input per tick, at k/phases
+// of the period. A bot whose connection ended counts one error and stops.
+func play(ctx context.Context, k int, games []*skirmish.Game, brains []*bot.Brain, errs *atomic.Int64) {
 	period := time.Second / 30
 	select {
 	case <-ctx.Done():
 		return
-	case <-time.After(time.Duration(rand.Int64N(int64(period)))):
+	case <-time.After(period * time.Duration(k) / phases):
 	}
 	t := time.NewTicker(period)
 	defer t.Stop()
+	live := make([]bool, len(games))
+	for i := range live {
+		live[i] = true
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-g.Done():
-			errs.Add(1)
-			return
 		case <-t.C:
-			mx, my, aim, fire := brain.Decide(g.World())
+		}
+		for i, g := range games {
+			if !live[i] {
+				continue
+			}
+			mx, my, aim, fire := brains[i].Decide(g.World())
 			if _, err := g.SendArena(mx, my, aim, fire); err != nil {
+				live[i] = false
 				errs.Add(1)
-				return
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRunClientsBadJobs: the client process refuses jobs it cannot run.
@@ -22,5 +23,24 @@ func TestRunClientsBadJobs(t *testing.T) {
 				t.Errorf("RunClients(%q) = nil, want an error (output %q)", tt.in, out.String())
 			}
 		})
+	}
+}
+
+func TestHolds(t *testing.T) {
+	ok := StepResult{DeliveredRatio: 0.99, TickP99: 20 * time.Millisecond}
+	tests := []struct {
+		name string
+		r    StepResult
+		want bool
+	}{
+		{"kept up", ok, true},
+		{"lost messages", StepResult{DeliveredRatio: 0.97, TickP99: ok.TickP99}, false},
+		{"skipped a tick", StepResult{DeliveredRatio: ok.DeliveredRatio, TickP99: ok.TickP99, Skipped: 1}, false},
+		{"p99 tick over the period", StepResult{DeliveredRatio: ok.DeliveredRatio, TickP99: 41 * time.Millisecond}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.r.Holds(); got != tt.want {
+			t.Errorf("%s: Holds() = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -122,6 +122,7 @@ func real(ctx context.Context, cfg Config, n int) (StepResult, error) {
 	res.DeliveredRatio = float64(cr.Messages) / (float64(len(tokens)) * 30 * secs)
 	res.BytesPerPlayerSecond = float64(cr.Bytes) / float64(len(tokens)) / secs
 	res.Errors = cr.Errors
+	res.ClientCPU = cr.CPU
 	res.LatencyP50, res.LatencyP99 = cr.LatP50, cr.LatP99
 	return res, nil
 }
