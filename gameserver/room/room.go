@@ -25,6 +25,7 @@ type seat struct {
 	lastSeq uint32
 	entity  uint32
 	team    uint32
+	snap    skirmishv1.Snapshot // reused by sendSnapshot
 }
 
 type eventKind int
@@ -303,13 +304,16 @@ func (r *Room) step() bool {
 func (r *Room) sendSnapshot(st *seat) {
 	s := st.session
 	world := r.game.Snapshot(st.PlayerID)
-	snap := &skirmishv1.Snapshot{Tick: r.tick, LastInputSeq: st.lastSeq}
-	kind := "full"
+	// The seat's message is reused tick after tick, keeping its lists'
+	// storage: it is encoded before this returns.
+	snap := &st.snap
+	snap.Tick, snap.LastInputSeq, snap.BaseTick = r.tick, st.lastSeq, 0
+	bytes := r.metrics.fullBytes
 	if ack := s.ack.Load(); ack <= r.tick {
 		if base, ok := s.hist.Get(ack); ok {
 			snapshot.Delta(snap, base, world)
 			snap.BaseTick = ack
-			kind = "delta"
+			bytes = r.metrics.deltaBytes
 		}
 	}
 	if snap.BaseTick == 0 {
@@ -321,7 +325,7 @@ func (r *Room) sendSnapshot(st *seat) {
 		r.log.Error("encode snapshot", "err", err)
 		return
 	}
-	r.metrics.snapshotBytes.WithLabelValues(kind).Add(float64(len(b)))
+	bytes.Add(float64(len(b)))
 	if behind := s.out.pushSnapshot(b); behind > r.maxBehind {
 		s.Fail(skirmishv1.ErrorCode_ERROR_CODE_TOO_SLOW, "the connection fell too far behind the snapshots")
 		s.abortLater()

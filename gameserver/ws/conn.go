@@ -20,8 +20,9 @@ type conn struct {
 	cfg     *Config
 	closing atomic.Bool
 	buf     bytes.Buffer
-	// deadlineSet is when the idle read deadline was last moved.
-	deadlineSet time.Time
+	// readDeadlineSet and writeDeadlineSet are when the idle read
+	// deadline and the write deadline were last moved.
+	readDeadlineSet, writeDeadlineSet time.Time
 }
 
 var (
@@ -43,9 +44,9 @@ func (c *conn) read() (*skirmishv1.ClientMessage, error) {
 	if !c.closing.Load() {
 		// Moving the deadline costs a timer update: do it at most once a
 		// second, which IdleTimeout does not notice.
-		if now := time.Now(); now.Sub(c.deadlineSet) > time.Second {
+		if now := time.Now(); now.Sub(c.readDeadlineSet) > time.Second {
 			c.ws.SetReadDeadline(now.Add(c.cfg.IdleTimeout))
-			c.deadlineSet = now
+			c.readDeadlineSet = now
 		}
 	}
 	if typ != websocket.BinaryMessage {
@@ -58,9 +59,14 @@ func (c *conn) read() (*skirmishv1.ClientMessage, error) {
 	return wire.Decode(c.buf.Bytes())
 }
 
-// Write sends one binary frame.
+// Write sends one binary frame. Like the read deadline, the write
+// deadline moves at most once a second, so a write may time out up to a
+// second before WriteTimeout.
 func (c *conn) Write(_ context.Context, frame []byte) error {
-	c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	if now := time.Now(); now.Sub(c.writeDeadlineSet) > time.Second {
+		c.ws.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
+		c.writeDeadlineSet = now
+	}
 	return c.ws.WriteMessage(websocket.BinaryMessage, frame)
 }
 
