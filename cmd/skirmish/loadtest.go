@@ -25,6 +25,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&role, "role", "server", "server (measure; starts its clients itself) or clients (internal: the client process)")
 	fs.BoolVar(&cfg.Full, "full", false, "bots acknowledge no snapshot, so every snapshot is full (compare B/player/s with a run without -full)")
 	fs.BoolVar(&cfg.NoBare, "no-bare", false, "skip the bare loop (to profile the gameserver alone)")
+	fs.BoolVar(&cfg.BareSingle, "bare-single", false, "the bare loop writes from one goroutine rather than one writer goroutine per connection")
 	fs.IntVar(&idle, "idle", 0, "instead of the curve, measure the server's memory per idle joined connection with this many connections")
 	fs.StringVar(&steps, "steps", "200,400,800,1200,1600", "player counts to measure, comma-separated (each at most 4000)")
 	fs.DurationVar(&cfg.StepDuration, "step", 8*time.Second, "duration of each measurement (bare and skirmish each), at most 30s")

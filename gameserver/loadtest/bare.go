@@ -11,11 +11,12 @@ import (
 )
 
 // bare is the baseline: a loop that writes one 100-byte WebSocket message
-// per connection per tick at the tick rate.
-// The readers run in a client process (command). It measures the
-// per-tick write time, the process's CPU and RSS, and what the readers
-// receive.
-func bare(ctx context.Context, command []string, n int, rate int, dur time.Duration) (StepResult, error) {
+// per connection per tick at the tick rate. With single, one goroutine
+// writes to every connection in turn; else each connection has a writer
+// goroutine, all woken by each tick, like the gameserver's. The readers run
+// in a client process (command). It measures the per-tick write time, the
+// process's CPU and RSS, and what the readers receive.
+func bare(ctx context.Context, command []string, n int, rate int, dur time.Duration, single bool) (StepResult, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return StepResult{}, err
@@ -45,8 +46,6 @@ func bare(ctx context.Context, command []string, n int, rate int, dur time.Durat
 		server = append(server, <-conns)
 	}
 
-	// One writer goroutine per connection, all woken by each tick, like
-	// the gameserver's per-connection writers.
 	msg := make([]byte, 100)
 	period := time.Second / time.Duration(rate)
 	var writers sync.WaitGroup
@@ -54,6 +53,9 @@ func bare(ctx context.Context, command []string, n int, rate int, dur time.Durat
 	var pending sync.WaitGroup
 	for i, c := range server {
 		wake[i] = make(chan struct{}, 1)
+		if single {
+			continue
+		}
 		writers.Go(func() {
 			for range wake[i] {
 				c.SetWriteDeadline(time.Now().Add(time.Second))
@@ -79,11 +81,18 @@ func bare(ctx context.Context, command []string, n int, rate int, dur time.Durat
 	for time.Since(start) < dur && ctx.Err() == nil {
 		<-t.C
 		began := time.Now()
-		pending.Add(n)
-		for _, w := range wake {
-			w <- struct{}{}
+		if single {
+			for _, c := range server {
+				c.SetWriteDeadline(time.Now().Add(time.Second))
+				c.WriteMessage(websocket.BinaryMessage, msg)
+			}
+		} else {
+			pending.Add(n)
+			for _, w := range wake {
+				w <- struct{}{}
+			}
+			pending.Wait()
 		}
-		pending.Wait()
 		took := time.Since(began)
 		m.tick(took)
 		ticks++

@@ -29,6 +29,9 @@ type Config struct {
 	Full bool
 	// NoBare skips the bare loop, e.g. to profile the gameserver alone.
 	NoBare bool
+	// BareSingle makes the bare loop write from one goroutine, connection
+	// after connection, instead of one writer goroutine per connection.
+	BareSingle bool
 }
 
 // StepResult is one measurement.
@@ -76,7 +79,7 @@ func Run(ctx context.Context, cfg Config) ([]Step, error) {
 		if !cfg.NoBare {
 			runtime.GC()
 			var err error
-			b, err = bare(ctx, cfg.ClientCommand, n, 30, cfg.StepDuration)
+			b, err = bare(ctx, cfg.ClientCommand, n, 30, cfg.StepDuration, cfg.BareSingle)
 			if err != nil {
 				return out, fmt.Errorf("bare loop with %d connections: %w", n, err)
 			}

@@ -71,3 +71,17 @@ func FuzzDecodeClient(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeClient decodes the frame every player sends every tick:
+// one Arena input carrying a snapshot ack.
+func BenchmarkDecodeClient(b *testing.B) {
+	m := inputs(1, 12345)
+	m.GetInputs().AckTick = 54321
+	frame := enc(b, m)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeClient(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -112,3 +112,39 @@ func FuzzApply(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkApply applies what a bot receives every tick in an 8-player
+// Arena match: a delta where every player moved and turned, against a
+// world of 8 players and 16 projectiles.
+func BenchmarkApply(b *testing.B) {
+	var prev, cur []game.Entity
+	for i := uint32(1); i <= 24; i++ {
+		kind := uint32(1)
+		if i > 8 {
+			kind = 2
+		}
+		prev = append(prev, ent(i, kind, int32(i*100), int32(i*50), 3, 100, 1))
+		cur = append(cur, ent(i, kind, int32(i*100), int32(i*50), 3, 100, 1))
+		if i <= 8 {
+			cur[len(cur)-1].Fields = []int32{int32(i*100 + 25), int32(i*50 - 12), 4, 100, 1}
+		}
+	}
+	var s skirmishv1.Snapshot
+	snapshot.Delta(&s, prev, cur)
+	s.Tick, s.BaseTick = 2, 1
+	frame, err := proto.Marshal(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Snapshot{Snapshot: &s}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := &World{Tick: 1, Entities: prev}
+	b.ReportAllocs()
+	for b.Loop() {
+		msg, err := decodeServer(frame)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Apply(base, msg.GetSnapshot()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
