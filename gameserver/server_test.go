@@ -2,6 +2,7 @@ package gameserver
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/skirmishgg/skirmish/clients/go/skirmish"
 	"github.com/skirmishgg/skirmish/gameserver/arena"
 	"github.com/skirmishgg/skirmish/gameserver/room"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
@@ -246,4 +248,53 @@ func TestHTTPEndpoints(t *testing.T) {
 			t.Errorf("GET /metrics lacks the request counter")
 		}
 	}
+}
+
+// TestInputsPerMessage: an SDK player sending two inputs to a message
+// has both applied, one per tick, and an input waiting for its partner is
+// not sent yet.
+func TestInputsPerMessage(t *testing.T) {
+	ts := startServer(t, Config{})
+	roomID := ts.createRoom(t, "m-batch", "duel", "p1", "p2")
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	var games []*skirmish.Game
+	for _, p := range []string{"p1", "p2"} {
+		a := &skirmishv1.Assignment{RoomId: roomID, MatchId: "m-batch", WebsocketUrl: "ws://" + ts.addr + "/ws",
+			JoinToken: ts.joinToken(t, roomID, "m-batch", p)}
+		g, err := skirmish.Join(ctx, a, skirmish.JoinOptions{InputsPerMessage: 2})
+		if err != nil {
+			t.Fatalf("Join(%s): %v", p, err)
+		}
+		t.Cleanup(func() { g.Close() })
+		games = append(games, g)
+	}
+	g := games[0]
+	applied := func(want uint32) {
+		t.Helper()
+		for ctx.Err() == nil {
+			if w := g.World(); w != nil && w.LastInputSeq >= want {
+				if w.LastInputSeq != want {
+					t.Fatalf("server applied up to input %d, want %d", w.LastInputSeq, want)
+				}
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Fatalf("input %d was never applied", want)
+	}
+	for range 3 {
+		if _, err := g.SendArena(1, 0, 0, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applied(2)
+	time.Sleep(200 * time.Millisecond) // six ticks: input 3 is still unsent
+	if w := g.World(); w.LastInputSeq != 2 {
+		t.Fatalf("after 3 inputs at 2 per message the server applied up to %d, want 2", w.LastInputSeq)
+	}
+	if _, err := g.SendArena(1, 0, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	applied(4)
 }

@@ -4,7 +4,8 @@
 // gameserver runs each room as one goroutine at the mode's fixed tick rate
 // and calls the game only from that goroutine, so game code needs no locks.
 // Within one tick the room calls, in this order: Join/Leave for players that
-// arrived or left, Input for every queued input in sequence order, Tick
+// arrived or left, Input with each player's next input (one per player per
+// tick, in sequence order; more only when a player's inputs pile up), Tick
 // once, then Snapshot once per connected viewer.
 package game
 

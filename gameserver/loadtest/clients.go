@@ -40,6 +40,8 @@ type Job struct {
 	Duration time.Duration `json:"duration"`
 	// Full: bots never acknowledge, so every snapshot is full.
 	Full bool `json:"full"`
+	// InputsPerMessage: bots send their inputs this many to a message.
+	InputsPerMessage int `json:"inputs_per_message"`
 }
 
 // ClientResult is what a client process measured.
@@ -143,8 +145,9 @@ func botClients(ctx context.Context, job Job, start func() error) (ClientResult,
 	}()
 	for _, tok := range job.Tokens {
 		g, err := skirmish.Join(ctx, &skirmishv1.Assignment{WebsocketUrl: job.URL, JoinToken: tok}, skirmish.JoinOptions{
-			Dialer: dialer,
-			NoAcks: job.Full,
+			Dialer:           dialer,
+			NoAcks:           job.Full,
+			InputsPerMessage: job.InputsPerMessage,
 			OnSnapshot: func(_ *skirmish.World, size int) {
 				snapshots.Add(1)
 				bytes.Add(int64(size))

@@ -27,6 +27,9 @@ type Config struct {
 	// Full makes the bots acknowledge nothing, so the server sends full
 	// snapshots: compare B/player/s with a run without it.
 	Full bool
+	// InputsPerMessage makes the bots send their inputs this many to a
+	// message (skirmish.JoinOptions.InputsPerMessage); 0 or 1: one each.
+	InputsPerMessage int
 	// NoBare skips the bare loop, e.g. to profile the gameserver alone.
 	NoBare bool
 	// BareSingle makes the bare loop write from one goroutine, connection

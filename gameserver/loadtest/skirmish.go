@@ -103,7 +103,8 @@ func real(ctx context.Context, cfg Config, n int) (StepResult, error) {
 	if err != nil {
 		return StepResult{}, err
 	}
-	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "bots", URL: s.url, Tokens: tokens, Duration: cfg.StepDuration, Full: cfg.Full})
+	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "bots", URL: s.url, Tokens: tokens, Duration: cfg.StepDuration, Full: cfg.Full,
+		InputsPerMessage: cfg.InputsPerMessage})
 	if err != nil {
 		return StepResult{}, err
 	}

@@ -21,8 +21,10 @@ type seat struct {
 	joined  bool     // connected at least once
 	left    bool     // gone for good
 	dropped time.Time
-	added   time.Time // when a backfill seat was added mid-match
-	lastSeq uint32
+	added   time.Time           // when a backfill seat was added mid-match
+	lastSeq uint32              // newest input applied
+	pending []*skirmishv1.Input // inputs waiting for their tick, by seq
+	backlog int                 // ticks in a row that left inputs waiting
 	entity  uint32
 	team    uint32
 	snap    skirmishv1.Snapshot // reused by sendSnapshot
@@ -256,7 +258,7 @@ func (r *Room) attach(playerID string) (*Session, error) {
 	}
 	s.send(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Welcome{Welcome: s.welcome}})
 	st.session = s
-	st.lastSeq = 0 // a new connection numbers its inputs afresh
+	st.lastSeq, st.pending, st.backlog = 0, nil, 0 // a new connection numbers its inputs afresh
 	return s, nil
 }
 
@@ -279,14 +281,7 @@ func (r *Room) step() bool {
 		if st.session == nil {
 			continue
 		}
-		ins := st.session.takeInputs()
-		slices.SortStableFunc(ins, func(a, b *skirmishv1.Input) int { return int(int64(a.Seq) - int64(b.Seq)) })
-		for _, in := range ins {
-			if in.Seq > st.lastSeq {
-				r.game.Input(st.PlayerID, in)
-				st.lastSeq = in.Seq
-			}
-		}
+		r.applyInputs(st)
 	}
 	ended := r.game.Tick()
 	if len(r.open) > 0 && !ended && !r.backfill.Backfilling() {
@@ -299,6 +294,56 @@ func (r *Room) step() bool {
 		}
 	}
 	return ended
+}
+
+// Input buffering: inputBuffer is how many of a player's inputs may wait
+// for later ticks; after shrinkAfter ticks in a row with inputs left
+// waiting, one tick applies two, so one late packet does not delay every
+// later input for good.
+const (
+	inputBuffer = 2
+	shrinkAfter = 4
+)
+
+// applyInputs gives the game the player's next input: one per tick, in
+// sequence order, so that the server simulates each input for one tick as
+// the client predicted it. Inputs that arrive together (network jitter, or
+// a client sending several per message) wait their turn; beyond
+// inputBuffer waiting, the oldest are applied at once, so a player never
+// lags more than inputBuffer ticks behind its own inputs. Repeated and old
+// sequence numbers are ignored.
+func (r *Room) applyInputs(st *seat) {
+	for _, in := range st.session.takeInputs() {
+		newest := st.lastSeq
+		if n := len(st.pending); n > 0 {
+			newest = st.pending[n-1].Seq
+		}
+		if in.Seq > newest {
+			st.pending = append(st.pending, in)
+			continue
+		}
+		// Out of order: insert it unless it was applied or is queued.
+		i, found := slices.BinarySearchFunc(st.pending, in.Seq, func(q *skirmishv1.Input, seq uint32) int {
+			return int(int64(q.Seq) - int64(seq))
+		})
+		if !found && in.Seq > st.lastSeq {
+			st.pending = slices.Insert(st.pending, i, in)
+		}
+	}
+	take := min(len(st.pending), 1+max(0, len(st.pending)-1-inputBuffer))
+	if take == 1 && len(st.pending) > 1 && st.backlog >= shrinkAfter {
+		take = 2
+	}
+	for _, in := range st.pending[:take] {
+		r.game.Input(st.PlayerID, in)
+		st.lastSeq = in.Seq
+	}
+	st.pending = slices.Delete(st.pending, 0, take)
+	if len(st.pending) > 0 && take < 2 {
+		st.backlog++
+	} else {
+		st.backlog = 0
+	}
 }
 
 func (r *Room) sendSnapshot(st *seat) {

@@ -49,6 +49,11 @@ type JoinOptions struct {
 	// NoAcks stops acknowledging snapshots, so the server sends every
 	// snapshot full: for measuring what delta encoding saves.
 	NoAcks bool
+	// InputsPerMessage, above 1, sends inputs that many to a message: the
+	// server reads fewer messages (it still applies one input per tick),
+	// and each input but the last of a message waits for the others. 0 or
+	// 1 sends every input at once.
+	InputsPerMessage int
 }
 
 // Game is a player's connection to the room of a match. It reads snapshots
@@ -59,7 +64,8 @@ type Game struct {
 	opts    JoinOptions
 
 	writeMu sync.Mutex
-	seq     uint32 // guarded by writeMu
+	seq     uint32              // guarded by writeMu
+	unsent  []*skirmishv1.Input // guarded by writeMu: inputs waiting for a message
 
 	mu      sync.Mutex
 	world   *World
@@ -185,7 +191,8 @@ func (g *Game) SendArena(moveX, moveY, aim float32, fire bool) (uint32, error) {
 	}}})
 }
 
-// SendInput stamps in with the next sequence number and sends it.
+// SendInput stamps in with the next sequence number and sends it (see
+// JoinOptions.InputsPerMessage).
 func (g *Game) SendInput(in *skirmishv1.Input) (uint32, error) {
 	g.writeMu.Lock()
 	defer g.writeMu.Unlock()
@@ -200,9 +207,14 @@ func (g *Game) SendInput(in *skirmishv1.Input) (uint32, error) {
 		ack = g.world.Tick // the newest world held: deltas may build on it
 	}
 	g.mu.Unlock()
+	g.unsent = append(g.unsent, in)
+	if len(g.unsent) < g.opts.InputsPerMessage {
+		return in.Seq, nil
+	}
 	msg := &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Inputs{Inputs: &skirmishv1.Inputs{
-		Inputs: []*skirmishv1.Input{in}, AckTick: ack,
+		Inputs: g.unsent, AckTick: ack,
 	}}}
+	g.unsent = nil
 	if err := g.writeLocked(msg); err != nil {
 		return 0, fmt.Errorf("send input: %w", err)
 	}
