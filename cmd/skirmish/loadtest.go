@@ -25,6 +25,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&role, "role", "server", "server (measure; starts its clients itself) or clients (internal: the client process)")
 	fs.BoolVar(&cfg.Full, "full", false, "bots acknowledge no snapshot, so every snapshot is full (compare B/player/s with a run without -full)")
 	fs.IntVar(&cfg.InputsPerMessage, "inputs-per-message", 1, "bots send their inputs this many to a message (fewer messages, one more tick of latency per extra input)")
+	fs.IntVar(&cfg.ClientNice, "client-nice", 0, "nice value of the client process (0-19): the load generator yields the CPU to the server when both want it")
 	fs.BoolVar(&cfg.NoBare, "no-bare", false, "skip the bare loop (to profile the gameserver alone)")
 	fs.BoolVar(&cfg.BareSingle, "bare-single", false, "the bare loop writes from one goroutine rather than one writer goroutine per connection")
 	fs.IntVar(&idle, "idle", 0, "instead of the curve, measure the server's memory per idle joined connection with this many connections")
@@ -76,6 +77,9 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return settingError("steps", "each step must be a number from 2 to 4000, got %q", s)
 		}
 		cfg.Steps = append(cfg.Steps, n)
+	}
+	if cfg.ClientNice < 0 || cfg.ClientNice > 19 {
+		return settingError("client-nice", "must be from 0 to 19, got %d", cfg.ClientNice)
 	}
 	if cfg.InputsPerMessage < 1 || cfg.InputsPerMessage > 32 {
 		return settingError("inputs-per-message", "must be from 1 to 32, got %d", cfg.InputsPerMessage)

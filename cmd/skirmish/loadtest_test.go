@@ -22,6 +22,8 @@ func TestLoadtestFlagErrors(t *testing.T) {
 		{[]string{"-inputs-per-message", "0"}, "inputs-per-message"},
 		{[]string{"-inputs-per-message", "33"}, "inputs-per-message"},
 		{[]string{"-idle", "30000"}, "idle"},
+		{[]string{"-client-nice", "20"}, "client-nice"},
+		{[]string{"-client-nice", "-1"}, "client-nice"},
 	} {
 		err := run(context.Background(), append([]string{"loadtest"}, tc.args...), io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

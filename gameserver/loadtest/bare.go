@@ -11,12 +11,12 @@ import (
 )
 
 // bare is the baseline: a loop that writes one 100-byte WebSocket message
-// per connection per tick at the tick rate. With single, one goroutine
+// per connection per tick at the tick rate. With cfg.BareSingle, one goroutine
 // writes to every connection in turn; else each connection has a writer
 // goroutine, all woken by each tick, like the gameserver's. The readers run
-// in a client process (command). It measures the per-tick write time, the
+// in a client process (cfg.ClientCommand). It measures the per-tick write time, the
 // process's CPU and RSS, and what the readers receive.
-func bare(ctx context.Context, command []string, n int, rate int, dur time.Duration, single bool) (StepResult, error) {
+func bare(ctx context.Context, cfg Config, n int, rate int) (StepResult, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return StepResult{}, err
@@ -32,7 +32,7 @@ func bare(ctx context.Context, command []string, n int, rate int, dur time.Durat
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	p, err := startClients(ctx, command, Job{Mode: "bare", URL: "ws://" + ln.Addr().String() + "/", N: n, Duration: dur})
+	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "bare", URL: "ws://" + ln.Addr().String() + "/", N: n, Duration: cfg.StepDuration, Nice: cfg.ClientNice})
 	if err != nil {
 		return StepResult{}, err
 	}
@@ -53,7 +53,7 @@ func bare(ctx context.Context, command []string, n int, rate int, dur time.Durat
 	var pending sync.WaitGroup
 	for i, c := range server {
 		wake[i] = make(chan struct{}, 1)
-		if single {
+		if cfg.BareSingle {
 			continue
 		}
 		writers.Go(func() {
@@ -78,10 +78,10 @@ func bare(ctx context.Context, command []string, n int, rate int, dur time.Durat
 		}
 		result <- cr
 	}()
-	for time.Since(start) < dur && ctx.Err() == nil {
+	for time.Since(start) < cfg.StepDuration && ctx.Err() == nil {
 		<-t.C
 		began := time.Now()
-		if single {
+		if cfg.BareSingle {
 			for _, c := range server {
 				c.SetWriteDeadline(time.Now().Add(time.Second))
 				c.WriteMessage(websocket.BinaryMessage, msg)

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -42,6 +43,8 @@ type Job struct {
 	Full bool `json:"full"`
 	// InputsPerMessage: bots send their inputs this many to a message.
 	InputsPerMessage int `json:"inputs_per_message"`
+	// Nice is the client process's scheduling priority (0 to 19).
+	Nice int `json:"nice"`
 }
 
 // ClientResult is what a client process measured.
@@ -67,6 +70,11 @@ func RunClients(ctx context.Context, in io.Reader, out io.Writer) error {
 	var job Job
 	if err := json.Unmarshal(line, &job); err != nil {
 		return fmt.Errorf("decode job: %w", err)
+	}
+	if job.Nice != 0 {
+		if err := syscall.Setpriority(syscall.PRIO_PROCESS, 0, job.Nice); err != nil {
+			return fmt.Errorf("nice %d: %w", job.Nice, err)
+		}
 	}
 	start := func() error {
 		fmt.Fprintln(out, "ready")

@@ -30,6 +30,11 @@ type Config struct {
 	// InputsPerMessage makes the bots send their inputs this many to a
 	// message (skirmish.JoinOptions.InputsPerMessage); 0 or 1: one each.
 	InputsPerMessage int
+	// ClientNice is the client process's nice value (0 to 19): above 0,
+	// the load generator yields the CPU to the server it measures when
+	// both want it, as if it ran on other machines; it must still keep
+	// up, since delivery counts what it received.
+	ClientNice int
 	// NoBare skips the bare loop, e.g. to profile the gameserver alone.
 	NoBare bool
 	// BareSingle makes the bare loop write from one goroutine, connection
@@ -82,7 +87,7 @@ func Run(ctx context.Context, cfg Config) ([]Step, error) {
 		if !cfg.NoBare {
 			runtime.GC()
 			var err error
-			b, err = bare(ctx, cfg.ClientCommand, n, 30, cfg.StepDuration, cfg.BareSingle)
+			b, err = bare(ctx, cfg, n, 30)
 			if err != nil {
 				return out, fmt.Errorf("bare loop with %d connections: %w", n, err)
 			}

@@ -104,7 +104,7 @@ func real(ctx context.Context, cfg Config, n int) (StepResult, error) {
 		return StepResult{}, err
 	}
 	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "bots", URL: s.url, Tokens: tokens, Duration: cfg.StepDuration, Full: cfg.Full,
-		InputsPerMessage: cfg.InputsPerMessage})
+		InputsPerMessage: cfg.InputsPerMessage, Nice: cfg.ClientNice})
 	if err != nil {
 		return StepResult{}, err
 	}
