@@ -31,5 +31,5 @@ lint: ## gofmt and go vet
 bench: ## the go test benchmarks recorded in docs/benchmarks.md
 	go test -run '^$$' -bench . -benchmem ./...
 
-web: ## regenerate the browser client's TypeScript from proto/ and rebuild clients/web/dist (needs Node)
-	cd clients/web && npm ci --no-audit --no-fund && npm run gen && npm run build
+web: ## regenerate the browser client's TypeScript from proto/, type-check it and rebuild clients/web/dist (needs Node)
+	cd clients/web && npm ci --no-audit --no-fund && npm run gen && npm run typecheck && npm run build

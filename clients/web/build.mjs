@@ -15,5 +15,8 @@ await esbuild.build({
   target: ["chrome120", "firefox120", "safari17"],
   outfile: "dist/app.js",
   legalComments: "none",
+  // tsconfig.json is for type-checking (npm run typecheck); the bundle
+  // does not depend on it.
+  tsconfigRaw: {},
   logLevel: "warning",
 });
