@@ -353,12 +353,12 @@ func (r *Room) sendSnapshot(st *seat) {
 	// storage: it is encoded before this returns.
 	snap := &st.snap
 	snap.Tick, snap.LastInputSeq, snap.BaseTick = r.tick, st.lastSeq, 0
-	bytes := r.metrics.fullBytes
+	sent := r.metrics.fullBytes
 	if ack := s.ack.Load(); ack <= r.tick {
 		if base, ok := s.hist.Get(ack); ok {
 			snapshot.Delta(snap, base, world)
 			snap.BaseTick = ack
-			bytes = r.metrics.deltaBytes
+			sent = r.metrics.deltaBytes
 		}
 	}
 	if snap.BaseTick == 0 {
@@ -370,7 +370,7 @@ func (r *Room) sendSnapshot(st *seat) {
 		r.log.Error("encode snapshot", "err", err)
 		return
 	}
-	bytes.Add(float64(len(b)))
+	sent.Add(float64(len(b)))
 	if behind := s.out.pushSnapshot(b); behind > r.maxBehind {
 		s.Fail(skirmishv1.ErrorCode_ERROR_CODE_TOO_SLOW, "the connection fell too far behind the snapshots")
 		s.abortLater()
