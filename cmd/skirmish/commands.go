@@ -168,6 +168,7 @@ func runBot(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&cfg.Players, "players", 2, "number of bot players")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long the swarm plays")
 	fs.IntVar(&cfg.Matches, "matches", 0, "stop each bot after this many matches (0: play until --duration)")
+	fs.IntVar(&cfg.InputsPerMessage, "inputs-per-message", 1, "send inputs this many to a message (fewer messages, one more tick of latency per extra input)")
 	fs.BoolVar(&quiet, "quiet", false, "no progress bar")
 	fs.Func("transport", "how bots reach the gameserver: websocket or webtransport", func(v string) (err error) {
 		cfg.Transport, err = skirmish.ParseTransport(v)
@@ -189,6 +190,9 @@ func runBot(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if cfg.Duration <= 0 || cfg.Duration > time.Hour {
 		return settingError("duration", "must be above 0 and at most 1h, got %s", cfg.Duration)
+	}
+	if cfg.InputsPerMessage < 1 || cfg.InputsPerMessage > 32 {
+		return settingError("inputs-per-message", "must be from 1 to 32, got %d", cfg.InputsPerMessage)
 	}
 	if !quiet {
 		cfg.Progress = stderr

@@ -34,6 +34,9 @@ type Config struct {
 	Matches int
 	// InputRate is inputs per second per bot (default 30).
 	InputRate int
+	// InputsPerMessage sends inputs that many to a message (see
+	// skirmish.JoinOptions); 0 or 1: each at once.
+	InputsPerMessage int
 	// Progress, when set, shows a progress bar there.
 	Progress io.Writer
 	// Transport is how bots reach the gameserver (WebSocket by default).
@@ -259,8 +262,9 @@ func (s *swarm) playMatch(ctx context.Context, mm *skirmish.Matchmaker, i int) e
 		return err
 	}
 	g, err := skirmish.Join(ctx, a, skirmish.JoinOptions{
-		Transport:    s.cfg.Transport,
-		WebTransport: s.cfg.WebTransport,
+		Transport:        s.cfg.Transport,
+		WebTransport:     s.cfg.WebTransport,
+		InputsPerMessage: s.cfg.InputsPerMessage,
 		OnSnapshot: func(_ *skirmish.World, n int) {
 			s.snapshots.Add(1)
 			s.bytes.Add(int64(n))
