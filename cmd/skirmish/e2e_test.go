@@ -188,12 +188,11 @@ func playDuel(t *testing.T, d *devFlags) {
 			Score    float64 `json:"score"`
 		} `json:"entries"`
 	}
-	if err := getJSON(ctx, lbURL+"/v1/leaderboards/rating/entries?limit=10", &board); err != nil {
-		t.Fatalf("GET rating entries: %v", err)
-	}
-	if len(board.Entries) != 2 {
-		t.Errorf("rating board has %d entries, want 2: %+v", len(board.Entries), board.Entries)
-	}
+	// The rank index learns of outcomes the stats worker stored by polling
+	// the store (leaderboard/rankindex), so the board may lag the profile.
+	waitFor(t, ctx, "the rating board to list both players", func() bool {
+		return getJSON(ctx, lbURL+"/v1/leaderboards/rating/entries?limit=10", &board) == nil && len(board.Entries) == 2
+	})
 
 	// Every part serves its health and metrics.
 	for _, addr := range []string{sys.gameserverAddr, sys.matchmakerAddr, sys.leaderboardAddr} {
