@@ -11,8 +11,17 @@ import (
 
 // Admit checks the first message of a connection, which must be a Join
 // with a valid join token, and attaches the player to the seat the token
-// grants. Every refusal is a *wire.Reject saying what to tell the player.
-func (m *Manager) Admit(ctx context.Context, keys *auth.Keys, first *skirmishv1.ClientMessage) (*Session, error) {
+// grants. readErr is the transport's error reading that message: a
+// *wire.Reject for a frame it refused, anything else for no message.
+// Every refusal is a *wire.Reject saying what to tell the player.
+func (m *Manager) Admit(ctx context.Context, keys *auth.Keys, first *skirmishv1.ClientMessage, readErr error) (*Session, *wire.Reject) {
+	var rej *wire.Reject
+	if errors.As(readErr, &rej) {
+		return nil, rej
+	}
+	if readErr != nil {
+		return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "no Join message"}
+	}
 	j := first.GetJoin()
 	if j == nil {
 		return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "the first message must be Join"}

@@ -220,15 +220,8 @@ func (s *Server) handle(ctx context.Context, sess *wt.Session) {
 func (s *Server) join(ctx context.Context, c *conn) (*room.Session, *wire.Reject) {
 	c.stream.SetReadDeadline(time.Now().Add(s.cfg.JoinTimeout))
 	m, err := c.readStream()
-	var rej *wire.Reject
-	if errors.As(err, &rej) {
-		return nil, rej
-	}
-	if err != nil {
-		return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "no Join message"}
-	}
-	rs, err := s.rooms.Admit(ctx, s.keys, m)
-	if errors.As(err, &rej) {
+	rs, rej := s.rooms.Admit(ctx, s.keys, m, err)
+	if rej != nil {
 		return nil, rej
 	}
 	c.stream.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))

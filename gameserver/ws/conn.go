@@ -42,12 +42,7 @@ func (c *conn) read() (*skirmishv1.ClientMessage, error) {
 		return nil, err
 	}
 	if !c.closing.Load() {
-		// Moving the deadline costs a timer update: do it at most once a
-		// second, which IdleTimeout does not notice.
-		if now := time.Now(); now.Sub(c.readDeadlineSet) > time.Second {
-			c.ws.SetReadDeadline(now.Add(c.cfg.IdleTimeout))
-			c.readDeadlineSet = now
-		}
+		moveDeadline(&c.readDeadlineSet, c.cfg.IdleTimeout, c.ws.SetReadDeadline)
 	}
 	if typ != websocket.BinaryMessage {
 		return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "frames must be binary protobuf"}
@@ -63,11 +58,18 @@ func (c *conn) read() (*skirmishv1.ClientMessage, error) {
 // deadline moves at most once a second, so a write may time out up to a
 // second before WriteTimeout.
 func (c *conn) Write(_ context.Context, frame []byte) error {
-	if now := time.Now(); now.Sub(c.writeDeadlineSet) > time.Second {
-		c.ws.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
-		c.writeDeadlineSet = now
-	}
+	moveDeadline(&c.writeDeadlineSet, c.cfg.WriteTimeout, c.ws.SetWriteDeadline)
 	return c.ws.WriteMessage(websocket.BinaryMessage, frame)
+}
+
+// moveDeadline sets a deadline timeout from now, unless it was set less
+// than a second ago (*last): moving a deadline costs a timer update, and
+// timeouts of many seconds do not notice the second.
+func moveDeadline(last *time.Time, timeout time.Duration, set func(time.Time) error) {
+	if now := time.Now(); now.Sub(*last) > time.Second {
+		set(now.Add(timeout))
+		*last = now
+	}
 }
 
 // Close sends the close frame for code and gives the player CloseTimeout

@@ -19,7 +19,6 @@ import (
 
 	"github.com/skirmishgg/skirmish/gameserver/room"
 	"github.com/skirmishgg/skirmish/internal/auth"
-	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
 // Config tunes the handler; zero fields take the defaults shown.
@@ -147,15 +146,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) join(ctx context.Context, c *conn) (*room.Session, *wire.Reject) {
 	c.ws.SetReadDeadline(time.Now().Add(h.cfg.JoinTimeout))
 	m, err := c.read()
-	var rej *wire.Reject
-	if errors.As(err, &rej) {
-		return nil, rej
-	}
-	if err != nil {
-		return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "no Join message"}
-	}
-	sess, err := h.rooms.Admit(ctx, h.keys, m)
-	if errors.As(err, &rej) {
+	sess, rej := h.rooms.Admit(ctx, h.keys, m, err)
+	if rej != nil {
 		return nil, rej
 	}
 	c.ws.SetReadDeadline(time.Now().Add(h.cfg.IdleTimeout))
