@@ -28,6 +28,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&cfg.ClientNice, "client-nice", 0, "nice value of the client process (0-19): the load generator yields the CPU to the server when both want it")
 	fs.BoolVar(&cfg.NoBare, "no-bare", false, "skip the bare loop (to profile the gameserver alone)")
 	fs.BoolVar(&cfg.BareSingle, "bare-single", false, "the bare loop writes from one goroutine rather than one writer goroutine per connection")
+	fs.BoolVar(&cfg.BareEcho, "bare-echo", false, "the bare loop's readers also send one 30-byte message per tick each (the messaging floor of one input per player per tick)")
 	fs.IntVar(&idle, "idle", 0, "instead of the curve, measure the server's memory per idle joined connection with this many connections")
 	fs.StringVar(&steps, "steps", "200,400,800,1200,1600", "player counts to measure, comma-separated (each at most 4000)")
 	fs.DurationVar(&cfg.StepDuration, "step", 8*time.Second, "duration of each measurement (bare and skirmish each), at most 30s")

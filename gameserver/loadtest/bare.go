@@ -14,7 +14,9 @@ import (
 // per connection per tick at the tick rate. With cfg.BareSingle, one goroutine
 // writes to every connection in turn; else each connection has a writer
 // goroutine, all woken by each tick, like the gameserver's. The readers run
-// in a client process (cfg.ClientCommand). It measures the per-tick write time, the
+// in a client process (cfg.ClientCommand); with cfg.BareEcho they also send
+// a message each per tick, which a reading goroutine per connection here
+// discards. It measures the per-tick write time, the
 // process's CPU and RSS, and what the readers receive.
 func bare(ctx context.Context, cfg Config, n int, rate int) (StepResult, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -32,18 +34,31 @@ func bare(ctx context.Context, cfg Config, n int, rate int) (StepResult, error) 
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "bare", URL: "ws://" + ln.Addr().String() + "/", N: n, Duration: cfg.StepDuration, Nice: cfg.ClientNice})
+	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "bare", URL: "ws://" + ln.Addr().String() + "/", N: n, Duration: cfg.StepDuration,
+		Nice: cfg.ClientNice, Echo: cfg.BareEcho})
 	if err != nil {
 		return StepResult{}, err
 	}
 	server := make([]*websocket.Conn, 0, n)
+	var readers sync.WaitGroup
 	defer func() {
 		for _, c := range server {
 			c.Close()
 		}
+		readers.Wait()
 	}()
 	for range n {
-		server = append(server, <-conns)
+		c := <-conns
+		server = append(server, c)
+		if cfg.BareEcho {
+			readers.Go(func() {
+				for {
+					if _, _, err := c.NextReader(); err != nil {
+						return
+					}
+				}
+			})
+		}
 	}
 
 	msg := make([]byte, 100)

@@ -43,6 +43,8 @@ type Job struct {
 	Full bool `json:"full"`
 	// InputsPerMessage: bots send their inputs this many to a message.
 	InputsPerMessage int `json:"inputs_per_message"`
+	// Echo: bare readers also send one 30-byte message per tick each.
+	Echo bool `json:"echo"`
 	// Nice is the client process's scheduling priority (0 to 19).
 	Nice int `json:"nice"`
 }
@@ -132,10 +134,30 @@ func bareClients(ctx context.Context, job Job, start func() error) (ClientResult
 		return ClientResult{}, err
 	}
 	r0, t0, cpu0 := received.Load(), time.Now(), cpuTime()
-	select {
-	case <-time.After(job.Duration):
-	case <-ctx.Done():
+	pctx, cancel := context.WithTimeout(ctx, job.Duration)
+	defer cancel()
+	var senders sync.WaitGroup
+	if job.Echo {
+		// Like the bots: 32 phase clocks, one message per connection per
+		// tick, about the size of an input carrying its ack.
+		msg := make([]byte, 30)
+		groups := make([][]*websocket.Conn, phases)
+		for _, c := range conns {
+			k := rand.IntN(phases)
+			groups[k] = append(groups[k], c)
+		}
+		for k := range phases {
+			senders.Go(func() {
+				onPhase(pctx, k, func() {
+					for _, c := range groups[k] {
+						c.WriteMessage(websocket.BinaryMessage, msg)
+					}
+				})
+			})
+		}
 	}
+	<-pctx.Done()
+	senders.Wait()
 	return ClientResult{Messages: received.Load() - r0, Elapsed: time.Since(t0), Connected: len(conns),
 		CPU: float64(cpuTime()-cpu0) / float64(time.Since(t0))}, nil
 }
@@ -213,9 +235,8 @@ func botClients(ctx context.Context, job Job, start func() error) (ClientResult,
 // their inputs at.
 const phases = 32
 
-// play runs the bots of phase k: each sends one input per tick, at k/phases
-// of the period. A bot whose connection ended counts one error and stops.
-func play(ctx context.Context, k int, games []*skirmish.Game, brains []*bot.Brain, errs *atomic.Int64) {
+// onPhase calls f once per tick at k/phases of the period until ctx ends.
+func onPhase(ctx context.Context, k int, f func()) {
 	period := time.Second / 30
 	select {
 	case <-ctx.Done():
@@ -224,16 +245,24 @@ func play(ctx context.Context, k int, games []*skirmish.Game, brains []*bot.Brai
 	}
 	t := time.NewTicker(period)
 	defer t.Stop()
-	live := make([]bool, len(games))
-	for i := range live {
-		live[i] = true
-	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			f()
 		}
+	}
+}
+
+// play runs the bots of phase k: each sends one input per tick, at k/phases
+// of the period. A bot whose connection ended counts one error and stops.
+func play(ctx context.Context, k int, games []*skirmish.Game, brains []*bot.Brain, errs *atomic.Int64) {
+	live := make([]bool, len(games))
+	for i := range live {
+		live[i] = true
+	}
+	onPhase(ctx, k, func() {
 		for i, g := range games {
 			if !live[i] {
 				continue
@@ -244,7 +273,7 @@ func play(ctx context.Context, k int, games []*skirmish.Game, brains []*bot.Brai
 				errs.Add(1)
 			}
 		}
-	}
+	})
 }
 
 // clientProc is a running client process.

@@ -40,6 +40,11 @@ type Config struct {
 	// BareSingle makes the bare loop write from one goroutine, connection
 	// after connection, instead of one writer goroutine per connection.
 	BareSingle bool
+	// BareEcho makes the bare loop's readers also send one 30-byte message
+	// per tick each, which the bare server reads and discards: the
+	// messaging floor of any game that takes one input per player per
+	// tick, against which the gameserver's own cost can be told apart.
+	BareEcho bool
 }
 
 // StepResult is one measurement.
