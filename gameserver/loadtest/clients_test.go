@@ -37,6 +37,8 @@ func TestHolds(t *testing.T) {
 		{"lost messages", StepResult{DeliveredRatio: 0.97, TickP99: ok.TickP99}, false},
 		{"skipped a tick", StepResult{DeliveredRatio: ok.DeliveredRatio, TickP99: ok.TickP99, Skipped: 1}, false},
 		{"p99 tick over the period", StepResult{DeliveredRatio: ok.DeliveredRatio, TickP99: 41 * time.Millisecond}, false},
+		{"few snapshots superseded", StepResult{DeliveredRatio: ok.DeliveredRatio, TickP99: ok.TickP99, SupersededRatio: 0.005}, true},
+		{"snapshots superseded", StepResult{DeliveredRatio: ok.DeliveredRatio, TickP99: ok.TickP99, SupersededRatio: 0.02}, false},
 	}
 	for _, tt := range tests {
 		if got := tt.r.Holds(); got != tt.want {

@@ -49,10 +49,13 @@ type Config struct {
 
 // StepResult is one measurement.
 type StepResult struct {
-	Connections          int
-	TickP50, TickP99     time.Duration
-	Overruns, Skipped    int
-	DeliveredRatio       float64 // messages received / messages due
+	Connections       int
+	TickP50, TickP99  time.Duration
+	Overruns, Skipped int
+	DeliveredRatio    float64 // messages received / messages due
+	// SupersededRatio is the share of snapshots the next tick's replaced
+	// before they were written (gameserver only).
+	SupersededRatio      float64
 	CPU                  float64 // cores used by the server process
 	ClientCPU            float64 // cores used by the client process
 	RSSMiB               float64
@@ -64,11 +67,13 @@ type StepResult struct {
 }
 
 // Holds reports whether the step kept up: at least 98% of the messages
-// due arrived, no tick was skipped, and 99% of ticks finished within the
-// tick period (for the bare loop, a tick is writing every connection's
-// message; for the gameserver, a room's tick).
+// due arrived, no tick was skipped, and 99% of ticks were sent within the
+// tick period. For the bare loop a tick is writing every connection's
+// message, so its p99 says it all; for the gameserver, 99% of room ticks
+// must finish within the period and at most 1% of snapshots may still be
+// unwritten when the next tick's replaces them.
 func (r StepResult) Holds() bool {
-	return r.DeliveredRatio >= 0.98 && r.Skipped == 0 && r.TickP99 <= time.Second/30
+	return r.DeliveredRatio >= 0.98 && r.Skipped == 0 && r.TickP99 <= time.Second/30 && r.SupersededRatio <= 0.01
 }
 
 // Step is both measurements at one player count.
@@ -116,19 +121,19 @@ func progress(w io.Writer, what string, r StepResult) {
 	fmt.Fprintf(w, "%-8s %5d conns  tick p50 %-8s p99 %-8s overruns %-4d skipped %-4d delivered %5.1f%%  cpu %.2f + clients %.2f  rss %4.0f MiB",
 		what, r.Connections, r.TickP50, r.TickP99, r.Overruns, r.Skipped, 100*r.DeliveredRatio, r.CPU, r.ClientCPU, r.RSSMiB)
 	if what == "skirmish" {
-		fmt.Fprintf(w, "  %5.0f B/player/s  input->snapshot p50 %s p99 %s  errors %d", r.BytesPerPlayerSecond, r.LatencyP50, r.LatencyP99, r.Errors)
+		fmt.Fprintf(w, "  superseded %.2f%%  %5.0f B/player/s  input->snapshot p50 %s p99 %s  errors %d", 100*r.SupersededRatio, r.BytesPerPlayerSecond, r.LatencyP50, r.LatencyP99, r.Errors)
 	}
 	fmt.Fprintln(w)
 }
 
 // Print writes the results as a Markdown table.
 func Print(w io.Writer, steps []Step) {
-	fmt.Fprintln(w, "| players | bare tick p99 | bare delivered | bare CPU server + clients | skirmish tick p99 (bucket) | overruns | skipped | skirmish delivered | skirmish CPU server + clients | RSS MiB | B/player/s | input->snapshot p50 / p99 |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| players | bare tick p99 | bare delivered | bare CPU server + clients | skirmish tick p99 (bucket) | overruns | skipped | superseded | skirmish delivered | skirmish CPU server + clients | RSS MiB | B/player/s | input->snapshot p50 / p99 |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, s := range steps {
-		fmt.Fprintf(w, "| %d | %s | %.1f%% | %.2f + %.2f | ≤%s | %d | %d | %.1f%% | %.2f + %.2f | %.0f | %.0f | %s / %s |\n",
+		fmt.Fprintf(w, "| %d | %s | %.1f%% | %.2f + %.2f | ≤%s | %d | %d | %.2f%% | %.1f%% | %.2f + %.2f | %.0f | %.0f | %s / %s |\n",
 			s.Players, s.Bare.TickP99.Round(100*time.Microsecond), 100*s.Bare.DeliveredRatio, s.Bare.CPU, s.Bare.ClientCPU,
-			s.Real.TickP99, s.Real.Overruns, s.Real.Skipped, 100*s.Real.DeliveredRatio, s.Real.CPU, s.Real.ClientCPU,
+			s.Real.TickP99, s.Real.Overruns, s.Real.Skipped, 100*s.Real.SupersededRatio, 100*s.Real.DeliveredRatio, s.Real.CPU, s.Real.ClientCPU,
 			s.Real.RSSMiB, s.Real.BytesPerPlayerSecond,
 			s.Real.LatencyP50.Round(100*time.Microsecond), s.Real.LatencyP99.Round(100*time.Microsecond))
 	}
@@ -147,7 +152,7 @@ func Summary(w io.Writer, steps []Step) {
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| | most players held (>= 98% delivered, no skipped tick, p99 tick within the period) |")
+	fmt.Fprintln(w, "| | most players held (>= 98% delivered, no skipped tick, p99 tick within the period, <= 1% of snapshots superseded) |")
 	fmt.Fprintln(w, "|---|---|")
 	fmt.Fprintf(w, "| bare loop | %d |\n", bareMax)
 	fmt.Fprintf(w, "| skirmish (8-player ffa, bots) | %d |\n", realMax)

@@ -119,6 +119,9 @@ func real(ctx context.Context, cfg Config, n int) (StepResult, error) {
 	res.TickP50, res.TickP99 = end.tickQuantile(base, 0.50), end.tickQuantile(base, 0.99)
 	res.Overruns = int(end.overruns - base.overruns)
 	res.Skipped = int(end.skipped - base.skipped)
+	if n := end.snapshots - base.snapshots; n > 0 {
+		res.SupersededRatio = (end.superseded - base.superseded) / n
+	}
 	secs := cr.Elapsed.Seconds()
 	res.DeliveredRatio = float64(cr.Messages) / (float64(len(tokens)) * 30 * secs)
 	res.BytesPerPlayerSecond = float64(cr.Bytes) / float64(len(tokens)) / secs
@@ -174,9 +177,10 @@ func memInUse() int64 {
 
 // snapshot of the gameserver's tick metrics.
 type tickCounters struct {
-	overruns, skipped float64
-	buckets           []*dto.Bucket
-	count             uint64
+	overruns, skipped     float64
+	snapshots, superseded float64
+	buckets               []*dto.Bucket
+	count                 uint64
 }
 
 func counters(reg *prometheus.Registry) tickCounters {
@@ -188,6 +192,10 @@ func counters(reg *prometheus.Registry) tickCounters {
 			c.overruns = mf.GetMetric()[0].GetCounter().GetValue()
 		case "skirmish_gameserver_ticks_skipped_total":
 			c.skipped = mf.GetMetric()[0].GetCounter().GetValue()
+		case "skirmish_gameserver_snapshots_total":
+			c.snapshots = mf.GetMetric()[0].GetCounter().GetValue()
+		case "skirmish_gameserver_snapshots_superseded_total":
+			c.superseded = mf.GetMetric()[0].GetCounter().GetValue()
 		case "skirmish_gameserver_tick_duration_seconds":
 			h := mf.GetMetric()[0].GetHistogram()
 			c.buckets, c.count = h.GetBucket(), h.GetSampleCount()

@@ -17,6 +17,8 @@ type metrics struct {
 	// deltaBytes and fullBytes are snapshotBytes' two series, looked up
 	// once rather than on every snapshot.
 	deltaBytes, fullBytes prometheus.Counter
+	snapshots             prometheus.Counter
+	superseded            prometheus.Counter
 	messagesIn            prometheus.Counter
 	messagesOut           prometheus.Counter
 	disconnects           *prometheus.CounterVec
@@ -47,6 +49,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "skirmish_gameserver_snapshot_bytes_total",
 			Help: "Bytes of encoded snapshots queued for players, by type (full or delta).",
 		}, []string{"type"}),
+		snapshots: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "skirmish_gameserver_snapshots_total",
+			Help: "Snapshots queued for players, one per player per tick.",
+		}),
+		superseded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "skirmish_gameserver_snapshots_superseded_total",
+			Help: "Snapshots replaced by the next tick's before they were written: the player's connection, or the server's writers, fell a tick behind.",
+		}),
 		messagesIn: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "skirmish_gameserver_messages_received_total",
 			Help: "Messages received from players after joining.",
@@ -86,7 +96,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"transport"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.rooms, m.ticks, m.tickSeconds, m.snapshotBytes,
+		reg.MustRegister(m.rooms, m.ticks, m.tickSeconds, m.snapshotBytes, m.snapshots, m.superseded,
 			m.messagesIn, m.messagesOut, m.disconnects, m.outcomes,
 			m.ticksSkipped, m.tickOverruns, m.reports, m.connections, m.rtt)
 	}

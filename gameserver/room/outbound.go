@@ -54,7 +54,8 @@ func (o *outbound) push(frame []byte) bool {
 }
 
 // pushSnapshot queues a snapshot, replacing one still waiting. It returns
-// how many snapshots in a row were replaced without being written.
+// how many snapshots in a row were replaced without being written: 0 when
+// none was waiting.
 func (o *outbound) pushSnapshot(frame []byte) (behind int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -69,7 +70,7 @@ func (o *outbound) pushSnapshot(frame []byte) (behind int) {
 	o.snapAt = len(o.frames)
 	o.frames = append(o.frames, frame)
 	o.signal()
-	return o.behind
+	return 0 // take reset behind when it took the last snapshot
 }
 
 // close queues last (if not nil) as the final frame and marks the queue

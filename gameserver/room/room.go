@@ -371,7 +371,12 @@ func (r *Room) sendSnapshot(st *seat) {
 		return
 	}
 	sent.Add(float64(len(b)))
-	if behind := s.out.pushSnapshot(b); behind > r.maxBehind {
+	r.metrics.snapshots.Inc()
+	behind := s.out.pushSnapshot(b)
+	if behind > 0 {
+		r.metrics.superseded.Inc()
+	}
+	if behind > r.maxBehind {
 		s.Fail(skirmishv1.ErrorCode_ERROR_CODE_TOO_SLOW, "the connection fell too far behind the snapshots")
 		s.abortLater()
 		r.metrics.disconnects.WithLabelValues("too_slow").Inc()

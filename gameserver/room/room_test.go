@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/proto"
 
@@ -169,6 +171,23 @@ func TestSlowClient(t *testing.T) {
 	if slow.closed != skirmishv1.ErrorCode_ERROR_CODE_TOO_SLOW {
 		t.Errorf("slow client closed with %v, want TOO_SLOW", slow.closed)
 	}
+	// The slow client's snapshots piled up behind its stuck write: all
+	// but the one being written were replaced, which the metric counts.
+	if n := counterValue(t, m.metrics.superseded); n < 5 {
+		t.Errorf("snapshots superseded = %v, want at least the slow client's 5 before its cut-off", n)
+	}
+	if n := counterValue(t, m.metrics.snapshots); n < ticks {
+		t.Errorf("snapshots queued = %v, want at least the fast client's %d", n, ticks)
+	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }
 
 // TestDeltasAndInterest: each viewer sees only what the game shows it,
