@@ -113,6 +113,10 @@ func (h *Handler) Close() {
 	})
 }
 
+// ServeHTTP upgrades the request and hands the connection to a goroutine
+// of its own, then returns: net/http keeps the request, the response and
+// their buffers (several KB) until the handler returns, which for a
+// WebSocket would be the whole match. Close waits for that goroutine.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -122,12 +126,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ws.Close()
 		return
 	}
+	// The request's context ends when ServeHTTP returns; the connection
+	// ends through Close instead.
+	go h.run(context.WithoutCancel(r.Context()), ws)
+}
+
+// run serves one upgraded connection until it ends.
+func (h *Handler) run(ctx context.Context, ws *websocket.Conn) {
 	defer h.conns.Untrack(ws)
 	defer ws.Close()
 	ws.SetReadLimit(hardReadLimit)
 	c := &conn{ws: ws, cfg: &h.cfg}
 
-	sess, perr := h.join(r.Context(), c)
+	sess, perr := h.join(ctx, c)
 	if perr != nil {
 		h.joins.WithLabelValues(perr.Code.String()).Inc()
 		h.reject(c, perr)
@@ -139,7 +150,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.metrics.Connections.Dec()
 	stopPing := h.ping(ws)
 	defer stopPing()
-	h.serve(r.Context(), c, sess)
+	h.serve(ctx, c, sess)
 }
 
 // join reads the Join message and attaches the player to the room.
