@@ -167,31 +167,56 @@ func botClients(ctx context.Context, job Job, start func() error) (ClientResult,
 	var mu sync.Mutex
 	latency := hdrhistogram.New(1, 10_000_000, 3)
 	dialer := &websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 512}
+	// Bots join 16 at a time: far past capacity the rooms already playing
+	// slow every join down, and rooms give up seats not taken within the
+	// join timeout.
+	joined := make([]*skirmish.Game, len(job.Tokens))
+	var joinErrs atomic.Int64
+	var joining sync.WaitGroup
+	slots := make(chan struct{}, 16)
+	for i, tok := range job.Tokens {
+		slots <- struct{}{}
+		joining.Go(func() {
+			defer func() { <-slots }()
+			g, err := skirmish.Join(ctx, &skirmishv1.Assignment{WebsocketUrl: job.URL, JoinToken: tok}, skirmish.JoinOptions{
+				Dialer:           dialer,
+				NoAcks:           job.Full,
+				InputsPerMessage: job.InputsPerMessage,
+				OnSnapshot: func(_ *skirmish.World, size int) {
+					snapshots.Add(1)
+					bytes.Add(int64(size))
+				},
+				OnInputApplied: func(_ uint32, d time.Duration) {
+					mu.Lock()
+					_ = latency.RecordValue(max(d.Microseconds(), 1))
+					mu.Unlock()
+				},
+			})
+			if err != nil {
+				// The step reports failed joins as errors and their seats
+				// as undelivered rather than ending.
+				if joinErrs.Add(1) == 1 {
+					fmt.Fprintf(os.Stderr, "loadtest clients: join %d: %v (further join errors are only counted)\n", i, err)
+				}
+				return
+			}
+			joined[i] = g
+		})
+	}
+	joining.Wait()
 	var games []*skirmish.Game
+	for _, g := range joined {
+		if g != nil {
+			games = append(games, g)
+		}
+	}
 	defer func() {
 		for _, g := range games {
 			g.Close()
 		}
 	}()
-	for _, tok := range job.Tokens {
-		g, err := skirmish.Join(ctx, &skirmishv1.Assignment{WebsocketUrl: job.URL, JoinToken: tok}, skirmish.JoinOptions{
-			Dialer:           dialer,
-			NoAcks:           job.Full,
-			InputsPerMessage: job.InputsPerMessage,
-			OnSnapshot: func(_ *skirmish.World, size int) {
-				snapshots.Add(1)
-				bytes.Add(int64(size))
-			},
-			OnInputApplied: func(_ uint32, d time.Duration) {
-				mu.Lock()
-				_ = latency.RecordValue(max(d.Microseconds(), 1))
-				mu.Unlock()
-			},
-		})
-		if err != nil {
-			return ClientResult{}, fmt.Errorf("join %d: %w", len(games), err)
-		}
-		games = append(games, g)
+	if len(games) == 0 && len(job.Tokens) > 0 {
+		return ClientResult{}, fmt.Errorf("no bot could join (%d tried)", len(job.Tokens))
 	}
 	if err := start(); err != nil {
 		return ClientResult{}, err
@@ -226,7 +251,7 @@ func botClients(ctx context.Context, job Job, start func() error) (ClientResult,
 		CPU:       float64(cpuTime()-cpu0) / float64(time.Since(t0)),
 		LatP50:    time.Duration(latency.ValueAtQuantile(50)) * time.Microsecond,
 		LatP99:    time.Duration(latency.ValueAtQuantile(99)) * time.Microsecond,
-		Errors:    int(errs.Load()),
+		Errors:    int(joinErrs.Load() + errs.Load()),
 		Connected: len(games),
 	}, nil
 }
@@ -312,7 +337,7 @@ func startClients(ctx context.Context, command []string, job Job) (*clientProc, 
 	line, err := p.out.ReadString('\n')
 	if err != nil || line != "ready\n" {
 		p.kill()
-		return nil, fmt.Errorf("clients did not get ready (%q): %v", line, err)
+		return nil, fmt.Errorf("clients did not get ready (%q): %v (client process: %v)", line, err, cmd.ProcessState)
 	}
 	return p, nil
 }
