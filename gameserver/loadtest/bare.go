@@ -16,8 +16,8 @@ import (
 // goroutine, all woken by each tick, like the gameserver's. The readers run
 // in a client process (cfg.ClientCommand); with cfg.BareEcho they also send
 // a message each per tick, which a reading goroutine per connection here
-// discards. It measures the per-tick write time, the
-// process's CPU and RSS, and what the readers receive.
+// discards. It measures the per-tick write time, the process's CPU and RSS,
+// and what the readers receive.
 func bare(ctx context.Context, cfg Config, n int, rate int) (StepResult, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
