@@ -65,6 +65,10 @@ type Entry struct {
 	// Updated is when the player reached this score: the end of the match
 	// that set it.
 	Updated time.Time
+	// Version counts the changes of this entry within its season (1 when
+	// the entry is made). A rank index keeps the highest version it has
+	// been given, so an older read of the entry never replaces a newer one.
+	Version int64
 }
 
 // Store keeps players, boards, matches and entries. Every method is safe

@@ -17,8 +17,10 @@ type Season struct {
 // MaxAround is the most entries AroundPlayer returns on each side.
 const MaxAround = 50
 
-// BoardEntry is a player's entry on a named board.
+// BoardEntry is a player's entry on a named board, in the board's
+// season that was current when the entry was read.
 type BoardEntry struct {
 	BoardID string
+	Season  int64
 	Entry
 }

@@ -85,11 +85,12 @@ func BenchmarkIndex(b *testing.B) {
 			}
 		})
 		b.Run(fmt.Sprintf("Update/n=%d", n), func(b *testing.B) {
-			i := 0
+			i, v := 0, int64(1)
 			t0 := time.Unix(1_900_000_000, 0)
 			for b.Loop() {
 				i = (i + 7919) % n
-				m.Set(ctx, "b", []leaderboard.Entry{{PlayerID: fmt.Sprintf("p%08d", i), Name: "player", Score: float64(i % 1000), Updated: t0.Add(time.Duration(i))}})
+				v++ // every update a newer version, as the store gives them
+				m.Set(ctx, "b", 1, []leaderboard.Entry{{PlayerID: fmt.Sprintf("p%08d", i), Name: "player", Score: float64(i % 1000), Updated: t0.Add(time.Duration(i)), Version: v}})
 			}
 		})
 	}

@@ -81,14 +81,15 @@ func TestIndexOrder(t *testing.T) {
 					id := fmt.Sprintf("p%d", r.IntN(320)) // some new players
 					e := randomEntry(r, id)
 					e.Score += float64(i % 3)
+					e.Version = es[id].Version + 1
 					es[id] = e
 					moved = append(moved, e)
 				}
 				// One at a time and in batches, as the store wrapper does.
-				if err := idx.Set(ctx, "b", moved[:1]); err != nil {
+				if err := idx.Set(ctx, "b", 1, moved[:1]); err != nil {
 					t.Fatal(err)
 				}
-				if err := idx.Set(ctx, "b", moved[1:]); err != nil {
+				if err := idx.Set(ctx, "b", 1, moved[1:]); err != nil {
 					t.Fatal(err)
 				}
 				check(t, idx, reference(desc, es))
@@ -177,7 +178,7 @@ func TestRedisShared(t *testing.T) {
 		t.Errorf("store scanned %d times for two replicas, want 1", scans)
 	}
 	bob := leaderboard.Entry{PlayerID: "bob", Name: "Bob", Score: 5, Updated: e.Updated}
-	if err := a.Set(ctx, "wins", []leaderboard.Entry{bob}); err != nil {
+	if err := a.Set(ctx, "wins", 1, []leaderboard.Entry{bob}); err != nil {
 		t.Fatal(err)
 	}
 	if got, ok, err := b.Rank(ctx, "wins", "ada"); err != nil || !ok || got.Rank != 2 {
@@ -193,4 +194,73 @@ func TestRedisShared(t *testing.T) {
 	if _, err := a.Range(ctx, "unknown", 0, 10); err == nil {
 		t.Error("Range on a board never loaded: no error")
 	}
+}
+
+// TestIndexKeepsNewest: writers deliver reads of one entry in any order;
+// the index keeps the newest version, ignores reads of another season,
+// and never goes back to an older season on a late load.
+func TestIndexKeepsNewest(t *testing.T) {
+	ctx := context.Background()
+	at := time.Unix(1_800_000_000, 0).UTC()
+	entry := func(id string, score float64, v int64) leaderboard.Entry {
+		return leaderboard.Entry{PlayerID: id, Name: id, Score: score, Updated: at.Add(time.Duration(v) * time.Second), Version: v}
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			idx := b.new(t)
+			board := leaderboard.Board{ID: "b", Order: leaderboard.Descending, Season: 3}
+			load := func(board leaderboard.Board, es ...leaderboard.Entry) {
+				t.Helper()
+				if err := idx.Load(ctx, board, func(fn func(leaderboard.Entry) error) error {
+					for _, e := range es {
+						if err := fn(e); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			set := func(season int64, es ...leaderboard.Entry) {
+				t.Helper()
+				if err := idx.Set(ctx, "b", season, es); err != nil {
+					t.Fatal(err)
+				}
+			}
+			load(board, entry("ada", 5, 2), entry("bob", 1, 1))
+			set(3, entry("ada", 4, 1))                       // older read: ignored
+			set(3, entry("ada", 9, 2))                       // same version: ignored
+			set(3, entry("bob", 7, 2), entry("cat", 6, 1))   // newer, and a new player
+			set(2, entry("ada", 100, 9), entry("dan", 8, 1)) // an ended season: ignored
+			set(4, entry("eve", 100, 1))                     // a season not loaded: ignored
+			want := []leaderboard.Entry{{Rank: 1, PlayerID: "bob", Score: 7}, {Rank: 2, PlayerID: "cat", Score: 6}, {Rank: 3, PlayerID: "ada", Score: 5}}
+			got, err := idx.Range(ctx, "b", 0, 10)
+			if err != nil || !sameRanking(got, want) {
+				t.Fatalf("Range after out-of-order sets = %v, %v; want %v", got, err, want)
+			}
+			// A load of an earlier season that finishes late changes nothing.
+			old := board
+			old.Season = 2
+			load(old, entry("zed", 50, 1))
+			if got, err := idx.Range(ctx, "b", 0, 10); err != nil || !sameRanking(got, want) {
+				t.Fatalf("Range after a late load of season 2 = %v, %v; want %v", got, err, want)
+			}
+			// A new season replaces the board; the old season's reads stop counting.
+			board.Season = 4
+			load(board)
+			set(3, entry("bob", 70, 3))
+			set(4, entry("eve", 1, 1))
+			if got, err := idx.Range(ctx, "b", 0, 10); err != nil || !sameRanking(got, []leaderboard.Entry{{Rank: 1, PlayerID: "eve", Score: 1}}) {
+				t.Fatalf("Range in season 4 = %v, %v; want eve alone", got, err)
+			}
+		})
+	}
+}
+
+// sameRanking compares ranks, players and scores.
+func sameRanking(got, want []leaderboard.Entry) bool {
+	return slices.EqualFunc(got, want, func(a, b leaderboard.Entry) bool {
+		return a.Rank == b.Rank && a.PlayerID == b.PlayerID && a.Score == b.Score
+	})
 }

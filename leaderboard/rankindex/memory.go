@@ -22,9 +22,10 @@ var _ Index = (*Memory)(nil)
 func NewMemory() *Memory { return &Memory{boards: map[string]*memBoard{}} }
 
 type memBoard struct {
-	mu   sync.RWMutex
-	desc bool
-	t    *tree
+	mu     sync.RWMutex
+	desc   bool
+	season int64
+	t      *tree
 }
 
 func (m *Memory) board(id string) (*memBoard, bool) {
@@ -55,36 +56,45 @@ func (b *memBoard) entry(i int32, rank int) leaderboard.Entry {
 		Updated: time.UnixMicro(n.at).UTC()}
 }
 
+// set moves the player's entry unless the index holds the same or a later
+// version of it.
 func (b *memBoard) set(e leaderboard.Entry) {
+	if i := b.t.find(e.PlayerID); i != 0 && !newer(e.Version, b.t.nodes[i].ver) {
+		return
+	}
 	s, at := sortKey(b.desc, e.Score, e.Updated)
-	b.t.set(e.PlayerID, e.Name, s, at)
+	b.t.set(e.PlayerID, e.Name, s, at, version(e.Version))
 }
 
 // Load replaces a board's entries with what scan yields, building the new
 // tree aside so that readers keep the old one meanwhile. A scan in rank
 // order (what the stores yield) builds the tree in linear time.
 func (m *Memory) Load(ctx context.Context, board leaderboard.Board, scan func(func(leaderboard.Entry) error) error) error {
-	nb := &memBoard{desc: board.Order != leaderboard.Ascending, t: newTree(1024)}
+	nb := &memBoard{desc: board.Order != leaderboard.Ascending, season: board.Season, t: newTree(1024)}
 	bl := newBuilder(nb.t)
 	if err := scan(func(e leaderboard.Entry) error {
 		s, at := sortKey(nb.desc, e.Score, e.Updated)
-		bl.add(e.PlayerID, e.Name, s, at)
+		bl.add(e.PlayerID, e.Name, s, at, version(e.Version))
 		return nil
 	}); err != nil {
 		return err
 	}
 	bl.finish()
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.boards[board.ID]; ok && old.season > board.Season {
+		return nil // a later season was loaded meanwhile
+	}
 	m.boards[board.ID] = nb
-	m.mu.Unlock()
 	return nil
 }
 
-// Set inserts or moves entries of a loaded board; entries of boards not
-// loaded are ignored (the next Load reads them from the store).
-func (m *Memory) Set(ctx context.Context, boardID string, entries []leaderboard.Entry) error {
+// Set inserts or moves entries of a loaded board read in its loaded
+// season; other entries are ignored (the next Load reads them from the
+// store), and so are versions the board already holds.
+func (m *Memory) Set(ctx context.Context, boardID string, season int64, entries []leaderboard.Entry) error {
 	b, ok := m.board(boardID)
-	if !ok {
+	if !ok || b.season != season {
 		return nil
 	}
 	b.mu.Lock()
@@ -151,3 +161,11 @@ func (m *Memory) Len(boardID string) int {
 	defer b.mu.RUnlock()
 	return b.t.len()
 }
+
+// version is how the tree stores an entry's version: in 32 bits, which fit
+// in the padding of its node. An entry changes once per match at most, so
+// a season would need four billion matches of one player to wrap.
+func version(v int64) uint32 { return uint32(v) }
+
+// newer reports whether version v is after the held version h.
+func newer(v int64, h uint32) bool { return version(v) > h }

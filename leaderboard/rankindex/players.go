@@ -80,14 +80,14 @@ type builder struct {
 
 func newBuilder(t *tree) *builder { return &builder{t: t, sorted: t.len() == 0} }
 
-func (b *builder) add(id, name string, s float64, at int64) {
+func (b *builder) add(id, name string, s float64, at int64, ver uint32) {
 	t := b.t
 	if !b.sorted || len(id) > 0xffff || len(name) > 0xffff || t.find(id) != 0 {
 		b.finish()
-		t.set(id, name, s, at)
+		t.set(id, name, s, at, ver)
 		return
 	}
-	x := t.add(id, name, s, at)
+	x := t.add(id, name, s, at, ver)
 	if b.last != 0 && t.compareNodes(b.last, x) >= 0 {
 		b.finish()
 		t.link(x)

@@ -23,13 +23,18 @@ import (
 //
 // # Keys and order
 //
-// Each board has three keys that share a hash tag, so that the scripts
+// Each board has five keys that share a hash tag, so that the scripts
 // below touch one Redis Cluster slot:
 //
 //	<prefix>{<board>}:z   sorted set: the entries
 //	<prefix>{<board>}:p   hash: player id -> its member in :z
 //	<prefix>{<board>}:n   hash: player id -> player name
+//	<prefix>{<board>}:v   hash: player id -> entry version (Entry.Version)
 //	<prefix>{<board>}:m   hash: format, season, order of what :z holds
+//
+// Writes check the season and the version inside the script that makes
+// them, so replicas that deliver reads of one entry in any order leave the
+// newest, and a read from an ended season changes nothing.
 //
 // A ZSET orders by score, then by member bytes. The index keeps the
 // ranking order (best score, then earlier time, then player id) as the
@@ -51,7 +56,7 @@ var _ Index = (*Redis)(nil)
 
 // redisFormat changes whenever the key layout or encoding does; a board
 // stored in another format is rebuilt.
-const redisFormat = "1"
+const redisFormat = "2"
 
 // NewRedis returns an index on the client's server with keys under prefix
 // (e.g. "skirmish:lb:"). Give each deployment its own prefix or database.
@@ -59,11 +64,11 @@ func NewRedis(c redis.UniversalClient, prefix string) *Redis {
 	return &Redis{c: c, prefix: prefix}
 }
 
-type redisKeys struct{ z, p, n, m string }
+type redisKeys struct{ z, p, n, v, m string }
 
 func (r *Redis) keys(board string) redisKeys {
 	b := r.prefix + "{" + board + "}:"
-	return redisKeys{z: b + "z", p: b + "p", n: b + "n", m: b + "m"}
+	return redisKeys{z: b + "z", p: b + "p", n: b + "n", v: b + "v", m: b + "m"}
 }
 
 func member(e leaderboard.Entry) string {
@@ -120,18 +125,26 @@ func (r *Redis) desc(ctx context.Context, board string) (bool, error) {
 
 // swapScript installs a rebuilt board atomically: the temporary keys
 // replace the live ones (an empty board has no temporary keys), the meta
-// is written, and the build lock released.
+// is written, and the build lock released. KEYS are the four live keys,
+// the four temporary ones, the meta and the lock. A board that holds a
+// later season in this format is left as it is (loads never go back).
 var swapScript = redis.NewScript(`
-for i = 1, 3 do
-  if redis.call('EXISTS', KEYS[i+3]) == 1 then
-    redis.call('RENAME', KEYS[i+3], KEYS[i])
+local held = redis.call('HMGET', KEYS[9], 'format', 'season')
+local keep = held[1] == ARGV[1] and held[2] and tonumber(held[2]) > tonumber(ARGV[2])
+for i = 1, 4 do
+  if keep then
+    redis.call('DEL', KEYS[i+4])
+  elseif redis.call('EXISTS', KEYS[i+4]) == 1 then
+    redis.call('RENAME', KEYS[i+4], KEYS[i])
   else
     redis.call('DEL', KEYS[i])
   end
 end
-redis.call('DEL', KEYS[7])
-redis.call('HSET', KEYS[7], 'format', ARGV[1], 'season', ARGV[2], 'order', ARGV[3])
-if redis.call('GET', KEYS[8]) == ARGV[4] then redis.call('DEL', KEYS[8]) end
+if not keep then
+  redis.call('DEL', KEYS[9])
+  redis.call('HSET', KEYS[9], 'format', ARGV[1], 'season', ARGV[2], 'order', ARGV[3])
+end
+if redis.call('GET', KEYS[10]) == ARGV[4] then redis.call('DEL', KEYS[10]) end
 return 1`)
 
 // Load rebuilds a board from scan unless Redis already holds this season
@@ -148,6 +161,9 @@ func (r *Redis) Load(ctx context.Context, board leaderboard.Board, scan func(fun
 		}
 		if m["format"] == redisFormat && m["season"] == season && m["order"] == string(board.Order) {
 			return nil
+		}
+		if held, err := strconv.ParseInt(m["season"], 10, 64); err == nil && m["format"] == redisFormat && held > board.Season {
+			return nil // a later season is built: loads never go back
 		}
 		token := rand.Text()
 		ok, err := r.c.SetNX(ctx, lock, token, 10*time.Minute).Result()
@@ -166,12 +182,14 @@ func (r *Redis) Load(ctx context.Context, board leaderboard.Board, scan func(fun
 }
 
 func (r *Redis) build(ctx context.Context, board leaderboard.Board, k redisKeys, lock, token string, scan func(func(leaderboard.Entry) error) error) error {
-	tmp := redisKeys{z: k.z + ":" + token, p: k.p + ":" + token, n: k.n + ":" + token}
+	tmp := redisKeys{z: k.z + ":" + token, p: k.p + ":" + token, n: k.n + ":" + token, v: k.v + ":" + token}
+	tmpKeys := []string{tmp.z, tmp.p, tmp.n, tmp.v}
 	desc := board.Order != leaderboard.Ascending
 	const batch = 2000
 	zs := make([]redis.Z, 0, batch)
 	ps := make([]any, 0, 2*batch)
 	ns := make([]any, 0, 2*batch)
+	vs := make([]any, 0, 2*batch)
 	flush := func() error {
 		if len(zs) == 0 {
 			return nil
@@ -180,11 +198,12 @@ func (r *Redis) build(ctx context.Context, board leaderboard.Board, k redisKeys,
 		p.ZAdd(ctx, tmp.z, zs...)
 		p.HSet(ctx, tmp.p, ps...)
 		p.HSet(ctx, tmp.n, ns...)
-		p.Expire(ctx, tmp.z, time.Hour) // a crashed build leaves nothing for long
-		p.Expire(ctx, tmp.p, time.Hour)
-		p.Expire(ctx, tmp.n, time.Hour)
+		p.HSet(ctx, tmp.v, vs...)
+		for _, key := range tmpKeys {
+			p.Expire(ctx, key, time.Hour) // a crashed build leaves nothing for long
+		}
 		_, err := p.Exec(ctx)
-		zs, ps, ns = zs[:0], ps[:0], ns[:0]
+		zs, ps, ns, vs = zs[:0], ps[:0], ns[:0], vs[:0]
 		return err
 	}
 	err := scan(func(e leaderboard.Entry) error {
@@ -192,6 +211,7 @@ func (r *Redis) build(ctx context.Context, board leaderboard.Board, k redisKeys,
 		zs = append(zs, redis.Z{Score: zscore(desc, e.Score), Member: mb})
 		ps = append(ps, e.PlayerID, mb)
 		ns = append(ns, e.PlayerID, e.Name)
+		vs = append(vs, e.PlayerID, e.Version)
 		if len(zs) == batch {
 			return flush()
 		}
@@ -201,41 +221,50 @@ func (r *Redis) build(ctx context.Context, board leaderboard.Board, k redisKeys,
 		err = flush()
 	}
 	if err == nil {
-		for _, key := range []string{tmp.z, tmp.p, tmp.n} {
+		for _, key := range tmpKeys {
 			if err = r.c.Persist(ctx, key).Err(); err != nil {
 				break
 			}
 		}
 	}
 	if err == nil {
-		err = swapScript.Run(ctx, r.c, []string{k.z, k.p, k.n, tmp.z, tmp.p, tmp.n, k.m, lock},
+		err = swapScript.Run(ctx, r.c, []string{k.z, k.p, k.n, k.v, tmp.z, tmp.p, tmp.n, tmp.v, k.m, lock},
 			redisFormat, board.Season, string(board.Order), token).Err()
 	}
 	if err != nil {
-		r.c.Del(context.WithoutCancel(ctx), tmp.z, tmp.p, tmp.n)
+		r.c.Del(context.WithoutCancel(ctx), tmpKeys...)
 		return fmt.Errorf("rank index: build board %q in Redis: %w", board.ID, err)
 	}
 	return nil
 }
 
-// setScript moves players on a loaded board: ARGV holds triples of player
-// id, member and score, then the names in the same order.
+// setScript moves players on a loaded board: ARGV[1] is the season the
+// entries were read in, then five values an entry: player id, member,
+// score, name, version. It changes nothing when the board holds another
+// season, and skips an entry whose version it already holds or passed.
 var setScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[4]) == 0 then return 0 end
-local n = (#ARGV) / 4
-for i = 0, n - 1 do
-  local id, m, s, name = ARGV[4*i+1], ARGV[4*i+2], ARGV[4*i+3], ARGV[4*i+4]
-  local old = redis.call('HGET', KEYS[2], id)
-  if old and old ~= m then redis.call('ZREM', KEYS[1], old) end
-  redis.call('ZADD', KEYS[1], s, m)
-  redis.call('HSET', KEYS[2], id, m)
-  redis.call('HSET', KEYS[3], id, name)
+if redis.call('HGET', KEYS[5], 'season') ~= ARGV[1] then return 0 end
+local n = 0
+for i = 2, #ARGV, 5 do
+  local id, m, s, name, v = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], tonumber(ARGV[i+4])
+  local held = redis.call('HGET', KEYS[4], id)
+  if not held or tonumber(held) < v then
+    local old = redis.call('HGET', KEYS[2], id)
+    if old and old ~= m then redis.call('ZREM', KEYS[1], old) end
+    redis.call('ZADD', KEYS[1], s, m)
+    redis.call('HSET', KEYS[2], id, m)
+    redis.call('HSET', KEYS[3], id, name)
+    redis.call('HSET', KEYS[4], id, v)
+    n = n + 1
+  end
 end
 return n`)
 
-// Set inserts or moves entries of a loaded board; entries of boards not
-// loaded are ignored (the next Load reads them from the store).
-func (r *Redis) Set(ctx context.Context, boardID string, entries []leaderboard.Entry) error {
+// Set inserts or moves entries of a loaded board read in the season it
+// holds; entries of boards not loaded, or of another season, are ignored
+// (the next Load reads them from the store), and so are versions the
+// board already holds.
+func (r *Redis) Set(ctx context.Context, boardID string, season int64, entries []leaderboard.Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -247,11 +276,12 @@ func (r *Redis) Set(ctx context.Context, boardID string, entries []leaderboard.E
 		return err
 	}
 	k := r.keys(boardID)
-	args := make([]any, 0, 4*len(entries))
+	args := make([]any, 0, 1+5*len(entries))
+	args = append(args, season)
 	for _, e := range entries {
-		args = append(args, e.PlayerID, member(e), fmtScore(zscore(desc, e.Score)), e.Name)
+		args = append(args, e.PlayerID, member(e), fmtScore(zscore(desc, e.Score)), e.Name, e.Version)
 	}
-	if err := setScript.Run(ctx, r.c, []string{k.z, k.p, k.n, k.m}, args...).Err(); err != nil {
+	if err := setScript.Run(ctx, r.c, []string{k.z, k.p, k.n, k.v, k.m}, args...).Err(); err != nil {
 		return fmt.Errorf("rank index: update board %q in Redis: %w", boardID, err)
 	}
 	return nil

@@ -14,6 +14,13 @@
 //     re-reads their entries; a board whose season changed, or that is new,
 //     is reloaded.
 //
+// Both paths, and other replicas, may deliver reads of one entry in any
+// order: a poll can read an entry, stall, and write it after a newer
+// write-through, or after the board's season ended. Each entry therefore
+// carries its version and the season it was read in, and the index keeps
+// only the newest version of the season it holds (Index.Set); loads never
+// go back to an earlier season.
+//
 // With several leaderboard replicas, give them the Redis index instead of
 // Memory: they then share one sorted set per board that every replica
 // updates after its writes and from its polls (see Redis).
@@ -36,10 +43,16 @@ import (
 
 // Index holds the ranked entries of boards.
 type Index interface {
-	// Load replaces a board's entries with those scan yields.
+	// Load replaces a board's entries with those scan yields, unless the
+	// index holds a later season of the board: loads never go back.
 	Load(ctx context.Context, b leaderboard.Board, scan func(func(leaderboard.Entry) error) error) error
-	// Set inserts or moves entries of a board.
-	Set(ctx context.Context, boardID string, entries []leaderboard.Entry) error
+	// Set inserts or moves entries of a board that were read in the given
+	// season. It ignores entries of a season other than the one the index
+	// holds, and an entry whose Version is not above the one the index
+	// holds for the player: several writers (a write-through, a poll,
+	// other replicas) may deliver reads of one entry in any order, and
+	// only the newest read counts.
+	Set(ctx context.Context, boardID string, season int64, entries []leaderboard.Entry) error
 	// Rank returns a player's entry and rank; ok is false when the player
 	// has no entry.
 	Rank(ctx context.Context, boardID, playerID string) (e leaderboard.Entry, ok bool, err error)
@@ -56,7 +69,11 @@ var errNotLoaded = errors.New("board not in the rank index")
 // stores are.
 type Source interface {
 	leaderboard.Store
-	ScanEntries(ctx context.Context, boardID string, fn func(leaderboard.Entry) error) error
+	// ScanEntries yields the entries of b's season, best first, and
+	// nothing once the board is in another season.
+	ScanEntries(ctx context.Context, b leaderboard.Board, fn func(leaderboard.Entry) error) error
+	// PlayerEntries returns the entries of the players on every board,
+	// each with the season it was read in.
 	PlayerEntries(ctx context.Context, playerIDs []string) ([]leaderboard.BoardEntry, error)
 	ChangedPlayers(ctx context.Context, since time.Time, limit int) ([]string, time.Time, error)
 }
@@ -193,6 +210,9 @@ func (s *Store) sync(ctx context.Context, since time.Time) error {
 		s.mu.RLock()
 		old, ok := s.boards[b.ID]
 		s.mu.RUnlock()
+		if ok && b.Season < old.Season {
+			continue // read before a season end this process has loaded
+		}
 		if !ok || old.Season != b.Season {
 			loadStart := time.Now()
 			if err := s.load(ctx, b); err != nil {
@@ -230,12 +250,14 @@ func (s *Store) sync(ctx context.Context, since time.Time) error {
 func (s *Store) load(ctx context.Context, b leaderboard.Board) error {
 	start := time.Now()
 	if err := s.idx.Load(ctx, b, func(fn func(leaderboard.Entry) error) error {
-		return s.Source.ScanEntries(ctx, b.ID, fn)
+		return s.Source.ScanEntries(ctx, b, fn)
 	}); err != nil {
 		return fmt.Errorf("load board %q into the rank index: %w", b.ID, err)
 	}
 	s.mu.Lock()
-	s.boards[b.ID] = b
+	if old, ok := s.boards[b.ID]; !ok || old.Season <= b.Season {
+		s.boards[b.ID] = b
+	}
 	s.mu.Unlock()
 	s.loads.Inc()
 	s.log.Info("rank index loaded board", "board", b.ID, "season", b.Season, "took", time.Since(start).Round(time.Millisecond))
@@ -250,12 +272,17 @@ func (s *Store) applyPlayers(ctx context.Context, ids []string) error {
 	if err != nil {
 		return err
 	}
-	byBoard := map[string][]leaderboard.Entry{}
-	for _, e := range entries {
-		byBoard[e.BoardID] = append(byBoard[e.BoardID], e.Entry)
+	type boardSeason struct {
+		id     string
+		season int64
 	}
-	for id, es := range byBoard {
-		if err := s.idx.Set(ctx, id, es); err != nil {
+	bySeason := map[boardSeason][]leaderboard.Entry{}
+	for _, e := range entries {
+		k := boardSeason{e.BoardID, e.Season}
+		bySeason[k] = append(bySeason[k], e.Entry)
+	}
+	for k, es := range bySeason {
+		if err := s.idx.Set(ctx, k.id, k.season, es); err != nil {
 			return err
 		}
 	}

@@ -45,6 +45,7 @@ type node struct {
 	prio        uint32
 	idLen       uint16
 	nameLen     uint16
+	ver         uint32 // the entry's version (leaderboard.Entry.Version)
 }
 
 func newTree(capacity int) *tree {
@@ -107,9 +108,9 @@ func (t *tree) compareKey(k key, b int32) int {
 	return cmp.Compare(len(k.id), len(id))
 }
 
-// set gives the player's entry the score s at time at, adding the player
-// when new.
-func (t *tree) set(id, name string, s float64, at int64) {
+// set gives the player's entry the score s at time at and version ver,
+// adding the player when new.
+func (t *tree) set(id, name string, s float64, at int64, ver uint32) {
 	if len(id) > 0xffff {
 		id = id[:0xffff] // ids are at most 128 bytes (leaderboard.MaxIDLen)
 	}
@@ -118,11 +119,12 @@ func (t *tree) set(id, name string, s float64, at int64) {
 	}
 	i := t.find(id)
 	if i == 0 {
-		i = t.add(id, name, s, at)
+		i = t.add(id, name, s, at, ver)
 		t.link(i)
 		return
 	}
 	n := &t.nodes[i]
+	n.ver = ver
 	if n.s == s && n.at == at {
 		if t.name(i) != name {
 			t.rename(i, id, name)
@@ -139,10 +141,10 @@ func (t *tree) set(id, name string, s float64, at int64) {
 }
 
 // add appends a node for a new player, not yet linked into the tree.
-func (t *tree) add(id, name string, s float64, at int64) int32 {
+func (t *tree) add(id, name string, s float64, at int64, ver uint32) int32 {
 	off := uint64(len(t.arena))
 	t.arena = append(append(t.arena, id...), name...)
-	t.nodes = append(t.nodes, node{s: s, at: at, off: off, size: 1, prio: t.random(),
+	t.nodes = append(t.nodes, node{s: s, at: at, ver: ver, off: off, size: 1, prio: t.random(),
 		idLen: uint16(len(id)), nameLen: uint16(len(name))})
 	i := int32(len(t.nodes) - 1)
 	t.insertSlot(i)

@@ -121,12 +121,12 @@ func TestTreeMatchesSortedSlice(t *testing.T) {
 			if tc.build {
 				b := newBuilder(tr)
 				for _, w := range tc.initial(sorted(m)) {
-					b.add(w.id, w.name, w.s, w.at)
+					b.add(w.id, w.name, w.s, w.at, 0)
 				}
 				b.finish()
 			} else {
 				for _, w := range sorted(m) {
-					tr.set(w.id, w.name, w.s, w.at)
+					tr.set(w.id, w.name, w.s, w.at, 0)
 				}
 			}
 			check(t, tr, sorted(m))
@@ -136,7 +136,7 @@ func TestTreeMatchesSortedSlice(t *testing.T) {
 				if rng.IntN(10) == 0 {
 					w.name = fmt.Sprintf("renamed %d", rng.IntN(100))
 				}
-				tr.set(w.id, w.name, w.s, w.at)
+				tr.set(w.id, w.name, w.s, w.at, 0)
 				m[id] = w
 			}
 			check(t, tr, sorted(m))

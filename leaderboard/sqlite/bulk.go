@@ -29,7 +29,7 @@ func (s *Store) BulkLoad(ctx context.Context, boardID string, entries iter.Seq[l
 			return err
 		}
 		e, err := tx.PrepareContext(ctx, `INSERT INTO board_entries (board_id, player_id, score, scored_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (board_id, player_id) DO UPDATE SET score = excluded.score, scored_at = excluded.scored_at`)
+			ON CONFLICT (board_id, player_id) DO UPDATE SET score = excluded.score, scored_at = excluded.scored_at, version = board_entries.version + 1`)
 		if err != nil {
 			return err
 		}

@@ -247,22 +247,22 @@ func scoreEntries(ctx context.Context, tx Queryer, m leaderboard.Match, boards [
 
 // upsertClause is how a board's operator applies a value to an entry. A
 // score that does not change keeps its time, so it keeps its place among
-// ties.
+// ties, and its version; every change adds one to the version.
 func upsertClause(b leaderboard.Board) (string, error) {
 	switch b.Operator {
 	case leaderboard.Increment:
-		return `DO UPDATE SET score = board_entries.score + excluded.score,
+		return `DO UPDATE SET score = board_entries.score + excluded.score, version = board_entries.version + 1,
 			scored_at = CASE WHEN excluded.scored_at > board_entries.scored_at THEN excluded.scored_at ELSE board_entries.scored_at END
 			WHERE excluded.score <> 0`, nil
 	case leaderboard.Set:
-		return `DO UPDATE SET score = excluded.score, scored_at = excluded.scored_at
+		return `DO UPDATE SET score = excluded.score, scored_at = excluded.scored_at, version = board_entries.version + 1
 			WHERE excluded.score <> board_entries.score`, nil
 	case leaderboard.Best:
 		op := ">"
 		if b.Order == leaderboard.Ascending {
 			op = "<"
 		}
-		return `DO UPDATE SET score = excluded.score, scored_at = excluded.scored_at
+		return `DO UPDATE SET score = excluded.score, scored_at = excluded.scored_at, version = board_entries.version + 1
 			WHERE excluded.score ` + op + ` board_entries.score`, nil
 	default:
 		return "", fmt.Errorf("unknown operator %q", b.Operator)

@@ -12,16 +12,15 @@ import (
 // What the rank index (leaderboard/rankindex) reads to build and refresh
 // itself.
 
-// ScanEntries calls fn with every entry of a board, best first, without
-// ranks. It streams: a board of ten million entries is never in memory
+// ScanEntries calls fn with every entry of a board in season b.Season,
+// best first, without ranks. When the board has moved on to another
+// season it yields nothing: the caller learns of the new season from
+// Boards. It streams: a board of ten million entries is never in memory
 // twice.
-func (s *Store) ScanEntries(ctx context.Context, boardID string, fn func(leaderboard.Entry) error) error {
-	b, err := s.GetBoard(ctx, boardID)
-	if err != nil {
-		return err
-	}
-	rows, err := s.db.Query(ctx, `SELECT e.player_id, p.name, e.score, e.scored_at FROM board_entries e
-		JOIN players p ON p.id = e.player_id WHERE e.board_id = $1 ORDER BY `+rankingOf(b).orderBy, b.ID)
+func (s *Store) ScanEntries(ctx context.Context, b leaderboard.Board, fn func(leaderboard.Entry) error) error {
+	rows, err := s.db.Query(ctx, `SELECT e.player_id, p.name, e.score, e.scored_at, e.version FROM board_entries e
+		JOIN boards b ON b.id = e.board_id AND b.season = $2
+		JOIN players p ON p.id = e.player_id WHERE e.board_id = $1 ORDER BY `+rankingOf(b).orderBy, b.ID, b.Season)
 	if err != nil {
 		return fmt.Errorf("scan board %q: %w", b.ID, err)
 	}
@@ -29,7 +28,7 @@ func (s *Store) ScanEntries(ctx context.Context, boardID string, fn func(leaderb
 	for rows.Next() {
 		var e leaderboard.Entry
 		var at int64
-		if err := rows.Scan(&e.PlayerID, &e.Name, &e.Score, &at); err != nil {
+		if err := rows.Scan(&e.PlayerID, &e.Name, &e.Score, &at, &e.Version); err != nil {
 			return fmt.Errorf("scan board %q: %w", b.ID, err)
 		}
 		e.Updated = fromMicros(at)
@@ -43,8 +42,9 @@ func (s *Store) ScanEntries(ctx context.Context, boardID string, fn func(leaderb
 	return nil
 }
 
-// PlayerEntries returns every board entry of the given players, reading
-// up to 500 players a query. board_entries has no index on player_id
+// PlayerEntries returns every board entry of the given players, each with
+// the season its board was in when read (one statement reads both, so they
+// agree), reading up to 500 players a query. board_entries has no index on player_id
 // alone; naming every board lets the primary key (board_id, player_id)
 // serve the lookup instead of a scan of the whole table.
 func (s *Store) PlayerEntries(ctx context.Context, playerIDs []string) ([]leaderboard.BoardEntry, error) {
@@ -72,8 +72,8 @@ func (s *Store) PlayerEntries(ctx context.Context, playerIDs []string) ([]leader
 			args = append(args, id)
 			fmt.Fprintf(&q, "$%d", len(args))
 		}
-		rows, err := s.db.Query(ctx, `SELECT e.board_id, e.player_id, p.name, e.score, e.scored_at FROM board_entries e
-			JOIN players p ON p.id = e.player_id
+		rows, err := s.db.Query(ctx, `SELECT e.board_id, b.season, e.player_id, p.name, e.score, e.scored_at, e.version
+			FROM board_entries e JOIN boards b ON b.id = e.board_id JOIN players p ON p.id = e.player_id
 			WHERE e.board_id IN (`+bq.String()+`) AND e.player_id IN (`+q.String()+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("entries of %d players: %w", len(ids), err)
@@ -81,7 +81,7 @@ func (s *Store) PlayerEntries(ctx context.Context, playerIDs []string) ([]leader
 		for rows.Next() {
 			var e leaderboard.BoardEntry
 			var at int64
-			if err := rows.Scan(&e.BoardID, &e.PlayerID, &e.Name, &e.Score, &at); err != nil {
+			if err := rows.Scan(&e.BoardID, &e.Season, &e.PlayerID, &e.Name, &e.Score, &at, &e.Version); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("entries of %d players: %w", len(ids), err)
 			}
