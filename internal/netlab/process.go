@@ -30,11 +30,12 @@ type Process struct {
 // ends; stop it before with Stop or Kill. `ip netns exec` execs the
 // program itself, so signals reach it directly.
 func (h *Host) Start(ctx context.Context, label, name string, args ...string) (*Process, error) {
-	cmd := h.Command(ctx, name, args...)
-	return start(label, cmd)
+	return StartCommand(label, h.Command(ctx, name, args...))
 }
 
-func start(label string, cmd *exec.Cmd) (*Process, error) {
+// StartCommand starts a command made with Host.Command (after setting its
+// environment, say) and keeps its output like Start.
+func StartCommand(label string, cmd *exec.Cmd) (*Process, error) {
 	out := &tailBuffer{max: 64 << 10}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 5 * time.Second
