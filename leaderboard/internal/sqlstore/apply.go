@@ -37,9 +37,9 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 	err := s.db.InTx(ctx, func(tx Queryer) error {
 		n, err := tx.Exec(ctx, `INSERT INTO matches (id, room_id, mode, region, gameserver_id,
 				started_at, ended_at, end_reason, recorded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, `+s.nowSQL+`) ON CONFLICT (id) DO NOTHING`,
 			m.ID, m.RoomID, m.Mode, m.Region, m.GameserverID,
-			toMicros(m.StartedAt), ended, m.EndReason, now.UnixMicro())
+			toMicros(m.StartedAt), ended, m.EndReason)
 		if err != nil {
 			return fmt.Errorf("insert match: %w", err)
 		}

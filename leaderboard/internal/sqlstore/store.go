@@ -15,14 +15,20 @@ import (
 type Store struct {
 	db  DB
 	now func() time.Time
+	// nowSQL is an expression for the database's clock in Unix
+	// microseconds: matches are stamped with it when recorded, and the
+	// rank index polls by it, so the clocks of the hosts that write and
+	// poll do not matter.
+	nowSQL string
 }
 
 var _ leaderboard.Store = (*Store)(nil)
 
-// New returns a store over db, whose schema must be migrated, and makes
-// sure the given boards exist (existing boards are left as they are).
-func New(ctx context.Context, db DB, boards []leaderboard.Board) (*Store, error) {
-	s := &Store{db: db, now: time.Now}
+// New returns a store over db, whose schema must be migrated and whose
+// dialect is d, and makes sure the given boards exist (existing boards are
+// left as they are).
+func New(ctx context.Context, db DB, d Dialect, boards []leaderboard.Board) (*Store, error) {
+	s := &Store{db: db, now: time.Now, nowSQL: nowSQL(d)}
 	for _, b := range boards {
 		if err := b.Validate(); err != nil {
 			return nil, err
@@ -134,6 +140,26 @@ func (s *Store) Ratings(ctx context.Context, ids []string) (map[string]float64, 
 		out[id] = r
 	}
 	return out, nil
+}
+
+// nowSQL is the dialect's expression for the current time of the
+// database server in Unix microseconds (SQLite's is the clock of the host
+// that holds the file, to the millisecond).
+func nowSQL(d Dialect) string {
+	if d == Postgres {
+		return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
+	}
+	return "CAST(unixepoch('subsec') * 1000000 AS INTEGER)"
+}
+
+// DatabaseTime returns the current time of the database's clock, the clock
+// by which matches are stamped when recorded (RecordedSince).
+func (s *Store) DatabaseTime(ctx context.Context) (time.Time, error) {
+	var us int64
+	if err := s.db.QueryRow(ctx, `SELECT `+s.nowSQL).Scan(&us); err != nil {
+		return time.Time{}, fmt.Errorf("read the database clock: %w", err)
+	}
+	return fromMicros(us), nil
 }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
