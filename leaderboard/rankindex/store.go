@@ -136,8 +136,15 @@ type Store struct {
 	boards map[string]leaderboard.Board // loaded boards
 
 	// Owned by Run's goroutine.
-	seen    map[string]time.Time                // matches the poll has read, by recorded time
-	checked map[string]leaderboard.BoardSummary // the store's summaries at the last drift check
+	seen    map[string]time.Time // matches the poll has read, by recorded time
+	checked map[string]checked   // the store's summaries at the last drift check
+	synced  time.Time            // when the last complete poll started
+}
+
+// checked is the store's summary of a board and when it was read.
+type checked struct {
+	at  time.Time
+	sum leaderboard.BoardSummary
 }
 
 var _ leaderboard.Store = (*Store)(nil)
@@ -163,7 +170,7 @@ func New(cfg Config, src Source, idx Index, reg prometheus.Registerer, log *slog
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{Source: src, cfg: cfg, idx: idx, log: log, ready: make(chan struct{}), boards: map[string]leaderboard.Board{},
-		seen: map[string]time.Time{}, checked: map[string]leaderboard.BoardSummary{},
+		seen: map[string]time.Time{}, checked: map[string]checked{},
 		loads: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "skirmish_leaderboard_index_loads_total",
 			Help: "Boards loaded into the rank index from the store (at start, new boards, new seasons).",
@@ -267,6 +274,7 @@ func (s *Store) run(ctx context.Context) error {
 			continue
 		}
 		s.refresh.Observe(time.Since(start).Seconds())
+		s.synced = start
 		s.forget(since)
 		if isShared {
 			if err := sh.SetSynced(ctx, dbNow); err != nil {
@@ -374,8 +382,9 @@ func (s *Store) forget(since time.Time) {
 // checkDrift compares every loaded board's summary in the index with the
 // store's and rebuilds a board that disagrees. The index is wrong when it
 // is ahead of the store (read after it), or still behind the store's
-// summary of the previous check: a write that took a whole period to
-// arrive is not in flight, it is lost. It returns the database time to
+// summary of the previous check although a complete poll started after
+// that: the poll would have applied every write committed by then, so
+// what is still missing is lost. It returns the database time to
 // poll again from when it rebuilt a board (zero otherwise).
 func (s *Store) checkDrift(ctx context.Context) (time.Time, error) {
 	s.mu.RLock()
@@ -390,18 +399,22 @@ func (s *Store) checkDrift(ctx context.Context) (time.Time, error) {
 		if err != nil {
 			return rewound, err
 		}
+		at := time.Now()
 		truth, err := s.Source.SummarizeBoard(ctx, b.ID)
 		if err != nil {
 			return rewound, err
 		}
 		prev, hadPrev := s.checked[b.ID]
-		s.checked[b.ID] = truth
+		if !hadPrev || s.synced.After(prev.at) {
+			// Keep the older summary until a poll has passed it.
+			s.checked[b.ID] = checked{at: at, sum: truth}
+		}
 		if !ok || held.Season != truth.Season {
 			continue // a season change in flight: the poll loads it
 		}
 		ahead := held.Entries > truth.Entries || held.VersionSum > truth.VersionSum
-		behind := hadPrev && prev.Season == held.Season &&
-			(held.Entries < prev.Entries || held.VersionSum < prev.VersionSum)
+		behind := hadPrev && s.synced.After(prev.at) && prev.sum.Season == held.Season &&
+			(held.Entries < prev.sum.Entries || held.VersionSum < prev.sum.VersionSum)
 		if !ahead && !behind {
 			continue
 		}

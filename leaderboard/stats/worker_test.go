@@ -16,6 +16,7 @@ import (
 	"github.com/skirmishgg/skirmish/internal/testenv"
 	"github.com/skirmishgg/skirmish/leaderboard"
 	"github.com/skirmishgg/skirmish/leaderboard/postgres"
+	"github.com/skirmishgg/skirmish/leaderboard/rankindex"
 	"github.com/skirmishgg/skirmish/leaderboard/sqlite"
 	"github.com/skirmishgg/skirmish/leaderboard/stats"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
@@ -233,5 +234,14 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		if _, err := stats.New(cfg, newMemQueue(), store, prometheus.NewRegistry(), nil); err == nil {
 			t.Errorf("New(%+v) = nil error", cfg)
 		}
+	}
+}
+
+// TestOverlapCoversApplyTimeout: the leaderboards' change poll looks back
+// further than an outcome's transaction may take to commit after the
+// database stamped it, so no late commit is missed.
+func TestOverlapCoversApplyTimeout(t *testing.T) {
+	if rankindex.DefaultOverlap <= stats.DefaultApplyTimeout {
+		t.Errorf("rankindex.DefaultOverlap = %v, want more than stats.DefaultApplyTimeout %v", rankindex.DefaultOverlap, stats.DefaultApplyTimeout)
 	}
 }
