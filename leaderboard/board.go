@@ -91,7 +91,8 @@ func (b Board) Validate() error {
 	return nil
 }
 
-// Value is the value a match gives a player for this board's metric.
+// Value is the value a match gives a player for this board's metric; r's
+// Standing and RatingAfter are the store's (Match.Judge, RateMatch).
 func (b Board) Value(m Match, r Result) float64 {
 	switch b.Metric {
 	case MetricEliminations:
@@ -99,7 +100,7 @@ func (b Board) Value(m Match, r Result) float64 {
 	case MetricDamage:
 		return float64(r.Damage)
 	case MetricWins:
-		if m.Standing(r) == Won {
+		if r.Standing == Won {
 			return 1
 		}
 		return 0

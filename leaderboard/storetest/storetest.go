@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"AroundPlayer", testAround},
 		{"Seasons", testSeasons},
 		{"PutBoard", testPutBoard},
+		{"VoidAndLeavers", testVoidAndLeavers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,6 +132,7 @@ func testApply(t *testing.T, s leaderboard.Store) {
 		t.Fatal(err)
 	}
 	want := duel("m1", a.ID, "bob", 10, t0)
+	want.Players[0].Standing, want.Players[1].Standing = leaderboard.Won, leaderboard.Lost
 	want.Players[0].RatingBefore, want.Players[0].RatingAfter = 1500, win
 	want.Players[1].RatingBefore, want.Players[1].RatingAfter = 1500, lose
 	if m.Recorded.IsZero() {

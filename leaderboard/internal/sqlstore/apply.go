@@ -11,7 +11,10 @@ import (
 	"github.com/skirmishgg/skirmish/leaderboard"
 )
 
-// ApplyOutcome records a match in one transaction, once per match id.
+// ApplyOutcome records a match in one transaction, once per match id. A
+// match always goes into history; it changes the stats, ratings and board
+// entries only of the players for whom it counts (leaderboard.Match.Judge:
+// void matches change nothing, leavers lose, nobody else is punished).
 //
 // Concurrency: the match row is inserted first, so a second transaction
 // with the same id waits on the first and then inserts nothing. Players are
@@ -54,22 +57,33 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 		if err != nil {
 			return err
 		}
-		after := leaderboard.Rate(m, before)
-		for i := range m.Players {
-			m.Players[i].RatingBefore = before[m.Players[i].PlayerID].Mu
-			m.Players[i].RatingAfter = after[m.Players[i].PlayerID].Mu
+		after := leaderboard.RateMatch(m, before)
+		for i, st := range m.Judge() {
+			p := &m.Players[i]
+			p.Standing = st
+			p.RatingBefore = before[p.PlayerID].Mu
+			p.RatingAfter = after[p.PlayerID].Mu
 		}
 		if err := insertResults(ctx, tx, m); err != nil {
 			return err
 		}
-		if err := updateStats(ctx, tx, m, after); err != nil {
+		// Only the players for whom the match counts change stats,
+		// ratings and boards (leaderboard.Match.Judge).
+		counted := m
+		counted.Players = slices.DeleteFunc(slices.Clone(m.Players), func(p leaderboard.Result) bool {
+			return p.Standing == leaderboard.Void
+		})
+		if len(counted.Players) == 0 {
+			return nil
+		}
+		if err := updateStats(ctx, tx, counted, after); err != nil {
 			return err
 		}
 		boards, err := listBoards(ctx, tx)
 		if err != nil {
 			return err
 		}
-		return scoreEntries(ctx, tx, m, boards, ended)
+		return scoreEntries(ctx, tx, counted, boards, ended)
 	})
 	if err != nil {
 		return false, fmt.Errorf("apply match %q: %w", m.ID, err)
@@ -165,7 +179,7 @@ func insertResults(ctx context.Context, tx Queryer, m leaderboard.Match) error {
 	args := make([]any, 0, 15*len(m.Players))
 	for _, p := range m.Players {
 		args = append(args, m.ID, p.PlayerID, p.Name, p.Team, p.Placement,
-			p.Eliminations, p.Deaths, p.Damage, p.ShotsFired, p.ShotsHit, p.Left, m.Standing(p).String(),
+			p.Eliminations, p.Deaths, p.Damage, p.ShotsFired, p.ShotsHit, p.Left, p.Standing.String(),
 			p.RatingBefore, p.RatingAfter, m.EndedAt.UnixMicro())
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO match_players (match_id, player_id, name, team, placement,
@@ -191,7 +205,7 @@ func updateStats(ctx context.Context, tx Queryer, m leaderboard.Match, after map
 	args := make([]any, 0, len(statsCasts)*len(m.Players))
 	for _, p := range m.Players {
 		var win, loss int64
-		switch m.Standing(p) {
+		switch p.Standing {
 		case leaderboard.Won:
 			win = 1
 		case leaderboard.Lost:
