@@ -2,7 +2,7 @@ package leaderboard
 
 import "slices"
 
-// # How a match counts
+// How a match counts (docs/match-rules.md, with examples).
 //
 // A recorded match always appears in match history, with its end reason
 // and every player's result. Whether it changes a player's stats, rating
