@@ -26,12 +26,6 @@ var (
 // DefaultRating is the rating of a player who has not played yet.
 const DefaultRating = 1500.0
 
-// Limits of player names.
-const (
-	MinNameLen = 1
-	MaxNameLen = 24
-)
-
 // MaxPageSize is the largest page of entries or matches a store returns.
 const MaxPageSize = 100
 
@@ -123,23 +117,4 @@ type Store interface {
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
-}
-
-// ValidateName checks a player name: 1 to 24 characters, no control
-// characters.
-func ValidateName(name string) error {
-	n := 0
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f || r == 0xfffd {
-			return Errorf(ErrInvalid, "name contains a control or invalid character")
-		}
-		n++
-	}
-	switch {
-	case n < MinNameLen:
-		return Errorf(ErrInvalid, "name is empty")
-	case n > MaxNameLen:
-		return Errorf(ErrInvalid, "name is longer than %d characters", MaxNameLen)
-	}
-	return nil
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -104,4 +105,41 @@ func entriesString(es []leaderboard.Entry) string {
 		out += fmt.Sprintf("%s=%v@%v,", e.PlayerID, e.Score, e.Updated.UnixMicro())
 	}
 	return out
+}
+
+// testOutcomeNames: a name in an outcome that breaks the display-name rule
+// does not fail the outcome: the store keeps what the rule accepts of it,
+// or FallbackName ("player") when nothing is left.
+func testOutcomeNames(t *testing.T, s leaderboard.Store) {
+	c := ctx(t)
+	m := leaderboard.Match{ID: "names", Mode: "duel", EndedAt: t0, EndReason: leaderboard.EndScoreLimit,
+		Players: []leaderboard.Result{
+			{PlayerID: "esc", Name: "x\u009b31mred\u0085", Team: 1, Placement: 1},
+			{PlayerID: "blank", Name: "\u3164\u200b", Team: 2, Placement: 2},
+			{PlayerID: "bidi", Name: "evil\u202egnp", Team: 3, Placement: 3},
+		}}
+	if applied, err := s.ApplyOutcome(c, m); err != nil || !applied {
+		t.Fatalf("ApplyOutcome(unsafe names) = %v, %v; want true, nil", applied, err)
+	}
+	want := map[string]string{"esc": "x31mred", "blank": "player", "bidi": "evilgnp"}
+	got, err := s.GetMatch(c, "names")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range got.Players {
+		if p.Name != want[p.PlayerID] {
+			t.Errorf("GetMatch: %s named %+q, want %+q", p.PlayerID, p.Name, want[p.PlayerID])
+		}
+		pl, err := s.GetPlayer(c, p.PlayerID)
+		if err != nil || pl.Name != want[p.PlayerID] {
+			t.Errorf("GetPlayer(%s) = %+q, %v; want %+q", p.PlayerID, pl.Name, err, want[p.PlayerID])
+		}
+	}
+	top, err := s.TopEntries(c, "wins", 10, nil)
+	if err != nil || len(top) != 3 || top[0].Name != "x31mred" {
+		t.Errorf("TopEntries(wins) = %+v, %v; want x31mred first", top, err)
+	}
+	if _, err := s.CreatePlayer(c, "x\u009b31mred\u0085"); !errors.Is(err, leaderboard.ErrInvalid) {
+		t.Errorf("CreatePlayer(C1 controls) = %v, want ErrInvalid", err)
+	}
 }

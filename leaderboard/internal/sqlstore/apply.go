@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/skirmishgg/skirmish/internal/displayname"
 	"github.com/skirmishgg/skirmish/leaderboard"
 )
 
@@ -30,6 +31,7 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 		return false, err
 	}
 	m.Players = slices.Clone(m.Players)
+	sanitizeNames(&m)
 	slices.SortFunc(m.Players, func(a, b leaderboard.Result) int { return cmp.Compare(a.PlayerID, b.PlayerID) })
 	now := s.now()
 	if m.EndedAt.IsZero() {
@@ -91,11 +93,19 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 	return applied, nil
 }
 
-func playerName(p leaderboard.Result) string {
-	if leaderboard.ValidateName(p.Name) != nil {
-		return "player"
+// FallbackName names a player whose name in an outcome has nothing left
+// that displayname.Name accepts.
+const FallbackName = "player"
+
+// sanitizeNames puts every player name of an outcome in the form
+// displayname.Name accepts, removing what it refuses (displayname.Sanitize)
+// or, when nothing is left, using FallbackName: a name from the queue that
+// breaks the rule must not fail its outcome forever. Names from sign-in
+// tokens are already in that form and stay as they are.
+func sanitizeNames(m *leaderboard.Match) {
+	for i := range m.Players {
+		m.Players[i].Name = displayname.Sanitize(m.Players[i].Name, FallbackName)
 	}
-	return p.Name
 }
 
 // values returns "($1, ..., $cols), ..." for rows rows of cols
@@ -147,7 +157,7 @@ func insertTeams(ctx context.Context, tx Queryer, m leaderboard.Match) error {
 func lockPlayers(ctx context.Context, tx Queryer, m leaderboard.Match, now int64) (map[string]leaderboard.Rating, error) {
 	args := make([]any, 0, 4*len(m.Players))
 	for _, p := range m.Players {
-		args = append(args, p.PlayerID, playerName(p), now, leaderboard.DefaultRating)
+		args = append(args, p.PlayerID, p.Name, now, leaderboard.DefaultRating)
 	}
 	rows, err := tx.Query(ctx, `INSERT INTO players (id, name, created_at, rating)
 		VALUES `+values(len(m.Players), 4, nil)+`

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/skirmishgg/skirmish/internal/displayname"
 	"github.com/skirmishgg/skirmish/leaderboard"
 )
 
@@ -30,10 +31,11 @@ var _ leaderboard.Store = (*Store)(nil)
 func New(ctx context.Context, db DB, d Dialect, boards []leaderboard.Board) (*Store, error) {
 	s := &Store{db: db, now: time.Now, nowSQL: nowSQL(d)}
 	for _, b := range boards {
-		if err := b.Validate(); err != nil {
+		b, err := checkBoard(b)
+		if err != nil {
 			return nil, err
 		}
-		_, err := db.Exec(ctx, `INSERT INTO boards (id, title, sort_order, operator, metric, reset_schedule, season, season_started)
+		_, err = db.Exec(ctx, `INSERT INTO boards (id, title, sort_order, operator, metric, reset_schedule, season, season_started)
 			VALUES ($1, $2, $3, $4, $5, $6, 1, $7) ON CONFLICT (id) DO NOTHING`,
 			b.ID, b.Title, string(b.Order), string(b.Operator), string(b.Metric), b.Reset, s.now().UnixMicro())
 		if err != nil {
@@ -43,13 +45,31 @@ func New(ctx context.Context, db DB, d Dialect, boards []leaderboard.Board) (*St
 	return s, nil
 }
 
+// checkBoard validates a board and puts its title in the form players
+// see (displayname.Title); an empty title stays empty.
+func checkBoard(b leaderboard.Board) (leaderboard.Board, error) {
+	if err := b.Validate(); err != nil {
+		return b, err
+	}
+	if b.Title != "" {
+		t, err := displayname.Title(b.Title)
+		if err != nil {
+			return b, leaderboard.Errorf(leaderboard.ErrInvalid, "board %q: %v", b.ID, err)
+		}
+		b.Title = t
+	}
+	return b, nil
+}
+
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.Ping(ctx) }
 
 // CreatePlayer makes a player with a fresh time-ordered id.
+// The name must pass displayname.Name; the player gets its enforced form.
 func (s *Store) CreatePlayer(ctx context.Context, name string) (leaderboard.Player, error) {
-	if err := leaderboard.ValidateName(name); err != nil {
-		return leaderboard.Player{}, err
+	name, err := displayname.Name(name)
+	if err != nil {
+		return leaderboard.Player{}, leaderboard.Errorf(leaderboard.ErrInvalid, "%v", err)
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
