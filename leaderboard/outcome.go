@@ -81,19 +81,14 @@ func (m Match) Judge() []Standing {
 	eff := m.presentPlacements()
 	short := map[int64]bool{}        // teams that lost a player
 	presentTeams := map[int64]bool{} // teams with a player present
-	best, worst := int64(0), int64(0) // present placements
+	worst := int64(0)                // the lowest placement of a present player
 	for i, p := range m.Players {
 		if p.Left {
 			short[p.Team] = true
 			continue
 		}
 		presentTeams[p.Team] = true
-		if eff[i] > 0 {
-			worst = max(worst, eff[i])
-			if best == 0 || eff[i] < best {
-				best = eff[i]
-			}
-		}
+		worst = max(worst, eff[i])
 	}
 	gone := 0 // teams that left entirely
 	for t := range short {

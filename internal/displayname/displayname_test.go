@@ -42,9 +42,9 @@ func TestName(t *testing.T) {
 		{"a\u200Db", "", "invisible"},
 		{"a\u00ADb", "", "invisible"},
 		{"a\uFEFFb", "", "invisible"},
-		{"\u3164", "", "invisible"},      // Hangul filler, a "blank" name
-		{"a\u115Fb", "", "invisible"},    // Hangul choseong filler
-		{"❤\uFE0F", "", "invisible"},     // variation selector
+		{"\u3164", "", "invisible"},       // Hangul filler, a "blank" name
+		{"a\u115Fb", "", "invisible"},     // Hangul choseong filler
+		{"❤\uFE0F", "", "invisible"},      // variation selector
 		{"a\U000E0041b", "", "invisible"}, // tag character
 		{"Z\u0301\u0302\u0303\u0304algo", "", "combining marks in a row"},
 		{"a\uE000b", "", "PRECIS"}, // private use
