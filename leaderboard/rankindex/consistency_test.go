@@ -31,7 +31,7 @@ var databases = []struct {
 	}},
 }
 
-func openPostgres(t *testing.T, dsn string) *postgres.Store {
+func openPostgres(t testing.TB, dsn string) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(context.Background(), dsn)
 	if err != nil {
@@ -42,7 +42,7 @@ func openPostgres(t *testing.T, dsn string) *postgres.Store {
 }
 
 // start runs a Store with cfg until the test ends and waits until ready.
-func start(t *testing.T, cfg rankindex.Config, src rankindex.Source, idx rankindex.Index, reg prometheus.Registerer) *rankindex.Store {
+func start(t testing.TB, cfg rankindex.Config, src rankindex.Source, idx rankindex.Index, reg prometheus.Registerer) *rankindex.Store {
 	t.Helper()
 	s, err := rankindex.New(cfg, src, idx, reg, nil)
 	if err != nil {

@@ -45,7 +45,7 @@ func run(t *testing.T, src rankindex.Source, idx rankindex.Index) *rankindex.Sto
 	return s
 }
 
-func openSQLite(t *testing.T, path string) *sqlite.Store {
+func openSQLite(t testing.TB, path string) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), path)
 	if err != nil {
@@ -71,7 +71,7 @@ func newRedis(t *testing.T) rankindex.Index {
 	return redisAt(t, addr, testenv.RedisPrefix(t, addr))
 }
 
-func redisAt(t *testing.T, addr, prefix string) *rankindex.Redis {
+func redisAt(t testing.TB, addr, prefix string) *rankindex.Redis {
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { c.Close() })
 	return rankindex.NewRedis(c, prefix)
