@@ -3,6 +3,10 @@
 // the Store that keeps them. It imports only the standard library; the
 // stores live in leaderboard/sqlite and leaderboard/postgres, the REST API in
 // leaderboard/httpapi and the queue consumer in leaderboard/stats.
+//
+// How a recorded match changes stats, ratings and boards (void matches,
+// no-shows and leavers) is decided by Match.Judge and RateMatch, in
+// outcome.go; docs/match-rules.md states the rules with examples.
 package leaderboard
 
 import (
