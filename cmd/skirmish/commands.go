@@ -121,12 +121,14 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 	var s storeFlags
 	var q queueFlags
 	var w statsWorkerFlags
+	var ix statsIndexFlags
 	var addr string
 	fs := newFlagSet("stats-worker", stderr)
 	c.register(fs)
 	s.register(fs)
 	q.register(fs)
 	w.register(fs)
+	ix.register(fs)
 	fs.StringVar(&addr, "addr", "127.0.0.1:7830", "listen address for /healthz and /metrics")
 	var cl closer
 	defer cl.close()
@@ -144,6 +146,9 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 	}
 	reg := metrics.NewRegistry()
 	w.visibility = q.visibility
+	if store, err = ix.wrap(store, &cl, reg, log); err != nil {
+		return err
+	}
 	worker, err := newStatsWorker(&w, qu, store, reg, log)
 	if err != nil {
 		return err

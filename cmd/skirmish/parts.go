@@ -23,6 +23,7 @@ import (
 	"github.com/skirmishgg/skirmish/internal/serve"
 	"github.com/skirmishgg/skirmish/leaderboard"
 	"github.com/skirmishgg/skirmish/leaderboard/postgres"
+	"github.com/skirmishgg/skirmish/leaderboard/rankindex"
 	"github.com/skirmishgg/skirmish/leaderboard/sqlite"
 	"github.com/skirmishgg/skirmish/leaderboard/stats"
 	"github.com/skirmishgg/skirmish/matchmaker"
@@ -221,7 +222,11 @@ func newStatsWorker(s *statsWorkerFlags, q queue.Queue, store leaderboard.Store,
 		return nil, settingError("pollers", "must be above 0, got %d", s.pollers)
 	}
 	appliers := s.appliers
-	if _, pg := store.(*postgres.Store); pg && appliers == 0 {
+	base := store
+	if w, ok := store.(*rankindex.Writer); ok {
+		base = w.Source
+	}
+	if _, pg := base.(*postgres.Store); pg && appliers == 0 {
 		appliers = 4
 	}
 	return stats.New(stats.Config{Pollers: s.pollers, Appliers: appliers, VisibilityTimeout: s.visibility}, q, store, reg, log.With("part", "stats-worker"))
