@@ -6,8 +6,8 @@ import (
 	"slices"
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
-	"github.com/skirmishgg/skirmish/gameserver/snapshot"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
 
 // MaxFields is the most fields an entity can have (one mask bit each).
@@ -51,7 +51,7 @@ var ErrUnknownBase = errors.New("delta against an unknown snapshot")
 // s.base_tick: entities listed with a kind are added or replaced whole,
 // entities listed without one change the fields in their mask by the values
 // given (differences from base), removed ones are dropped, and all others
-// carry over. The wire form is documented in gameserver/snapshot, whose
+// carry over. The wire form is documented in proto/snapshot, whose
 // Apply this is.
 func Apply(base *World, s *skirmishv1.Snapshot) (*World, error) {
 	var from []Entity

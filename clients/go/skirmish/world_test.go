@@ -8,8 +8,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
-	"github.com/skirmishgg/skirmish/gameserver/snapshot"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
 
 func ent(id, kind uint32, f ...int32) game.Entity { return game.Entity{ID: id, Kind: kind, Fields: f} }
