@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/skirmishgg/skirmish/gameserver/game"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
@@ -15,8 +14,9 @@ const MaxFields = snapshot.MaxFields
 
 // Entity is one game object as the player sees it: an id, a kind, and the
 // kind's quantized fields by field number, whose meaning is the game's
-// (see gameserver/arena for Arena). Field(i) reads one.
-type Entity = game.Entity
+// (see gameserver/arena for Arena). Field(i) reads one. It is
+// proto/snapshot's Entity, the type the server encodes.
+type Entity = snapshot.Entity
 
 // World is the state of the game at one server tick as one player sees it.
 // A World is never changed once built, so it is safe to read from any
