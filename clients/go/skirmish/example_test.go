@@ -2,6 +2,7 @@ package skirmish_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log"
 	"net/http/httptest"
@@ -191,4 +192,78 @@ func ExampleApply() {
 	// delta lists [1 3] with values [5 9] and removes [2]
 	// tick 2 entity 1 kind 1 fields [105 200]
 	// tick 2 entity 3 kind 2 fields [9]
+}
+
+// Over a network the matchmaker is reached with TLS; the session's token
+// goes with every call. (Not run: it needs a matchmaker with a
+// certificate.)
+func ExampleDialMatchmakerOptions() {
+	ctx := context.Background()
+	lb, err := skirmish.NewLeaderboard("https://lb.example.com", skirmish.LeaderboardOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, err := lb.SignInGuest(ctx, "Ada")
+	if err != nil {
+		log.Fatal(err)
+	}
+	mm, err := skirmish.DialMatchmakerOptions(ctx, "mm.example.com:443", s, skirmish.MatchmakerOptions{
+		TLS:     &tls.Config{MinVersion: tls.VersionTLS12},
+		Backoff: skirmish.Backoff{Max: 10 * time.Second},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer mm.Close()
+	a, err := mm.FindMatch(ctx, "duel", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("play in room", a.GetRoomId(), "at", a.GetWebsocketUrl())
+}
+
+// A party searches as one ticket: the leader creates it with the other
+// members' sessions and hands its id to them; each member awaits the same
+// ticket for their own assignment. (Not run here; cmd/skirmish's
+// TestSDKParty plays it through a whole system.)
+func ExampleMatchmaker_FindMatchOptions() {
+	ctx := context.Background()
+	var leader, member *skirmish.Matchmaker // each dialled with its own session
+	var memberSession skirmish.Session
+	ticketIDs := make(chan string, 1)
+	go func() {
+		a, err := member.AwaitMatch(ctx, <-ticketIDs, nil)
+		if err != nil {
+			log.Print(err)
+			return
+		}
+		fmt.Println("member plays on team", a.GetTeam())
+	}()
+	a, err := leader.FindMatchOptions(ctx, "team", skirmish.FindOptions{
+		Party:    []skirmish.Session{memberSession},
+		OnTicket: func(t *skirmishv1.Ticket) { ticketIDs <- t.GetId() },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("leader plays on team", a.GetTeam())
+}
+
+// After a drop (the network went away, not the match), Rejoin returns to
+// the same seat with the assignment's join token while the gameserver
+// holds it. (Not run here; cmd/skirmish's TestSDKRejoin cuts a real
+// connection.)
+func ExampleGame_Rejoin() {
+	ctx := context.Background()
+	var g *skirmish.Game // from skirmish.Join
+	<-g.Done()
+	if g.Dropped() {
+		again, err := g.Rejoin(ctx, skirmish.Backoff{Initial: 100 * time.Millisecond, Attempts: 8})
+		if err != nil {
+			log.Fatal(err) // e.g. a *skirmish.ServerError: the room has ended
+		}
+		g = again
+	}
+	<-g.Done()
+	fmt.Println("outcome:", g.Outcome())
 }
