@@ -12,7 +12,15 @@ const mmURL = process.env.MATCHMAKER_URL;
 if (!lbURL || !mmURL) throw new Error("LEADERBOARD_URL and MATCHMAKER_URL are required");
 const deadline = AbortSignal.timeout(60_000);
 
-const lb = new Leaderboard(lbURL);
+// Count the leaderboard's refusals: the test runs it with a limit of one
+// request a second, so the SDK must wait out Retry-After to get anywhere.
+let refused = 0;
+const counting = async (...args) => {
+  const r = await fetch(...args);
+  if (r.status === 429) refused++;
+  return r;
+};
+const lb = new Leaderboard(lbURL, { fetch: counting });
 const names = ["ts-ada", "ts-bob"];
 const sessions = await Promise.all(names.map((n) => lb.signInGuest(n, deadline)));
 
@@ -68,4 +76,4 @@ for (;;) {
 if (history.matches[0].match_id !== results[0].matchId) throw new Error(`history shows ${history.matches[0].match_id}`);
 const player = await lb.player(sessions[0].player_id, deadline);
 const boards = await lb.boards(deadline);
-console.log(JSON.stringify({ results, history: history.matches[0].result.standing, matches: player.matches, boards: boards.map((b) => b.id) }));
+console.log(JSON.stringify({ refused, results, history: history.matches[0].result.standing, matches: player.matches, boards: boards.map((b) => b.id) }));
