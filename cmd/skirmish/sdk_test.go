@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/skirmishgg/skirmish/clients/go/bot"
 	"github.com/skirmishgg/skirmish/clients/go/skirmish"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
@@ -226,4 +227,29 @@ func findOne(ctx context.Context, lb *skirmish.Leaderboard, mmAddr, name, mode s
 	}
 	defer mm.Close()
 	return mm.FindMatch(ctx, mode, nil)
+}
+
+// TestBotSwarmWaitsOutSignInLimit runs the bot swarm against a leaderboard
+// that admits five sign-ins a second from the swarm's one address: every
+// bot must wait out the 429s (honouring Retry-After) and play a match,
+// with no bot giving up.
+func TestBotSwarmWaitsOutSignInLimit(t *testing.T) {
+	sys, _ := startTestSystem(t, testDevFlags(t, "--rate-limit", "5", "--rate-burst", "5"))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	const players = 20
+	sum, err := bot.Run(ctx, bot.Config{
+		LeaderboardURL: "http://" + sys.leaderboardAddr,
+		MatchmakerAddr: sys.matchmakerAddr,
+		Players:        players,
+		Matches:        1,
+		Duration:       60 * time.Second,
+	}, testLogger(t))
+	if err != nil {
+		t.Fatalf("bot.Run: %v", err)
+	}
+	if sum.PlayersJoined != players || sum.Matches != players/2 || sum.Errors != 0 {
+		t.Errorf("swarm of %d under the sign-in limit: %d joined, %d matches, %d errors (last %v); want %d, %d, 0",
+			players, sum.PlayersJoined, sum.Matches, sum.Errors, sum.LastError, players, players/2)
+	}
 }
