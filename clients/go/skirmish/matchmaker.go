@@ -69,10 +69,10 @@ func DialMatchmakerOptions(ctx context.Context, addr string, s Session, opts Mat
 	if creds == nil && opts.TLS != nil {
 		creds = credentials.NewTLS(opts.TLS)
 	}
-	secure := creds != nil
 	if creds == nil {
 		creds = insecure.NewCredentials()
 	}
+	secure := creds.Info().SecurityProtocol != "insecure"
 	var perRPC credentials.PerRPCCredentials = bearer{token: s.Token, secure: secure}
 	if opts.PerRPC != nil {
 		perRPC = opts.PerRPC

@@ -21,6 +21,20 @@ const counting = async (...args) => {
   return r;
 };
 const lb = new Leaderboard(lbURL, { fetch: counting });
+
+// Node has no WebTransport. Stand in for a browser whose WebTransport
+// cannot reach the server (UDP blocked): the session never becomes
+// ready, so "auto" must fall back to WebSocket.
+let fallbacks = 0;
+globalThis.WebTransport = class {
+  constructor() {
+    this.ready = Promise.reject(new Error("UDP blocked"));
+    this.ready.catch(() => {});
+    this.closed = new Promise(() => {});
+  }
+  close() {}
+};
+const joinOpts = { transport: "auto", onFallback: () => { fallbacks++; } };
 const names = ["ts-ada", "ts-bob"];
 const sessions = await Promise.all(names.map((n) => lb.signInGuest(n, deadline)));
 
@@ -28,7 +42,8 @@ async function play(session, i) {
   const mm = new Matchmaker({ baseUrl: mmURL, session });
   const states = [];
   const a = await mm.findMatch("duel", { signal: deadline, onUpdate: (t) => states.push(t.state) });
-  let game = await Game.join(a);
+  if (!a.webtransportUrl) throw new Error("the assignment offers no WebTransport; the fallback goes untested");
+  let game = await Game.join(a, joinOpts);
   const entityId = game.welcome.entityId;
   let rejoined;
   const tick = setInterval(() => {
@@ -76,4 +91,5 @@ for (;;) {
 if (history.matches[0].match_id !== results[0].matchId) throw new Error(`history shows ${history.matches[0].match_id}`);
 const player = await lb.player(sessions[0].player_id, deadline);
 const boards = await lb.boards(deadline);
-console.log(JSON.stringify({ refused, results, history: history.matches[0].result.standing, matches: player.matches, boards: boards.map((b) => b.id) }));
+if (fallbacks < 3) throw new Error(`${fallbacks} fallbacks to WebSocket, want one per join (3)`);
+console.log(JSON.stringify({ refused, fallbacks, results, history: history.matches[0].result.standing, matches: player.matches, boards: boards.map((b) => b.id) }));
