@@ -3,6 +3,7 @@ package skirmish_test
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/skirmishgg/skirmish/leaderboard"
 	"github.com/skirmishgg/skirmish/leaderboard/httpapi"
 	"github.com/skirmishgg/skirmish/leaderboard/sqlite"
+	"github.com/skirmishgg/skirmish/matchmaker"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
@@ -266,4 +268,40 @@ func ExampleGame_Rejoin() {
 	}
 	<-g.Done()
 	fmt.Println("outcome:", g.Outcome())
+}
+
+// A ticket searches until it is matched, expires or is cancelled; here a
+// real matchmaker (behind TLS, with no gameserver registered) holds it
+// until the player cancels.
+func ExampleMatchmaker_CreateTicket() {
+	srv, err := startMatchmaker(matchmaker.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.stop()
+	ctx := context.Background()
+	ada, err := srv.session("ada")
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	mm, err := skirmish.DialMatchmakerOptions(ctx, srv.Addr, ada, skirmish.MatchmakerOptions{TLS: srv.TLS})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer mm.Close()
+	t, err := mm.CreateTicket(ctx, "duel", skirmish.FindOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(t.GetMode(), t.GetState(), t.GetPlayerIds())
+	if err := mm.CancelTicket(ctx, t.GetId()); err != nil {
+		log.Fatal(err)
+	}
+	_, err = mm.AwaitMatch(ctx, t.GetId(), func(t *skirmishv1.Ticket) { fmt.Println("now", t.GetState()) })
+	fmt.Println("ended without a match:", errors.Is(err, skirmish.ErrTicketEnded))
+	// Output:
+	// duel TICKET_STATE_SEARCHING [ada]
+	// now TICKET_STATE_CANCELLED
+	// ended without a match: true
 }

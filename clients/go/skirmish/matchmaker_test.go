@@ -23,15 +23,20 @@ import (
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
-// tlsMatchmaker runs a real matchmaker behind TLS terminated in front of
-// it (as production deployments do), on a loopback port with a
-// certificate for 127.0.0.1 made now. It returns the address, the pool
-// that trusts the certificate, and the keys that sign session tokens.
-func tlsMatchmaker(t *testing.T, cfg matchmaker.Config) (addr string, roots *x509.CertPool, keys *auth.Keys) {
-	t.Helper()
+// mmServer is a real matchmaker behind TLS terminated in front of it (as
+// production deployments do), on a loopback port with a certificate for
+// 127.0.0.1 made at start; Keys sign its players' session tokens.
+type mmServer struct {
+	Addr string
+	TLS  *tls.Config // trusts the server's certificate
+	Keys *auth.Keys
+	stop func() error
+}
+
+func startMatchmaker(cfg matchmaker.Config) (*mmServer, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
@@ -44,29 +49,29 @@ func tlsMatchmaker(t *testing.T, cfg matchmaker.Config) (addr string, roots *x50
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	roots = x509.NewCertPool()
+	roots := x509.NewCertPool()
 	roots.AddCert(cert)
-
 	text, err := auth.GenerateKey()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	if keys, err = auth.ParseKey(text); err != nil {
-		t.Fatal(err)
+	keys, err := auth.ParseKey(text)
+	if err != nil {
+		return nil, err
 	}
 	mm, err := matchmaker.New(cfg, keys, nil, nil, nil)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	tln := tls.NewListener(ln, &tls.Config{
 		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
@@ -75,18 +80,36 @@ func tlsMatchmaker(t *testing.T, cfg matchmaker.Config) (addr string, roots *x50
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mm.Run(ctx, tln) }()
-	t.Cleanup(func() {
+	return &mmServer{Addr: ln.Addr().String(), TLS: &tls.Config{RootCAs: roots}, Keys: keys, stop: func() error {
 		cancel()
 		select {
 		case err := <-done:
-			if err != nil {
-				t.Errorf("matchmaker Run: %v", err)
-			}
+			return err
 		case <-time.After(15 * time.Second):
-			t.Error("matchmaker did not stop within 15s")
+			return errors.New("matchmaker did not stop within 15s")
+		}
+	}}, nil
+}
+
+// session signs a session token for player, as the leaderboard's guest
+// sign-in does.
+func (m *mmServer) session(player string) (skirmish.Session, error) {
+	tok, err := m.Keys.IssueSession(auth.Session{PlayerID: player, Name: player}, time.Hour)
+	return skirmish.Session{PlayerID: player, Name: player, Token: tok}, err
+}
+
+func tlsMatchmaker(t *testing.T, cfg matchmaker.Config) (addr string, roots *x509.CertPool, keys *auth.Keys) {
+	t.Helper()
+	m, err := startMatchmaker(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.stop(); err != nil {
+			t.Errorf("matchmaker: %v", err)
 		}
 	})
-	return ln.Addr().String(), roots, keys
+	return m.Addr, m.TLS.RootCAs, m.Keys
 }
 
 func session(t *testing.T, keys *auth.Keys, player string) skirmish.Session {
