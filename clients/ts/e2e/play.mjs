@@ -5,7 +5,7 @@
 // its token. Run by cmd/skirmish/ts_sdk_test.go with LEADERBOARD_URL and
 // MATCHMAKER_URL; prints one JSON line with what it saw, exits non-zero on
 // any failure.
-import { Game, Leaderboard, Matchmaker } from "../dist/index.js";
+import { Game, Leaderboard, Matchmaker, TicketEndedError, TicketState } from "../dist/index.js";
 
 const lbURL = process.env.LEADERBOARD_URL;
 const mmURL = process.env.MATCHMAKER_URL;
@@ -37,6 +37,17 @@ globalThis.WebTransport = class {
 const joinOpts = { transport: "auto", onFallback: () => { fallbacks++; } };
 const names = ["ts-ada", "ts-bob"];
 const sessions = await Promise.all(names.map((n) => lb.signInGuest(n, deadline)));
+
+// A ticket cancelled before it is matched ends the wait with
+// TicketEndedError.
+{
+  const mm = new Matchmaker({ baseUrl: mmURL, session: sessions[0] });
+  const t = await mm.createTicket("ffa", { signal: deadline });
+  if (t.state !== TicketState.SEARCHING) throw new Error(`new ticket is ${TicketState[t.state]}`);
+  await mm.cancelTicket(t.id);
+  const ended = await mm.awaitMatch(t.id, { signal: deadline }).then(() => false, (e) => e instanceof TicketEndedError && e.ticket?.state === TicketState.CANCELLED);
+  if (!ended) throw new Error("awaiting a cancelled ticket did not end with TicketEndedError");
+}
 
 async function play(session, i) {
   const mm = new Matchmaker({ baseUrl: mmURL, session });
