@@ -155,6 +155,13 @@ func ExampleLeaderboard() {
 	for _, m := range history.Matches {
 		fmt.Printf("Ada's %s: %s %s\n", m.MatchID, m.Mode, m.Result.Standing)
 	}
+	m, err := lb.Match(ctx, "m3")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range m.Players {
+		fmt.Printf("m3: %s on team %d %s\n", p.Name, p.Team, p.Standing)
+	}
 	// Output:
 	// top: #1 Ada 2
 	// top: #2 Bob 1
@@ -165,6 +172,8 @@ func ExampleLeaderboard() {
 	// around Bob: #3 Cy
 	// Ada's m2: duel won
 	// Ada's m1: duel won
+	// m3: Bob on team 1 won
+	// m3: Cy on team 2 lost
 }
 
 // Apply rebuilds the world a snapshot describes: a full one, then a delta

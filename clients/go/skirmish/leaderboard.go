@@ -187,6 +187,37 @@ type MatchPage struct {
 	NextCursor string        `json:"next_cursor,omitempty"`
 }
 
+// Team is one team's final score and placement in a match.
+type Team struct {
+	Team      int64 `json:"team"`
+	Score     int64 `json:"score"`
+	Placement int64 `json:"placement"`
+}
+
+// Match is a recorded match with every player's result.
+type Match struct {
+	ID           string    `json:"id"`
+	Mode         string    `json:"mode"`
+	Region       string    `json:"region"`
+	RoomID       string    `json:"room_id"`
+	GameserverID string    `json:"gameserver_id"`
+	StartedAt    time.Time `json:"started_at"`
+	EndedAt      time.Time `json:"ended_at"`
+	// EndReason is e.g. "score_limit", "time_limit", "abandoned".
+	EndReason  string    `json:"end_reason"`
+	RecordedAt time.Time `json:"recorded_at"`
+	Teams      []Team    `json:"teams"`
+	Players    []Result  `json:"players"`
+}
+
+// Match returns a recorded match; errors.Is(err, ErrNotFound) when the
+// stats worker has not recorded it (yet).
+func (l *Leaderboard) Match(ctx context.Context, matchID string) (Match, error) {
+	var m Match
+	err := l.call(ctx, "match", http.MethodGet, "/v1/matches/"+url.PathEscape(matchID), nil, &m)
+	return m, err
+}
+
 // Boards lists the leaderboards.
 func (l *Leaderboard) Boards(ctx context.Context) ([]Board, error) {
 	var out struct {

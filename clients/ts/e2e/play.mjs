@@ -100,6 +100,8 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 100));
 }
 if (history.matches[0].match_id !== results[0].matchId) throw new Error(`history shows ${history.matches[0].match_id}`);
+const match = await lb.match(results[0].matchId, deadline);
+if (match.players.length !== 2 || match.mode !== "duel") throw new Error(`match ${JSON.stringify(match)}`);
 const player = await lb.player(sessions[0].player_id, deadline);
 const boards = await lb.boards(deadline);
 if (fallbacks < 3) throw new Error(`${fallbacks} fallbacks to WebSocket, want one per join (3)`);

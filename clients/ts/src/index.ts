@@ -13,7 +13,7 @@ export type { Entity, World } from "./codec.js";
 export { backoffWait, parseRetryAfter, retry } from "./retry.js";
 export type { Backoff, RetryCheck, Retryable } from "./retry.js";
 export { Leaderboard, HttpError } from "./leaderboard.js";
-export type { Board, Entry, EntryPage, LeaderboardOptions, MatchPage, Player, PlayerMatch, Result, Session } from "./leaderboard.js";
+export type { Board, Entry, EntryPage, LeaderboardOptions, Match, MatchPage, Player, PlayerMatch, Result, Session, Team } from "./leaderboard.js";
 export { Matchmaker, TicketEndedError, retryConnect } from "./matchmaker.js";
 export type { FindOptions, MatchmakerOptions } from "./matchmaker.js";
 export { connect, connectWebSocket, connectWebTransport, FrameReader, frame, MAX_FRAME } from "./transport.js";

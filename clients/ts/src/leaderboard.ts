@@ -78,6 +78,23 @@ export interface MatchPage {
   next_cursor?: string;
 }
 
+export interface Team { team: number; score: number; placement: number }
+
+/** A recorded match with every player's result. */
+export interface Match {
+  id: string;
+  mode: string;
+  region: string;
+  room_id: string;
+  gameserver_id: string;
+  started_at?: string;
+  ended_at: string;
+  end_reason: string;
+  recorded_at: string;
+  teams: Team[];
+  players: Result[];
+}
+
 /** An HTTP answer other than the one the call expects. */
 export class HttpError extends Error implements Partial<Retryable> {
   readonly retryable?: true;
@@ -146,6 +163,11 @@ export class Leaderboard {
     const p = await this.call<EntryPage>("around on " + board, "GET",
       `/v1/leaderboards/${enc(board)}/players/${enc(playerId)}/around?n=${n}`, undefined, signal);
     return p.entries;
+  }
+
+  /** match returns a recorded match; an HttpError with notFound until the stats worker recorded it. */
+  match(matchId: string, signal?: AbortSignal): Promise<Match> {
+    return this.call("match", "GET", `/v1/matches/${enc(matchId)}`, undefined, signal);
   }
 
   player(playerId: string, signal?: AbortSignal): Promise<Player> {
