@@ -2,7 +2,7 @@
 BUF_VERSION := v1.75.0
 BUF := go run github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
 
-.PHONY: help build test test-short proto proto-check lint bench dev web
+.PHONY: help build test test-short proto proto-check lint bench dev web sdk-ts
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -33,3 +33,6 @@ bench: ## the go test benchmarks recorded in docs/benchmarks.md
 
 web: ## regenerate the browser client's TypeScript from proto/, type-check it and rebuild clients/web/dist (needs Node)
 	cd clients/web && npm ci --no-audit --no-fund && npm run gen && npm run typecheck && npm run build
+
+sdk-ts: ## regenerate, type-check, build and unit-test the TypeScript SDK in clients/ts (needs Node)
+	cd clients/ts && npm ci --no-audit --no-fund && npm run gen && npm test
