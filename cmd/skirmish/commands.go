@@ -39,6 +39,9 @@ func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) erro
 		return err
 	}
 	if g.agones, err = setupAgones(ctx, &a, &g, log); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting for the sidecar
+		}
 		return err
 	}
 	qu, err := openQueue(ctx, &c, &q, &cl)
