@@ -179,6 +179,11 @@ func newGameserverPart(ctx context.Context, c *common, g *gameserverFlags, q que
 	}
 	cl.add(ob.Close)
 	reg := metrics.NewRegistry()
+	if g.agones != nil {
+		if err := g.agones.Register(reg); err != nil {
+			return nil, err
+		}
+	}
 	pub, err := outbox.NewPublisher(outbox.PublisherConfig{}, ob, q, reg, log.With("part", "publisher"))
 	if err != nil {
 		return nil, err

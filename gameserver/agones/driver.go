@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config tunes a Driver; zero fields take the defaults shown.
@@ -88,9 +90,13 @@ type Driver struct {
 	cfg Config
 	sdk *Client
 	log *slog.Logger
+
+	stalled prometheus.Gauge
+	errs    *prometheus.CounterVec
 }
 
-// New checks the configuration; it starts nothing. log nil discards logs.
+// New checks the configuration; it starts nothing. log nil discards
+// logs. Register adds its metrics to a registry.
 func New(cfg Config, sdk *Client, log *slog.Logger) (*Driver, error) {
 	if sdk == nil {
 		return nil, errors.New("agones: a sidecar client is required")
@@ -105,7 +111,29 @@ func New(cfg Config, sdk *Client, log *slog.Logger) (*Driver, error) {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		return nil, fmt.Errorf("agones: backoff %v to %v: want min <= max", cfg.MinBackoff, cfg.MaxBackoff)
 	}
-	return &Driver{cfg: cfg, sdk: sdk, log: log}, nil
+	d := &Driver{cfg: cfg, sdk: sdk, log: log,
+		stalled: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "skirmish_gameserver_agones_stalled_rooms",
+			Help: "Running rooms that have not finished a tick for the stall allowance; Agones health pings stop while it is above 0.",
+		}),
+		errs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "skirmish_gameserver_agones_sidecar_errors_total",
+			Help: "Calls to the Agones SDK sidecar that failed (and are retried), by call.",
+		}, []string{"call"}),
+	}
+	return d, nil
+}
+
+// Register registers the driver's metrics with reg (the gameserver's
+// registry): skirmish_gameserver_agones_stalled_rooms and
+// skirmish_gameserver_agones_sidecar_errors_total{call}.
+func (d *Driver) Register(reg prometheus.Registerer) error {
+	for _, c := range []prometheus.Collector{d.stalled, d.errs} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("agones: register metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // Public reads GET /gameserver until the sidecar answers with the
@@ -114,7 +142,7 @@ func New(cfg Config, sdk *Client, log *slog.Logger) (*Driver, error) {
 // error only when ctx ends.
 func (d *Driver) Public(ctx context.Context) (*GameServer, error) {
 	var gs *GameServer
-	err := d.retry(ctx, "read the GameServer from the Agones sidecar", func(ctx context.Context) error {
+	err := d.retry(ctx, "gameserver", "read the GameServer from the Agones sidecar", func(ctx context.Context) error {
 		g, err := d.sdk.GameServer(ctx)
 		if err != nil {
 			return err
@@ -221,10 +249,12 @@ func (d *Driver) health(ctx context.Context, rooms Rooms, first func()) {
 	defer first()
 	t := time.NewTicker(d.cfg.HealthInterval)
 	defer t.Stop()
-	trouble := newTrouble(d.log, "agones: health ping")
+	trouble := d.trouble("health", "agones: health ping")
 	stalled := false
 	for {
-		switch n := rooms.Stalled(d.cfg.StallAfter); {
+		n := rooms.Stalled(d.cfg.StallAfter)
+		d.stalled.Set(float64(n))
+		switch {
 		case n > 0:
 			if !stalled {
 				d.log.Error("agones: room loop stalled: health pings stop, so Agones marks this GameServer Unhealthy", "rooms", n, "after", d.cfg.StallAfter)
@@ -250,7 +280,7 @@ func (d *Driver) health(ctx context.Context, rooms Rooms, first func()) {
 // closes shutdown when the state turns Shutdown.
 func (d *Driver) watch(ctx context.Context, shutdown chan<- struct{}) {
 	var once sync.Once
-	trouble := newTrouble(d.log, "agones: watch GameServer")
+	trouble := d.trouble("watch", "agones: watch GameServer")
 	b := d.backoff()
 	last := ""
 	for ctx.Err() == nil {
@@ -287,7 +317,7 @@ func (d *Driver) state(ctx context.Context, rooms Rooms) {
 	useLabel := map[string]bool{}
 	if d.cfg.Capacity > 0 {
 		for _, name := range names {
-			err := d.retry(ctx, "agones: set counter "+name+" capacity", func(ctx context.Context) error {
+			err := d.retry(ctx, "counter", "agones: set counter "+name+" capacity", func(ctx context.Context) error {
 				_, err := d.sdk.SetCounterCapacity(ctx, name, int64(d.cfg.Capacity))
 				if IsNotFound(err) {
 					useLabel[name] = true
@@ -304,7 +334,7 @@ func (d *Driver) state(ctx context.Context, rooms Rooms) {
 		}
 	}
 	sent := false
-	err := d.retry(ctx, "agones: Ready", func(ctx context.Context) error {
+	err := d.retry(ctx, "ready", "agones: Ready", func(ctx context.Context) error {
 		if _, _, draining := rooms.Load(); draining {
 			return nil // stopping before Ready: never Ready
 		}
@@ -323,7 +353,7 @@ func (d *Driver) state(ctx context.Context, rooms Rooms) {
 	defer t.Stop()
 	allocated := false
 	counts := map[string]int{d.cfg.RoomsCounter: -1, d.cfg.PlayersCounter: -1}
-	trouble := newTrouble(d.log, "agones: update state and counts")
+	trouble := d.trouble("state", "agones: update state and counts")
 	for {
 		n, seats, draining := rooms.Load()
 		var err error
@@ -405,7 +435,7 @@ func (d *Driver) awaitOutbox(ctx context.Context, ob Outbox) {
 func (d *Driver) shutdown(ctx context.Context) {
 	sctx, cancel := context.WithTimeout(ctx, d.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := d.retry(sctx, "agones: Shutdown", d.sdk.Shutdown); err != nil {
+	if err := d.retry(sctx, "shutdown", "agones: Shutdown", d.sdk.Shutdown); err != nil {
 		d.log.Error("agones: Shutdown not sent; Agones replaces the pod when it exits", "err", err)
 		return
 	}
@@ -415,8 +445,8 @@ func (d *Driver) shutdown(ctx context.Context) {
 // retry calls fn until it succeeds or ctx ends, waiting with backoff; the
 // first failure is logged at warning level, the rest at debug, recovery
 // at info. It returns ctx's error when ctx ends first.
-func (d *Driver) retry(ctx context.Context, what string, fn func(context.Context) error) error {
-	trouble := newTrouble(d.log, what)
+func (d *Driver) retry(ctx context.Context, call, what string, fn func(context.Context) error) error {
+	trouble := d.trouble(call, what)
 	b := d.backoff()
 	for {
 		cctx, cancel := context.WithTimeout(ctx, d.cfg.MaxBackoff+5*time.Second)
@@ -441,12 +471,20 @@ func (d *Driver) retry(ctx context.Context, what string, fn func(context.Context
 type trouble struct {
 	log     *slog.Logger
 	what    string
+	errs    prometheus.Counter
 	failing bool
 }
 
-func newTrouble(log *slog.Logger, what string) *trouble { return &trouble{log: log, what: what} }
+// trouble tracks the failures of one kind of call (the metric's call
+// label) described as what in logs.
+func (d *Driver) trouble(call, what string) *trouble {
+	return &trouble{log: d.log, what: what, errs: d.errs.WithLabelValues(call)}
+}
 
 func (t *trouble) result(ctx context.Context, err error) {
+	if err != nil {
+		t.errs.Inc()
+	}
 	switch {
 	case err != nil && !t.failing:
 		t.failing = true

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -112,6 +113,7 @@ type rig struct {
 	cancel context.CancelFunc // SIGTERM
 	done   chan error
 	logs   *logCounter
+	reg    *prometheus.Registry // the driver's metrics
 }
 
 type rigOptions struct {
@@ -169,6 +171,10 @@ func startRig(t *testing.T, o rigOptions) *rig {
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, PublishTimeout: wait, Capacity: 100,
 	}, agones.NewClient(r.sc.URL(), nil), log)
 	if err != nil {
+		t.Fatal(err)
+	}
+	r.reg = prometheus.NewRegistry()
+	if err := drv.Register(r.reg); err != nil {
 		t.Fatal(err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
@@ -448,6 +454,9 @@ func TestStalledRoomStopsHealth(t *testing.T) {
 
 	r.lever.Stall()
 	r.waitFor("Unhealthy", func() bool { return r.sc.State() == agones.StateUnhealthy })
+	if v := gaugeValue(t, r.reg, "skirmish_gameserver_agones_stalled_rooms"); v != 1 {
+		t.Errorf("skirmish_gameserver_agones_stalled_rooms = %v, want 1", v)
+	}
 	if n := r.logs.count("room loop stalled"); n != 1 {
 		t.Errorf("stall logged %d times, want once", n)
 	}
@@ -512,6 +521,9 @@ func TestSidecarDownAtStart(t *testing.T) {
 	if n := r.logs.count("health ping failed;"); n != 1 {
 		t.Errorf("health failures logged %d times at warning level, want once", n)
 	}
+	if v := sidecarErrors(t, r.reg, "health"); v < 1 {
+		t.Errorf("sidecar errors for health = %v, want at least 1", v)
+	}
 }
 
 // logCounter is a slog.Handler that counts warning-and-above records
@@ -556,4 +568,42 @@ func (l *logCounter) dump() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.Join(l.msgs, "\n")
+}
+
+func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
+// sidecarErrors is skirmish_gameserver_agones_sidecar_errors_total for
+// one call (0 when the series does not exist).
+func sidecarErrors(t *testing.T, reg *prometheus.Registry, call string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "skirmish_gameserver_agones_sidecar_errors_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "call" && l.GetValue() == call {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
