@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/goleak"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -138,6 +139,9 @@ func startRig(t *testing.T, o rigOptions) *rig {
 			}
 		}
 	}
+	if o.sidecar.Period == 0 {
+		o.sidecar.Period = 250 * time.Millisecond // Unhealthy after 0.75 s without a ping
+	}
 	r.sc = agonestest.Start(o.sidecar)
 	t.Cleanup(r.sc.Close)
 	if o.down {
@@ -167,7 +171,9 @@ func startRig(t *testing.T, o rigOptions) *rig {
 	}
 	log := slog.New(r.logs)
 	drv, err := agones.New(agones.Config{
-		HealthInterval: 20 * time.Millisecond, StallAfter: 300 * time.Millisecond, SyncInterval: 10 * time.Millisecond,
+		// Far from a loaded machine's scheduling gaps: a false stall or a
+		// missed health period would make these tests flaky.
+		HealthInterval: 20 * time.Millisecond, StallAfter: time.Second, SyncInterval: 10 * time.Millisecond,
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, PublishTimeout: wait, Capacity: 100,
 	}, agones.NewClient(r.sc.URL(), nil), log)
 	if err != nil {
@@ -607,3 +613,7 @@ func sidecarErrors(t *testing.T, reg *prometheus.Registry, call string) float64 
 	}
 	return 0
 }
+
+// TestMain checks that the driver, the server and the stand-in leave no
+// goroutine behind.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
