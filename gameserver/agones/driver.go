@@ -265,7 +265,11 @@ func (d *Driver) health(ctx context.Context, rooms Rooms, first func()) {
 				d.log.Warn("agones: no room is stalled any more: health pings resume")
 				stalled = false
 			}
-			trouble.result(ctx, d.sdk.Health(ctx))
+			err := d.sdk.Health(ctx)
+			if ctx.Err() != nil {
+				return // stopped after Shutdown: not a failure
+			}
+			trouble.result(ctx, err)
 		}
 		first()
 		select {
