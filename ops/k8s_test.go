@@ -303,6 +303,11 @@ func checkFleet(t *testing.T, byKind map[string]map[string]obj) {
 			t.Errorf("Fleet: no counter %q (the gameserver keeps its counts there)", name)
 		}
 	}
+	// The autoscaler counts seats by the players counter's capacity, which
+	// the gameserver sets to its --capacity at start: the Fleet's must agree.
+	if c := strconv.Itoa(num(gs, "counters", "players", "capacity")); c != e["SKIRMISH_CAPACITY"] {
+		t.Errorf("Fleet: players counter capacity %s, SKIRMISH_CAPACITY %q: want them equal", c, e["SKIRMISH_CAPACITY"])
+	}
 	drain, err := time.ParseDuration(e["SKIRMISH_DRAIN_TIMEOUT"])
 	if err != nil {
 		t.Errorf("Fleet: SKIRMISH_DRAIN_TIMEOUT %q: %v", e["SKIRMISH_DRAIN_TIMEOUT"], err)
