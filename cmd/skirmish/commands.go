@@ -30,10 +30,18 @@ func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) erro
 	g.register(fs, "", "127.0.0.1:7800", 30*time.Second)
 	fs.StringVar(&g.matchmaker, "matchmaker", "127.0.0.1:7810", "matchmaker gRPC address to register with; empty runs without one")
 	q.register(fs)
+	var a agonesFlags
+	a.register(fs)
 	var cl closer
 	defer cl.close()
-	log, err := c.start(ctx, fs, args, stderr, &cl, g.validate, q.validate)
+	log, err := c.start(ctx, fs, args, stderr, &cl, g.validate, q.validate, a.validate)
 	if err != nil {
+		return err
+	}
+	if g.agones, err = setupAgones(ctx, &a, &g, log); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting for the sidecar
+		}
 		return err
 	}
 	qu, err := openQueue(ctx, &c, &q, &cl)

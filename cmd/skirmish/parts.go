@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/skirmishgg/skirmish/gameserver"
+	"github.com/skirmishgg/skirmish/gameserver/agones"
 	"github.com/skirmishgg/skirmish/gameserver/arena"
 	"github.com/skirmishgg/skirmish/gameserver/outbox"
 	"github.com/skirmishgg/skirmish/internal/metrics"
@@ -111,6 +112,7 @@ type gameserverFlags struct {
 	outboxPath     string
 	web            webFlags // WebTransport and the browser game (webflags.go)
 	prefix         string
+	agones         *agones.Driver // Agones mode (agones.go); nil: off
 }
 
 func (g *gameserverFlags) register(fs *flag.FlagSet, prefix, addr string, drain time.Duration) {
@@ -154,10 +156,13 @@ func (g *gameserverFlags) config() gameserver.Config {
 	return cfg
 }
 
-// gameserverPart is a gameserver with its outbox and outcome publisher.
+// gameserverPart is a gameserver with its outbox and outcome publisher,
+// and its Agones driver in Agones mode.
 type gameserverPart struct {
 	server    *gameserver.Server
+	outbox    *outbox.Outbox
 	publisher *outbox.Publisher
+	agones    *agones.Driver
 }
 
 func newGameserverPart(ctx context.Context, c *common, g *gameserverFlags, q queue.Queue, log *slog.Logger, cl *closer) (*gameserverPart, error) {
@@ -175,6 +180,11 @@ func newGameserverPart(ctx context.Context, c *common, g *gameserverFlags, q que
 	}
 	cl.add(ob.Close)
 	reg := metrics.NewRegistry()
+	if g.agones != nil {
+		if err := g.agones.Register(reg); err != nil {
+			return nil, err
+		}
+	}
 	pub, err := outbox.NewPublisher(outbox.PublisherConfig{}, ob, q, reg, log.With("part", "publisher"))
 	if err != nil {
 		return nil, err
@@ -187,18 +197,26 @@ func newGameserverPart(ctx context.Context, c *common, g *gameserverFlags, q que
 	if err != nil {
 		return nil, err
 	}
-	return &gameserverPart{server: srv, publisher: pub}, nil
+	return &gameserverPart{server: srv, outbox: ob, publisher: pub, agones: g.agones}, nil
 }
 
 // run serves until ctx ends, then drains the rooms and only after that
 // stops the publisher, so outcomes of matches ended by the drain are
-// published too (or stay in the outbox for the next start).
+// published too (or stay in the outbox for the next start). In Agones
+// mode the driver runs the server, and returns only once the outbox is
+// empty and Shutdown is sent (the pod's disk goes with the pod).
 func (p *gameserverPart) run(ctx context.Context, ln net.Listener) error {
 	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPub()
 	pubDone := make(chan error, 1)
 	go func() { pubDone <- p.publisher.Run(pubCtx) }()
-	err := p.server.Run(ctx, ln)
+	serve := func(ctx context.Context) error { return p.server.Run(ctx, ln) }
+	var err error
+	if p.agones != nil {
+		err = p.agones.Run(ctx, p.server.Rooms(), p.outbox, serve)
+	} else {
+		err = serve(ctx)
+	}
 	stopPub()
 	return errors.Join(err, <-pubDone)
 }
