@@ -29,7 +29,7 @@ var (
 type allocator struct {
 	cfg  Config
 	keys *auth.Keys
-	reg  *registry
+	reg  store
 
 	mu      sync.Mutex
 	conns   map[string]*grpc.ClientConn // by control address
@@ -37,7 +37,7 @@ type allocator struct {
 	tokenAt time.Time
 }
 
-func newAllocator(cfg Config, keys *auth.Keys, reg *registry) *allocator {
+func newAllocator(cfg Config, keys *auth.Keys, reg store) *allocator {
 	return &allocator{cfg: cfg, keys: keys, reg: reg, conns: make(map[string]*grpc.ClientConn)}
 }
 
@@ -46,28 +46,47 @@ func newAllocator(cfg Config, keys *auth.Keys, reg *registry) *allocator {
 // the match's gameserver, match and room ids.
 func (a *allocator) allocate(ctx context.Context, m *match) (map[string]*skirmishv1.Assignment, error) {
 	if m.backfill {
-		gs := a.reg.get(m.gameserverID, time.Now())
+		gs, err := a.reg.gameserver(ctx, m.gameserverID, time.Now())
+		if err != nil {
+			return nil, err
+		}
 		if gs == nil {
 			return nil, fmt.Errorf("gameserver %s: %w", m.gameserverID, errGameserverGone)
 		}
 		assignments, err := a.addSeats(ctx, gs, m)
 		if err != nil {
-			return nil, fmt.Errorf("gameserver %s: %w", gs.GetId(), err)
+			return nil, &roomError{gameserver: gs.GetId(), err: err}
 		}
-		a.reg.add(gs.GetId(), m.players())
+		if err := a.reg.addSeats(ctx, gs.GetId(), m.players()); err != nil {
+			return nil, err
+		}
 		return assignments, nil
 	}
-	gs := a.reg.reserve(m.region, m.players(), time.Now())
+	gs, err := a.reg.reserve(ctx, m.region, m.players(), time.Now())
+	if err != nil {
+		return nil, err
+	}
 	if gs == nil {
 		return nil, errNoGameserver
 	}
 	assignments, err := a.createRoom(ctx, gs, m)
 	if err != nil {
-		a.reg.release(gs.GetId(), m.players())
-		return nil, fmt.Errorf("gameserver %s: %w", gs.GetId(), err)
+		// The seats go back; a failure to give them back leaves them
+		// counted until the next heartbeat.
+		_ = a.reg.release(context.WithoutCancel(ctx), gs.GetId(), m.players())
+		return nil, &roomError{gameserver: gs.GetId(), err: err}
 	}
 	return assignments, nil
 }
+
+// roomError is a failed CreateRoom or AddSeats call to a gameserver.
+type roomError struct {
+	gameserver string
+	err        error
+}
+
+func (e *roomError) Error() string { return "gameserver " + e.gameserver + ": " + e.err.Error() }
+func (e *roomError) Unwrap() error { return e.err }
 
 // seats lists the match's players with their teams.
 func seats(m *match) []*skirmishv1.Seat {
