@@ -160,6 +160,30 @@ func (s *redisStore) roomMatched(ctx context.Context, m *match, in []*ticket, as
 	return err
 }
 
+// roomLeft takes tickets that did not commit (cancelled during the
+// allocation) out of the room's record; their seats stay held, empty.
+func (s *redisStore) roomLeft(ctx context.Context, m *match, left []*ticket) error {
+	gone := make(map[string]bool)
+	for _, t := range left {
+		gone[t.id] = true
+		for _, mem := range t.members {
+			gone["player:"+mem.id] = true
+		}
+	}
+	_, err := s.updateRoom(ctx, m.gameserverID, m.roomID, func(r *roomRec) *roomRec {
+		if r == nil {
+			return nil
+		}
+		r.Tickets = slices.DeleteFunc(r.Tickets, func(id string) bool { return gone[id] })
+		r.Players = slices.DeleteFunc(r.Players, func(p playerRec) bool { return gone["player:"+p.ID] })
+		for _, t := range left {
+			r.Ratings -= t.rating * float64(t.size())
+		}
+		return r
+	})
+	return err
+}
+
 func (s *redisStore) backfillFailed(ctx context.Context, m *match) error {
 	_, err := s.updateRoom(ctx, m.gameserverID, m.roomID, func(r *roomRec) *roomRec {
 		if r != nil {

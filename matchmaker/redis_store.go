@@ -529,6 +529,12 @@ func (s *redisStore) matched(ctx context.Context, m *match, assignments map[stri
 		}
 		args = append(args, t.id, body)
 	}
+	// The room is recorded first, so that a report of it (a player may
+	// join and leave at once) never finds it missing; tickets that do not
+	// commit are taken out again below.
+	if err := s.roomMatched(ctx, m, m.tickets, assignments, now); err != nil {
+		return err
+	}
 	ids, err := scriptAssign.Run(ctx, s.c, nil, args...).StringSlice()
 	if err != nil {
 		return fmt.Errorf("commit match: %w", err)
@@ -538,12 +544,12 @@ func (s *redisStore) matched(ctx context.Context, m *match, assignments map[stri
 		done[id] = true
 	}
 	mm := s.modeMetrics(m.mode)
-	var in []*ticket
+	var left []*ticket
 	for _, t := range m.tickets {
 		if !done[t.id] {
+			left = append(left, t)
 			continue
 		}
-		in = append(in, t)
 		t.state = skirmishv1.TicketState_TICKET_STATE_MATCHED
 		waited := now.Sub(t.created)
 		mm.timeToMatch.Observe(waited.Seconds())
@@ -555,7 +561,10 @@ func (s *redisStore) matched(ctx context.Context, m *match, assignments map[stri
 	} else {
 		mm.matches.Inc()
 	}
-	return s.roomMatched(ctx, m, in, assignments, now)
+	if len(left) > 0 {
+		return s.roomLeft(ctx, m, left)
+	}
+	return nil
 }
 
 // updateEstimate folds one wait into the mode's shared wait estimate.

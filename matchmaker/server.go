@@ -62,7 +62,7 @@ type Matchmaker struct {
 	ran           atomic.Bool
 	ready         atomic.Bool
 	warnedNoQueue atomic.Bool
-	stopping chan struct{} // closed when Run's context ends
+	stopping      chan struct{} // closed when Run's context ends
 }
 
 // Option sets up a part of the matchmaker that is not configuration:
@@ -404,13 +404,13 @@ func (m *Matchmaker) allocate(ctx context.Context, mt *match) {
 		case mt.backfill:
 			reason = "add_seats"
 		}
-		m.met.allocationFailures.WithLabelValues(reason).Inc()
 		var re *roomError
 		if errors.As(err, &re) && !mt.backfill && ctx.Err() == nil {
 			if serr := m.store.suspect(context.WithoutCancel(ctx), re.gameserver); serr != nil {
 				m.log.Warn("mark gameserver suspect", "gameserver", re.gameserver, "err", serr)
 			}
 		}
+		m.met.allocationFailures.WithLabelValues(reason).Inc()
 		m.log.Warn("allocation failed; tickets requeued", "kind", kind, "mode", mt.mode, "players", mt.players(), "err", err)
 		m.requeue(mt, err.Error())
 		return

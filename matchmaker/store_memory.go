@@ -39,7 +39,9 @@ func (s *memoryStore) cancel(_ context.Context, id, player string, now time.Time
 	return s.pool.cancel(id, player, now)
 }
 
-func (s *memoryStore) pass(_ context.Context, now time.Time) ([]*match, error) { return s.pool.pass(now), nil }
+func (s *memoryStore) pass(_ context.Context, now time.Time) ([]*match, error) {
+	return s.pool.pass(now), nil
+}
 
 func (s *memoryStore) matched(_ context.Context, m *match, a map[string]*skirmishv1.Assignment, now time.Time) error {
 	s.pool.matched(m, a, now)
