@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
@@ -35,10 +36,21 @@ type allocator struct {
 	conns   map[string]*grpc.ClientConn // by control address
 	token   string
 	tokenAt time.Time
+
+	// reserveMu makes choosing a gameserver and starting a probe of it one
+	// step; probing holds the gameservers with a CreateRoom in flight over
+	// a connection not known to work (new, or broken since), which get no
+	// second one until it answers: a dead gameserver fails one allocation,
+	// not every allocation of a pass.
+	reserveMu sync.Mutex
+	probed    *sync.Cond // on reserveMu: a probe ended
+	probing   map[string]bool
 }
 
 func newAllocator(cfg Config, keys *auth.Keys, reg store) *allocator {
-	return &allocator{cfg: cfg, keys: keys, reg: reg, conns: make(map[string]*grpc.ClientConn)}
+	a := &allocator{cfg: cfg, keys: keys, reg: reg, conns: make(map[string]*grpc.ClientConn), probing: make(map[string]bool)}
+	a.probed = sync.NewCond(&a.reserveMu)
+	return a
 }
 
 // allocate gets a room for a formed match, or seats in a running room for
@@ -62,12 +74,20 @@ func (a *allocator) allocate(ctx context.Context, m *match) (map[string]*skirmis
 		}
 		return assignments, nil
 	}
-	gs, err := a.reg.reserve(ctx, m.region, m.players(), time.Now())
+	gs, probe, err := a.reserve(ctx, m)
 	if err != nil {
 		return nil, err
 	}
 	if gs == nil {
 		return nil, errNoGameserver
+	}
+	if probe {
+		defer func() {
+			a.reserveMu.Lock()
+			delete(a.probing, gs.GetId())
+			a.probed.Broadcast()
+			a.reserveMu.Unlock()
+		}()
 	}
 	assignments, err := a.createRoom(ctx, gs, m)
 	if err != nil {
@@ -77,6 +97,36 @@ func (a *allocator) allocate(ctx context.Context, m *match) (map[string]*skirmis
 		return nil, &roomError{gameserver: gs.GetId(), err: err}
 	}
 	return assignments, nil
+}
+
+// reserve picks a gameserver for a new room and holds its seats. probe
+// reports that the connection to it is not known to work, so this call
+// is the only one in flight to it until it ends. When the only
+// gameservers with room are being probed, it waits for a probe to end
+// (each ends within CreateRoomTimeout).
+func (a *allocator) reserve(ctx context.Context, m *match) (gs *skirmishv1.Gameserver, probe bool, err error) {
+	a.reserveMu.Lock()
+	defer a.reserveMu.Unlock()
+	for {
+		gs, err = a.reg.reserve(ctx, m.region, m.players(), time.Now(), func(id string) bool { return a.probing[id] })
+		if err != nil || gs != nil || len(a.probing) == 0 || ctx.Err() != nil {
+			break
+		}
+		a.probed.Wait()
+	}
+	if err != nil || gs == nil {
+		return nil, false, err
+	}
+	conn, err := a.conn(gs.GetControlAddress())
+	if err != nil {
+		_ = a.reg.release(context.WithoutCancel(ctx), gs.GetId(), m.players())
+		return nil, false, &roomError{gameserver: gs.GetId(), err: err}
+	}
+	if conn.GetState() != connectivity.Ready {
+		a.probing[gs.GetId()] = true
+		probe = true
+	}
+	return gs, probe, nil
 }
 
 // roomError is a failed CreateRoom or AddSeats call to a gameserver.

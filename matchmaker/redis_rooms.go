@@ -477,12 +477,12 @@ func (s *redisStore) servers(ctx context.Context, now time.Time) (live []*gamese
 	return live, lost, nil
 }
 
-func (s *redisStore) reserve(ctx context.Context, region string, seats int, now time.Time) (*skirmishv1.Gameserver, error) {
+func (s *redisStore) reserve(ctx context.Context, region string, seats int, now time.Time, skip func(string) bool) (*skirmishv1.Gameserver, error) {
 	live, _, err := s.servers(ctx, now)
 	if err != nil {
 		return nil, err
 	}
-	best := pickGameserver(slices.Values(live), region, seats, s.cfg.Allocation == AllocateFillFirst, s.cfg.GameserverTTL, now)
+	best := pickGameserver(slices.Values(live), region, seats, s.cfg.Allocation == AllocateFillFirst, s.cfg.GameserverTTL, now, skip)
 	if best == nil {
 		return nil, nil
 	}

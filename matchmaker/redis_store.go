@@ -57,9 +57,14 @@ type redisStore struct {
 
 // storeHooks let tests stop a replica at chosen points.
 type storeHooks struct {
-	// beforeClaim runs in a pass after formation, before any claim.
+	// beforeClaim runs in a pass after formation, before any claim;
+	// afterClaim after the claims, with how many matches won.
 	beforeClaim func()
+	afterClaim  func(won int)
 }
+
+// withHooks sets the Redis store's test hooks.
+func withHooks(h storeHooks) Option { return func(o *options) { o.hooks = &h } }
 
 var _ store = (*redisStore)(nil)
 
@@ -420,7 +425,11 @@ func (s *redisStore) pass(ctx context.Context, now time.Time) ([]*match, error) 
 	if s.hooks.beforeClaim != nil {
 		s.hooks.beforeClaim()
 	}
-	return s.claim(ctx, lease, props)
+	matches, err := s.claim(ctx, lease, props)
+	if s.hooks.afterClaim != nil {
+		s.hooks.afterClaim(len(matches))
+	}
+	return matches, err
 }
 
 // updateSearching sets the searching gauge of every mode from the queues a

@@ -139,10 +139,10 @@ func (r *registry) free(id string, seats int) {
 // reserve picks a gameserver with room for seats players, preferring the
 // region, and holds the seats until release or the next heartbeat. It
 // returns nil when no gameserver has room.
-func (r *registry) reserve(region string, seats int, now time.Time) *skirmishv1.Gameserver {
+func (r *registry) reserve(region string, seats int, now time.Time, skip func(id string) bool) *skirmishv1.Gameserver {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	best := pickGameserver(maps.Values(r.servers), region, seats, r.fillFirst, r.ttl, now)
+	best := pickGameserver(maps.Values(r.servers), region, seats, r.fillFirst, r.ttl, now, skip)
 	if best == nil {
 		return nil
 	}
@@ -151,16 +151,17 @@ func (r *registry) reserve(region string, seats int, now time.Time) *skirmishv1.
 }
 
 // pickGameserver chooses, among the gameservers that are live, not
-// suspect, not draining and have room for seats players, one in the
+// suspect, not skipped (skip may be nil), not draining and have room for
+// seats players, one in the
 // region if any is, then the least loaded (or with fillFirst the most
 // loaded), ties broken by id. It returns nil when none fits.
-func pickGameserver(servers iter.Seq[*gameserver], region string, seats int, fillFirst bool, ttl time.Duration, now time.Time) *gameserver {
+func pickGameserver(servers iter.Seq[*gameserver], region string, seats int, fillFirst bool, ttl time.Duration, now time.Time, skip func(id string) bool) *gameserver {
 	var best *gameserver
 	bestLoad, bestInRegion := 0.0, false
 	for gs := range servers {
 		info := gs.info
 		used := gs.used()
-		if gs.suspect || info.GetDraining() || now.Sub(gs.lastSeen) > ttl || used+uint32(seats) > info.GetCapacity() {
+		if gs.suspect || (skip != nil && skip(info.GetId())) || info.GetDraining() || now.Sub(gs.lastSeen) > ttl || used+uint32(seats) > info.GetCapacity() {
 			continue
 		}
 		inRegion := region != "" && info.GetRegion() == region

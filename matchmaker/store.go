@@ -62,7 +62,9 @@ type store interface {
 	heartbeat(ctx context.Context, info *skirmishv1.Gameserver, now time.Time) error
 	deregister(ctx context.Context, id string) error
 	gameserver(ctx context.Context, id string, now time.Time) (*skirmishv1.Gameserver, error)
-	reserve(ctx context.Context, region string, seats int, now time.Time) (*skirmishv1.Gameserver, error)
+	// reserve picks a gameserver for seats players (see pickGameserver),
+	// skipping those skip names, and holds the seats.
+	reserve(ctx context.Context, region string, seats int, now time.Time, skip func(id string) bool) (*skirmishv1.Gameserver, error)
 	release(ctx context.Context, id string, seats int) error
 	addSeats(ctx context.Context, id string, seats int) error
 	free(ctx context.Context, id string, seats int) error

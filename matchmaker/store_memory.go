@@ -91,8 +91,8 @@ func (s *memoryStore) gameserver(_ context.Context, id string, now time.Time) (*
 	return s.reg.get(id, now), nil
 }
 
-func (s *memoryStore) reserve(_ context.Context, region string, seats int, now time.Time) (*skirmishv1.Gameserver, error) {
-	return s.reg.reserve(region, seats, now), nil
+func (s *memoryStore) reserve(_ context.Context, region string, seats int, now time.Time, skip func(string) bool) (*skirmishv1.Gameserver, error) {
+	return s.reg.reserve(region, seats, now, skip), nil
 }
 
 func (s *memoryStore) release(_ context.Context, id string, seats int) error {
