@@ -74,7 +74,21 @@ func (s *redisStore) feedStalled(now time.Time) bool {
 // run follows the change feed until ctx ends.
 func (s *redisStore) run(ctx context.Context) error {
 	sub := s.c.Subscribe(ctx, s.p+"changes")
-	defer sub.Close()
+	// A blocked receive does not see ctx end: closing the subscription
+	// ends it.
+	closed := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		sub.Close()
+		close(closed)
+	})
+	defer func() {
+		if stop() {
+			sub.Close()
+		} else {
+			<-closed
+		}
+		s.releaseLease()
+	}()
 	every := s.cfg.FeedStallAfter / 4
 	failing := false
 	for {

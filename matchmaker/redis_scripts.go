@@ -265,3 +265,12 @@ v = redis.call('INCR', P .. 'lease:epoch') .. '|' .. ARGV[2]
 redis.call('SET', k, v, 'PX', ARGV[3])
 return v
 `)
+
+// scriptUnlease gives the lease up if the replica holds it: ARGV P,
+// replica id.
+var scriptUnlease = redis.NewScript(luaHelpers + `
+local k = P .. 'lease'
+local v = redis.call('GET', k)
+if v and string.sub(v, string.find(v, '|', 1, true) + 1) == ARGV[2] then redis.call('DEL', k) end
+return 0
+`)

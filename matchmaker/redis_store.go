@@ -308,6 +308,16 @@ func (s *redisStore) lease(ctx context.Context) (string, error) {
 	return v, nil
 }
 
+// releaseLease gives the formation lease up at shutdown, if this replica
+// holds it, so that another takes over at once rather than after LeaseTTL.
+func (s *redisStore) releaseLease() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := scriptUnlease.Run(ctx, s.c, nil, s.p, s.replica).Err(); err != nil {
+		s.log.Warn("release formation lease (another replica takes it when it expires)", "err", err)
+	}
+}
+
 // claimTTL is how long a match's claim on its tickets lasts: long enough
 // for its CreateRoom call and commit, after which the tickets lapse back to
 // the queue.

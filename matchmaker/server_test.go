@@ -150,6 +150,7 @@ type roomServer struct {
 	failures int
 	rooms    int
 	info     *skirmishv1.Gameserver // what it heartbeats
+	stop     func()                 // stops serving at once (a crash); idempotent
 }
 
 func (r *roomServer) CreateRoom(ctx context.Context, req *skirmishv1.CreateRoomRequest) (*skirmishv1.CreateRoomResponse, error) {
@@ -199,12 +200,16 @@ func (e *env) startGameserverCap(t testing.TB, id string, failures int, capacity
 	skirmishv1.RegisterRoomServiceServer(srv, rs)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Stop()
-		if err := <-served; err != nil {
-			t.Errorf("room server: %v", err)
-		}
-	})
+	var once sync.Once
+	rs.stop = func() {
+		once.Do(func() {
+			srv.Stop()
+			if err := <-served; err != nil {
+				t.Errorf("room server: %v", err)
+			}
+		})
+	}
+	t.Cleanup(rs.stop)
 	rs.info = &skirmishv1.Gameserver{
 		Id: id, Region: "local", ControlAddress: ln.Addr().String(),
 		WebsocketUrl: "ws://" + id + "/ws", WebtransportUrl: "https://" + id + "/wt", Capacity: capacity,

@@ -5,25 +5,31 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	outcomequeue "github.com/skirmishgg/skirmish/internal/queue"
 	"github.com/skirmishgg/skirmish/internal/testenv"
 )
 
-// starter starts a matchmaker on one store.
-type starter func(t testing.TB, cfg Config, ratings RatingSource) *env
+// starter starts a matchmaker on one store with more options.
+type starter func(t testing.TB, cfg Config, ratings RatingSource, opts ...Option) *env
+
+// startWithQueue starts a matchmaker that publishes lost matches to q.
+func startWithQueue(t testing.TB, start starter, cfg Config, q outcomequeue.Queue) *env {
+	return start(t, cfg, nil, WithOutcomeQueue(q))
+}
 
 // eachStore runs a test against a matchmaker on each store: memory, and
 // Redis (the real server; the test ends through testenv.Missing without
 // one).
 func eachStore(t *testing.T, f func(t *testing.T, start starter)) {
 	t.Run("memory", func(t *testing.T) {
-		f(t, func(t testing.TB, cfg Config, ratings RatingSource) *env {
-			return startMatchmakerWith(t, cfg, ratings)
+		f(t, func(t testing.TB, cfg Config, ratings RatingSource, opts ...Option) *env {
+			return startMatchmakerWith(t, cfg, ratings, opts...)
 		})
 	})
 	t.Run("redis", func(t *testing.T) {
-		f(t, func(t testing.TB, cfg Config, ratings RatingSource) *env {
+		f(t, func(t testing.TB, cfg Config, ratings RatingSource, opts ...Option) *env {
 			c, prefix := redisFor(t)
-			return startMatchmakerWith(t, cfg, ratings, WithRedis(c, prefix))
+			return startMatchmakerWith(t, cfg, ratings, append(opts, WithRedis(c, prefix))...)
 		})
 	})
 }
