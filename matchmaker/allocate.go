@@ -103,30 +103,48 @@ func (a *allocator) allocate(ctx context.Context, m *match) (map[string]*skirmis
 // reports that the connection to it is not known to work, so this call
 // is the only one in flight to it until it ends. When the only
 // gameservers with room are being probed, it waits for a probe to end
-// (each ends within CreateRoomTimeout).
+// (each ends within CreateRoomTimeout). The store is read without
+// reserveMu held: allocations reserve in parallel.
 func (a *allocator) reserve(ctx context.Context, m *match) (gs *skirmishv1.Gameserver, probe bool, err error) {
-	a.reserveMu.Lock()
-	defer a.reserveMu.Unlock()
-	for {
-		gs, err = a.reg.reserve(ctx, m.region, m.players(), time.Now(), func(id string) bool { return a.probing[id] })
-		if err != nil || gs != nil || len(a.probing) == 0 || ctx.Err() != nil {
-			break
+	skip := func(id string) bool {
+		a.reserveMu.Lock()
+		defer a.reserveMu.Unlock()
+		return a.probing[id]
+	}
+	for ctx.Err() == nil {
+		gs, err = a.reg.reserve(ctx, m.region, m.players(), time.Now(), skip)
+		if err != nil {
+			return nil, false, err
 		}
-		a.probed.Wait()
-	}
-	if err != nil || gs == nil {
-		return nil, false, err
-	}
-	conn, err := a.conn(gs.GetControlAddress())
-	if err != nil {
+		if gs == nil {
+			a.reserveMu.Lock()
+			if len(a.probing) == 0 {
+				a.reserveMu.Unlock()
+				return nil, false, nil
+			}
+			a.probed.Wait()
+			a.reserveMu.Unlock()
+			continue
+		}
+		conn, err := a.conn(gs.GetControlAddress())
+		if err != nil {
+			_ = a.reg.release(context.WithoutCancel(ctx), gs.GetId(), m.players())
+			return nil, false, &roomError{gameserver: gs.GetId(), err: err}
+		}
+		if conn.GetState() == connectivity.Ready {
+			return gs, false, nil
+		}
+		a.reserveMu.Lock()
+		if !a.probing[gs.GetId()] {
+			a.probing[gs.GetId()] = true
+			a.reserveMu.Unlock()
+			return gs, true, nil
+		}
+		a.reserveMu.Unlock()
+		// Another allocation probes it: give the seats back, choose again.
 		_ = a.reg.release(context.WithoutCancel(ctx), gs.GetId(), m.players())
-		return nil, false, &roomError{gameserver: gs.GetId(), err: err}
 	}
-	if conn.GetState() != connectivity.Ready {
-		a.probing[gs.GetId()] = true
-		probe = true
-	}
-	return gs, probe, nil
+	return nil, false, ctx.Err()
 }
 
 // roomError is a failed CreateRoom or AddSeats call to a gameserver.

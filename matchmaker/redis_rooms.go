@@ -146,18 +146,30 @@ func (s *redisStore) roomMatched(ctx context.Context, m *match, in []*ticket, as
 		if r == nil {
 			r = &roomRec{MatchID: m.matchID, Mode: m.mode, Region: m.region, Allocated: now.UnixNano()}
 		}
-		r.FillingUntil = 0
-		r.Seats += m.players()
-		for _, t := range in {
-			r.Tickets = append(r.Tickets, t.id)
-			for _, mem := range t.members {
-				r.Players = append(r.Players, playerRec{ID: mem.id, Name: mem.name, Team: assignments[mem.id].GetTeam()})
-			}
-			r.Ratings += t.rating * float64(t.size())
-		}
+		r.add(m, in, assignments)
 		return r
 	})
 	return err
+}
+
+// newRoomRec is the record of a new room of the match.
+func newRoomRec(m *match, in []*ticket, assignments map[string]*skirmishv1.Assignment, now time.Time) *roomRec {
+	r := &roomRec{MatchID: m.matchID, Mode: m.mode, Region: m.region, Allocated: now.UnixNano()}
+	r.add(m, in, assignments)
+	return r
+}
+
+// add seats the match's tickets in the room.
+func (r *roomRec) add(m *match, in []*ticket, assignments map[string]*skirmishv1.Assignment) {
+	r.FillingUntil = 0
+	r.Seats += m.players()
+	for _, t := range in {
+		r.Tickets = append(r.Tickets, t.id)
+		for _, mem := range t.members {
+			r.Players = append(r.Players, playerRec{ID: mem.id, Name: mem.name, Team: assignments[mem.id].GetTeam()})
+		}
+		r.Ratings += t.rating * float64(t.size())
+	}
 }
 
 // roomLeft takes tickets that did not commit (cancelled during the

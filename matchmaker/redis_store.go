@@ -548,15 +548,12 @@ func (s *redisStore) matched(ctx context.Context, m *match, assignments map[stri
 		}
 		args = append(args, t.id, body)
 	}
-	// The room is recorded first, so that a report of it (a player may
-	// join and leave at once) never finds it missing; tickets that do not
-	// commit are taken out again below.
-	if err := s.roomMatched(ctx, m, m.tickets, assignments, now); err != nil {
-		return err
-	}
-	ids, err := scriptAssign.Run(ctx, s.c, nil, args...).StringSlice()
+	// The room is recorded with the commit or before it, so that a report
+	// of it (a player may join and leave at once) never finds it missing;
+	// tickets that do not commit are taken out again below.
+	ids, err := s.commit(ctx, m, assignments, now, args)
 	if err != nil {
-		return fmt.Errorf("commit match: %w", err)
+		return err
 	}
 	done := make(map[string]bool, len(ids))
 	for _, id := range ids {
@@ -564,6 +561,7 @@ func (s *redisStore) matched(ctx context.Context, m *match, assignments map[stri
 	}
 	mm := s.modeMetrics(m.mode)
 	var left []*ticket
+	var waits time.Duration
 	for _, t := range m.tickets {
 		if !done[t.id] {
 			left = append(left, t)
@@ -571,9 +569,12 @@ func (s *redisStore) matched(ctx context.Context, m *match, assignments map[stri
 		}
 		t.state = skirmishv1.TicketState_TICKET_STATE_MATCHED
 		waited := now.Sub(t.created)
+		waits += waited
 		mm.timeToMatch.Observe(waited.Seconds())
 		mm.ticketState(skirmishv1.TicketState_TICKET_STATE_MATCHED)
-		s.updateEstimate(ctx, m.mode, waited)
+	}
+	if len(ids) > 0 {
+		s.updateEstimate(ctx, m.mode, waits/time.Duration(len(ids)))
 	}
 	if m.backfill {
 		mm.backfills.Inc()
@@ -584,6 +585,44 @@ func (s *redisStore) matched(ctx context.Context, m *match, assignments map[stri
 		return s.roomLeft(ctx, m, left)
 	}
 	return nil
+}
+
+// commit runs scriptAssign and records the room: a new room in the same
+// round trip (its key is new: room ids are unique on their gameserver), a
+// backfilled one by its transaction first.
+func (s *redisStore) commit(ctx context.Context, m *match, assignments map[string]*skirmishv1.Assignment, now time.Time, args []any) ([]string, error) {
+	if m.backfill {
+		if err := s.roomMatched(ctx, m, m.tickets, assignments, now); err != nil {
+			return nil, err
+		}
+		ids, err := scriptAssign.Run(ctx, s.c, nil, args...).StringSlice()
+		if err != nil {
+			return nil, fmt.Errorf("commit match: %w", err)
+		}
+		return ids, nil
+	}
+	rec := newRoomRec(m, m.tickets, assignments, now)
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode room: %w", err)
+	}
+	for attempt := 0; ; attempt++ {
+		pipe := s.c.TxPipeline()
+		pipe.Set(ctx, s.roomKey(m.gameserverID, m.roomID), body, roomTTL)
+		pipe.SAdd(ctx, s.p+"gsrooms:"+m.gameserverID, m.roomID)
+		assign := scriptAssign.EvalSha(ctx, pipe, nil, args...)
+		_, err := pipe.Exec(ctx)
+		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") && attempt == 0 {
+			if err := scriptAssign.Load(ctx, s.c).Err(); err != nil {
+				return nil, fmt.Errorf("load commit script: %w", err)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("commit match: %w", err)
+		}
+		return assign.StringSlice()
+	}
 }
 
 // updateEstimate folds one wait into the mode's shared wait estimate.

@@ -72,7 +72,7 @@ func startMatchmakerWith(t testing.TB, cfg Config, ratings RatingSource, opts ..
 func startMatchmakerKeys(t testing.TB, cfg Config, keys *auth.Keys, ratings RatingSource, opts ...Option) *env {
 	t.Helper()
 	prom := prometheus.NewRegistry()
-	m, err := New(cfg, keys, ratings, prom, nil, opts...)
+	m, err := New(cfg, keys, ratings, prom, testLog(), opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -151,6 +151,7 @@ type roomServer struct {
 	rooms    int
 	info     *skirmishv1.Gameserver // what it heartbeats
 	stop     func()                 // stops serving at once (a crash); idempotent
+	answered sync.Map               // match id -> time.Time CreateRoom answered
 }
 
 func (r *roomServer) CreateRoom(ctx context.Context, req *skirmishv1.CreateRoomRequest) (*skirmishv1.CreateRoomResponse, error) {
@@ -169,6 +170,7 @@ func (r *roomServer) CreateRoom(ctx context.Context, req *skirmishv1.CreateRoomR
 		return nil, status.Error(codes.Unavailable, "room service failing on purpose")
 	}
 	r.rooms++
+	r.answered.Store(req.GetMatchId(), time.Now())
 	return &skirmishv1.CreateRoomResponse{RoomId: fmt.Sprintf("room-%d", r.rooms)}, nil
 }
 
