@@ -64,13 +64,19 @@ func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) erro
 	var c common
 	var m matchmakerFlags
 	var s storeFlags
+	var q queueFlags
 	fs := newFlagSet("matchmaker", stderr)
 	c.register(fs)
 	m.register(fs, "", "127.0.0.1:7810")
 	fs.StringVar(&s.database, "database", "", "leaderboard database to read ratings from (postgres:// URL or SQLite file); empty rates everyone 1500")
+	q.register(fs) // the gameservers' outcome queue: matches lost with their gameserver are recorded there
 	var cl closer
 	defer cl.close()
-	log, err := c.start(ctx, fs, args, stderr, &cl)
+	log, err := c.start(ctx, fs, args, stderr, &cl, q.validate)
+	if err != nil {
+		return err
+	}
+	qu, err := openQueue(ctx, &c, &q, &cl)
 	if err != nil {
 		return err
 	}
@@ -82,7 +88,7 @@ func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) erro
 		}
 		ratings = store
 	}
-	svc, err := newMatchmaker(&m, &c, ratings, log)
+	svc, err := newMatchmaker(&m, &c, ratings, log, &cl, matchmaker.WithOutcomeQueue(qu))
 	if err != nil {
 		return err
 	}

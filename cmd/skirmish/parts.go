@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/skirmishgg/skirmish/gameserver"
@@ -255,11 +256,14 @@ var newLeaderboardServer = newLeaderboardPart
 
 // matchmakerFlags are the settings of the matchmaker.
 type matchmakerFlags struct {
-	addr       string
-	configFile string
-	waitScale  float64
-	cors       string
-	prefix     string
+	addr        string
+	configFile  string
+	waitScale   float64
+	cors        string
+	prefix      string
+	store       string
+	redisAddr   string
+	redisPrefix string
 }
 
 func (m *matchmakerFlags) register(fs *flag.FlagSet, prefix, addr string) {
@@ -268,12 +272,28 @@ func (m *matchmakerFlags) register(fs *flag.FlagSet, prefix, addr string) {
 	fs.Float64Var(&m.waitScale, "wait-scale", 1, "multiplies every mode's maximum wait (below 1 for quick demos)")
 	m.prefix = prefix
 	fs.StringVar(&m.cors, prefix+"cors-origins", "", "comma-separated browser origins allowed to call the matchmaker with Connect/gRPC-Web, e.g. http://127.0.0.1:7800, or * (default: the modes file's allowed_origins, else *)")
+	fs.StringVar(&m.store, "matchmaker-store", matchmaker.StoreMemory, "where matchmaker state lives: memory (one process) or redis (shared by any number of matchmaker replicas, kept across restarts)")
+	fs.StringVar(&m.redisAddr, prefix+"redis-addr", "127.0.0.1:6379", "Redis address for --matchmaker-store redis")
+	fs.StringVar(&m.redisPrefix, prefix+"redis-prefix", "skirmish:mm:", "prefix of the matchmaker's keys in Redis; one per deployment, the same on every replica")
 }
 
-func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSource, log *slog.Logger) (*matchmaker.Matchmaker, error) {
+// newMatchmaker builds the matchmaker from its flags; a Redis client it
+// opens is closed by cl.
+func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSource, log *slog.Logger, cl *closer, opts ...matchmaker.Option) (*matchmaker.Matchmaker, error) {
 	keys, err := c.keys()
 	if err != nil {
 		return nil, err
+	}
+	if err := oneOf("matchmaker-store", m.store, matchmaker.StoreMemory, matchmaker.StoreRedis); err != nil {
+		return nil, err
+	}
+	if m.store == matchmaker.StoreRedis {
+		if m.redisPrefix == "" {
+			return nil, settingError(m.prefix+"redis-prefix", "must not be empty with --matchmaker-store redis")
+		}
+		rc := redis.NewClient(&redis.Options{Addr: m.redisAddr})
+		cl.add(rc.Close)
+		opts = append(opts, matchmaker.WithRedis(rc, m.redisPrefix))
 	}
 	var cfg matchmaker.Config
 	if m.configFile != "" {
@@ -290,7 +310,7 @@ func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSourc
 			return nil, settingError(m.prefix+"cors-origins", "%v", err)
 		}
 	}
-	return matchmaker.New(cfg, keys, ratings, metrics.NewRegistry(), log.With("part", "matchmaker"))
+	return matchmaker.New(cfg, keys, ratings, metrics.NewRegistry(), log.With("part", "matchmaker"), opts...)
 }
 
 // serveAdmin serves /healthz and /metrics for a part that has no HTTP
