@@ -18,6 +18,7 @@ import (
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("skirmish "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = flagUsage(fs)
 	return fs
 }
 
@@ -36,6 +37,7 @@ func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	g.web.derivePageURLs(g.matchmaker)
 	qu, err := openQueue(ctx, &c, &q, &cl)
 	if err != nil {
 		return err

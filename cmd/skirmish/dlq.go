@@ -23,13 +23,13 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var q queueFlags
 	var max int
 	fs := newFlagSet("dlq "+sub, stderr)
-	c.register(fs)
+	c.registerDataDir(fs)
 	q.register(fs)
 	fs.IntVar(&max, "max", 100, "most dead letters to "+sub)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if err := must(c.validate, q.validate, c.ensureDataDir); err != nil {
+	if err := must(q.validate, c.ensureDataDir); err != nil {
 		return err
 	}
 	if max < 1 || max > 100000 {

@@ -19,12 +19,12 @@ func runQueues(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var c common
 	var q queueFlags
 	fs := newFlagSet("queues setup", stderr)
-	c.register(fs)
-	q.register(fs)
+	c.registerDataDir(fs)
+	q.registerExisting(fs)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if err := must(c.validate, q.validate, c.ensureDataDir); err != nil {
+	if err := must(q.validate, c.ensureDataDir); err != nil {
 		return err
 	}
 	q.sqsCreate = true
