@@ -287,6 +287,7 @@ async function play(a: Assignment): Promise<MatchOutcome | undefined> {
       const view: View = {
         self: net.entityId, myTeam: hook.team, mode: hook.mode, me, tickMs: net.tickMs, newest: net.newest,
         feedback: feedback!, scoreboard: hook.scoreboard, now, myName: session?.name ?? "",
+        ui: Math.min(3, Math.max(1, 700 / (canvas.clientWidth || 1600))),
       };
       hook.feed = feedback!.feed.map((e) => `${e.killer !== undefined ? label(view, ents, e.killer) : "?"} eliminated ${label(view, ents, e.victim)}`);
       draw(ctx, ents, view);

@@ -20,6 +20,9 @@ export interface View {
   scoreboard: boolean;
   now: number;
   myName: string;
+  // ui scales text so that it stays readable on a small screen (1 on a
+  // desktop, up to 3 on a phone).
+  ui: number;
 }
 
 export const teamColor = (team: number) => TEAM_COLORS[team % TEAM_COLORS.length];
@@ -80,13 +83,13 @@ export function draw(ctx: CanvasRenderingContext2D, ents: Entity[], v: View) {
     ctx.fillRect(x - 22, y - 34, (44 * field(e, A.P_HEALTH)) / A.MAX_HEALTH, 6);
     ctx.globalAlpha = 1;
     ctx.fillStyle = "#ddd";
-    ctx.font = "16px sans-serif";
+    ctx.font = `${Math.round(16 * v.ui)}px sans-serif`;
     ctx.textAlign = "center";
     ctx.fillText(e.id === self ? "you" : label(v, ents, e.id), x, y + 40);
   }
 
   // Damage numbers float up from where a player was hit.
-  ctx.font = "bold 22px sans-serif";
+  ctx.font = `bold ${Math.round(22 * v.ui)}px sans-serif`;
   ctx.textAlign = "center";
   for (const h of feedback.hits) {
     const t = (now - h.at) / Feedback.hitMs;
@@ -113,14 +116,18 @@ export function draw(ctx: CanvasRenderingContext2D, ents: Entity[], v: View) {
 
   if (ownDead) {
     const left = Math.max(0, Math.ceil(((respawnAt - tick) * v.tickMs) / 1000));
-    banner(ctx, "ELIMINATED", left > 0 ? `back in ${left}` : "", "#ff5c5c");
+    banner(ctx, v, "ELIMINATED", left > 0 ? `back in ${left}` : "", "#ff5c5c");
   } else if (now - feedback.lastKillAt < 1200) {
-    banner(ctx, "ELIMINATION", "", "#ffd84a");
+    banner(ctx, v, "ELIMINATION", "", "#ffd84a");
   }
   if (v.scoreboard) drawScoreboard(ctx, ents, v);
 }
 
-function banner(ctx: CanvasRenderingContext2D, title: string, sub: string, color: string) {
+function banner(ctx: CanvasRenderingContext2D, v: View, title: string, sub: string, color: string) {
+  ctx.save();
+  ctx.translate(A.WIDTH / 2, A.HEIGHT / 2);
+  ctx.scale(v.ui, v.ui);
+  ctx.translate(-A.WIDTH / 2, -A.HEIGHT / 2);
   ctx.fillStyle = "rgba(0,0,0,0.45)";
   ctx.fillRect(0, A.HEIGHT / 2 - 70, A.WIDTH, 130);
   ctx.textAlign = "center";
@@ -132,6 +139,7 @@ function banner(ctx: CanvasRenderingContext2D, title: string, sub: string, color
     ctx.font = "28px sans-serif";
     ctx.fillText(sub, A.WIDTH / 2, A.HEIGHT / 2 + 45);
   }
+  ctx.restore();
 }
 
 // drawHUD shows the clock and the score from the player's side: own team
@@ -146,6 +154,10 @@ function drawHUD(ctx: CanvasRenderingContext2D, m: Entity, ents: Entity[], v: Vi
   const clock = `${Math.floor(left / 60)}:${String(Math.floor(left % 60)).padStart(2, "0")}`;
   const them = v.mode === "duel" ? "Opponent" : v.mode === "ffa" ? "Leader" : "Enemy";
   const us = v.mode === "ffa" || v.mode === "duel" ? "You" : "Your team";
+  ctx.save();
+  ctx.translate(A.WIDTH / 2, 0);
+  ctx.scale(v.ui, v.ui);
+  ctx.translate(-A.WIDTH / 2, 0);
   ctx.textAlign = "center";
   ctx.fillStyle = "rgba(0,0,0,0.5)";
   ctx.fillRect(A.WIDTH / 2 - 330, 6, 660, 44);
@@ -162,11 +174,16 @@ function drawHUD(ctx: CanvasRenderingContext2D, m: Entity, ents: Entity[], v: Vi
   ctx.fillStyle = "#aaa";
   ctx.font = "16px sans-serif";
   ctx.textAlign = "center";
-  ctx.fillText(`first to ${field(m, A.M_SCORE_LIMIT)} · Tab: scoreboard`, A.WIDTH / 2, 70);
+  ctx.fillText(`first to ${field(m, A.M_SCORE_LIMIT)}${v.ui > 1 ? "" : " · Tab: scoreboard"}`, A.WIDTH / 2, 70);
+  ctx.restore();
   void ents;
 }
 
 function drawFeed(ctx: CanvasRenderingContext2D, ents: Entity[], v: View) {
+  ctx.save();
+  ctx.translate(A.WIDTH, v.ui > 1 ? 80 * v.ui : 0);
+  ctx.scale(v.ui, v.ui);
+  ctx.translate(-A.WIDTH, 0);
   ctx.font = "20px sans-serif";
   ctx.textAlign = "right";
   v.feedback.feed.forEach((e, i) => {
@@ -179,6 +196,7 @@ function drawFeed(ctx: CanvasRenderingContext2D, ents: Entity[], v: View) {
     ctx.fillStyle = e.killer === v.self ? "#ffd84a" : e.victim === v.self ? "#ff8a8a" : "#ddd";
     ctx.fillText(text, A.WIDTH - 16, y);
   });
+  ctx.restore();
 }
 
 // drawScoreboard lists every player: eliminations, deaths, health.
@@ -187,6 +205,11 @@ function drawScoreboard(ctx: CanvasRenderingContext2D, ents: Entity[], v: View) 
     .sort((a, b) => field(a, A.P_TEAM) - field(b, A.P_TEAM) || field(b, A.P_ELIMS) - field(a, A.P_ELIMS));
   const w = 760, h = 110 + players.length * 40;
   const x = (A.WIDTH - w) / 2, y = (A.HEIGHT - h) / 2;
+  const k = Math.min(v.ui, 1.9);
+  ctx.save();
+  ctx.translate(A.WIDTH / 2, A.HEIGHT / 2);
+  ctx.scale(k, k);
+  ctx.translate(-A.WIDTH / 2, -A.HEIGHT / 2);
   ctx.fillStyle = "rgba(10,12,18,0.9)";
   ctx.fillRect(x, y, w, h);
   ctx.strokeStyle = "#444";
@@ -210,6 +233,7 @@ function drawScoreboard(ctx: CanvasRenderingContext2D, ents: Entity[], v: View) 
     ctx.fillText(String(field(p, A.P_DEATHS)), cols[2], ry);
     ctx.fillText(String(Math.max(0, field(p, A.P_HEALTH))), cols[3], ry);
   });
+  ctx.restore();
 }
 
 function teamOf(ents: Entity[], id: number): number {
