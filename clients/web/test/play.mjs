@@ -161,6 +161,22 @@ try {
   }
   await shot(pages[0], "5-leaderboard");
   await shot(phone, "5-phone-leaderboard");
+
+  // The leaderboard's /docs shows, for every operation, an example request
+  // and, where it takes one, its body with an example.
+  const lb = (await (await fetch(`${base}/config.json`)).json()).leaderboard_url;
+  await pages[0].goto(`${lb}/docs`);
+  await pages[0].waitForSelector("pre.example.curl");
+  const docs = await pages[0].evaluate(() => ({
+    ops: document.querySelectorAll(".op").length,
+    curls: document.querySelectorAll("pre.example.curl").length,
+    bodies: [...document.querySelectorAll("pre.example.request")].map((e) => e.textContent),
+  }));
+  if (docs.ops === 0 || docs.curls !== docs.ops) await fail(pages, `/docs: ${docs.curls} example requests for ${docs.ops} operations`);
+  if (!docs.bodies.some((b) => b.includes('"name"'))) await fail(pages, `/docs shows no guest sign-in body: ${JSON.stringify(docs.bodies)}`);
+  if (docs.bodies.length < 3) await fail(pages, `/docs shows ${docs.bodies.length} request bodies, want the guest sign-in and both admin ones`);
+  await pages[0].evaluate(() => document.querySelectorAll("details").forEach((d) => { d.open = true; }));
+  await shot(pages[0], "6-docs");
   if (problems.length) await fail(pages, `console errors or failed requests:\n${problems.join("\n")}`);
   console.log(JSON.stringify({
     transport, artifacts, titles,
