@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -14,8 +15,13 @@ import (
 // match outcomes that were dead-lettered, and move them back to the queue
 // once the cause is fixed.
 func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const usage = "Usage: skirmish dlq list|redrive [flags]    (skirmish dlq list -h lists the flags)"
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(stderr, usage)
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || (args[0] != "list" && args[0] != "redrive") {
-		fmt.Fprintln(stderr, "Usage: skirmish dlq list|redrive [flags]    (skirmish dlq list -h lists the flags)")
+		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("dlq: want the subcommand list or redrive")
 	}
 	sub := args[0]

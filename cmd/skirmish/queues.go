@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 
@@ -12,8 +13,13 @@ import (
 // and its dead-letter queue, and sets the redrive policy
 // (--queue-max-receives) and visibility timeout, on either backend.
 func runQueues(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const usage = "Usage: skirmish queues setup [flags]    (skirmish queues setup -h lists the flags)"
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(stderr, usage)
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || args[0] != "setup" {
-		fmt.Fprintln(stderr, "Usage: skirmish queues setup [flags]    (skirmish queues setup -h lists the flags)")
+		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("queues: want the subcommand setup")
 	}
 	var c common

@@ -85,3 +85,8 @@ func flagUsage(fs *flag.FlagSet) func() {
 		})
 	}
 }
+
+// isHelp reports whether arg asks for the usage.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
+}

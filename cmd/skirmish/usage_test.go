@@ -15,6 +15,12 @@ import (
 // environment variable.
 func TestHelp(t *testing.T) {
 	cmds := [][]string{{"queues", "setup"}, {"dlq", "list"}, {"dlq", "redrive"}}
+	for _, parent := range []string{"queues", "dlq"} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), []string{parent, "-h"}, &out, &errOut); !errors.Is(err, flag.ErrHelp) || exitCode(err, &errOut) != 0 {
+			t.Errorf("run(%s -h) = %v, want flag.ErrHelp (exit status 0)", parent, err)
+		}
+	}
 	for _, c := range commands {
 		if c.name != "queues" && c.name != "dlq" && c.name != "version" {
 			cmds = append(cmds, []string{c.name})
