@@ -18,6 +18,7 @@ import (
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("skirmish "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = flagUsage(fs)
 	return fs
 }
 
@@ -38,6 +39,7 @@ func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	g.web.derivePageURLs(g.matchmaker)
 	if g.agones, err = setupAgones(ctx, &a, &g, log); err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped while waiting for the sidecar

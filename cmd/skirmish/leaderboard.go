@@ -31,8 +31,8 @@ type leaderboardFlags struct {
 
 func (l *leaderboardFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.adminKey, "admin-key", "", "bearer key for the leaderboard admin API (/v1/admin/...); empty: only admin service tokens")
-	fs.Float64Var(&l.rateLimit, "rate-limit", 50, "requests per second each client (IP) may make to the leaderboard; negative: no limit")
-	fs.IntVar(&l.rateBurst, "rate-burst", 100, "burst of requests each client may make above -rate-limit")
+	fs.Float64Var(&l.rateLimit, "rate-limit", httpapi.DefaultRatePerSecond, "requests per second each client (IP) may make to the leaderboard, sized for many players behind one address (a LAN party, a school, carrier NAT); past it clients get 429 with Retry-After; negative: no limit")
+	fs.IntVar(&l.rateBurst, "rate-burst", httpapi.DefaultRateBurst, "burst of requests each client (IP) may make above --rate-limit: players behind one address who can sign in at once")
 	fs.StringVar(&l.rankIndex, "rank-index", "memory", "rank index: memory (one process) or redis (sorted sets shared by several leaderboard replicas)")
 	fs.StringVar(&l.redisAddr, "redis-addr", "127.0.0.1:6379", "Redis address for --rank-index redis")
 	fs.StringVar(&l.redisPrefix, "redis-prefix", "skirmish:lb:", "prefix of the rank index keys in Redis; one per deployment")

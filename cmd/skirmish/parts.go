@@ -49,7 +49,7 @@ func openStore(ctx context.Context, c *common, s *storeFlags, cl *closer) (leade
 	if s.isPostgres() {
 		st, err := postgres.Open(ctx, s.database)
 		if err != nil {
-			return nil, settingError("database", "%v", err)
+			return nil, settingError("database", "%v%s", err, missingDatabaseHint(s.database, err))
 		}
 		cl.add(st.Close)
 		return st, nil

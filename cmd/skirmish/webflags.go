@@ -28,9 +28,30 @@ func (w *webFlags) register(fs *flag.FlagSet, prefix, addr string) {
 	fs.StringVar(&w.wtURL, prefix+"webtransport-url", "", "WebTransport URL players are sent to (default https://<webtransport-addr>/wt)")
 	fs.StringVar(&w.wtCert, prefix+"webtransport-cert", "", "TLS certificate file for WebTransport (default: a self-signed one made at start, valid 10 days, pinned by its hash)")
 	fs.StringVar(&w.wtKey, prefix+"webtransport-key", "", "TLS key file for --"+prefix+"webtransport-cert")
-	fs.StringVar(&w.matchmakerURL, prefix+"page-matchmaker-url", "", "matchmaker URL the browser game calls (Connect/gRPC-Web)")
-	fs.StringVar(&w.leaderboardURL, prefix+"page-leaderboard-url", "", "leaderboard URL the browser game calls (REST)")
+	fs.StringVar(&w.matchmakerURL, prefix+"page-matchmaker-url", "", "matchmaker URL the browser game calls (Connect/gRPC-Web) (default http://<matchmaker address>)")
+	fs.StringVar(&w.leaderboardURL, prefix+"page-leaderboard-url", "", "leaderboard URL the browser game calls (REST) (default http://<matchmaker host>:7820, the leaderboard's default port beside the matchmaker)")
 	fs.BoolVar(&w.noWeb, prefix+"no-web", false, "do not serve the browser game at /")
+}
+
+// derivePageURLs fills the page URLs left empty from the matchmaker
+// address the gameserver registers with (host:port): the matchmaker at
+// http://host:port, the leaderboard at its default port 7820 on the same
+// host. A host left empty or unspecified (":7810", "0.0.0.0:7810") is
+// taken as 127.0.0.1. With no matchmaker, the URLs stay empty.
+func (w *webFlags) derivePageURLs(matchmakerAddr string) {
+	host, port, err := net.SplitHostPort(matchmakerAddr)
+	if err != nil {
+		return
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	if w.matchmakerURL == "" {
+		w.matchmakerURL = "http://" + net.JoinHostPort(host, port)
+	}
+	if w.leaderboardURL == "" {
+		w.leaderboardURL = "http://" + net.JoinHostPort(host, "7820")
+	}
 }
 
 // apply fills the browser settings of cfg.

@@ -164,7 +164,9 @@ func (r *Room) wait() skirmishv1.EndReason {
 }
 
 // play ticks the game at the mode's rate until it ends (UNSPECIFIED: the
-// game's reason stands) or the server shuts down (SHUTDOWN).
+// game's reason stands), every player is gone for good (ABANDONED: left,
+// or dropped past the reconnection grace; nobody is left to play for) or
+// the server shuts down (SHUTDOWN).
 func (r *Room) play() skirmishv1.EndReason {
 	period := time.Second / time.Duration(r.mode.TickRate)
 	t := time.NewTicker(period)
@@ -192,10 +194,25 @@ func (r *Room) play() skirmishv1.EndReason {
 			if ended {
 				return skirmishv1.EndReason_END_REASON_UNSPECIFIED
 			}
+			if r.allGone() {
+				r.log.Info("room abandoned: every player is gone for good")
+				return skirmishv1.EndReason_END_REASON_ABANDONED
+			}
 		case <-r.shutdown:
 			return skirmishv1.EndReason_END_REASON_SHUTDOWN
 		}
 	}
+}
+
+// allGone reports whether every seat is gone for good, so no one can
+// come back to the match.
+func (r *Room) allGone() bool {
+	for _, s := range r.seats {
+		if !s.left {
+			return false
+		}
+	}
+	return len(r.seats) > 0
 }
 
 func (r *Room) joinedCount() int {
