@@ -391,6 +391,11 @@ func TestLifecycle(t *testing.T) {
 		return r.sc.State() == agones.StateReady && r.counter("rooms") == 0 && r.counter("players") == 0
 	})
 
+	r.waitFor("m1's outcome published", func() bool {
+		n, err := r.ob.Pending(context.Background())
+		return err == nil && n == 0
+	})
+
 	// A second match runs when SIGTERM comes, and the queue is down.
 	r.q.closed.Store(true)
 	r.startMatch("m2")
