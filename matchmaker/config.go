@@ -77,6 +77,8 @@ type Config struct {
 	// grpc.Server.Serve instead, which is faster (docs/benchmarks.md);
 	// browsers never use h2c.
 	SharedHTTP2 bool `yaml:"shared_http2"`
+	// Edge bounds what clients may make the matchmaker hold (edge.go).
+	Edge Edge `yaml:"-"`
 }
 
 // Mode is the rules of one game mode.
