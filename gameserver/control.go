@@ -19,11 +19,12 @@ import (
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
 	"github.com/skirmishgg/skirmish/gameserver/room"
+	"github.com/skirmishgg/skirmish/internal/serve"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
-// newGRPC builds the gRPC server: RoomService behind service-token
-// authentication, health and reflection open.
+// newGRPC builds the internal gRPC server: RoomService behind
+// service-token authentication, health and reflection open.
 func newGRPC(s *Server, reg prometheus.Registerer) *grpc.Server {
 	m := grpcprom.NewServerMetrics()
 	reg.MustRegister(m)
@@ -40,14 +41,17 @@ func newGRPC(s *Server, reg prometheus.Registerer) *grpc.Server {
 	onlyRooms := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
 		return strings.HasPrefix(c.FullMethod(), "/"+skirmishv1.RoomService_ServiceDesc.ServiceName+"/")
 	})
-	g := grpc.NewServer(
+	// RoomService is served on the internal listener only, to the
+	// matchmaker: messages up to 1 MiB, no per-peer rates.
+	lim := serve.GRPCLimits{MaxRecvMsgSize: 1 << 20, StreamsPerPeer: -1, PeerRate: -1}
+	g := grpc.NewServer(append(lim.ServerOptions(),
 		grpc.ChainUnaryInterceptor(
 			m.UnaryServerInterceptor(),
 			recovery.UnaryServerInterceptor(),
 			selector.UnaryServerInterceptor(grpcauth.UnaryServerInterceptor(authn), onlyRooms),
 		),
 		grpc.ChainStreamInterceptor(m.StreamServerInterceptor(), recovery.StreamServerInterceptor()),
-	)
+	)...)
 	skirmishv1.RegisterRoomServiceServer(g, &control{s: s})
 	healthpb.RegisterHealthServer(g, s.health)
 	reflection.Register(g)

@@ -79,6 +79,9 @@ func ParseProxies(list string) (Proxies, error) {
 	return p, errors.Join(errs...)
 }
 
+// IsZero reports whether p trusts no proxy.
+func (p Proxies) IsZero() bool { return len(p.nets) == 0 }
+
 // Trusted reports whether a is a trusted proxy.
 func (p Proxies) Trusted(a netip.Addr) bool {
 	a = a.Unmap()
