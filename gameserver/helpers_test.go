@@ -51,9 +51,9 @@ type testServer struct {
 	addr         string // public port
 	internalAddr string // internal listener: RoomService, /metrics
 	keys         *auth.Keys
-	sink *memSink
-	srv  *Server
-	stop func() error
+	sink         *memSink
+	srv          *Server
+	stop         func() error
 }
 
 func newKeys(t testing.TB) *auth.Keys {

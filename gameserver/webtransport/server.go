@@ -165,11 +165,11 @@ func (s *Server) Path() string { return s.cfg.Path }
 func (s *Server) Run(ctx context.Context, pc net.PacketConn) error {
 	mux := http.NewServeMux()
 	h3 := &http3.Server{
-		TLSConfig:  http3.ConfigureTLSConfig(&tls.Config{Certificates: []tls.Certificate{s.cfg.Certificate}}),
+		TLSConfig: http3.ConfigureTLSConfig(&tls.Config{Certificates: []tls.Certificate{s.cfg.Certificate}}),
 		QUICConfig: &quic.Config{EnableDatagrams: true, EnableStreamResetPartialDelivery: true, KeepAlivePeriod: 10 * time.Second,
 			MaxIncomingStreams: maxIncomingStreams, MaxIncomingUniStreams: maxIncomingUniStreams,
 			HandshakeIdleTimeout: handshakeTimeout, MaxIdleTimeout: s.cfg.IdleTimeout},
-		Handler:    mux,
+		Handler: mux,
 	}
 	srv := &wt.Server{H3: h3, CheckOrigin: s.cfg.CheckOrigin}
 	wt.ConfigureHTTP3Server(h3)
