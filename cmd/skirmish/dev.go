@@ -193,7 +193,9 @@ type (
 	devPart interface {
 		Run(ctx context.Context, ln, internal net.Listener) error
 	}
-	devWorker interface{ Run(ctx context.Context) error }
+	devWorker interface {
+		Run(ctx context.Context) error
+	}
 )
 
 // runInOrder runs every part until ctx ends or one fails, then stops them

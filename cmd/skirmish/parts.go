@@ -239,10 +239,10 @@ var newLeaderboardServer = newLeaderboardPart
 type matchmakerFlags struct {
 	addr         string
 	internalAddr string
-	configFile string
-	waitScale  float64
-	cors       string
-	prefix     string
+	configFile   string
+	waitScale    float64
+	cors         string
+	prefix       string
 }
 
 func (m *matchmakerFlags) register(fs *flag.FlagSet, prefix, addr string) {
