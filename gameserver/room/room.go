@@ -75,6 +75,7 @@ type Room struct {
 	backfill  game.Backfiller // nil when the game takes no newcomers
 	open      []game.Seat     // seats offered for backfill
 	cancelled bool
+	crashed   bool // the game panicked; it is never called again (crash.go)
 }
 
 // ID returns the room id.
@@ -108,12 +109,18 @@ func (r *Room) run(ctx context.Context) {
 	if reason == skirmishv1.EndReason_END_REASON_UNSPECIFIED {
 		r.setState(StateRunning)
 		r.started = time.Now()
-		for _, st := range r.seats {
-			if !st.joined && !st.left { // missed the join deadline
-				r.leftForGood(st)
+		r.guard("start", func() {
+			for _, st := range r.seats {
+				if !st.joined && !st.left { // missed the join deadline
+					r.leftForGood(st)
+				}
 			}
+		})
+		if r.crashed {
+			reason = skirmishv1.EndReason_END_REASON_ERROR
+		} else {
+			reason = r.play()
 		}
-		reason = r.play()
 	}
 	r.setState(StateEnded)
 	r.finish(ctx, reason)
@@ -132,7 +139,8 @@ func (r *Room) run(ctx context.Context) {
 
 // wait admits players until every seat has joined (it returns
 // UNSPECIFIED: play), or the join deadline passes with fewer than the
-// mode's minimum (ABANDONED), or the server shuts down (SHUTDOWN).
+// mode's minimum (ABANDONED), or the server shuts down (SHUTDOWN), or the
+// game panics (ERROR).
 func (r *Room) wait() skirmishv1.EndReason {
 	deadline := time.NewTimer(r.m.cfg.JoinTimeout)
 	defer deadline.Stop()
@@ -142,7 +150,9 @@ func (r *Room) wait() skirmishv1.EndReason {
 		}
 		select {
 		case ev := <-r.events:
-			r.handle(ev)
+			if r.handleGuarded(ev); r.crashed {
+				return skirmishv1.EndReason_END_REASON_ERROR
+			}
 		case <-deadline.C:
 			if r.joinedCount() >= r.mode.MinPlayers {
 				return skirmishv1.EndReason_END_REASON_UNSPECIFIED
@@ -157,7 +167,8 @@ func (r *Room) wait() skirmishv1.EndReason {
 }
 
 // play ticks the game at the mode's rate until it ends (UNSPECIFIED: the
-// game's reason stands) or the server shuts down (SHUTDOWN).
+// game's reason stands), the server shuts down (SHUTDOWN) or the game
+// panics (ERROR).
 func (r *Room) play() skirmishv1.EndReason {
 	period := time.Second / time.Duration(r.mode.TickRate)
 	t := time.NewTicker(period)
@@ -166,7 +177,9 @@ func (r *Room) play() skirmishv1.EndReason {
 	for {
 		select {
 		case ev := <-r.events:
-			r.handle(ev)
+			if r.handleGuarded(ev); r.crashed {
+				return skirmishv1.EndReason_END_REASON_ERROR
+			}
 		case <-t.C:
 			start := time.Now()
 			if gap := start.Sub(last); gap > period*3/2 {
@@ -174,7 +187,10 @@ func (r *Room) play() skirmishv1.EndReason {
 				r.metrics.ticksSkipped.Add(float64(gap/period - 1))
 			}
 			last = start
-			ended := r.step()
+			var ended bool
+			if !r.guard("tick", func() { ended = r.step() }) {
+				return skirmishv1.EndReason_END_REASON_ERROR
+			}
 			r.metrics.ticks.Inc()
 			took := time.Since(start)
 			r.metrics.tickSeconds.Observe(took.Seconds())
@@ -388,8 +404,10 @@ func (r *Room) sendSnapshot(st *seat) {
 // finish builds the outcome, makes it durable, and only then tells the
 // players the match ended.
 func (r *Room) finish(ctx context.Context, reason skirmishv1.EndReason) {
-	g := r.game.Outcome()
-	if reason != skirmishv1.EndReason_END_REASON_UNSPECIFIED {
+	var g game.Outcome
+	if !r.guard("outcome", func() { g = r.game.Outcome() }) {
+		g = r.crashOutcome() // the game panicked, now or before
+	} else if reason != skirmishv1.EndReason_END_REASON_UNSPECIFIED {
 		g.Reason = reason
 	}
 	o := &skirmishv1.MatchOutcome{
