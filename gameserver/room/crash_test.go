@@ -33,8 +33,11 @@ func (g *boomGame) Tick() bool {
 	g.secretGame.Tick()
 	return g.in == "Outcome" && g.tick > 2 // end soon, so that Outcome is called
 }
-func (g *boomGame) Snapshot(v string) []game.Entity { g.boom("Snapshot"); return g.secretGame.Snapshot(v) }
-func (g *boomGame) Outcome() game.Outcome         { g.boom("Outcome"); return g.secretGame.Outcome() }
+func (g *boomGame) Snapshot(v string) []game.Entity {
+	g.boom("Snapshot")
+	return g.secretGame.Snapshot(v)
+}
+func (g *boomGame) Outcome() game.Outcome { g.boom("Outcome"); return g.secretGame.Outcome() }
 
 // recordSink keeps the outcomes it is given.
 type recordSink struct {
