@@ -260,3 +260,177 @@ func TestRegistryNotOnPublicPort(t *testing.T) {
 		t.Errorf("GET /metrics on the public port = %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestBadInputEveryMethod: a table of bad calls with the status each
+// must get, covering every method of both services (checked against
+// their service descriptors) and the health service.
+func TestBadInputEveryMethod(t *testing.T) {
+	e := startMatchmaker(t, Config{PlayerRequestRate: -1})
+	player := e.as(t, "alice")
+	service := e.asService(t)
+	none := withToken(t, "")
+	long := strings.Repeat("x", 10<<10)
+	huge := strings.Repeat("x", 1<<20)
+	recv := func(s grpc.ServerStreamingClient[skirmishv1.WatchTicketResponse], err error) error {
+		if err == nil {
+			_, err = s.Recv()
+		}
+		return err
+	}
+	health := healthgrpc.NewHealthClient(e.conn)
+	tests := []struct {
+		method string // full method name
+		name   string
+		call   func() error
+		code   codes.Code
+	}{
+		{"/skirmish.v1.MatchmakerService/CreateTicket", "no token", func() error {
+			_, err := e.mm.CreateTicket(none, &skirmishv1.CreateTicketRequest{Mode: "duel"})
+			return err
+		}, codes.Unauthenticated},
+		{"/skirmish.v1.MatchmakerService/CreateTicket", "mode over the message limit", func() error {
+			_, err := e.mm.CreateTicket(player, &skirmishv1.CreateTicketRequest{Mode: huge})
+			return err
+		}, codes.ResourceExhausted},
+		{"/skirmish.v1.MatchmakerService/CreateTicket", "10 KiB mode", func() error {
+			_, err := e.mm.CreateTicket(player, &skirmishv1.CreateTicketRequest{Mode: long})
+			return err
+		}, codes.InvalidArgument},
+		{"/skirmish.v1.MatchmakerService/GetTicket", "no token", func() error {
+			_, err := e.mm.GetTicket(none, &skirmishv1.GetTicketRequest{TicketId: "x"})
+			return err
+		}, codes.Unauthenticated},
+		{"/skirmish.v1.MatchmakerService/GetTicket", "unknown ticket", func() error {
+			_, err := e.mm.GetTicket(player, &skirmishv1.GetTicketRequest{TicketId: "nope"})
+			return err
+		}, codes.NotFound},
+		{"/skirmish.v1.MatchmakerService/GetTicket", "over the message limit", func() error {
+			_, err := e.mm.GetTicket(player, &skirmishv1.GetTicketRequest{TicketId: huge})
+			return err
+		}, codes.ResourceExhausted},
+		{"/skirmish.v1.MatchmakerService/WatchTicket", "no token", func() error {
+			return recv(e.mm.WatchTicket(none, &skirmishv1.WatchTicketRequest{TicketId: "x"}))
+		}, codes.Unauthenticated},
+		{"/skirmish.v1.MatchmakerService/WatchTicket", "unknown ticket", func() error {
+			return recv(e.mm.WatchTicket(player, &skirmishv1.WatchTicketRequest{TicketId: "nope"}))
+		}, codes.NotFound},
+		{"/skirmish.v1.MatchmakerService/CancelTicket", "no token", func() error {
+			_, err := e.mm.CancelTicket(none, &skirmishv1.CancelTicketRequest{TicketId: "x"})
+			return err
+		}, codes.Unauthenticated},
+		{"/skirmish.v1.MatchmakerService/CancelTicket", "unknown ticket", func() error {
+			_, err := e.mm.CancelTicket(player, &skirmishv1.CancelTicketRequest{TicketId: "nope"})
+			return err
+		}, codes.NotFound},
+		{"/skirmish.v1.GameserverRegistryService/Heartbeat", "session token", func() error {
+			_, err := e.gsreg.Heartbeat(player, &skirmishv1.HeartbeatRequest{})
+			return err
+		}, codes.Unauthenticated},
+		{"/skirmish.v1.GameserverRegistryService/Heartbeat", "no gameserver", func() error {
+			_, err := e.gsreg.Heartbeat(service, &skirmishv1.HeartbeatRequest{})
+			return err
+		}, codes.InvalidArgument},
+		{"/skirmish.v1.GameserverRegistryService/Deregister", "no token", func() error {
+			_, err := e.gsreg.Deregister(none, &skirmishv1.DeregisterRequest{GameserverId: "gs"})
+			return err
+		}, codes.Unauthenticated},
+		{"/skirmish.v1.GameserverRegistryService/Deregister", "no id", func() error {
+			_, err := e.gsreg.Deregister(service, &skirmishv1.DeregisterRequest{})
+			return err
+		}, codes.InvalidArgument},
+		{"/skirmish.v1.GameserverRegistryService/ReportRoom", "no token", func() error {
+			_, err := e.gsreg.ReportRoom(none, &skirmishv1.ReportRoomRequest{GameserverId: "gs", RoomId: "r"})
+			return err
+		}, codes.Unauthenticated},
+		{"/skirmish.v1.GameserverRegistryService/ReportRoom", "no room id", func() error {
+			_, err := e.gsreg.ReportRoom(service, &skirmishv1.ReportRoomRequest{GameserverId: "gs"})
+			return err
+		}, codes.InvalidArgument},
+		{"/skirmish.v1.GameserverRegistryService/ReportRoom", "10 KiB room id", func() error {
+			_, err := e.gsreg.ReportRoom(service, &skirmishv1.ReportRoomRequest{GameserverId: "gs", RoomId: long})
+			return err
+		}, codes.InvalidArgument},
+		{"/skirmish.v1.GameserverRegistryService/ReportRoom", "backfill of an unknown mode", func() error {
+			_, err := e.gsreg.ReportRoom(service, &skirmishv1.ReportRoomRequest{GameserverId: "gs", RoomId: "r",
+				Event: skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_WANTED, Mode: "chess"})
+			return err
+		}, codes.InvalidArgument},
+		{"/grpc.health.v1.Health/Check", "unknown service", func() error {
+			_, err := health.Check(t.Context(), &healthgrpc.HealthCheckRequest{Service: "nope"})
+			return err
+		}, codes.NotFound},
+		{"/grpc.health.v1.Health/Check", "over the message limit", func() error {
+			_, err := health.Check(t.Context(), &healthgrpc.HealthCheckRequest{Service: huge})
+			return err
+		}, codes.ResourceExhausted},
+	}
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		covered[tt.method] = true
+		t.Run(tt.method+" "+tt.name, func(t *testing.T) {
+			err := tt.call()
+			if got := status.Code(err); got != tt.code {
+				t.Fatalf("%s (%s) = %v (%.200v), want %v", tt.method, tt.name, got, err, tt.code)
+			}
+			if n := len(status.Convert(err).Message()); n > 1024 {
+				t.Errorf("%s (%s): error message of %d bytes", tt.method, tt.name, n)
+			}
+		})
+	}
+	for _, sd := range []grpc.ServiceDesc{skirmishv1.MatchmakerService_ServiceDesc, skirmishv1.GameserverRegistryService_ServiceDesc} {
+		for _, m := range sd.Methods {
+			if name := "/" + sd.ServiceName + "/" + m.MethodName; !covered[name] {
+				t.Errorf("no bad input for %s", name)
+			}
+		}
+		for _, s := range sd.Streams {
+			if name := "/" + sd.ServiceName + "/" + s.StreamName; !covered[name] {
+				t.Errorf("no bad input for %s", name)
+			}
+		}
+	}
+}
+
+// TestBadConnectRequests: what browsers' protocols get for bad requests
+// on the public port, HTTP status and Connect code.
+func TestBadConnectRequests(t *testing.T) {
+	e := startMatchmaker(t, Config{})
+	base := "http://" + e.addr
+	tests := []struct {
+		name, method, path, ctype, body string
+		length                           int64 // declared Content-Length; 0: the body's
+		want                             int
+		code                             string // Connect error code in the body
+	}{
+		{"garbage protobuf", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "application/proto", "\xff\xff\xff", 0, 400, "invalid_argument"},
+		{"garbage JSON", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "application/json", "{", 0, 400, "invalid_argument"},
+		{"no token", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "application/json", `{"ticket_id":"x"}`, 0, 401, "unauthenticated"},
+		{"unknown method", "POST", "/skirmish.v1.MatchmakerService/Nope", "application/json", "{}", 0, 404, ""},
+		{"registry is internal", "POST", "/skirmish.v1.GameserverRegistryService/Heartbeat", "application/json", "{}", 0, 404, ""},
+		{"unsupported content type", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "text/plain", "{}", 0, 415, ""},
+		{"declared body over the limit", "POST", "/skirmish.v1.MatchmakerService/CreateTicket", "application/json", "{}", 300 << 20, 429, "resource_exhausted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, base+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.length > 0 {
+				req.ContentLength = tt.length
+				req.Body = io.NopCloser(io.MultiReader(strings.NewReader(tt.body), &endless{left: tt.length - int64(len(tt.body))}))
+			}
+			req.Header.Set("Content-Type", tt.ctype)
+			req.Header.Set("Connect-Protocol-Version", "1")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			if resp.StatusCode != tt.want || !strings.Contains(string(body), tt.code) {
+				t.Errorf("%s %s = %d %q, want %d with %q", tt.method, tt.path, resp.StatusCode, body, tt.want, tt.code)
+			}
+		})
+	}
+}

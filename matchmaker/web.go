@@ -34,7 +34,7 @@ func (m *Matchmaker) handler(web http.Handler) (http.Handler, error) {
 		AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization"),
 		ExposedHeaders: connectcors.ExposedHeaders(),
 		MaxAge:         7200,
-	}).Handler(limitRPCBody(transcoder, m.cfg.Edge.MaxBody))
+	}).Handler(limitRPCBody(checkConnectUnary(transcoder), m.cfg.Edge.MaxBody))
 	return m.cfg.Edge.GRPC.Proxies.RealAddr(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ct := r.Header.Get("Content-Type")
 		switch {
