@@ -65,7 +65,36 @@ type control struct {
 	s *Server
 }
 
+// Bounds on RoomService requests, in bytes and seats.
+const (
+	maxControlID   = 128
+	maxControlName = 256
+	maxSeats       = 64
+)
+
+// checkSeats bounds the ids and names of seats.
+func checkSeats(seats []*skirmishv1.Seat) error {
+	if len(seats) > maxSeats {
+		return status.Errorf(codes.InvalidArgument, "seats: %d, at most %d", len(seats), maxSeats)
+	}
+	for i, st := range seats {
+		if len(st.PlayerId) > maxControlID {
+			return status.Errorf(codes.InvalidArgument, "seats[%d].player_id: %d bytes, at most %d", i, len(st.PlayerId), maxControlID)
+		}
+		if len(st.Name) > maxControlName {
+			return status.Errorf(codes.InvalidArgument, "seats[%d].name: %d bytes, at most %d", i, len(st.Name), maxControlName)
+		}
+	}
+	return nil
+}
+
 func (c *control) CreateRoom(_ context.Context, req *skirmishv1.CreateRoomRequest) (*skirmishv1.CreateRoomResponse, error) {
+	if len(req.MatchId) > maxControlID || len(req.Mode) > maxControlID {
+		return nil, status.Errorf(codes.InvalidArgument, "match_id and mode: at most %d bytes", maxControlID)
+	}
+	if err := checkSeats(req.Seats); err != nil {
+		return nil, err
+	}
 	seats := make([]game.Seat, len(req.Seats))
 	for i, st := range req.Seats {
 		seats[i] = game.Seat{PlayerID: st.PlayerId, Name: st.Name, Team: st.Team}
@@ -77,6 +106,9 @@ func (c *control) CreateRoom(_ context.Context, req *skirmishv1.CreateRoomReques
 	switch {
 	case errors.Is(err, game.ErrUnknownMode), errors.Is(err, game.ErrBadSeats):
 		return nil, status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, room.ErrGameFailed):
+		c.s.log.Error("create room: the game failed", "match", req.MatchId, "err", err)
+		return nil, status.Error(codes.Internal, "the game failed to start")
 	case errors.Is(err, room.ErrDraining):
 		return nil, status.Error(codes.Unavailable, "gameserver is draining")
 	case err != nil:
@@ -87,8 +119,11 @@ func (c *control) CreateRoom(_ context.Context, req *skirmishv1.CreateRoomReques
 }
 
 func (c *control) AddSeats(ctx context.Context, req *skirmishv1.AddSeatsRequest) (*skirmishv1.AddSeatsResponse, error) {
-	if req.RoomId == "" || len(req.Seats) == 0 {
-		return nil, status.Error(codes.InvalidArgument, "room_id and at least one seat are required")
+	if req.RoomId == "" || len(req.Seats) == 0 || len(req.RoomId) > maxControlID {
+		return nil, status.Errorf(codes.InvalidArgument, "room_id (at most %d bytes) and at least one seat are required", maxControlID)
+	}
+	if err := checkSeats(req.Seats); err != nil {
+		return nil, err
 	}
 	seats := make([]game.Seat, len(req.Seats))
 	for i, st := range req.Seats {

@@ -2,6 +2,7 @@ package gameserver
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/skirmishgg/skirmish/gameserver/arena"
 	"github.com/skirmishgg/skirmish/gameserver/ws"
@@ -113,6 +116,75 @@ func TestPageSecurityHeaders(t *testing.T) {
 		}
 		if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 			t.Errorf("GET %s: X-Content-Type-Options %q, want nosniff", path, got)
+		}
+	}
+}
+
+// TestBadInputEveryRoomMethod: bad RoomService calls get the status each
+// must get, covering every method (checked against the service
+// descriptor).
+func TestBadInputEveryRoomMethod(t *testing.T) {
+	ts := startServer(t, Config{})
+	rooms := skirmishv1.NewRoomServiceClient(ts.grpcConn(t))
+	svc := ts.serviceCtx(t)
+	seats := []*skirmishv1.Seat{{PlayerId: "a", Team: 1}, {PlayerId: "b", Team: 2}}
+	long := strings.Repeat("x", 4096)
+	many := make([]*skirmishv1.Seat, 65)
+	for i := range many {
+		many[i] = &skirmishv1.Seat{PlayerId: fmt.Sprint("p", i)}
+	}
+	tests := []struct {
+		method, name string
+		call         func() error
+		want         codes.Code
+	}{
+		{"CreateRoom", "no token", func() error {
+			_, err := rooms.CreateRoom(t.Context(), &skirmishv1.CreateRoomRequest{Mode: "duel", Seats: seats})
+			return err
+		}, codes.Unauthenticated},
+		{"CreateRoom", "4 KiB match id", func() error {
+			_, err := rooms.CreateRoom(svc, &skirmishv1.CreateRoomRequest{MatchId: long, Mode: "duel", Seats: seats})
+			return err
+		}, codes.InvalidArgument},
+		{"CreateRoom", "4 KiB player id", func() error {
+			_, err := rooms.CreateRoom(svc, &skirmishv1.CreateRoomRequest{Mode: "duel", Seats: []*skirmishv1.Seat{{PlayerId: long}, {PlayerId: "b"}}})
+			return err
+		}, codes.InvalidArgument},
+		{"CreateRoom", "65 seats", func() error {
+			_, err := rooms.CreateRoom(svc, &skirmishv1.CreateRoomRequest{Mode: "ffa", Seats: many})
+			return err
+		}, codes.InvalidArgument},
+		{"CreateRoom", "over the message limit", func() error {
+			_, err := rooms.CreateRoom(svc, &skirmishv1.CreateRoomRequest{Mode: strings.Repeat("m", 2<<20)})
+			return err
+		}, codes.ResourceExhausted},
+		{"AddSeats", "no token", func() error {
+			_, err := rooms.AddSeats(t.Context(), &skirmishv1.AddSeatsRequest{RoomId: "r", Seats: seats})
+			return err
+		}, codes.Unauthenticated},
+		{"AddSeats", "no room", func() error {
+			_, err := rooms.AddSeats(svc, &skirmishv1.AddSeatsRequest{Seats: seats})
+			return err
+		}, codes.InvalidArgument},
+		{"AddSeats", "unknown room", func() error {
+			_, err := rooms.AddSeats(svc, &skirmishv1.AddSeatsRequest{RoomId: "nope", Seats: seats})
+			return err
+		}, codes.NotFound},
+		{"AddSeats", "4 KiB name", func() error {
+			_, err := rooms.AddSeats(svc, &skirmishv1.AddSeatsRequest{RoomId: "r", Seats: []*skirmishv1.Seat{{PlayerId: "c", Name: long}}})
+			return err
+		}, codes.InvalidArgument},
+	}
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		covered[tt.method] = true
+		if got := status.Code(tt.call()); got != tt.want {
+			t.Errorf("%s (%s) = %v, want %v", tt.method, tt.name, got, tt.want)
+		}
+	}
+	for _, m := range skirmishv1.RoomService_ServiceDesc.Methods {
+		if !covered[m.MethodName] {
+			t.Errorf("no bad input for RoomService.%s", m.MethodName)
 		}
 	}
 }

@@ -398,9 +398,9 @@ func TestBadConnectRequests(t *testing.T) {
 	base := "http://" + e.addr
 	tests := []struct {
 		name, method, path, ctype, body string
-		length                           int64 // declared Content-Length; 0: the body's
-		want                             int
-		code                             string // Connect error code in the body
+		length                          int64 // declared Content-Length; 0: the body's
+		want                            int
+		code                            string // Connect error code in the body
 	}{
 		{"garbage protobuf", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "application/proto", "\xff\xff\xff", 0, 400, "invalid_argument"},
 		{"garbage JSON", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "application/json", "{", 0, 400, "invalid_argument"},

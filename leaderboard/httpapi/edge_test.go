@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -69,3 +70,77 @@ func TestClientTextClipped(t *testing.T) {
 		t.Errorf("X-Content-Type-Options = %q, want nosniff", resp.Header.Get("X-Content-Type-Options"))
 	}
 }
+
+// TestBadInputEveryRoute: every route of openapi.json has bad requests
+// here, each with the status it must get, and oversized client values
+// are refused or quoted clipped.
+func TestBadInputEveryRoute(t *testing.T) {
+	e := start(t)
+	long := strings.Repeat("x", 4000)
+	admin := []string{"Authorization", "Bearer " + adminKey}
+	tests := []struct {
+		route        string // the openapi.json path
+		method, path string
+		body         string
+		length       int64 // declared Content-Length beyond the body; 0: the body's
+		hdr          []string
+		want         int
+	}{
+		{"/v1/auth/guest", "POST", "/v1/auth/guest", `{"name":"ada"}`, 64 << 20, nil, 413},
+		{"/v1/auth/guest", "POST", "/v1/auth/guest", `{"name":["ada"]}`, 0, nil, 400},
+		{"/v1/leaderboards", "POST", "/v1/leaderboards", "{}", 0, nil, 405},
+		{"/v1/leaderboards/{id}/entries", "GET", "/v1/leaderboards/wins/entries?cursor=" + long, "", 0, nil, 400},
+		{"/v1/leaderboards/{id}/entries", "GET", "/v1/leaderboards/wins/entries?limit=99999999999999999999", "", 0, nil, 400},
+		{"/v1/leaderboards/{id}/players/{player}", "GET", "/v1/leaderboards/wins/players/" + long, "", 0, nil, 404},
+		{"/v1/leaderboards/{id}/players/{player}/around", "GET", "/v1/leaderboards/wins/players/x/around?n=abc", "", 0, nil, 400},
+		{"/v1/leaderboards/{id}/seasons", "GET", "/v1/leaderboards/" + long + "/seasons", "", 0, nil, 404},
+		{"/v1/leaderboards/{id}/seasons/{season}/entries", "GET", "/v1/leaderboards/wins/seasons/99999999999999999999/entries", "", 0, nil, 400},
+		{"/v1/admin/leaderboards/{id}", "PUT", "/v1/admin/leaderboards/b", `{"title":`, 0, admin, 400},
+		{"/v1/admin/leaderboards/{id}", "PUT", "/v1/admin/leaderboards/b", `{}`, 64 << 20, admin, 413},
+		{"/v1/admin/leaderboards/{id}/seasons", "POST", "/v1/admin/leaderboards/wins/seasons", `{"season":"one"}`, 0, admin, 400},
+		{"/docs", "POST", "/docs", "", 0, nil, 405},
+		{"/v1/players/{id}", "GET", "/v1/players/" + long, "", 0, nil, 404},
+		{"/v1/players/{id}/matches", "GET", "/v1/players/x/matches?cursor=" + long, "", 0, nil, 400},
+		{"/v1/matches/{id}", "GET", "/v1/matches/" + long, "", 0, nil, 404},
+		{"/openapi.json", "DELETE", "/openapi.json", "", 0, nil, 405},
+		{"/healthz", "POST", "/healthz", "", 0, nil, 405},
+		{"/readyz", "PUT", "/readyz", "", 0, nil, 405},
+	}
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		covered[tt.route] = true
+		req, err := http.NewRequest(tt.method, e.url+tt.path, strings.NewReader(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.length > 0 {
+			req.ContentLength = tt.length
+			req.Body = io.NopCloser(io.MultiReader(strings.NewReader(tt.body), io.LimitReader(zeros{}, tt.length-int64(len(tt.body)))))
+		}
+		for i := 0; i+1 < len(tt.hdr); i += 2 {
+			req.Header.Set(tt.hdr[i], tt.hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %.80s: %v", tt.method, tt.path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s %.80s = %d %.200s, want %d", tt.method, tt.path, resp.StatusCode, body, tt.want)
+		}
+		if len(body) > 1024 {
+			t.Errorf("%s %.80s: answer of %d bytes, want at most 1024", tt.method, tt.path, len(body))
+		}
+	}
+	for path := range loadSpec(t).Paths {
+		if !covered[path] {
+			t.Errorf("no bad input for %s", path)
+		}
+	}
+}
+
+// zeros reads as endless zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }

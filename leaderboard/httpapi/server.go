@@ -190,6 +190,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Set("Access-Control-Expose-Headers", "ETag, Retry-After")
+	if r.ContentLength > maxBody {
+		// Refused unread; the connection closes after the answer.
+		h.Set("Connection", "close")
+		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is larger than %d bytes", r.ContentLength, maxBody))
+		return
+	}
 	if s.limiter != nil && !operational(r.URL.Path) {
 		if ok, wait := s.limiter.allow(r, s.now()); !ok {
 			s.limited.Inc()
