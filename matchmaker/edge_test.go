@@ -18,8 +18,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/skirmishgg/skirmish/internal/limits"
+	"github.com/skirmishgg/skirmish/internal/serve"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -432,5 +435,40 @@ func TestBadConnectRequests(t *testing.T) {
 				t.Errorf("%s %s = %d %q, want %d with %q", tt.method, tt.path, resp.StatusCode, body, tt.want, tt.code)
 			}
 		})
+	}
+}
+
+// TestStreamsPerPeerBehindProxy: behind a trusted proxy, each forwarded
+// client (x-forwarded-for) has its own stream bound; clients that share a
+// /64 share it.
+func TestStreamsPerPeerBehindProxy(t *testing.T) {
+	proxies, err := limits.ParseProxies("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startEdge(t, Config{Edge: Edge{GRPC: serve.GRPCLimits{Proxies: proxies, StreamsPerPeer: 3}}})
+	health := healthgrpc.NewHealthClient(e.conn)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	watch := func(client string) codes.Code {
+		s, err := health.Watch(metadata.AppendToOutgoingContext(ctx, "x-forwarded-for", client), &healthgrpc.HealthCheckRequest{})
+		if err == nil {
+			_, err = s.Recv()
+		}
+		return status.Code(err)
+	}
+	for _, tt := range []struct {
+		client string
+		want   codes.Code
+	}{
+		{"2001:db8:1:1::1", codes.OK},
+		{"2001:db8:1:1::2", codes.OK},
+		{"2001:db8:1:1::3", codes.OK},
+		{"2001:db8:1:1::4", codes.ResourceExhausted}, // same /64
+		{"198.51.100.1", codes.OK},                   // another client
+	} {
+		if got := watch(tt.client); got != tt.want {
+			t.Errorf("Watch as %s = %v, want %v", tt.client, got, tt.want)
+		}
 	}
 }
