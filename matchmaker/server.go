@@ -170,7 +170,13 @@ func (m *Matchmaker) Run(ctx context.Context, ln, internal net.Listener) error {
 	internalCtx, stopInternal := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopInternal()
 	if internal != nil {
-		go func() { internalDone <- serve.HTTP(internalCtx, internal, m.ops, m.log) }()
+		go func() {
+			ierr := serve.HTTP(internalCtx, internal, m.ops, m.log)
+			if ierr != nil {
+				cancel() // the internal listener failed: stop, and return its error
+			}
+			internalDone <- ierr
+		}()
 		m.log.Info("matchmaker internal listener", "addr", internal.Addr().String())
 	} else {
 		internalDone <- nil
