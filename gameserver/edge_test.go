@@ -188,3 +188,11 @@ func TestBadInputEveryRoomMethod(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinTimeout: a connection that sends no Join within JoinTimeout is
+// told so and closed.
+func TestJoinTimeout(t *testing.T) {
+	ts := startServer(t, Config{WebSocket: ws.Config{JoinTimeout: 100 * time.Millisecond}})
+	c := ts.dial(t)
+	c.expectError(skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, websocket.CloseUnsupportedData)
+}
