@@ -52,15 +52,15 @@ func TestBrowser(t *testing.T) {
 	t.Logf("browser screenshots in %s", artifacts)
 
 	d := testDevFlags(t)
-	d.gameserver.matchDuration = 8 * time.Second
+	d.gameserver.matchDuration = 25 * time.Second
 	d.gameserver.web.wtAddr = "127.0.0.1:0"
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 240*time.Second)
 	defer cancel()
 	sys, _ := startTestSystem(t, d)
 
 	for _, transport := range []string{"webtransport", "websocket"} {
 		t.Run(transport, func(t *testing.T) {
-			tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			tctx, cancel := context.WithTimeout(ctx, 110*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(tctx, node, filepath.Join("test", "play.mjs"))
 			cmd.Dir = webDir

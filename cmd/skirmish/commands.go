@@ -18,6 +18,7 @@ import (
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("skirmish "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = flagUsage(fs)
 	return fs
 }
 
@@ -30,10 +31,19 @@ func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) erro
 	g.register(fs, "", "127.0.0.1:7800", 30*time.Second)
 	fs.StringVar(&g.matchmaker, "matchmaker", matchmakerInternalAddr, "matchmaker internal gRPC address (its --internal-addr) to register and report rooms to; empty runs without one")
 	q.register(fs)
+	var a agonesFlags
+	a.register(fs)
 	var cl closer
 	defer cl.close()
-	log, err := c.start(ctx, fs, args, stderr, &cl, g.validate, q.validate)
+	log, err := c.start(ctx, fs, args, stderr, &cl, g.validate, q.validate, a.validate)
 	if err != nil {
+		return err
+	}
+	g.web.derivePageURLs(g.matchmaker)
+	if g.agones, err = setupAgones(ctx, &a, &g, log); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting for the sidecar
+		}
 		return err
 	}
 	qu, err := openQueue(ctx, &c, &q, &cl)
@@ -61,13 +71,19 @@ func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) erro
 	var c common
 	var m matchmakerFlags
 	var s storeFlags
+	var q queueFlags
 	fs := newFlagSet("matchmaker", stderr)
 	c.register(fs)
 	m.register(fs, "", "127.0.0.1:7810")
 	fs.StringVar(&s.database, "database", "", "leaderboard database to read ratings from (postgres:// URL or SQLite file); empty rates everyone 1500")
+	q.register(fs) // the gameservers' outcome queue: matches lost with their gameserver are recorded there
 	var cl closer
 	defer cl.close()
-	log, err := c.start(ctx, fs, args, stderr, &cl)
+	log, err := c.start(ctx, fs, args, stderr, &cl, q.validate)
+	if err != nil {
+		return err
+	}
+	qu, err := openQueue(ctx, &c, &q, &cl)
 	if err != nil {
 		return err
 	}
@@ -79,7 +95,7 @@ func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) erro
 		}
 		ratings = store
 	}
-	svc, err := newMatchmaker(&m, &c, ratings, log)
+	svc, err := newMatchmaker(&m, &c, ratings, log, &cl, matchmaker.WithOutcomeQueue(qu))
 	if err != nil {
 		return err
 	}
@@ -137,12 +153,14 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 	var s storeFlags
 	var q queueFlags
 	var w statsWorkerFlags
+	var ix statsIndexFlags
 	var addr string
 	fs := newFlagSet("stats-worker", stderr)
 	c.register(fs)
 	s.register(fs)
 	q.register(fs)
 	w.register(fs)
+	ix.register(fs)
 	fs.StringVar(&addr, "addr", "127.0.0.1:7830", "internal listen address for /healthz, /readyz, /metrics and /debug/pprof/")
 	var cl closer
 	defer cl.close()
@@ -160,6 +178,9 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 	}
 	reg := metrics.NewRegistry()
 	w.visibility = q.visibility
+	if store, err = ix.wrap(store, &cl, reg, log); err != nil {
+		return err
+	}
 	worker, err := newStatsWorker(&w, qu, store, reg, log)
 	if err != nil {
 		return err

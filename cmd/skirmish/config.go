@@ -26,8 +26,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // settingError names the setting (flag and environment variable) that has
 // a bad value.
 func settingError(flagName, format string, a ...any) error {
-	env := "SKIRMISH_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-	return fmt.Errorf("--%s (%s): %s", flagName, env, fmt.Sprintf(format, a...))
+	return fmt.Errorf("--%s (%s): %s", flagName, envName(flagName), fmt.Sprintf(format, a...))
 }
 
 func oneOf(flagName, value string, accepted ...string) error {
@@ -50,12 +49,18 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.dataDir, "data-dir", "skirmish-data", "directory for SQLite files, the outbox and the dev auth key")
+	c.registerDataDir(fs)
 	fs.StringVar(&c.authKey, "auth-key", "", "Ed25519 seed (base64) that signs and verifies tokens; empty reads or creates <data-dir>/auth.key")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "extra admin listen address for net/http/pprof only (/debug/pprof/, also on the internal listener); empty: off")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated addresses and CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (for per-client limits); empty: none")
+}
+
+// registerDataDir registers only --data-dir, for the one-shot commands
+// (queues, dlq) that need no key, logger or admin listener.
+func (c *common) registerDataDir(fs *flag.FlagSet) {
+	fs.StringVar(&c.dataDir, "data-dir", "skirmish-data", "directory for SQLite files, the outbox and the dev auth key")
 }
 
 func (c *common) validate() error {
@@ -113,12 +118,18 @@ type queueFlags struct {
 }
 
 func (q *queueFlags) register(fs *flag.FlagSet) {
+	q.registerExisting(fs)
+	fs.BoolVar(&q.sqsCreate, "sqs-create", true, "create the queue and its dead-letter queue when missing")
+}
+
+// registerExisting registers every queue setting but --sqs-create, for
+// the commands that always create the queue (queues setup) or only read it.
+func (q *queueFlags) registerExisting(fs *flag.FlagSet) {
 	fs.StringVar(&q.backend, "queue", "sqlite", "queue backend for match outcomes: sqlite (embedded) or sqs")
 	fs.StringVar(&q.path, "queue-path", "", "SQLite queue file (default <data-dir>/queue.db)")
 	fs.StringVar(&q.sqsEndpoint, "sqs-endpoint", "", "SQS endpoint URL, e.g. http://localhost:4566 for LocalStack; empty uses AWS")
 	fs.StringVar(&q.sqsQueue, "sqs-queue", "match-outcomes", "SQS queue name (a .fifo name makes a FIFO queue)")
 	fs.StringVar(&q.sqsRegion, "sqs-region", "us-east-1", "AWS region of the SQS queue")
-	fs.BoolVar(&q.sqsCreate, "sqs-create", true, "create the queue and its dead-letter queue when missing")
 	fs.DurationVar(&q.visibility, "queue-visibility-timeout", 30*time.Second, "how long a received outcome stays hidden before it is delivered again")
 	fs.IntVar(&q.maxReceives, "queue-max-receives", 5, "receives before an outcome moves to the dead-letter queue (redrive policy)")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -14,8 +15,13 @@ import (
 // match outcomes that were dead-lettered, and move them back to the queue
 // once the cause is fixed.
 func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const usage = "Usage: skirmish dlq list|redrive [flags]    (skirmish dlq list -h lists the flags)"
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(stderr, usage)
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || (args[0] != "list" && args[0] != "redrive") {
-		fmt.Fprintln(stderr, "Usage: skirmish dlq list|redrive [flags]    (skirmish dlq list -h lists the flags)")
+		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("dlq: want the subcommand list or redrive")
 	}
 	sub := args[0]
@@ -23,13 +29,13 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var q queueFlags
 	var max int
 	fs := newFlagSet("dlq "+sub, stderr)
-	c.register(fs)
+	c.registerDataDir(fs)
 	q.register(fs)
 	fs.IntVar(&max, "max", 100, "most dead letters to "+sub)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if err := must(c.validate, q.validate, c.ensureDataDir); err != nil {
+	if err := must(q.validate, c.ensureDataDir); err != nil {
 		return err
 	}
 	if max < 1 || max > 100000 {

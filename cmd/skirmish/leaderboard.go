@@ -32,8 +32,8 @@ type leaderboardFlags struct {
 
 func (l *leaderboardFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.adminKey, "admin-key", "", "bearer key for the leaderboard admin API (/v1/admin/...); empty: only admin service tokens")
-	fs.Float64Var(&l.rateLimit, "rate-limit", 50, "requests per second each client (IP) may make to the leaderboard; negative: no limit")
-	fs.IntVar(&l.rateBurst, "rate-burst", 100, "burst of requests each client may make above -rate-limit")
+	fs.Float64Var(&l.rateLimit, "rate-limit", httpapi.DefaultRatePerSecond, "requests per second each client (IP) may make to the leaderboard, sized for many players behind one address (a LAN party, a school, carrier NAT); past it clients get 429 with Retry-After; negative: no limit")
+	fs.IntVar(&l.rateBurst, "rate-burst", httpapi.DefaultRateBurst, "burst of requests each client (IP) may make above --rate-limit: players behind one address who can sign in at once")
 	fs.StringVar(&l.rankIndex, "rank-index", "memory", "rank index: memory (one process) or redis (sorted sets shared by several leaderboard replicas)")
 	fs.StringVar(&l.redisAddr, "redis-addr", "127.0.0.1:6379", "Redis address for --rank-index redis")
 	fs.StringVar(&l.redisPrefix, "redis-prefix", "skirmish:lb:", "prefix of the rank index keys in Redis; one per deployment")
@@ -123,4 +123,33 @@ func newLeaderboardPart(store leaderboard.Store, lf *leaderboardFlags, c *common
 	}
 	p.index, p.sched, p.srv, p.log = idx, sched, srv, log
 	return p, nil
+}
+
+// statsIndexFlags say whether a stats worker writes the outcomes it
+// applies through to the leaderboards' shared Redis rank index.
+type statsIndexFlags struct {
+	rankIndex, redisAddr, redisPrefix string
+}
+
+func (f *statsIndexFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.rankIndex, "rank-index", "none", "none, or redis: write every applied outcome through to the leaderboards' Redis rank index (set when they run with --rank-index redis), so ranks show it within milliseconds")
+	fs.StringVar(&f.redisAddr, "redis-addr", "127.0.0.1:6379", "Redis address for --rank-index redis")
+	fs.StringVar(&f.redisPrefix, "redis-prefix", "skirmish:lb:", "prefix of the rank index keys in Redis: the leaderboards' --redis-prefix")
+}
+
+// wrap returns store, writing through to the Redis index when asked.
+func (f *statsIndexFlags) wrap(store leaderboard.Store, cl *closer, reg prometheus.Registerer, log *slog.Logger) (leaderboard.Store, error) {
+	if err := oneOf("rank-index", f.rankIndex, "none", "redis"); err != nil {
+		return nil, err
+	}
+	if f.rankIndex == "none" {
+		return store, nil
+	}
+	src, ok := store.(rankindex.Source)
+	if !ok {
+		return nil, errors.New("stats worker store cannot feed the rank index")
+	}
+	c := redis.NewClient(&redis.Options{Addr: f.redisAddr})
+	cl.add(c.Close)
+	return rankindex.NewWriter(src, rankindex.NewRedis(c, f.redisPrefix), reg, log.With("part", "stats-worker"))
 }

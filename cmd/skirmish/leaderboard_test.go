@@ -39,7 +39,7 @@ func TestLeaderboardStartErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			args := append([]string{"leaderboard", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, tc.args...)
+			args := append([]string{"leaderboard", "--addr", "127.0.0.1:0", "--internal-addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, tc.args...)
 			err := run(ctx, args, io.Discard, io.Discard)
 			for _, w := range tc.want {
 				if err == nil || !strings.Contains(err.Error(), w) {
@@ -47,6 +47,19 @@ func TestLeaderboardStartErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStatsWorkerRankIndexFlag: a stats worker's --rank-index accepts
+// none and redis only, and says so.
+func TestStatsWorkerRankIndexFlag(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := run(ctx, []string{"stats-worker", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--rank-index", "memory"}, io.Discard, io.Discard)
+	for _, w := range []string{"--rank-index", "none, redis"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("stats-worker --rank-index memory = %v, want an error containing %q", err, w)
+		}
 	}
 }
 

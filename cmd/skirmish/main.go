@@ -25,12 +25,19 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "skirmish:", err)
-		}
-		os.Exit(2)
+	if code := exitCode(run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr); code != 0 {
+		os.Exit(code)
 	}
+}
+
+// exitCode is the process status for what run returned: 0 for success and
+// for -h (the usage is printed), else 2 after printing the error.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(stderr, "skirmish:", err)
+	return 2
 }
 
 type command struct {
@@ -48,12 +55,20 @@ var commands = []command{
 	{"queues", "setup: create the match-outcome queue, its dead-letter queue and redrive policy", runQueues},
 	{"dlq", "list or redrive the dead-lettered match outcomes", runDLQ},
 	{"bot", "play N bot players through the whole flow and print a summary", runBot},
+	{"version", "print the version of this binary (also --version)", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
+		runVersion(stdout)
+		return nil
+	}},
 	{"loadtest", "measure one gameserver's capacity here: bare WebSocket loop vs Arena rooms with bots, stepped", runLoadtest},
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
+		return nil
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		runVersion(stdout)
 		return nil
 	}
 	for _, c := range commands {
@@ -67,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Skirmish: a multiplayer game server for browser games.")
-	fmt.Fprintln(w, "\nUsage: skirmish <command> [flags]    (skirmish <command> -h lists the flags)")
+	fmt.Fprintln(w, "\nUsage: skirmish <command> [flags]    (skirmish <command> -h lists the flags and their SKIRMISH_* environment variables)")
 	fmt.Fprintln(w, "\nCommands:")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)

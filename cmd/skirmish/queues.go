@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 
@@ -12,19 +13,24 @@ import (
 // and its dead-letter queue, and sets the redrive policy
 // (--queue-max-receives) and visibility timeout, on either backend.
 func runQueues(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const usage = "Usage: skirmish queues setup [flags]    (skirmish queues setup -h lists the flags)"
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(stderr, usage)
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || args[0] != "setup" {
-		fmt.Fprintln(stderr, "Usage: skirmish queues setup [flags]    (skirmish queues setup -h lists the flags)")
+		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("queues: want the subcommand setup")
 	}
 	var c common
 	var q queueFlags
 	fs := newFlagSet("queues setup", stderr)
-	c.register(fs)
-	q.register(fs)
+	c.registerDataDir(fs)
+	q.registerExisting(fs)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if err := must(c.validate, q.validate, c.ensureDataDir); err != nil {
+	if err := must(q.validate, c.ensureDataDir); err != nil {
 		return err
 	}
 	q.sqsCreate = true

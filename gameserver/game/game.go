@@ -15,6 +15,7 @@ import (
 	"sort"
 
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
 
 // DefaultTickRate is the tick rate of a mode that names none.
@@ -39,20 +40,9 @@ type Config struct {
 // Entity is one object in a snapshot: an id unique within the match, a
 // kind, and the kind's fields as quantized integers in an order the game
 // documents. The gameserver sends only the fields that changed since the
-// snapshot the viewer acknowledged.
-type Entity struct {
-	ID     uint32
-	Kind   uint32
-	Fields []int32
-}
-
-// Field returns field i, or 0 when the entity has no such field.
-func (e Entity) Field(i int) int32 {
-	if i < 0 || i >= len(e.Fields) {
-		return 0
-	}
-	return e.Fields[i]
-}
+// snapshot the viewer acknowledged. It is defined in proto/snapshot, which
+// clients share, so that they import no server package.
+type Entity = snapshot.Entity
 
 // Outcome is the game's part of a match result; the room adds the match,
 // room and server identity and the times.

@@ -4,14 +4,15 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
-	"github.com/skirmishgg/skirmish/gameserver/snapshot"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
 
 type seat struct {
@@ -72,6 +73,10 @@ type Room struct {
 	started   time.Time
 	maxBehind int
 
+	// lastTick is when the running room last finished a tick (Unix ns),
+	// 0 while it is not running; Manager.Stalled reads it.
+	lastTick atomic.Int64
+
 	backfill  game.Backfiller // nil when the game takes no newcomers
 	open      []game.Seat     // seats offered for backfill
 	cancelled bool
@@ -109,6 +114,7 @@ func (r *Room) run(ctx context.Context) {
 	if reason == skirmishv1.EndReason_END_REASON_UNSPECIFIED {
 		r.setState(StateRunning)
 		r.started = time.Now()
+		r.lastTick.Store(r.started.UnixNano())
 		r.guard("start", func() {
 			for _, st := range r.seats {
 				if !st.joined && !st.left { // missed the join deadline
@@ -121,6 +127,7 @@ func (r *Room) run(ctx context.Context) {
 		} else {
 			reason = r.play()
 		}
+		r.lastTick.Store(0)
 	}
 	r.setState(StateEnded)
 	r.finish(ctx, reason)
@@ -167,8 +174,9 @@ func (r *Room) wait() skirmishv1.EndReason {
 }
 
 // play ticks the game at the mode's rate until it ends (UNSPECIFIED: the
-// game's reason stands), the server shuts down (SHUTDOWN) or the game
-// panics (ERROR).
+// game's reason stands), every player is gone for good (ABANDONED: left,
+// or dropped past the reconnection grace; nobody is left to play for),
+// the server shuts down (SHUTDOWN) or the game panics (ERROR).
 func (r *Room) play() skirmishv1.EndReason {
 	period := time.Second / time.Duration(r.mode.TickRate)
 	t := time.NewTicker(period)
@@ -193,6 +201,7 @@ func (r *Room) play() skirmishv1.EndReason {
 			}
 			r.metrics.ticks.Inc()
 			took := time.Since(start)
+			r.lastTick.Store(start.Add(took).UnixNano())
 			r.metrics.tickSeconds.Observe(took.Seconds())
 			if took > period {
 				r.metrics.tickOverruns.Inc()
@@ -200,10 +209,25 @@ func (r *Room) play() skirmishv1.EndReason {
 			if ended {
 				return skirmishv1.EndReason_END_REASON_UNSPECIFIED
 			}
+			if r.allGone() {
+				r.log.Info("room abandoned: every player is gone for good")
+				return skirmishv1.EndReason_END_REASON_ABANDONED
+			}
 		case <-r.shutdown:
 			return skirmishv1.EndReason_END_REASON_SHUTDOWN
 		}
 	}
+}
+
+// allGone reports whether every seat is gone for good, so no one can
+// come back to the match.
+func (r *Room) allGone() bool {
+	for _, s := range r.seats {
+		if !s.left {
+			return false
+		}
+	}
+	return len(r.seats) > 0
 }
 
 func (r *Room) joinedCount() int {

@@ -12,6 +12,6 @@ import (
 var docsPage []byte
 
 func (s *Server) docs(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:")
 	serveCached(w, r, cacheSpecDocs, "text/html; charset=utf-8", docsPage)
 }

@@ -9,6 +9,20 @@ import (
 	"github.com/skirmishgg/skirmish/internal/limits"
 )
 
+// The default per-address limit is sized for many players behind one
+// address: a LAN party, a school or a carrier NAT shows the leaderboard
+// one IP for hundreds of people. A player costs about one request to sign
+// in and a handful per match (results, boards), so a burst of 1,000 lets
+// a thousand players behind one address sign in at once, and 100 requests
+// a second keeps them browsing boards; past that, clients get 429 with
+// Retry-After (whole seconds) and come back. The limit is a brake on one
+// address flooding the API, not a quota per person; set --rate-limit and
+// --rate-burst for other populations.
+const (
+	DefaultRatePerSecond = 100
+	DefaultRateBurst     = 1000
+)
+
 // limiter gives each client a token bucket, keyed by limits.Key of its
 // address (an IPv6 client by its /64), or of the address a trusted proxy
 // forwarded. The table remembers limits.DefaultPeers clients and forgets

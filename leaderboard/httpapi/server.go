@@ -36,7 +36,9 @@ type Config struct {
 	// too. With neither, the admin API answers 401.
 	AdminKey string
 	// RatePerSecond and RateBurst bound each client's requests (by IP).
-	// Default 50/s with bursts of 100; a negative rate turns limiting off.
+	// Default DefaultRatePerSecond (100/s) with bursts of DefaultRateBurst
+	// (1,000), sized for many players behind one address (ratelimit.go); a
+	// negative rate turns limiting off.
 	RatePerSecond float64
 	RateBurst     int
 	// RequestTimeout bounds the time to read a request body and write
@@ -64,10 +66,10 @@ func (c *Config) fill() error {
 		c.DefaultLimit = 10
 	}
 	if c.RatePerSecond == 0 {
-		c.RatePerSecond = 50
+		c.RatePerSecond = DefaultRatePerSecond
 	}
 	if c.RateBurst == 0 {
-		c.RateBurst = 100
+		c.RateBurst = DefaultRateBurst
 	}
 	if c.RateBurst < 0 {
 		return fmt.Errorf("leaderboard rate burst %d: want at least 1", c.RateBurst)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -70,6 +71,8 @@ type Summary struct {
 	Elapsed time.Duration
 	// PlayersConnected is the most bots connected to rooms at once.
 	PlayersConnected int
+	// PlayersJoined is how many of the bots joined a room at least once.
+	PlayersJoined int
 	// Matches is the number of distinct matches that reached their end.
 	Matches   int
 	Snapshots int64
@@ -102,6 +105,7 @@ func (s Summary) BytesPerPlayerSecond() float64 {
 func (s Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "elapsed            %s\n", s.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "players connected  %d\n", s.PlayersConnected)
+	fmt.Fprintf(w, "players joined     %d\n", s.PlayersJoined)
 	fmt.Fprintf(w, "matches played     %d\n", s.Matches)
 	fmt.Fprintf(w, "snapshots          %d (%.1f per player per second)\n", s.Snapshots, s.SnapshotRate())
 	fmt.Fprintf(w, "bytes down         %d (%.0f per player per second)\n", s.Bytes, s.BytesPerPlayerSecond())
@@ -118,11 +122,12 @@ func (s Summary) Print(w io.Writer) {
 
 // swarm is the shared state of one run.
 type swarm struct {
-	cfg  Config
-	log  *slog.Logger
-	http *http.Client
+	cfg Config
+	log *slog.Logger
+	lb  *skirmish.Leaderboard
 
 	connected atomic.Int64
+	joined    atomic.Int64
 	peak      atomic.Int64
 	snapshots atomic.Int64
 	bytes     atomic.Int64
@@ -143,10 +148,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (Summary, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	lb, err := skirmish.NewLeaderboard(cfg.LeaderboardURL, skirmish.LeaderboardOptions{
+		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+		Backoff:    retry,
+	})
+	if err != nil {
+		return Summary{}, fmt.Errorf("bot: %w", err)
+	}
 	s := &swarm{
 		cfg:     cfg,
 		log:     log,
-		http:    &http.Client{Timeout: 10 * time.Second},
+		lb:      lb,
 		matches: make(map[string]bool),
 		latency: hdrhistogram.New(1, 60_000_000, 3),
 	}
@@ -167,6 +179,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (Summary, error) {
 	return Summary{
 		Elapsed:          time.Since(start),
 		PlayersConnected: int(s.peak.Load()),
+		PlayersJoined:    int(s.joined.Load()),
 		Matches:          len(s.matches),
 		Snapshots:        s.snapshots.Load(),
 		Bytes:            s.bytes.Load(),
@@ -222,41 +235,59 @@ func (s *swarm) fail(err error) {
 	s.log.Warn("bot error", "err", err)
 }
 
+// retry is how a bot retries sign-in and matchmaking calls the services
+// refuse for now (429, RESOURCE_EXHAUSTED): after their Retry-After, with
+// jitter, until the run ends. Hundreds of bots behind one address meet the
+// per-address sign-in limit at start; they are admitted over time rather
+// than given up on.
+var retry = skirmish.Backoff{Initial: 250 * time.Millisecond, Max: 10 * time.Second, Attempts: math.MaxInt32}
+
 // play is one bot: sign in once, then find and play matches until ctx ends.
 func (s *swarm) play(ctx context.Context, i int) {
-	sess, err := skirmish.SignInGuest(ctx, s.http, s.cfg.LeaderboardURL, fmt.Sprintf("bot-%d", i))
+	sess, err := s.lb.SignInGuest(ctx, fmt.Sprintf("bot-%d", i))
 	if err != nil {
 		if ctx.Err() == nil {
 			s.fail(err)
 		}
 		return
 	}
-	mm, err := skirmish.DialMatchmaker(ctx, s.cfg.MatchmakerAddr, sess)
+	mm, err := skirmish.DialMatchmakerOptions(ctx, s.cfg.MatchmakerAddr, sess, skirmish.MatchmakerOptions{Backoff: retry})
 	if err != nil {
 		s.fail(err)
 		return
 	}
 	defer mm.Close()
+	failures := 0
+	joined := false
 	for played := 0; s.cfg.Matches <= 0 || played < s.cfg.Matches; played++ {
 		if ctx.Err() != nil {
 			return
 		}
-		if err := s.playMatch(ctx, mm, i); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			s.fail(err)
-			// Back off briefly so a broken service is not hammered.
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(250 * time.Millisecond):
-			}
+		err := s.playMatch(ctx, mm, i, &joined)
+		if err == nil {
+			failures = 0
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.fail(err)
+		// Back off, more after each failure in a row, so a broken service
+		// is not hammered by every bot at once.
+		failures++
+		t := time.NewTimer(retry.Wait(failures, 0))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
 		}
 	}
 }
 
-func (s *swarm) playMatch(ctx context.Context, mm *skirmish.Matchmaker, i int) error {
+// playMatch plays one match; joined is set, and counted once per bot,
+// when the bot is in a room.
+func (s *swarm) playMatch(ctx context.Context, mm *skirmish.Matchmaker, i int, joined *bool) error {
 	a, err := mm.FindMatch(ctx, s.cfg.Mode, nil)
 	if err != nil {
 		return err
@@ -277,6 +308,10 @@ func (s *swarm) playMatch(ctx context.Context, mm *skirmish.Matchmaker, i int) e
 	})
 	if err != nil {
 		return err
+	}
+	if !*joined {
+		*joined = true
+		s.joined.Add(1)
 	}
 	if n := s.connected.Add(1); n > s.peak.Load() {
 		s.peak.Store(n) // racy max is fine: it only feeds the summary

@@ -1,15 +1,29 @@
 // Package skirmish is the Go client SDK for Skirmish. It signs a player in
-// as a guest (REST, leaderboard), finds a match (gRPC, matchmaker), and plays
-// it over WebSocket (gameserver): it sends inputs, applies the delta
-// snapshots the server sends and exposes the world the player sees.
+// as a guest and reads boards, ranks and match history (REST, leaderboard),
+// finds a match alone or as a party (gRPC, matchmaker), and plays it over
+// WebSocket or WebTransport (gameserver): it sends inputs, applies the
+// delta snapshots the server sends and exposes the world the player sees.
+// After a drop, Rejoin returns to the same seat with the join token.
 //
 // A typical session:
 //
-//	s, _ := skirmish.SignInGuest(ctx, httpClient, "http://127.0.0.1:7820", "Ada")
-//	mm, _ := skirmish.DialMatchmaker(ctx, "127.0.0.1:7810", s)
+//	lb, _ := skirmish.NewLeaderboard("http://127.0.0.1:7820", skirmish.LeaderboardOptions{})
+//	s, _ := lb.SignInGuest(ctx, "Ada")
+//	mm, _ := skirmish.DialMatchmakerOptions(ctx, "mm.example.com:443", s,
+//		skirmish.MatchmakerOptions{TLS: &tls.Config{}})
 //	a, _ := mm.FindMatch(ctx, "duel", nil)
 //	g, _ := skirmish.Join(ctx, a, skirmish.JoinOptions{})
-//	for g.Running() { w := g.World(); g.SendArena(...) }
+//	// every tick until <-g.Done(): read g.World(), then g.SendArena(...)
+//	if g.Dropped() { g, _ = g.Rejoin(ctx, skirmish.Backoff{}) }
+//	outcome := g.Outcome()
 //
-// The bot swarm in clients/go/bot is built on this package.
+// Calls a service refuses for now (HTTP 429 or 503, gRPC
+// RESOURCE_EXHAUSTED or UNAVAILABLE) are retried after the server's
+// Retry-After, with jittered exponential backoff (see Backoff); errors are
+// *HTTPError, gRPC status errors, or *ServerError from the gameserver.
+//
+// The package imports no server package: entities and the snapshot codec
+// come from proto/snapshot, which the gameserver encodes with, and a test
+// holds the SDK's dependency list to that. The bot swarm in clients/go/bot
+// is built on this package; the TypeScript SDK is in clients/ts.
 package skirmish

@@ -59,9 +59,10 @@ type JoinOptions struct {
 // Game is a player's connection to the room of a match. It reads snapshots
 // on its own goroutine, which Close stops.
 type Game struct {
-	conn    link
-	welcome *skirmishv1.Welcome
-	opts    JoinOptions
+	assignment *skirmishv1.Assignment
+	conn       link
+	welcome    *skirmishv1.Welcome
+	opts       JoinOptions
 
 	writeMu sync.Mutex
 	seq     uint32              // guarded by writeMu
@@ -73,6 +74,7 @@ type Game struct {
 	sent    sendTimes
 	outcome *skirmishv1.MatchOutcome
 	err     error
+	closed  bool // Close was called
 
 	bytesIn   atomic.Int64
 	snapshots atomic.Int64
@@ -101,7 +103,7 @@ func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Gam
 	if err != nil {
 		return nil, err
 	}
-	g := &Game{conn: conn, opts: opts, done: make(chan struct{})}
+	g := &Game{assignment: a, conn: conn, opts: opts, done: make(chan struct{})}
 	welcome, err := g.handshake(ctx, a.GetJoinToken())
 	if err != nil {
 		conn.Close()
@@ -239,6 +241,9 @@ func (g *Game) Leave() error {
 func (g *Game) Close() error {
 	var err error
 	g.closeOnce.Do(func() {
+		g.mu.Lock()
+		g.closed = true
+		g.mu.Unlock()
 		g.writeMu.Lock()
 		g.conn.CloseGracefully()
 		g.writeMu.Unlock()

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/skirmishgg/skirmish/gameserver/game"
-	"github.com/skirmishgg/skirmish/gameserver/snapshot"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
 
 // MaxFields is the most fields an entity can have (one mask bit each).
@@ -15,8 +14,9 @@ const MaxFields = snapshot.MaxFields
 
 // Entity is one game object as the player sees it: an id, a kind, and the
 // kind's quantized fields by field number, whose meaning is the game's
-// (see gameserver/arena for Arena). Field(i) reads one.
-type Entity = game.Entity
+// (see gameserver/arena for Arena). Field(i) reads one. It is
+// proto/snapshot's Entity, the type the server encodes.
+type Entity = snapshot.Entity
 
 // World is the state of the game at one server tick as one player sees it.
 // A World is never changed once built, so it is safe to read from any
@@ -51,7 +51,7 @@ var ErrUnknownBase = errors.New("delta against an unknown snapshot")
 // s.base_tick: entities listed with a kind are added or replaced whole,
 // entities listed without one change the fields in their mask by the values
 // given (differences from base), removed ones are dropped, and all others
-// carry over. The wire form is documented in gameserver/snapshot, whose
+// carry over. The wire form is documented in proto/snapshot, whose
 // Apply this is.
 func Apply(base *World, s *skirmishv1.Snapshot) (*World, error) {
 	var from []Entity

@@ -7,17 +7,18 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/skirmishgg/skirmish/gameserver/game"
-	"github.com/skirmishgg/skirmish/gameserver/snapshot"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
 
-func ent(id, kind uint32, f ...int32) game.Entity { return game.Entity{ID: id, Kind: kind, Fields: f} }
+func ent(id, kind uint32, f ...int32) snapshot.Entity {
+	return snapshot.Entity{ID: id, Kind: kind, Fields: f}
+}
 
 // TestApplyFollowsServer encodes worlds with the gameserver's encoder, sends
 // them through the wire form, and checks the SDK rebuilds each world.
 func TestApplyFollowsServer(t *testing.T) {
-	worlds := [][]game.Entity{
+	worlds := [][]snapshot.Entity{
 		{ent(1, 1, 100, 200, 5), ent(2, 2, 7, 8), ent(3, 3, 9)},
 		{ent(1, 1, 100, 250, 5), ent(3, 3, 9), ent(4, 2, 0, 3)},     // changed, removed, added
 		{ent(1, 1, -100, 250, 5), ent(3, 4, 9, 1), ent(4, 2, 0, 3)}, // kind and width change
@@ -25,7 +26,7 @@ func TestApplyFollowsServer(t *testing.T) {
 		{ent(1, 1, 1<<31-1, -1<<31, 5), ent(3, 4, 9, 1)},            // nothing changed
 	}
 	var prev *World
-	var prevEnts []game.Entity
+	var prevEnts []snapshot.Entity
 	for i, cur := range worlds {
 		var s skirmishv1.Snapshot
 		if i == 0 {
@@ -96,7 +97,7 @@ func TestApplyErrors(t *testing.T) {
 // application: it must never panic.
 func FuzzApply(f *testing.F) {
 	var s skirmishv1.Snapshot
-	snapshot.Delta(&s, []game.Entity{ent(1, 1, 1, 2)}, []game.Entity{ent(1, 1, 1, 3), ent(4, 2, 7)})
+	snapshot.Delta(&s, []snapshot.Entity{ent(1, 1, 1, 2)}, []snapshot.Entity{ent(1, 1, 1, 3), ent(4, 2, 7)})
 	s.Tick, s.BaseTick, s.Removed = 2, 1, []uint32{9}
 	seed, _ := proto.Marshal(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Snapshot{Snapshot: &s}})
 	f.Add(seed)
@@ -117,7 +118,7 @@ func FuzzApply(f *testing.F) {
 // Arena match: a delta where every player moved and turned, against a
 // world of 8 players and 16 projectiles.
 func BenchmarkApply(b *testing.B) {
-	var prev, cur []game.Entity
+	var prev, cur []snapshot.Entity
 	for i := uint32(1); i <= 24; i++ {
 		kind := uint32(1)
 		if i > 8 {

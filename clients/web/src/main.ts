@@ -2,7 +2,7 @@
 // over Connect, play it over WebTransport (or WebSocket), see the result,
 // browse the leaderboard.
 import { create } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { MatchmakerService, TicketState } from "./gen/skirmish/v1/matchmaker_pb";
 import type { Assignment } from "./gen/skirmish/v1/matchmaker_pb";
@@ -12,7 +12,10 @@ import type { MatchOutcome } from "./gen/skirmish/v1/outcome_pb";
 import { connectWebSocket, connectWebTransport } from "./transport";
 import type { Link } from "./transport";
 import { Netcode } from "./netcode";
-import { draw } from "./render";
+import { draw, label } from "./render";
+import type { View } from "./render";
+import { Feedback } from "./feedback";
+import { TouchControls } from "./touch";
 
 interface PageConfig {
   matchmaker_url: string;
@@ -40,6 +43,12 @@ const hook = {
   net: undefined as unknown,
   bytesPerSecond: 0,
   error: "",
+  mode: "",
+  team: 0,
+  retries: 0, // sign-in and matchmaking calls retried after a 429 or busy answer
+  feed: [] as string[], // the kill feed's lines
+  hits: 0, // hits seen this match (any player losing health)
+  scoreboard: false,
 };
 (window as unknown as { __skirmish: typeof hook }).__skirmish = hook;
 
@@ -57,15 +66,60 @@ function fail(msg: string) {
 let cfg: PageConfig;
 let session: Session | undefined;
 
-async function signIn(name: string): Promise<Session> {
+// Retrying: a server that answers 429 (or is busy) says when to come
+// back with Retry-After; without it, wait 1, 2, 4, 8 ... s. Every wait
+// gets up to a quarter more at random, so that many players behind one
+// address do not all come back at the same instant.
+const MAX_TRIES = 8;
+const sleep = (ms: number, abort?: AbortSignal) => new Promise<void>((resolve, reject) => {
+  const t = setTimeout(resolve, ms);
+  abort?.addEventListener("abort", () => { clearTimeout(t); reject(new Error("cancelled")); }, { once: true });
+});
+
+function backoffMs(attempt: number, retryAfter: string | null): number {
+  const told = retryAfter === null ? NaN : Number(retryAfter);
+  const base = Number.isFinite(told) && told >= 0 ? told * 1000 : Math.min(30_000, 1000 * 2 ** attempt);
+  return base * (1 + Math.random() * 0.25);
+}
+
+async function waitToRetry(what: string, attempt: number, retryAfter: string | null, abort?: AbortSignal) {
+  const ms = backoffMs(attempt, retryAfter);
+  hook.retries++;
+  $("status").textContent = `${what}: the server is busy, trying again in ${Math.ceil(ms / 1000)} s…`;
+  await sleep(ms, abort);
+  $("status").textContent = "";
+}
+
+async function signIn(name: string, abort?: AbortSignal): Promise<Session> {
   if (session && session.name === name) return session;
-  const r = await fetch(cfg.leaderboard_url + "/v1/auth/guest", {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name }),
-  });
-  if (!r.ok) throw new Error(`sign in: ${r.status} ${await r.text()}`);
-  session = (await r.json()) as Session;
-  hook.playerId = session.player_id;
-  return session;
+  for (let attempt = 0; ; attempt++) {
+    const r = await fetch(cfg.leaderboard_url + "/v1/auth/guest", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name }), signal: abort,
+    });
+    if ((r.status === 429 || r.status === 503) && attempt < MAX_TRIES) {
+      await waitToRetry("sign in", attempt, r.headers.get("Retry-After"), abort);
+      continue;
+    }
+    if (!r.ok) throw new Error(`sign in: ${r.status} ${await r.text()}`);
+    session = (await r.json()) as Session;
+    hook.playerId = session.player_id;
+    return session;
+  }
+}
+
+// retryConnect calls fn again after a matchmaker's "slow down"
+// (RESOURCE_EXHAUSTED, HTTP 429) or UNAVAILABLE, honouring a Retry-After
+// in the error's metadata when there is one.
+async function retryConnect<T>(what: string, fn: () => Promise<T>, abort: AbortSignal): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const ce = ConnectError.from(e);
+      if ((ce.code !== Code.ResourceExhausted && ce.code !== Code.Unavailable) || attempt >= MAX_TRIES || abort.aborted) throw e;
+      await waitToRetry(what, attempt, ce.metadata.get("retry-after"), abort);
+    }
+  }
 }
 
 async function search(mode: string, s: Session, abort: AbortSignal): Promise<Assignment> {
@@ -76,16 +130,18 @@ async function search(mode: string, s: Session, abort: AbortSignal): Promise<Ass
   });
   const mm = createClient(MatchmakerService, transport);
   const started = performance.now();
+  $("estimate").textContent = "";
   const timer = setInterval(() => {
     $("wait").textContent = ((performance.now() - started) / 1000).toFixed(1) + " s";
   }, 100);
   try {
-    const { ticket } = await mm.createTicket({ mode }, { signal: abort });
+    const { ticket } = await retryConnect("matchmaking", () => mm.createTicket({ mode }, { signal: abort }), abort);
     if (!ticket) throw new Error("no ticket");
     for await (const res of mm.watchTicket({ ticketId: ticket.id }, { signal: abort })) {
       const t = res.ticket;
       if (!t) continue;
-      if (t.estimatedWait) $("estimate").textContent = `estimated ${Number(t.estimatedWait.seconds)} s`;
+      $("estimate").textContent = estimateText(t.estimatedWait ? Number(t.estimatedWait.seconds) + t.estimatedWait.nanos / 1e9 : 0,
+        (performance.now() - started) / 1000);
       if (t.state === TicketState.MATCHED && t.assignment) return t.assignment;
       if (t.state !== TicketState.SEARCHING) throw new Error(`ticket ${TicketState[t.state]} ${t.failureReason}`);
     }
@@ -93,6 +149,14 @@ async function search(mode: string, s: Session, abort: AbortSignal): Promise<Ass
   } finally {
     clearInterval(timer);
   }
+}
+
+// estimateText says how long the search should take: the matchmaker's
+// estimate when it has one, else nothing beyond the time already waited.
+function estimateText(estimate: number, waited: number): string {
+  if (estimate >= 1) return `· usually about ${Math.round(estimate)} s`;
+  if (waited >= 10) return "· few players are searching for this mode right now";
+  return "";
 }
 
 async function connect(a: Assignment, onMessage: (m: ServerMessage, n: number) => void, onClose: (r: string) => void): Promise<Link> {
@@ -116,8 +180,15 @@ async function connect(a: Assignment, onMessage: (m: ServerMessage, n: number) =
 // Input state from the keyboard and mouse.
 const keys = new Set<string>();
 let mouse = { x: 800, y: 450, down: false };
-addEventListener("keydown", (e) => keys.add(e.key.toLowerCase()));
-addEventListener("keyup", (e) => keys.delete(e.key.toLowerCase()));
+addEventListener("keydown", (e) => {
+  if (e.key === "Tab" && hook.screen === "game") { e.preventDefault(); hook.scoreboard = true; }
+  keys.add(e.key.toLowerCase());
+});
+addEventListener("keyup", (e) => {
+  if (e.key === "Tab") hook.scoreboard = false;
+  keys.delete(e.key.toLowerCase());
+});
+let touch: TouchControls;
 
 async function play(a: Assignment): Promise<MatchOutcome | undefined> {
   show("game");
@@ -131,6 +202,7 @@ async function play(a: Assignment): Promise<MatchOutcome | undefined> {
   canvas.onmouseup = () => { mouse.down = false; };
 
   let net: Netcode | undefined;
+  let feedback: Feedback | undefined;
   let outcome: MatchOutcome | undefined;
   let finished!: (o: MatchOutcome | undefined) => void;
   const done = new Promise<MatchOutcome | undefined>((r) => { finished = r; });
@@ -142,6 +214,9 @@ async function play(a: Assignment): Promise<MatchOutcome | undefined> {
         const w = m.msg.value;
         hook.entityId = w.entityId;
         hook.matchId = w.matchId;
+        hook.mode = w.mode;
+        hook.team = w.team;
+        feedback = new Feedback(w.entityId);
         net = new Netcode(link, w.entityId, 1000 / (w.tickRateHz || 30), interp);
         hook.net = net.stats;
         startInputs(w.tickRateHz || 30);
@@ -168,18 +243,22 @@ async function play(a: Assignment): Promise<MatchOutcome | undefined> {
 
   let inputTimer: ReturnType<typeof setInterval> | undefined;
   let seq = 0;
+  let touchAim: number | undefined;
   function startInputs(rate: number) {
     inputTimer = setInterval(() => {
       if (!net) return;
       const k = (...names: string[]) => names.some((n) => keys.has(n));
       const mx = (k("d", "arrowright") ? 1 : 0) - (k("a", "arrowleft") ? 1 : 0);
       const my = (k("s", "arrowdown") ? 1 : 0) - (k("w", "arrowup") ? 1 : 0);
+      const t = touch.read();
+      const moveX = mx || t.moveX, moveY = my || t.moveY;
       const me = net.ownPosition() ?? { x: 800, y: 450 };
-      const aim = Math.atan2(mouse.y - me.y, mouse.x - me.x);
+      if (t.aim !== undefined) touchAim = t.aim;
+      const aim = touch.active && touchAim !== undefined ? touchAim : Math.atan2(mouse.y - me.y, mouse.x - me.x);
       seq++;
-      net.input(seq, mx, my, performance.now());
+      net.input(seq, moveX, moveY, performance.now());
       link.send(create(ClientMessageSchema, { msg: { case: "inputs", value: { ackTick: net.ackTick(), inputs: [
-        { seq, game: { case: "arena", value: { moveX: mx, moveY: my, aim, fire: mouse.down || k(" ") } } },
+        { seq, game: { case: "arena", value: { moveX, moveY, aim, fire: mouse.down || k(" ") || t.fire } } },
       ] } } }));
     }, 1000 / rate);
   }
@@ -202,7 +281,16 @@ async function play(a: Assignment): Promise<MatchOutcome | undefined> {
       const me = net.ownPosition();
       hook.me = me;
       hook.others = ents.filter((e) => e.kind === 1 && e.id !== net!.entityId).map((e) => ({ id: e.id, x: e.fields[0] / 10, y: e.fields[1] / 10 }));
-      draw(ctx, ents, net.entityId, me, net.tickMs, net.newest);
+      feedback!.update(net.newest, now);
+      hook.hits = feedback!.totalHits;
+      feedback!.expire(now);
+      const view: View = {
+        self: net.entityId, myTeam: hook.team, mode: hook.mode, me, tickMs: net.tickMs, newest: net.newest,
+        feedback: feedback!, scoreboard: hook.scoreboard, now, myName: session?.name ?? "",
+        ui: Math.min(3, Math.max(1, 700 / (canvas.clientWidth || 1600))),
+      };
+      hook.feed = feedback!.feed.map((e) => `${e.killer !== undefined ? label(view, ents, e.killer) : "?"} eliminated ${label(view, ents, e.victim)}`);
+      draw(ctx, ents, view);
     }
     raf = requestAnimationFrame(frame);
   };
@@ -219,16 +307,53 @@ function showResults(o: MatchOutcome | undefined) {
   body.replaceChildren();
   if (!o) { $("results-title").textContent = "The match ended without a result"; return; }
   const mine = o.players.find((p) => p.playerId === session?.player_id);
-  const tied = o.players.filter((p) => p.placement === 1).length > 1;
-  $("results-title").textContent = !mine ? "Match over" : mine.placement !== 1 ? `Placed ${mine.placement}` : tied ? "Draw" : "Victory";
-  for (const p of [...o.players].sort((x, y) => x.placement - y.placement)) {
+  $("results-title").textContent = resultTitle(o, mine?.playerId);
+  document.body.dataset.result = !mine ? "" : mine.placement === 1 ? "win" : "loss";
+  for (const p of [...o.players].sort((x, y) => x.placement - y.placement || y.eliminations - x.eliminations)) {
     const tr = document.createElement("tr");
-    for (const v of [p.placement, p.name, p.eliminations, p.deaths, p.damage]) {
-      const td = document.createElement("td"); td.textContent = String(v); tr.append(td);
-    }
+    tr.append(cell(String(p.placement)), nameCell(p.name, p.playerId), cell(String(p.team)),
+      cell(String(p.eliminations)), cell(String(p.deaths)), cell(String(Math.round(p.damage))));
     if (p.playerId === session?.player_id) tr.className = "me";
     body.append(tr);
   }
+}
+
+// resultTitle is the result from the player's side: Victory or Defeat (a
+// Draw when several share first place); in a free for all with more than
+// two players, the place.
+function resultTitle(o: MatchOutcome, me: string | undefined): string {
+  const mine = o.players.find((p) => p.playerId === me);
+  if (!mine) return "Match over";
+  const first = o.players.filter((p) => p.placement === 1);
+  const sidesFirst = new Set(first.map((p) => p.team)).size;
+  if (mine.placement === 1) return sidesFirst > 1 ? "Draw" : "Victory";
+  const sides = new Set(o.players.map((p) => p.team)).size;
+  if (o.mode === "ffa" && sides > 2) return `Defeat · ${ordinal(mine.placement)} of ${sides}`;
+  return "Defeat";
+}
+
+const ordinal = (n: number) => n + (n % 10 === 1 && n % 100 !== 11 ? "st" : n % 10 === 2 && n % 100 !== 12 ? "nd" : n % 10 === 3 && n % 100 !== 13 ? "rd" : "th");
+
+function cell(text: string): HTMLTableCellElement {
+  const td = document.createElement("td"); td.textContent = text; return td;
+}
+
+// nameCell shows a player's name with the end of their id, so that two
+// players of the same name (two "bot-3") can be told apart.
+function nameCell(name: string, playerId: string): HTMLTableCellElement {
+  const td = cell(name);
+  const id = document.createElement("small");
+  id.className = "pid";
+  id.textContent = "#" + playerId.slice(-4);
+  id.title = playerId;
+  td.append(" ", id);
+  return td;
+}
+
+// formatScore rounds a board score for display: ratings are kept with
+// fractions, counts are whole.
+function formatScore(score: number): string {
+  return Math.round(score).toLocaleString("en-US");
 }
 
 interface Entry { rank: number; player_id: string; name: string; score: number }
@@ -246,7 +371,7 @@ async function showBoard() {
     tb.replaceChildren();
     for (const e of entries) {
       const tr = document.createElement("tr");
-      for (const v of [e.rank, e.name, e.score]) { const td = document.createElement("td"); td.textContent = String(v); tr.append(td); }
+      tr.append(cell(String(e.rank)), nameCell(e.name, e.player_id), cell(formatScore(e.score)));
       if (e.player_id === session?.player_id) tr.className = "me";
       tb.append(tr);
     }
@@ -260,7 +385,7 @@ async function showBoard() {
       const r = await fetch(`${cfg.leaderboard_url}/v1/leaderboards/${board}/players/${session.player_id}`);
       if (r.ok) {
         const me = (await r.json()) as Entry;
-        $("board-me").textContent = `You (${me.name}) are #${me.rank} with ${me.score}`;
+        $("board-me").textContent = `You (${me.name} #${me.player_id.slice(-4)}) are #${me.rank} with ${formatScore(me.score)}`;
         const around = await get(`/v1/leaderboards/${board}/entries?limit=${Math.min(me.rank + 5, 100)}`);
         fill("board-around", (around.entries ?? []).slice(Math.max(0, me.rank - 6)));
       } else {
@@ -279,7 +404,8 @@ async function start() {
   const abort = new AbortController();
   $("cancel").onclick = () => abort.abort();
   try {
-    const s = await signIn(name);
+    $("play").setAttribute("disabled", "");
+    const s = await signIn(name, abort.signal).finally(() => $("play").removeAttribute("disabled"));
     show("searching");
     const a = await search(mode, s, abort.signal);
     const o = await play(a);
@@ -294,6 +420,7 @@ async function main() {
   cfg = (await (await fetch("config.json")).json()) as PageConfig;
   if (params.get("name")) $<HTMLInputElement>("name").value = params.get("name")!;
   if (params.get("mode")) $<HTMLSelectElement>("mode").value = params.get("mode")!;
+  touch = new TouchControls(document.body);
   $("play").onclick = start;
   $("again").onclick = start;
   for (const b of document.querySelectorAll<HTMLButtonElement>("button.to-board")) b.onclick = showBoard;

@@ -1,14 +1,18 @@
-// Two browsers play one match: they matchmake into one room, each moves
-// and sees the other move, the match ends, and both find the result on the
-// leaderboard page. Run by cmd/skirmish/browser_test.go with
+// Two browsers play one match: a desktop page and a phone-sized page with
+// touch controls. They matchmake into one room, each moves (keyboard on
+// the desktop, the virtual stick on the phone) and sees the other move,
+// the desktop player hunts the phone player until a hit lands, the
+// scoreboard opens on Tab, the match ends with a victory, a defeat or a
+// draw, and both find the result on the leaderboard page, ratings
+// rounded and names told apart by an id suffix. No page may log a console
+// error or fail a request. Run by cmd/skirmish/browser_test.go with
 //   BASE_URL (the gameserver's page), TRANSPORT (webtransport|websocket),
 //   ARTIFACTS (a directory for screenshots).
 // Prints one JSON line with what the browsers measured.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { mkdtempSync } from "node:fs";
 
 const base = process.env.BASE_URL;
 const transport = process.env.TRANSPORT || "webtransport";
@@ -21,26 +25,46 @@ const browser = await chromium.launch({
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync"],
 });
+const shot = (p, name) => p.screenshot({ path: join(artifacts, `${transport}-${name}.png`) });
 const fail = async (pages, msg) => {
-  for (const [i, p] of pages.entries()) await p.screenshot({ path: join(artifacts, `${transport}-failure-${i}.png`) }).catch(() => {});
+  for (const [i, p] of pages.entries()) await shot(p, `failure-${i}`).catch(() => {});
   throw new Error(msg);
 };
 const hook = (p) => p.evaluate(() => JSON.parse(JSON.stringify(window.__skirmish)));
+const problems = [];
 
 try {
   const names = ["alice-" + transport.slice(0, 2), "bob-" + transport.slice(0, 2)];
+  const devices = [
+    { viewport: { width: 1280, height: 860 } },
+    { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+  ];
   const pages = [];
-  for (const name of names) {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  for (const [i, name] of names.entries()) {
+    const ctx = await browser.newContext(devices[i]);
     const p = await ctx.newPage();
-    p.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") console.error(`[${name}] ${m.text()}`); });
+    p.on("console", (m) => {
+      if (m.type() === "error") problems.push(`[${name}] console error: ${m.text()}`);
+      if (m.type() === "error" || m.type() === "warning") console.error(`[${name}] ${m.text()}`);
+    });
+    p.on("pageerror", (e) => problems.push(`[${name}] page error: ${e.message}`));
+    p.on("response", (r) => { if (r.status() >= 400) problems.push(`[${name}] ${r.status()} ${r.url()}`); });
     await p.goto(`${base}/?transport=${transport}&name=${name}&mode=duel`);
     await p.waitForSelector("body[data-screen=lobby]");
     pages.push(p);
   }
+  const phone = pages[1];
+  // The phone-sized lobby fits its width: nothing scrolls sideways.
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) await fail(pages, `the 390 px lobby is ${overflow} px too wide`);
+  await shot(phone, "0-phone-lobby");
+  if (!(await phone.evaluate(() => document.body.classList.contains("touch")))) await fail(pages, "the phone page shows no touch controls");
+  const modes = await pages[0].$$eval("#mode option", (os) => os.map((o) => o.value));
+  for (const m of ["duel", "ffa", "team", "team4"]) if (!modes.includes(m)) await fail(pages, `the lobby does not offer ${m}: ${modes}`);
+
   await Promise.all(pages.map((p) => p.click("#play")));
   await pages[0].waitForSelector("body[data-screen=searching], body[data-screen=game]", { timeout: 10000 });
-  await pages[0].screenshot({ path: join(artifacts, `${transport}-0-searching.png`) });
+  await shot(pages[0], "0-searching");
   for (const p of pages) {
     await p.waitForFunction(() => window.__skirmish.screen === "game" && window.__skirmish.others.length > 0 && window.__skirmish.me,
       null, { timeout: 20000 }).catch(async () => fail(pages, `never saw the other player: ${JSON.stringify(await hook(p))}`));
@@ -51,29 +75,74 @@ try {
   }
   if (hooks[0].matchId !== hooks[1].matchId) await fail(pages, "the two browsers are in different matches");
 
-  // Each player in turn holds a key; the other must see it move.
-  const moves = [{ mover: 0, key: hooks[0].me.x < 800 ? "d" : "a" }, { mover: 1, key: hooks[1].me.y < 450 ? "s" : "w" }];
-  for (const { mover, key } of moves) {
+  // Each player in turn moves; the other must see it. The desktop holds a
+  // key, the phone holds its left stick.
+  const stick = async (p, dx, dy) => {
+    const box = await p.locator("#stick-move").boundingBox();
+    const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+    await p.dispatchEvent("#stick-move", "pointerdown", { pointerId: 7, pointerType: "touch", clientX: cx, clientY: cy, bubbles: true });
+    await p.dispatchEvent("#stick-move", "pointermove", { pointerId: 7, pointerType: "touch", clientX: cx + dx, clientY: cy + dy, bubbles: true });
+    return () => p.dispatchEvent("#stick-move", "pointerup", { pointerId: 7, pointerType: "touch", clientX: cx + dx, clientY: cy + dy, bubbles: true });
+  };
+  const moves = [
+    { mover: 0, start: async () => { const k = hooks[0].me.x < 800 ? "d" : "a"; await pages[0].keyboard.down(k); return () => pages[0].keyboard.up(k); } },
+    { mover: 1, start: async () => stick(pages[1], 0, hooks[1].me.y < 450 ? 60 : -60) },
+  ];
+  for (const { mover, start } of moves) {
     const watcher = 1 - mover;
     const id = (await hook(pages[mover])).entityId;
     const before = (await hook(pages[watcher])).others.find((o) => o.id === id);
-    await pages[mover].keyboard.down(key);
+    const stop = await start();
     await pages[watcher].waitForFunction(({ id, x, y }) => {
       const o = window.__skirmish.others.find((o) => o.id === id);
       return o && Math.hypot(o.x - x, o.y - y) > 60;
-    }, { id, x: before.x, y: before.y }, { timeout: 5000 }).catch(async () => fail(pages, `player ${mover} moved with ${key} but player ${watcher} did not see it`));
-    await pages[mover].keyboard.up(key);
+    }, { id, x: before.x, y: before.y }, { timeout: 5000 }).catch(async () => fail(pages, `player ${mover} moved but player ${watcher} did not see it`));
+    await stop();
   }
-  await pages[0].screenshot({ path: join(artifacts, `${transport}-1-playing.png`) });
+  await shot(pages[0], "1-playing");
+  await shot(phone, "1-phone-playing");
+
+  // The desktop player walks at the phone player, aiming and firing, until
+  // a hit shows (a damage number and a flash); both pages count it.
+  const canvas = await pages[0].locator("#canvas").boundingBox();
+  const deadline = Date.now() + 12000;
+  let held = "";
+  await pages[0].mouse.move(canvas.x + canvas.width / 2, canvas.y + canvas.height / 2);
+  await pages[0].mouse.down();
+  for (;;) {
+    const h = await hook(pages[0]);
+    if (h.hits > 0) break;
+    if (Date.now() > deadline || h.screen !== "game") { await pages[0].mouse.up(); await fail(pages, `no hit landed: ${JSON.stringify(h)}`); }
+    const o = h.others[0];
+    if (h.me && o) {
+      await pages[0].mouse.move(canvas.x + (o.x / 1600) * canvas.width, canvas.y + (o.y / 900) * canvas.height);
+      const dx = o.x - h.me.x, dy = o.y - h.me.y;
+      let key = Math.abs(dx) > Math.abs(dy) ? (dx > 0 ? "d" : "a") : (dy > 0 ? "s" : "w");
+      if (Math.hypot(dx, dy) < 150) key = "";
+      if (key !== held) { if (held) await pages[0].keyboard.up(held); if (key) await pages[0].keyboard.down(key); held = key; }
+    }
+    await pages[0].waitForTimeout(50);
+  }
+  await shot(pages[0], "2-hit");
+  await pages[0].keyboard.down("Tab");
+  await pages[0].waitForFunction(() => window.__skirmish.scoreboard);
+  await shot(pages[0], "3-scoreboard");
+  await pages[0].keyboard.up("Tab");
+  if (held) await pages[0].keyboard.up(held);
+  await pages[0].mouse.up();
   const measured = await Promise.all(pages.map(hook));
 
   for (const p of pages) {
-    await p.waitForSelector("body[data-screen=results]", { timeout: 30000 }).catch(async () => fail(pages, "no results screen"));
+    await p.waitForSelector("body[data-screen=results]", { timeout: 40000 }).catch(async () => fail(pages, "no results screen"));
   }
-  await pages[0].screenshot({ path: join(artifacts, `${transport}-2-results.png`) });
+  await shot(pages[0], "4-results");
+  await shot(phone, "4-phone-results");
+  const titles = await Promise.all(pages.map((p) => p.textContent("#results-title")));
+  const ok = (titles[0] === "Draw" && titles[1] === "Draw") || (titles.includes("Victory") && titles.includes("Defeat"));
+  if (!ok) await fail(pages, `results titles ${JSON.stringify(titles)}: want Victory and Defeat, or Draw twice`);
 
   // The leaderboard page finds both players once the stats worker applied
-  // the outcome.
+  // the outcome; ratings are whole numbers, names carry an id suffix.
   for (const [i, p] of pages.entries()) {
     await p.click("section[data-screen=results] button.to-board");
     await p.selectOption("#board-id", "rating");
@@ -86,11 +155,32 @@ try {
       await p.waitForTimeout(500);
       await p.click("#board-refresh");
     }
+    const top = await p.textContent("#board-top");
+    if (/\d\.\d/.test(top)) await fail(pages, `ratings are not rounded: ${top}`);
+    if (!new RegExp(`${names[i]} #\\w{4}`).test(top)) await fail(pages, `no id suffix after ${names[i]}: ${top}`);
   }
-  await pages[0].screenshot({ path: join(artifacts, `${transport}-3-leaderboard.png`) });
+  await shot(pages[0], "5-leaderboard");
+  await shot(phone, "5-phone-leaderboard");
+
+  // The leaderboard's /docs shows, for every operation, an example request
+  // and, where it takes one, its body with an example.
+  const lb = (await (await fetch(`${base}/config.json`)).json()).leaderboard_url;
+  await pages[0].goto(`${lb}/docs`);
+  await pages[0].waitForSelector("pre.example.curl");
+  const docs = await pages[0].evaluate(() => ({
+    ops: document.querySelectorAll(".op").length,
+    curls: document.querySelectorAll("pre.example.curl").length,
+    bodies: [...document.querySelectorAll("pre.example.request")].map((e) => e.textContent),
+  }));
+  if (docs.ops === 0 || docs.curls !== docs.ops) await fail(pages, `/docs: ${docs.curls} example requests for ${docs.ops} operations`);
+  if (!docs.bodies.some((b) => b.includes('"name"'))) await fail(pages, `/docs shows no guest sign-in body: ${JSON.stringify(docs.bodies)}`);
+  if (docs.bodies.length < 3) await fail(pages, `/docs shows ${docs.bodies.length} request bodies, want the guest sign-in and both admin ones`);
+  await pages[0].evaluate(() => document.querySelectorAll("details").forEach((d) => { d.open = true; }));
+  await shot(pages[0], "6-docs");
+  if (problems.length) await fail(pages, `console errors or failed requests:\n${problems.join("\n")}`);
   console.log(JSON.stringify({
-    transport, artifacts,
-    players: measured.map((h) => ({ bytesPerSecond: Math.round(h.bytesPerSecond), rttMs: h.net?.rttMs, snapshots: h.net?.snapshots, late: h.net?.late, dropped: h.net?.dropped })),
+    transport, artifacts, titles,
+    players: measured.map((h) => ({ bytesPerSecond: Math.round(h.bytesPerSecond), rttMs: h.net?.rttMs, snapshots: h.net?.snapshots, late: h.net?.late, dropped: h.net?.dropped, hits: h.hits, feed: h.feed })),
   }));
 } finally {
   await browser.close();

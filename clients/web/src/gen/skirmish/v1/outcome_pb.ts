@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file skirmish/v1/outcome.proto.
  */
 export const file_skirmish_v1_outcome: GenFile = /*@__PURE__*/
-  fileDesc("Chlza2lybWlzaC92MS9vdXRjb21lLnByb3RvEgtza2lybWlzaC52MSLcAgoMTWF0Y2hPdXRjb21lEhYKDnNjaGVtYV92ZXJzaW9uGAEgASgNEhAKCG1hdGNoX2lkGAIgASgJEg8KB3Jvb21faWQYAyABKAkSDAoEbW9kZRgEIAEoCRIOCgZyZWdpb24YBSABKAkSFQoNZ2FtZXNlcnZlcl9pZBgGIAEoCRIuCgpzdGFydGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoKZW5kX3JlYXNvbhgJIAEoDjIWLnNraXJtaXNoLnYxLkVuZFJlYXNvbhImCgV0ZWFtcxgKIAMoCzIXLnNraXJtaXNoLnYxLlRlYW1SZXN1bHQSKgoHcGxheWVycxgLIAMoCzIZLnNraXJtaXNoLnYxLlBsYXllclJlc3VsdCI8CgpUZWFtUmVzdWx0EgwKBHRlYW0YASABKA0SDQoFc2NvcmUYAiABKAUSEQoJcGxhY2VtZW50GAMgASgNIrwBCgxQbGF5ZXJSZXN1bHQSEQoJcGxheWVyX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEdGVhbRgDIAEoDRIRCglwbGFjZW1lbnQYBCABKA0SFAoMZWxpbWluYXRpb25zGAUgASgNEg4KBmRlYXRocxgGIAEoDRIOCgZkYW1hZ2UYByABKA0SEwoLc2hvdHNfZmlyZWQYCCABKA0SEQoJc2hvdHNfaGl0GAkgASgNEgwKBGxlZnQYCiABKAgqpwEKCUVuZFJlYXNvbhIaChZFTkRfUkVBU09OX1VOU1BFQ0lGSUVEEAASGgoWRU5EX1JFQVNPTl9TQ09SRV9MSU1JVBABEhkKFUVORF9SRUFTT05fVElNRV9MSU1JVBACEhgKFEVORF9SRUFTT05fQUJBTkRPTkVEEAMSFwoTRU5EX1JFQVNPTl9TSFVURE9XThAEEhQKEEVORF9SRUFTT05fRVJST1IQBUI9WjtnaXRodWIuY29tL3NraXJtaXNoZ2cvc2tpcm1pc2gvcHJvdG8vc2tpcm1pc2gvdjE7c2tpcm1pc2h2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Chlza2lybWlzaC92MS9vdXRjb21lLnByb3RvEgtza2lybWlzaC52MSLcAgoMTWF0Y2hPdXRjb21lEhYKDnNjaGVtYV92ZXJzaW9uGAEgASgNEhAKCG1hdGNoX2lkGAIgASgJEg8KB3Jvb21faWQYAyABKAkSDAoEbW9kZRgEIAEoCRIOCgZyZWdpb24YBSABKAkSFQoNZ2FtZXNlcnZlcl9pZBgGIAEoCRIuCgpzdGFydGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoKZW5kX3JlYXNvbhgJIAEoDjIWLnNraXJtaXNoLnYxLkVuZFJlYXNvbhImCgV0ZWFtcxgKIAMoCzIXLnNraXJtaXNoLnYxLlRlYW1SZXN1bHQSKgoHcGxheWVycxgLIAMoCzIZLnNraXJtaXNoLnYxLlBsYXllclJlc3VsdCI8CgpUZWFtUmVzdWx0EgwKBHRlYW0YASABKA0SDQoFc2NvcmUYAiABKAUSEQoJcGxhY2VtZW50GAMgASgNIrwBCgxQbGF5ZXJSZXN1bHQSEQoJcGxheWVyX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEdGVhbRgDIAEoDRIRCglwbGFjZW1lbnQYBCABKA0SFAoMZWxpbWluYXRpb25zGAUgASgNEg4KBmRlYXRocxgGIAEoDRIOCgZkYW1hZ2UYByABKA0SEwoLc2hvdHNfZmlyZWQYCCABKA0SEQoJc2hvdHNfaGl0GAkgASgNEgwKBGxlZnQYCiABKAgqwwEKCUVuZFJlYXNvbhIaChZFTkRfUkVBU09OX1VOU1BFQ0lGSUVEEAASGgoWRU5EX1JFQVNPTl9TQ09SRV9MSU1JVBABEhkKFUVORF9SRUFTT05fVElNRV9MSU1JVBACEhgKFEVORF9SRUFTT05fQUJBTkRPTkVEEAMSFwoTRU5EX1JFQVNPTl9TSFVURE9XThAEEhoKFkVORF9SRUFTT05fU0VSVkVSX0xPU1QQBRIUChBFTkRfUkVBU09OX0VSUk9SEAZCPVo7Z2l0aHViLmNvbS9za2lybWlzaGdnL3NraXJtaXNoL3Byb3RvL3NraXJtaXNoL3YxO3NraXJtaXNodjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * MatchOutcome is the result of one match. The gameserver writes it to its
@@ -217,12 +217,24 @@ export enum EndReason {
   SHUTDOWN = 4,
 
   /**
-   * The game's code failed (a panic); the match ended where it stood and
-   * counts for no one's stats or rating.
+   * The gameserver hosting the match was lost (its registration expired
+   * without a report of the match's end). The matchmaker publishes this
+   * outcome, with each player's team and no results, to the same
+   * "match-outcomes" queue the gameservers use; it is shown in match
+   * history ("server_lost") and changes no rating or stat.
    *
-   * @generated from enum value: END_REASON_ERROR = 5;
+   * @generated from enum value: END_REASON_SERVER_LOST = 5;
    */
-  ERROR = 5,
+  SERVER_LOST = 5,
+
+  /**
+   * The game's code failed (a panic); the room ended where it stood. The
+   * outcome lists each player's team and no results ("error"), and
+   * changes no rating or stat.
+   *
+   * @generated from enum value: END_REASON_ERROR = 6;
+   */
+  ERROR = 6,
 }
 
 /**

@@ -1,7 +1,5 @@
 package snapshot
 
-import "github.com/skirmishgg/skirmish/gameserver/game"
-
 // HistoryLen is how many recent snapshots a History keeps. A client whose
 // newest acknowledgement is older than that gets a full snapshot.
 const HistoryLen = 32
@@ -11,17 +9,17 @@ const HistoryLen = 32
 // value is empty and ready.
 type History struct {
 	ticks  [HistoryLen]uint32
-	worlds [HistoryLen][]game.Entity
+	worlds [HistoryLen][]Entity
 }
 
 // Put records the world sent at tick (tick > 0).
-func (h *History) Put(tick uint32, world []game.Entity) {
+func (h *History) Put(tick uint32, world []Entity) {
 	i := tick % HistoryLen
 	h.ticks[i], h.worlds[i] = tick, world
 }
 
 // Get returns the world sent at tick, if it is still kept.
-func (h *History) Get(tick uint32) ([]game.Entity, bool) {
+func (h *History) Get(tick uint32) ([]Entity, bool) {
 	if tick == 0 {
 		return nil, false
 	}

@@ -22,7 +22,6 @@ import (
 	"math/bits"
 	"slices"
 
-	"github.com/skirmishgg/skirmish/gameserver/game"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -39,7 +38,7 @@ func reset(s *skirmishv1.Snapshot) {
 }
 
 // Full lists every entity of cur in s.
-func Full(s *skirmishv1.Snapshot, cur []game.Entity) {
+func Full(s *skirmishv1.Snapshot, cur []Entity) {
 	s.BaseTick = 0
 	reset(s)
 	for i := range cur {
@@ -49,7 +48,7 @@ func Full(s *skirmishv1.Snapshot, cur []game.Entity) {
 
 // Delta lists in s what changed from base to cur. Both must be sorted by
 // increasing id. s.BaseTick is the caller's to set.
-func Delta(s *skirmishv1.Snapshot, base, cur []game.Entity) {
+func Delta(s *skirmishv1.Snapshot, base, cur []Entity) {
 	reset(s)
 	i, j := 0, 0
 	for i < len(base) || j < len(cur) {
@@ -73,7 +72,7 @@ func Delta(s *skirmishv1.Snapshot, base, cur []game.Entity) {
 }
 
 // whole lists e with its kind and every field.
-func whole(s *skirmishv1.Snapshot, e *game.Entity) {
+func whole(s *skirmishv1.Snapshot, e *Entity) {
 	n := min(len(e.Fields), MaxFields)
 	mask := ^uint64(0)
 	if n < MaxFields {
@@ -87,7 +86,7 @@ func whole(s *skirmishv1.Snapshot, e *game.Entity) {
 
 // changed lists the fields of cur that differ from base, as differences,
 // or nothing when none does.
-func changed(s *skirmishv1.Snapshot, base, cur *game.Entity) {
+func changed(s *skirmishv1.Snapshot, base, cur *Entity) {
 	if base.Kind != cur.Kind || len(base.Fields) != len(cur.Fields) {
 		whole(s, cur)
 		return
@@ -152,14 +151,14 @@ func Each(s *skirmishv1.Snapshot, fn func(Listed) error) error {
 // with base, and the fields of listed ones share one allocation. Neither
 // base nor the result may be modified afterwards. s must list ids, and
 // removed ids, in increasing order, as Full and Delta do.
-func Apply(base []game.Entity, s *skirmishv1.Snapshot) ([]game.Entity, error) {
+func Apply(base []Entity, s *skirmishv1.Snapshot) ([]Entity, error) {
 	if s.BaseTick == 0 {
 		base = nil
 	}
 	if !slices.IsSorted(s.Removed) {
 		return nil, fmt.Errorf("%w: removed ids not in increasing order", ErrBadSnapshot)
 	}
-	out := make([]game.Entity, 0, len(base)+len(s.Ids))
+	out := make([]Entity, 0, len(base)+len(s.Ids))
 	a := fieldAlloc{buf: make([]int32, 0, len(s.Values)+4*len(s.Ids))}
 	removed := s.Removed
 	gone := func(id uint32) bool {
@@ -183,7 +182,7 @@ func Apply(base []game.Entity, s *skirmishv1.Snapshot) ([]game.Entity, error) {
 		}
 		listed++
 		carry(l.ID, false)
-		var prev *game.Entity
+		var prev *Entity
 		if i < len(base) && base[i].ID == l.ID {
 			if !gone(l.ID) {
 				prev = &base[i]
@@ -195,7 +194,7 @@ func Apply(base []game.Entity, s *skirmishv1.Snapshot) ([]game.Entity, error) {
 			if l.Mask&(l.Mask+1) != 0 {
 				return fmt.Errorf("%w: entity %d sent whole with gaps in its mask", ErrBadSnapshot, l.ID)
 			}
-			out = append(out, game.Entity{ID: l.ID, Kind: l.Kind, Fields: append(a.take(len(l.Values)), l.Values...)})
+			out = append(out, Entity{ID: l.ID, Kind: l.Kind, Fields: append(a.take(len(l.Values)), l.Values...)})
 			return nil
 		}
 		if prev == nil {
@@ -204,7 +203,7 @@ func Apply(base []game.Entity, s *skirmishv1.Snapshot) ([]game.Entity, error) {
 		if w := 64 - bits.LeadingZeros64(l.Mask); w > len(prev.Fields) {
 			return fmt.Errorf("%w: entity %d has no field %d", ErrBadSnapshot, l.ID, w-1)
 		}
-		e := game.Entity{ID: l.ID, Kind: prev.Kind, Fields: append(a.take(len(prev.Fields)), prev.Fields...)}
+		e := Entity{ID: l.ID, Kind: prev.Kind, Fields: append(a.take(len(prev.Fields)), prev.Fields...)}
 		mask := l.Mask
 		for _, d := range l.Values {
 			e.Fields[bits.TrailingZeros64(mask)] += d

@@ -7,26 +7,25 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/skirmishgg/skirmish/gameserver/game"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
-func ent(id, kind uint32, f ...int32) game.Entity { return game.Entity{ID: id, Kind: kind, Fields: f} }
+func ent(id, kind uint32, f ...int32) Entity { return Entity{ID: id, Kind: kind, Fields: f} }
 
 func TestDeltaRoundTrip(t *testing.T) {
 	tests := []struct {
 		name        string
-		base, cur   []game.Entity
+		base, cur   []Entity
 		wantSent    int
 		wantRemoved []uint32
 	}{
-		{"unchanged costs nothing", []game.Entity{ent(1, 1, 5, 6), ent(2, 2, 7)}, []game.Entity{ent(1, 1, 5, 6), ent(2, 2, 7)}, 0, nil},
-		{"one field changed", []game.Entity{ent(1, 1, 5, 6, 7)}, []game.Entity{ent(1, 1, 5, 9, 7)}, 1, nil},
-		{"added and removed", []game.Entity{ent(1, 1, 5), ent(3, 2, 1)}, []game.Entity{ent(1, 1, 5), ent(2, 2, 4), ent(4, 2, 8)}, 2, []uint32{3}},
-		{"kind changed", []game.Entity{ent(1, 1, 5, 6)}, []game.Entity{ent(1, 2, 5, 6)}, 1, nil},
-		{"all removed", []game.Entity{ent(1, 1, 5), ent(2, 1, 6)}, nil, 0, []uint32{1, 2}},
-		{"from empty", nil, []game.Entity{ent(7, 1, -5, 0, 1<<30)}, 1, nil},
-		{"differences wrap like int32", []game.Entity{ent(1, 1, -1<<31, 1<<31-1)}, []game.Entity{ent(1, 1, 1<<31-1, -1<<31)}, 1, nil},
+		{"unchanged costs nothing", []Entity{ent(1, 1, 5, 6), ent(2, 2, 7)}, []Entity{ent(1, 1, 5, 6), ent(2, 2, 7)}, 0, nil},
+		{"one field changed", []Entity{ent(1, 1, 5, 6, 7)}, []Entity{ent(1, 1, 5, 9, 7)}, 1, nil},
+		{"added and removed", []Entity{ent(1, 1, 5), ent(3, 2, 1)}, []Entity{ent(1, 1, 5), ent(2, 2, 4), ent(4, 2, 8)}, 2, []uint32{3}},
+		{"kind changed", []Entity{ent(1, 1, 5, 6)}, []Entity{ent(1, 2, 5, 6)}, 1, nil},
+		{"all removed", []Entity{ent(1, 1, 5), ent(2, 1, 6)}, nil, 0, []uint32{1, 2}},
+		{"from empty", nil, []Entity{ent(7, 1, -5, 0, 1<<30)}, 1, nil},
+		{"differences wrap like int32", []Entity{ent(1, 1, -1<<31, 1<<31-1)}, []Entity{ent(1, 1, 1<<31-1, -1<<31)}, 1, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,10 +59,10 @@ func TestDeltaRoundTrip(t *testing.T) {
 }
 
 func TestFullReplacesWorld(t *testing.T) {
-	cur := []game.Entity{ent(1, 1, 1, 2), ent(5, 3, 9)}
+	cur := []Entity{ent(1, 1, 1, 2), ent(5, 3, 9)}
 	var s skirmishv1.Snapshot
 	Full(&s, cur)
-	world, err := Apply([]game.Entity{ent(2, 1, 0)}, &s)
+	world, err := Apply([]Entity{ent(2, 1, 0)}, &s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +73,7 @@ func TestFullReplacesWorld(t *testing.T) {
 
 func TestHistory(t *testing.T) {
 	var h History
-	w := []game.Entity{ent(1, 1, 1)}
+	w := []Entity{ent(1, 1, 1)}
 	h.Put(5, w)
 	if _, ok := h.Get(5); !ok {
 		t.Errorf("Get(5) after Put(5) = false, want true")
@@ -88,26 +87,26 @@ func TestHistory(t *testing.T) {
 	}
 }
 
-func entityEqual(a, b game.Entity) bool {
+func entityEqual(a, b Entity) bool {
 	return a.ID == b.ID && a.Kind == b.Kind && slices.Equal(a.Fields, b.Fields)
 }
 
 func FuzzApply(f *testing.F) {
 	var s skirmishv1.Snapshot
-	Delta(&s, []game.Entity{ent(1, 1, 5, 6)}, []game.Entity{ent(1, 1, 5, 7), ent(2, 2, 1)})
+	Delta(&s, []Entity{ent(1, 1, 5, 6)}, []Entity{ent(1, 1, 5, 7), ent(2, 2, 1)})
 	s.BaseTick = 3
 	b, _ := proto.Marshal(&s)
 	f.Add(b)
 	f.Add([]byte{})
 	f.Add([]byte{0x32, 0x01, 0x01, 0x3a, 0x01, 0x00, 0x42, 0x01, 0x03, 0x4a, 0x02, 0x02, 0x04})
-	base := []game.Entity{ent(1, 1, 5, 6), ent(3, 2, 1, 2, 3)}
+	base := []Entity{ent(1, 1, 5, 6), ent(3, 2, 1, 2, 3)}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s skirmishv1.Snapshot
 		if err := proto.Unmarshal(b, &s); err != nil {
 			return
 		}
 		world, err := Apply(base, &s)
-		if !slices.EqualFunc(base, []game.Entity{ent(1, 1, 5, 6), ent(3, 2, 1, 2, 3)}, entityEqual) {
+		if !slices.EqualFunc(base, []Entity{ent(1, 1, 5, 6), ent(3, 2, 1, 2, 3)}, entityEqual) {
 			t.Fatalf("Apply changed its base: %v", base)
 		}
 		if err != nil {
