@@ -5,7 +5,7 @@
 BUF_VERSION := v1.75.0
 BUF := go run github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
 
-.PHONY: help build test test-short proto proto-check lint bench dev web sdk-ts
+.PHONY: help build test test-short proto proto-check lint bench dev web sdk-ts fuzz-smoke fuzz-corpus
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,3 +40,24 @@ web: ## regenerate the browser client's TypeScript from proto/, type-check it an
 
 sdk-ts: ## regenerate, type-check, build and unit-test the TypeScript SDK in clients/ts (needs Node)
 	cd clients/ts && npm ci --no-audit --no-fund && npm run gen && npm test
+
+# Every fuzz target in the module: "<package dir> <FuzzName>" per line.
+FUZZ_TARGETS = grep -rl --include='*_test.go' '^func Fuzz' . | grep -v node_modules | sort | while read -r f; do \
+	for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do echo "$$(dirname "$$f") $$t"; done; done
+
+FUZZTIME ?= 5s
+fuzz-smoke: ## run every fuzz target for FUZZTIME (5s) on top of its committed corpus (testdata/fuzz)
+	@$(FUZZ_TARGETS) | while read -r pkg t; do \
+		echo "fuzz $$pkg $$t"; \
+		go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) "$$pkg" >/tmp/fuzz-$$t.log 2>&1 || { cat /tmp/fuzz-$$t.log; exit 1; }; \
+	done
+
+CORPUSTIME ?= 30s
+fuzz-corpus: ## grow the committed corpus: fuzz each target for CORPUSTIME, then copy what it found into testdata/fuzz
+	@cache=$$(go env GOCACHE)/fuzz/$$(go list -m); \
+	$(FUZZ_TARGETS) | while read -r pkg t; do \
+		echo "fuzz $$pkg $$t"; \
+		go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(CORPUSTIME) "$$pkg" >/dev/null || exit 1; \
+		mkdir -p "$$pkg/testdata/fuzz/$$t"; \
+		cp -n "$$cache/$${pkg#./}/$$t"/* "$$pkg/testdata/fuzz/$$t/" 2>/dev/null || true; \
+	done

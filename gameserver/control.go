@@ -19,11 +19,12 @@ import (
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
 	"github.com/skirmishgg/skirmish/gameserver/room"
+	"github.com/skirmishgg/skirmish/internal/serve"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
-// newGRPC builds the gRPC server: RoomService behind service-token
-// authentication, health and reflection open.
+// newGRPC builds the internal gRPC server: RoomService behind
+// service-token authentication, health and reflection open.
 func newGRPC(s *Server, reg prometheus.Registerer) *grpc.Server {
 	m := grpcprom.NewServerMetrics()
 	reg.MustRegister(m)
@@ -40,14 +41,17 @@ func newGRPC(s *Server, reg prometheus.Registerer) *grpc.Server {
 	onlyRooms := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
 		return strings.HasPrefix(c.FullMethod(), "/"+skirmishv1.RoomService_ServiceDesc.ServiceName+"/")
 	})
-	g := grpc.NewServer(
+	// RoomService is served on the internal listener only, to the
+	// matchmaker: messages up to 1 MiB, no per-peer rates.
+	lim := serve.GRPCLimits{MaxRecvMsgSize: 1 << 20, StreamsPerPeer: -1, PeerRate: -1}
+	g := grpc.NewServer(append(lim.ServerOptions(),
 		grpc.ChainUnaryInterceptor(
 			m.UnaryServerInterceptor(),
 			recovery.UnaryServerInterceptor(),
 			selector.UnaryServerInterceptor(grpcauth.UnaryServerInterceptor(authn), onlyRooms),
 		),
 		grpc.ChainStreamInterceptor(m.StreamServerInterceptor(), recovery.StreamServerInterceptor()),
-	)
+	)...)
 	skirmishv1.RegisterRoomServiceServer(g, &control{s: s})
 	healthpb.RegisterHealthServer(g, s.health)
 	reflection.Register(g)
@@ -61,7 +65,36 @@ type control struct {
 	s *Server
 }
 
+// Bounds on RoomService requests, in bytes and seats.
+const (
+	maxControlID   = 128
+	maxControlName = 256
+	maxSeats       = 64
+)
+
+// checkSeats bounds the ids and names of seats.
+func checkSeats(seats []*skirmishv1.Seat) error {
+	if len(seats) > maxSeats {
+		return status.Errorf(codes.InvalidArgument, "seats: %d, at most %d", len(seats), maxSeats)
+	}
+	for i, st := range seats {
+		if len(st.PlayerId) > maxControlID {
+			return status.Errorf(codes.InvalidArgument, "seats[%d].player_id: %d bytes, at most %d", i, len(st.PlayerId), maxControlID)
+		}
+		if len(st.Name) > maxControlName {
+			return status.Errorf(codes.InvalidArgument, "seats[%d].name: %d bytes, at most %d", i, len(st.Name), maxControlName)
+		}
+	}
+	return nil
+}
+
 func (c *control) CreateRoom(_ context.Context, req *skirmishv1.CreateRoomRequest) (*skirmishv1.CreateRoomResponse, error) {
+	if len(req.MatchId) > maxControlID || len(req.Mode) > maxControlID {
+		return nil, status.Errorf(codes.InvalidArgument, "match_id and mode: at most %d bytes", maxControlID)
+	}
+	if err := checkSeats(req.Seats); err != nil {
+		return nil, err
+	}
 	seats := make([]game.Seat, len(req.Seats))
 	for i, st := range req.Seats {
 		seats[i] = game.Seat{PlayerID: st.PlayerId, Name: st.Name, Team: st.Team}
@@ -73,6 +106,9 @@ func (c *control) CreateRoom(_ context.Context, req *skirmishv1.CreateRoomReques
 	switch {
 	case errors.Is(err, game.ErrUnknownMode), errors.Is(err, game.ErrBadSeats):
 		return nil, status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, room.ErrGameFailed):
+		c.s.log.Error("create room: the game failed", "match", req.MatchId, "err", err)
+		return nil, status.Error(codes.Internal, "the game failed to start")
 	case errors.Is(err, room.ErrDraining):
 		return nil, status.Error(codes.Unavailable, "gameserver is draining")
 	case err != nil:
@@ -83,8 +119,11 @@ func (c *control) CreateRoom(_ context.Context, req *skirmishv1.CreateRoomReques
 }
 
 func (c *control) AddSeats(ctx context.Context, req *skirmishv1.AddSeatsRequest) (*skirmishv1.AddSeatsResponse, error) {
-	if req.RoomId == "" || len(req.Seats) == 0 {
-		return nil, status.Error(codes.InvalidArgument, "room_id and at least one seat are required")
+	if req.RoomId == "" || len(req.Seats) == 0 || len(req.RoomId) > maxControlID {
+		return nil, status.Errorf(codes.InvalidArgument, "room_id (at most %d bytes) and at least one seat are required", maxControlID)
+	}
+	if err := checkSeats(req.Seats); err != nil {
+		return nil, err
 	}
 	seats := make([]game.Seat, len(req.Seats))
 	for i, st := range req.Seats {

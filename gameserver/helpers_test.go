@@ -48,11 +48,12 @@ func (s *memSink) find(matchID string) *skirmishv1.MatchOutcome {
 }
 
 type testServer struct {
-	addr string
-	keys *auth.Keys
-	sink *memSink
-	srv  *Server
-	stop func() error
+	addr         string // public port
+	internalAddr string // internal listener: RoomService, /metrics
+	keys         *auth.Keys
+	sink         *memSink
+	srv          *Server
+	stop         func() error
 }
 
 func newKeys(t testing.TB) *auth.Keys {
@@ -88,9 +89,13 @@ func startServerKeys(t testing.TB, cfg Config, keys *auth.Keys) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	internal, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln) }()
+	go func() { done <- srv.Run(ctx, ln, internal) }()
 	var once sync.Once
 	var runErr error
 	stop := func() error {
@@ -109,12 +114,12 @@ func startServerKeys(t testing.TB, cfg Config, keys *auth.Keys) *testServer {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	return &testServer{addr: ln.Addr().String(), keys: keys, sink: sink, srv: srv, stop: stop}
+	return &testServer{addr: ln.Addr().String(), internalAddr: internal.Addr().String(), keys: keys, sink: sink, srv: srv, stop: stop}
 }
 
 func (ts *testServer) grpcConn(t testing.TB) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpc.NewClient(ts.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(ts.internalAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/skirmishgg/skirmish/gameserver/room"
+	"github.com/skirmishgg/skirmish/gameserver/ws"
 )
 
 // BenchmarkIdleConnections opens b.N WebSocket connections on 127.0.0.1,
@@ -20,7 +21,9 @@ import (
 //	go test -run '^$' -bench IdleConnections -benchtime 2000x ./gameserver/
 func BenchmarkIdleConnections(b *testing.B) {
 	t := b
-	ts := startServer(t, Config{Capacity: 1 << 20, Rooms: room.Config{JoinTimeout: time.Hour}})
+	// Every connection comes from 127.0.0.1: no per-peer bounds.
+	ts := startServer(t, Config{Capacity: 1 << 20, Rooms: room.Config{JoinTimeout: time.Hour},
+		Edge: Edge{ConnsPerPeer: -1, MaxConns: -1}, WebSocket: ws.Config{ConnsPerPeer: -1}})
 	dialer := &websocket.Dialer{ReadBufferSize: 256, WriteBufferSize: 256}
 	rooms := make([]string, (b.N+7)/8)
 	for i := range rooms {

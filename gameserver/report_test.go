@@ -113,7 +113,7 @@ func TestHeartbeatsAndDeregister(t *testing.T) {
 	case <-time.After(wait):
 		t.Fatal("no heartbeat")
 	}
-	if gs.Id != "gs-test" || gs.Region != "eu" || gs.Capacity != 40 || gs.ControlAddress != ts.addr || gs.WebsocketUrl != "ws://"+ts.addr+"/ws" || gs.Draining {
+	if gs.Id != "gs-test" || gs.Region != "eu" || gs.Capacity != 40 || gs.ControlAddress != ts.internalAddr || gs.WebsocketUrl != "ws://"+ts.addr+"/ws" || gs.Draining {
 		t.Errorf("heartbeat = %v, want gs-test in eu, capacity 40, at %s, not draining", gs, ts.addr)
 	}
 	ts.createRoom(t, "m-hb", "duel", "alice", "bob")

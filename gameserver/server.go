@@ -1,8 +1,9 @@
-// Package gameserver hosts real-time matches. A Server serves, on one
-// port: players over WebSocket (/ws, package ws), the RoomService that the
-// matchmaker calls to allocate rooms (gRPC, with the gRPC health service),
-// /healthz, /readyz and /metrics; and it sends heartbeats to the
-// matchmaker's registry. Rooms and their lifecycle live in package room,
+// Package gameserver hosts real-time matches. A Server serves, on its
+// public port: players over WebSocket (/ws, package ws), the browser game
+// (/, /config.json), /healthz and /readyz; on its internal listener: the
+// RoomService that the matchmaker calls to allocate rooms (gRPC, with
+// health and reflection), /metrics, /debug/pprof/, /healthz and /readyz;
+// and it sends heartbeats to the matchmaker's registry. Rooms and their lifecycle live in package room,
 // the reference game in package arena.
 package gameserver
 
@@ -45,7 +46,7 @@ type Config struct {
 	// out (default "ws://<listen address>/ws").
 	WebSocketURL string
 	// ControlAddress is the host:port of RoomService as the matchmaker
-	// dials it (default: the listen address).
+	// dials it (default: the internal listener's address).
 	ControlAddress string
 	// MatchmakerAddr is the matchmaker's gRPC host:port; empty means no
 	// heartbeats.
@@ -80,6 +81,8 @@ type Config struct {
 	WebTransport webtransport.Config
 	// Page, when Web is set, is what the page reads from /config.json.
 	Page PageConfig
+	// Edge bounds the connections of the public port (edge.go).
+	Edge Edge
 }
 
 // PageConfig tells the browser game where the other services are; the
@@ -101,10 +104,11 @@ type Server struct {
 	rooms  *room.Manager
 	ws     *ws.Handler
 	wt     *webtransport.Server
-	grpc   *grpc.Server
+	grpc   *grpc.Server // internal: RoomService
 	health *health.Server
 	http   *metrics.HTTP
 	report *reporter
+	edge   *edgeMetrics
 }
 
 // New checks the configuration and builds the server; it starts nothing.
@@ -154,12 +158,16 @@ func New(cfg Config, keys *auth.Keys, sink OutcomeSink, reg *prometheus.Registry
 	if err != nil {
 		return nil, fmt.Errorf("gameserver: %w", err)
 	}
+	cfg.Edge.fill()
+	if cfg.WebSocket.Proxies.IsZero() {
+		cfg.WebSocket.Proxies = cfg.Edge.Proxies
+	}
 	wsh, err := ws.New(cfg.WebSocket, keys, rooms, reg, log.With("component", "ws"))
 	if err != nil {
 		return nil, fmt.Errorf("gameserver: %w", err)
 	}
 	s := &Server{cfg: cfg, keys: keys, reg: reg, log: log, rooms: rooms, ws: wsh,
-		health: health.NewServer(), http: metrics.NewHTTP(reg, "gameserver"), report: report}
+		health: health.NewServer(), http: metrics.NewHTTP(reg, "gameserver"), report: report, edge: newEdgeMetrics(reg)}
 	report.s = s
 	if cfg.WebTransportAddr != "" {
 		s.wt, err = webtransport.New(cfg.WebTransport, keys, rooms, reg, log.With("component", "webtransport"))
@@ -175,27 +183,42 @@ func New(cfg Config, keys *auth.Keys, sink OutcomeSink, reg *prometheus.Registry
 // in process.
 func (s *Server) Rooms() *room.Manager { return s.rooms }
 
+// handler serves the public port: what players and browsers reach.
 func (s *Server) handler() http.Handler {
 	mux := http.NewServeMux()
 	// /ws is counted by skirmish_gameserver_ws_joins_total: the request
 	// counter's response wrapper cannot hijack the connection.
 	mux.Handle("GET /ws", s.ws)
-	mux.Handle("GET /healthz", s.http.Wrap("/healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Write([]byte("ok\n"))
-	})))
-	mux.Handle("GET /readyz", s.http.Wrap("/readyz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		if s.rooms.Draining() {
-			http.Error(w, "draining", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ready\n"))
-	})))
-	mux.Handle("GET /metrics", s.http.Wrap("/metrics", metrics.Handler(s.reg)))
+	mux.Handle("GET /healthz", s.http.Wrap("/healthz", http.HandlerFunc(s.healthz)))
+	mux.Handle("GET /readyz", s.http.Wrap("/readyz", http.HandlerFunc(s.readyz)))
 	if s.cfg.Web != nil {
-		mux.Handle("/", s.http.Wrap("/", s.cfg.Web))
-		mux.Handle("GET /config.json", s.http.Wrap("/config.json", http.HandlerFunc(s.pageConfig)))
+		mux.Handle("/", s.http.Wrap("/", serve.SecurityHeaders(s.cfg.Web)))
+		mux.Handle("GET /config.json", s.http.Wrap("/config.json", serve.SecurityHeaders(http.HandlerFunc(s.pageConfig))))
 	}
+	return serve.MaxBody(mux, maxPublicBody)
+}
+
+// maxPublicBody bounds request bodies on the public port: no route there
+// takes one.
+const maxPublicBody = 4 << 10
+
+// internalHandler serves the internal listener: RoomService, gRPC health
+// and reflection for HTTP/2 gRPC requests; /metrics, /debug/pprof/,
+// /healthz and /readyz.
+func (s *Server) internalHandler() http.Handler {
+	mux := serve.Internal(s.http.Wrap("/metrics", metrics.Handler(s.reg)))
+	mux.HandleFunc("GET /readyz", s.readyz)
 	return serve.WithGRPC(s.grpc, mux)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	if s.rooms.Draining() {
+		http.Error(w, "draining", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n"))
 }
 
 // pageConfig serves /config.json. Hashes are arrays of numbers, which the
@@ -219,13 +242,15 @@ func (s *Server) pageConfig(w http.ResponseWriter, _ *http.Request) {
 	}{s.cfg.Page, s.cfg.WebSocketURL, s.cfg.WebTransportURL, hashes})
 }
 
-// Run serves on ln until ctx ends, then drains: it stops taking rooms,
-// deregisters from the matchmaker, lets running matches finish (up to
-// Rooms.DrainTimeout, then ends them with END_REASON_SHUTDOWN), closes
-// the connections and returns once every goroutine it started is done.
-func (s *Server) Run(ctx context.Context, ln net.Listener) error {
-	if s.cfg.ControlAddress == "" {
-		s.cfg.ControlAddress = ln.Addr().String()
+// Run serves the public port on ln and the internal listener on internal
+// until ctx ends, then drains: it stops taking rooms, deregisters from the
+// matchmaker, lets running matches finish (up to Rooms.DrainTimeout, then
+// ends them with END_REASON_SHUTDOWN), closes the connections and returns
+// once every goroutine it started is done. With a nil internal listener,
+// RoomService and /metrics are not served at all.
+func (s *Server) Run(ctx context.Context, ln, internal net.Listener) error {
+	if s.cfg.ControlAddress == "" && internal != nil {
+		s.cfg.ControlAddress = internal.Addr().String()
 	}
 	if s.cfg.WebSocketURL == "" {
 		s.cfg.WebSocketURL = "ws://" + ln.Addr().String() + "/ws"
@@ -261,18 +286,30 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	served := make(chan error, 1)
 	go func() {
-		err := serve.HTTP(httpCtx, ln, s.handler(), s.log)
+		err := serve.HTTP(httpCtx, s.publicListener(ln), s.handler(), s.log)
 		if err != nil {
 			stop() // the listener failed: drain and return the error
 		}
 		served <- err
 	}()
+	internalServed := make(chan error, 1)
+	if internal != nil {
+		go func() {
+			err := serve.HTTP(httpCtx, internal, s.internalHandler(), s.log)
+			if err != nil {
+				stop()
+			}
+			internalServed <- err
+		}()
+	} else {
+		internalServed <- nil
+	}
 	beat := make(chan struct{})
 	go func() {
 		defer close(beat)
 		s.heartbeats(runCtx)
 	}()
-	s.log.Info("gameserver serving", "addr", ln.Addr().String(), "websocket", s.cfg.WebSocketURL, "webtransport", s.cfg.WebTransportURL, "id", s.cfg.ID)
+	s.log.Info("gameserver serving", "addr", ln.Addr().String(), "control", s.cfg.ControlAddress, "websocket", s.cfg.WebSocketURL, "webtransport", s.cfg.WebTransportURL, "id", s.cfg.ID)
 
 	reportCtx, stopReports := context.WithCancel(context.WithoutCancel(ctx))
 	reported := make(chan struct{})
@@ -286,6 +323,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	stopHTTP()
 	if serr := <-served; serr != nil && err == nil {
 		err = serr
+	}
+	if serr := <-internalServed; serr != nil && err == nil {
+		err = fmt.Errorf("internal listener: %w", serr)
 	}
 	if werr := <-wtDone; werr != nil && err == nil {
 		err = werr

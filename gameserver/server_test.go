@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
@@ -232,21 +234,44 @@ func TestRoomService(t *testing.T) {
 	}
 }
 
+// TestHTTPEndpoints: probes answer on both ports; /metrics and pprof only
+// on the internal listener; RoomService is not on the public port.
 func TestHTTPEndpoints(t *testing.T) {
 	ts := startServer(t, Config{})
-	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
-		resp, err := http.Get("http://" + ts.addr + path)
+	for _, tt := range []struct {
+		addr, path string
+		want       int
+	}{
+		{ts.addr, "/healthz", http.StatusOK},
+		{ts.addr, "/readyz", http.StatusOK},
+		{ts.addr, "/metrics", http.StatusNotFound},
+		{ts.addr, "/debug/pprof/", http.StatusNotFound},
+		{ts.internalAddr, "/healthz", http.StatusOK},
+		{ts.internalAddr, "/readyz", http.StatusOK},
+		{ts.internalAddr, "/metrics", http.StatusOK},
+		{ts.internalAddr, "/debug/pprof/cmdline", http.StatusOK},
+	} {
+		resp, err := http.Get("http://" + tt.addr + tt.path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("GET %s = %d, want 200", path, resp.StatusCode)
+		if resp.StatusCode != tt.want {
+			t.Errorf("GET %s%s = %d, want %d", tt.addr, tt.path, resp.StatusCode, tt.want)
 		}
-		if path == "/metrics" && !bytes.Contains(body, []byte("skirmish_gameserver_http_requests_total")) {
+		if tt.path == "/metrics" && tt.want == http.StatusOK && !bytes.Contains(body, []byte("skirmish_gameserver_http_requests_total")) {
 			t.Errorf("GET /metrics lacks the request counter")
 		}
+	}
+	conn, err := grpc.NewClient(ts.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = skirmishv1.NewRoomServiceClient(conn).CreateRoom(ts.serviceCtx(t), &skirmishv1.CreateRoomRequest{Mode: "duel"})
+	if status.Code(err) == codes.OK || status.Code(err) == codes.InvalidArgument {
+		t.Errorf("CreateRoom on the public port = %v, want it not served", err)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/skirmishgg/skirmish/internal/auth"
+	"github.com/skirmishgg/skirmish/internal/serve"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -54,7 +55,8 @@ func BenchmarkCreateTicket(b *testing.B) {
 // before the timer starts, so their tokens are verified already.
 func benchCreateTicket(b *testing.B, shared bool, fresh int) {
 	keys := testKeys(b)
-	m, err := New(Config{FormationInterval: time.Hour, PlayerRequestRate: -1, SharedHTTP2: shared}, keys, nil, nil, nil)
+	m, err := New(Config{FormationInterval: time.Hour, PlayerRequestRate: -1, SharedHTTP2: shared,
+		Edge: Edge{GRPC: serve.GRPCLimits{PeerRate: -1}, ConnsPerPeer: -1, MaxConns: -1}}, keys, nil, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,7 +66,7 @@ func benchCreateTicket(b *testing.B, shared bool, fresh int) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, ln) }()
+	go func() { done <- m.Run(ctx, ln, nil) }()
 	b.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

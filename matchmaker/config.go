@@ -94,6 +94,8 @@ type Config struct {
 	// pings itself every FeedStallAfter/4) before /readyz reports not
 	// ready. Default 4s.
 	FeedStallAfter time.Duration `yaml:"feed_stall_after"`
+	// Edge bounds what clients may make the matchmaker hold (edge.go).
+	Edge Edge `yaml:"-"`
 }
 
 // Mode is the rules of one game mode.

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/skirmishgg/skirmish/internal/auth"
+	"github.com/skirmishgg/skirmish/internal/limits"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -62,6 +63,10 @@ func interceptors(keys *auth.Keys, sessions *sessionCache, lim *playerLimiter, s
 	}
 }
 
+// logErrorMax bounds the error message of a logged call, in bytes: the
+// message may quote a client's value.
+const logErrorMax = 512
+
 // logCall logs a finished call: at debug level when it succeeded, else at
 // the level go-grpc-middleware gives its code (warn for client errors such
 // as NotFound, error for Internal and the like). Unlike that library's
@@ -87,7 +92,7 @@ func logCall(ctx context.Context, log *slog.Logger, fullMethod string, start tim
 		slog.Float64("grpc.time_ms", float64(time.Since(start).Microseconds())/1000),
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("grpc.error", status.Convert(err).Message()))
+		attrs = append(attrs, slog.String("grpc.error", limits.Clip(status.Convert(err).Message(), logErrorMax)))
 	}
 	log.LogAttrs(ctx, level, "finished call", attrs...)
 }

@@ -41,10 +41,11 @@ import (
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
-// Matchmaker is the matchmaking service: gRPC MatchmakerService and
-// GameserverRegistryService (also as Connect and gRPC-Web for browsers),
-// the formation loop, and HTTP /healthz, /readyz and /metrics, all on one
-// port.
+// Matchmaker is the matchmaking service. On its public port:
+// MatchmakerService over gRPC (also as Connect and gRPC-Web for browsers),
+// gRPC health and reflection of those, HTTP /healthz and /readyz. On its
+// internal listener: GameserverRegistryService, health and reflection,
+// /metrics, /debug/pprof/, /healthz and /readyz. And the formation loop.
 type Matchmaker struct {
 	cfg      Config
 	keys     *auth.Keys
@@ -55,9 +56,13 @@ type Matchmaker struct {
 	outcomes outcomequeue.Queue // nil: server-lost outcomes wait in the store
 	limiter  *playerLimiter
 	alloc    *allocator
-	grpc     *grpc.Server
+	grpc     *grpc.Server // public: MatchmakerService
+	internal *grpc.Server // internal: GameserverRegistryService
 	health   *health.Server
-	http     http.Handler
+	http     http.Handler // public
+	ops      http.Handler // internal
+
+	refusedConns prometheus.Counter
 
 	ran           atomic.Bool
 	ready         atomic.Bool
@@ -163,14 +168,25 @@ func New(cfg Config, keys *auth.Keys, ratings RatingSource, reg *prometheus.Regi
 		health:   health.NewServer(),
 		stopping: make(chan struct{}),
 	}
-	m.grpc = grpc.NewServer(interceptors(keys, newSessionCache(keys, sessionCacheSize), m.limiter, srvMetrics, log)...)
+	m.cfg.Edge.fill()
+	m.refusedConns = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "skirmish_matchmaker_refused_connections_total",
+		Help: "Connections to the public port closed at once: their peer, or all peers together, held the most allowed.",
+	})
+	if err := reg.Register(m.refusedConns); err != nil {
+		return nil, fmt.Errorf("matchmaker metrics: %w", err)
+	}
+	m.grpc, m.internal = grpcServers(m.cfg.Edge.GRPC,
+		interceptors(keys, newSessionCache(keys, sessionCacheSize), m.limiter, srvMetrics, log))
 	skirmishv1.RegisterMatchmakerServiceServer(m.grpc, &ticketService{m: m})
-	skirmishv1.RegisterGameserverRegistryServiceServer(m.grpc, &registryService{m: m})
-	healthgrpc.RegisterHealthServer(m.grpc, m.health)
-	reflection.Register(m.grpc)
-	srvMetrics.InitializeMetrics(m.grpc)
-	for name := range m.grpc.GetServiceInfo() {
-		m.health.SetServingStatus(name, healthgrpc.HealthCheckResponse_NOT_SERVING)
+	skirmishv1.RegisterGameserverRegistryServiceServer(m.internal, &registryService{m: m})
+	for _, g := range []*grpc.Server{m.grpc, m.internal} {
+		healthgrpc.RegisterHealthServer(g, m.health)
+		reflection.Register(g)
+		srvMetrics.InitializeMetrics(g)
+		for name := range g.GetServiceInfo() {
+			m.health.SetServingStatus(name, healthgrpc.HealthCheckResponse_NOT_SERVING)
+		}
 	}
 	m.health.SetServingStatus("", healthgrpc.HealthCheckResponse_NOT_SERVING)
 
@@ -180,30 +196,49 @@ func New(cfg Config, keys *auth.Keys, ratings RatingSource, reg *prometheus.Regi
 		io.WriteString(w, "ok\n")
 	})))
 	mux.Handle("GET /readyz", httpm.Wrap("/readyz", http.HandlerFunc(m.serveReady)))
-	mux.Handle("GET /metrics", httpm.Wrap("/metrics", sharedmetrics.Handler(reg)))
 	if m.http, err = m.handler(mux); err != nil {
 		return nil, err
 	}
+	m.ops = m.internalHandler(httpm.Wrap("/metrics", sharedmetrics.Handler(reg)))
 	return m, nil
 }
 
-// Run serves gRPC and HTTP on ln and runs the formation loop until ctx
-// ends. Then it reports not serving, ends WatchTicket streams, lets calls
-// in flight finish, stops the loop and allocations in flight (their
-// tickets go back to the queue), closes its gameserver connections, and
-// returns once every goroutine it started has stopped. Run may be called
-// once.
-func (m *Matchmaker) Run(ctx context.Context, ln net.Listener) error {
+// Run serves the public port on ln and the internal listener on internal
+// (nil: the internal surfaces are not served at all), and runs the
+// formation loop until ctx ends. Then it reports not serving, ends
+// WatchTicket streams, lets calls in flight finish, stops the loop and
+// allocations in flight (their tickets go back to the queue), stops the
+// internal listener, closes its gameserver connections, and returns once
+// every goroutine it started has stopped. Run may be called once.
+func (m *Matchmaker) Run(ctx context.Context, ln, internal net.Listener) error {
 	if !m.ran.CompareAndSwap(false, true) {
 		return errors.New("matchmaker: Run called twice")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	for name := range m.grpc.GetServiceInfo() {
-		m.health.SetServingStatus(name, healthgrpc.HealthCheckResponse_SERVING)
+	for _, g := range []*grpc.Server{m.grpc, m.internal} {
+		for name := range g.GetServiceInfo() {
+			m.health.SetServingStatus(name, healthgrpc.HealthCheckResponse_SERVING)
+		}
 	}
 	m.health.SetServingStatus("", healthgrpc.HealthCheckResponse_SERVING)
+	ln = m.publicListener(ln)
+	internalDone := make(chan error, 1)
+	internalCtx, stopInternal := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopInternal()
+	if internal != nil {
+		go func() {
+			ierr := serve.HTTP(internalCtx, internal, m.ops, m.log)
+			if ierr != nil {
+				cancel() // the internal listener failed: stop, and return its error
+			}
+			internalDone <- ierr
+		}()
+		m.log.Info("matchmaker internal listener", "addr", internal.Addr().String())
+	} else {
+		internalDone <- nil
+	}
 	m.ready.Store(true)
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -242,6 +277,11 @@ func (m *Matchmaker) Run(ctx context.Context, ln net.Listener) error {
 		wg.Wait()
 	}
 	m.grpc.Stop() // every call has ended; this frees the rest
+	stopInternal()
+	if ierr := <-internalDone; ierr != nil && err == nil {
+		err = fmt.Errorf("internal listener: %w", ierr)
+	}
+	m.internal.Stop()
 	if cerr := m.alloc.close(); cerr != nil {
 		m.log.Warn("close gameserver connections", "err", cerr)
 	}

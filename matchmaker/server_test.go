@@ -30,13 +30,16 @@ const waitTimeout = 10 * time.Second
 
 // env is a running matchmaker on a loopback port with a client to it.
 type env struct {
-	addr  string
-	keys  *auth.Keys
-	conn  *grpc.ClientConn
-	mm    skirmishv1.MatchmakerServiceClient
-	gsreg skirmishv1.GameserverRegistryServiceClient
-	stop  func() error // cancels Run and waits for it
-	prom  *prometheus.Registry
+	addr string
+	// internalAddr is the internal listener: the registry, /metrics.
+	internalAddr string
+	keys         *auth.Keys
+	conn         *grpc.ClientConn // public port
+	iconn        *grpc.ClientConn // internal listener
+	mm           skirmishv1.MatchmakerServiceClient
+	gsreg        skirmishv1.GameserverRegistryServiceClient
+	stop         func() error // cancels Run and waits for it
+	prom         *prometheus.Registry
 }
 
 func testKeys(t testing.TB) *auth.Keys {
@@ -80,9 +83,13 @@ func startMatchmakerKeys(t testing.TB, cfg Config, keys *auth.Keys, ratings Rati
 	if err != nil {
 		t.Fatal(err)
 	}
+	internal, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, ln) }()
+	go func() { done <- m.Run(ctx, ln, internal) }()
 	var once sync.Once
 	var runErr error
 	stop := func() error {
@@ -100,16 +107,21 @@ func startMatchmakerKeys(t testing.TB, cfg Config, keys *auth.Keys, ratings Rati
 	if err != nil {
 		t.Fatal(err)
 	}
+	iconn, err := grpc.NewClient(internal.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		conn.Close()
+		iconn.Close()
 		if err := stop(); err != nil {
 			t.Errorf("Run: %v", err)
 		}
 	})
 	return &env{
-		addr: ln.Addr().String(), keys: keys, conn: conn, stop: stop, prom: prom,
+		addr: ln.Addr().String(), internalAddr: internal.Addr().String(), keys: keys, conn: conn, iconn: iconn, stop: stop, prom: prom,
 		mm:    skirmishv1.NewMatchmakerServiceClient(conn),
-		gsreg: skirmishv1.NewGameserverRegistryServiceClient(conn),
+		gsreg: skirmishv1.NewGameserverRegistryServiceClient(iconn),
 	}
 }
 
@@ -535,33 +547,47 @@ func TestBadRequests(t *testing.T) {
 func TestHealthAndHTTP(t *testing.T) {
 	eachStore(t, func(t *testing.T, start starter) {
 		e := start(t, Config{}, nil)
-		health := healthgrpc.NewHealthClient(e.conn)
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
-		for _, svc := range []string{"", "skirmish.v1.MatchmakerService", "skirmish.v1.GameserverRegistryService"} {
-			resp, err := health.Check(ctx, &healthgrpc.HealthCheckRequest{Service: svc})
-			if err != nil || resp.GetStatus() != healthgrpc.HealthCheckResponse_SERVING {
-				t.Errorf("Check(%q) = %v, %v; want SERVING", svc, resp, err)
+		for _, conn := range []*grpc.ClientConn{e.conn, e.iconn} {
+			health := healthgrpc.NewHealthClient(conn)
+			for _, svc := range []string{"", "skirmish.v1.MatchmakerService", "skirmish.v1.GameserverRegistryService"} {
+				resp, err := health.Check(ctx, &healthgrpc.HealthCheckRequest{Service: svc})
+				if err != nil || resp.GetStatus() != healthgrpc.HealthCheckResponse_SERVING {
+					t.Errorf("Check(%q) = %v, %v; want SERVING", svc, resp, err)
+				}
 			}
 		}
 		e.create(t, e.as(t, "alice"), "duel")
-		for path, want := range map[string]string{
-			"/healthz": "ok",
-			"/readyz":  "ready",
-			"/metrics": `skirmish_matchmaker_tickets_total{mode="duel",state="searching"} 1`,
+		for _, tt := range []struct{ addr, path, want string }{
+			{e.addr, "/healthz", "ok"},
+			{e.addr, "/readyz", "ready"},
+			{e.internalAddr, "/healthz", "ok"},
+			{e.internalAddr, "/readyz", "ready"},
+			{e.internalAddr, "/metrics", `skirmish_matchmaker_tickets_total{mode="duel",state="searching"} 1`},
+			{e.internalAddr, "/debug/pprof/cmdline", ""},
 		} {
-			resp, err := http.Get("http://" + e.addr + path)
+			addr, path, want := tt.addr, tt.path, tt.want
+			resp, err := http.Get("http://" + addr + path)
 			if err != nil {
 				t.Fatalf("GET %s: %v", path, err)
 			}
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
-				t.Errorf("GET %s = %d, body lacks %q", path, resp.StatusCode, want)
+				t.Errorf("GET %s%s = %d, body lacks %q", addr, path, resp.StatusCode, want)
 			}
 			if path == "/metrics" && !strings.Contains(string(body), `skirmish_matchmaker_grpc_server_handled_total{grpc_code="OK",grpc_method="CreateTicket"`) {
 				t.Errorf("/metrics lacks the gRPC request count of CreateTicket")
 			}
+		}
+		resp, err := http.Get("http://" + e.addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET /metrics on the public port = %d, want 404", resp.StatusCode)
 		}
 	})
 }
@@ -652,27 +678,35 @@ func TestTeamMatchBalanced(t *testing.T) {
 	})
 }
 
+// TestReflection: the public port's reflection lists only the services
+// players call; the internal listener's lists the registry too.
 func TestReflection(t *testing.T) {
 	e := startMatchmaker(t, Config{})
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	stream, err := reflectionpb.NewServerReflectionClient(e.conn).ServerReflectionInfo(ctx)
-	if err != nil {
-		t.Fatal(err)
+	list := func(conn *grpc.ClientConn) []string {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, s := range resp.GetListServicesResponse().GetService() {
+			names = append(names, s.GetName())
+		}
+		return names
 	}
-	if err := stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
-		t.Fatal(err)
+	if names := list(e.conn); !slices.Contains(names, "skirmish.v1.MatchmakerService") || slices.Contains(names, "skirmish.v1.GameserverRegistryService") {
+		t.Errorf("public reflection lists %v, want MatchmakerService and not the registry", names)
 	}
-	resp, err := stream.Recv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, s := range resp.GetListServicesResponse().GetService() {
-		names = append(names, s.GetName())
-	}
-	if !slices.Contains(names, "skirmish.v1.MatchmakerService") || !slices.Contains(names, "skirmish.v1.GameserverRegistryService") {
-		t.Errorf("reflection lists %v", names)
+	if names := list(e.iconn); !slices.Contains(names, "skirmish.v1.GameserverRegistryService") || slices.Contains(names, "skirmish.v1.MatchmakerService") {
+		t.Errorf("internal reflection lists %v, want the registry and not MatchmakerService", names)
 	}
 }
 

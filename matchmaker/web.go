@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	connectcors "connectrpc.com/cors"
+	"connectrpc.com/vanguard"
 	"connectrpc.com/vanguard/vanguardgrpc"
 	"github.com/rs/cors"
 )
@@ -15,9 +16,14 @@ import (
 // gRPC-Web calls (what browsers send, over HTTP/1.1 or HTTP/2) through the
 // vanguard transcoder, which turns them into gRPC calls on the same server
 // and interceptors, behind CORS for the configured browser origins;
-// everything else (/healthz, /readyz, /metrics) to web.
+// everything else (/healthz, /readyz) to web. Behind trusted proxies, the
+// request's RemoteAddr becomes the forwarded client's, so gRPC's peer
+// (and the per-peer limits) see the client.
 func (m *Matchmaker) handler(web http.Handler) (http.Handler, error) {
-	transcoder, err := vanguardgrpc.NewTranscoder(m.grpc)
+	// The transcoder buffers each message whole: bound it to the body
+	// limit (its default is 4 GiB).
+	transcoder, err := vanguardgrpc.NewTranscoder(m.grpc, vanguard.WithDefaultServiceOptions(
+		vanguard.WithMaxMessageBufferBytes(uint32(m.cfg.Edge.MaxBody))))
 	if err != nil {
 		return nil, fmt.Errorf("vanguard transcoder: %w", err)
 	}
@@ -28,8 +34,8 @@ func (m *Matchmaker) handler(web http.Handler) (http.Handler, error) {
 		AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization"),
 		ExposedHeaders: connectcors.ExposedHeaders(),
 		MaxAge:         7200,
-	}).Handler(transcoder)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	}).Handler(limitRPCBody(checkConnectUnary(transcoder), m.cfg.Edge.MaxBody))
+	return m.cfg.Edge.GRPC.Proxies.RealAddr(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ct := r.Header.Get("Content-Type")
 		switch {
 		case r.ProtoMajor == 2 && strings.HasPrefix(ct, "application/grpc") && !strings.HasPrefix(ct, "application/grpc-web"):
@@ -39,7 +45,7 @@ func (m *Matchmaker) handler(web http.Handler) (http.Handler, error) {
 		default:
 			web.ServeHTTP(w, r)
 		}
-	}), nil
+	})), nil
 }
 
 // isRPCPath reports whether the path names a method of a gRPC service the

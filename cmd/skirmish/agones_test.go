@@ -22,7 +22,7 @@ func TestGameserverAgonesMode(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"gameserver", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0",
+		done <- run(ctx, []string{"gameserver", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--internal-addr", "127.0.0.1:0",
 			"--webtransport-addr", "", "--no-web", "--matchmaker", "", "--capacity", "8"}, io.Discard, io.Discard)
 	}()
 	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)

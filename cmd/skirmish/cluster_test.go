@@ -51,6 +51,10 @@ const (
 	clusterGameserverPort  = 7800
 	clusterLeaderboardPort = 7820
 	clusterWorkerPort      = 7830
+	// Internal listeners, bound to each host's address so that the
+	// matchmaker and the gameservers reach each other's control APIs.
+	clusterMatchmakerInternalPort = 7812
+	clusterGameserverInternalPort = 7802
 )
 
 // newCluster makes the lab, starts the outside services on the data host
@@ -174,19 +178,21 @@ func TestClusterAcrossHosts(t *testing.T) {
 	sqsArgs := []string{"--queue", "sqs", "--sqs-endpoint", c.sqs, "--queue-visibility-timeout", "5s"}
 	store := []string{"--database", c.dsn}
 	mm := c.lab.Host("mm1").HostPort(clusterMatchmakerPort)
+	mmInternal := c.lab.Host("mm1").HostPort(clusterMatchmakerInternalPort)
 
 	// Leaderboards first: they migrate the database.
 	for _, h := range []string{"lb1", "lb2"} {
 		c.start(ctx, h, clusterLeaderboardPort, append([]string{"leaderboard", "--addr", c.lab.Host(h).HostPort(clusterLeaderboardPort),
 			"--rank-index", "redis", "--redis-addr", c.redis, "--rate-limit", "-1"}, store...)...)
 	}
-	c.start(ctx, "mm1", clusterMatchmakerPort, append([]string{"matchmaker", "--addr", mm}, store...)...)
+	c.start(ctx, "mm1", clusterMatchmakerPort, append([]string{"matchmaker", "--addr", mm, "--internal-addr", mmInternal}, store...)...)
 	for _, h := range []string{"sw1", "sw2"} {
 		c.start(ctx, h, clusterWorkerPort, append(append([]string{"stats-worker", "--addr", c.lab.Host(h).HostPort(clusterWorkerPort)}, store...), sqsArgs...)...)
 	}
 	for _, h := range []string{"gs1", "gs2"} {
 		c.start(ctx, h, clusterGameserverPort, append([]string{"gameserver", "--addr", c.lab.Host(h).HostPort(clusterGameserverPort),
-			"--id", h, "--matchmaker", mm, "--match-duration", "6s", "--webtransport-addr", "", "--no-web"}, sqsArgs...)...)
+			"--internal-addr", c.lab.Host(h).HostPort(clusterGameserverInternalPort),
+			"--id", h, "--matchmaker", mmInternal, "--match-duration", "6s", "--webtransport-addr", "", "--no-web"}, sqsArgs...)...)
 	}
 
 	// Bots: duels, over and over, until the chaos is over.

@@ -29,7 +29,7 @@ func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) erro
 	fs := newFlagSet("gameserver", stderr)
 	c.register(fs)
 	g.register(fs, "", "127.0.0.1:7800", 30*time.Second)
-	fs.StringVar(&g.matchmaker, "matchmaker", "127.0.0.1:7810", "matchmaker gRPC address to register with; empty runs without one")
+	fs.StringVar(&g.matchmaker, "matchmaker", matchmakerInternalAddr, "matchmaker internal gRPC address (its --internal-addr) to register and report rooms to; empty runs without one")
 	q.register(fs)
 	var a agonesFlags
 	a.register(fs)
@@ -58,8 +58,13 @@ func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log.Info("gameserver ready", "addr", ln.Addr().String(), "queue", q.backend)
-	return part.run(ctx, ln)
+	defer ln.Close()
+	internal, err := serve.Listen("internal-addr", g.internalAddr)
+	if err != nil {
+		return err
+	}
+	log.Info("gameserver ready", "addr", ln.Addr().String(), "internal", internal.Addr().String(), "queue", q.backend)
+	return part.run(ctx, ln, internal)
 }
 
 func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -98,19 +103,25 @@ func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return svc.Run(ctx, ln)
+	defer ln.Close()
+	internal, err := serve.Listen("internal-addr", m.internalAddr)
+	if err != nil {
+		return err
+	}
+	return svc.Run(ctx, ln, internal)
 }
 
 func runLeaderboard(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var c common
 	var s storeFlags
 	var lf leaderboardFlags
-	var addr string
+	var addr, internalAddr string
 	fs := newFlagSet("leaderboard", stderr)
 	c.register(fs)
 	s.register(fs)
 	lf.register(fs)
-	fs.StringVar(&addr, "addr", "127.0.0.1:7820", "leaderboard listen address (REST, health, metrics)")
+	fs.StringVar(&addr, "addr", "127.0.0.1:7820", "leaderboard listen address (REST, health)")
+	registerInternalAddr(fs, &internalAddr, "", leaderboardInternalAddr, "")
 	var cl closer
 	defer cl.close()
 	log, err := c.start(ctx, fs, args, stderr, &cl)
@@ -129,7 +140,12 @@ func runLeaderboard(ctx context.Context, args []string, _, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return srv.Run(ctx, ln)
+	defer ln.Close()
+	internal, err := serve.Listen("internal-addr", internalAddr)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx, ln, internal)
 }
 
 func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -145,7 +161,7 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 	q.register(fs)
 	w.register(fs)
 	ix.register(fs)
-	fs.StringVar(&addr, "addr", "127.0.0.1:7830", "listen address for /healthz and /metrics")
+	fs.StringVar(&addr, "addr", "127.0.0.1:7830", "internal listen address for /healthz, /readyz, /metrics and /debug/pprof/")
 	var cl closer
 	defer cl.close()
 	log, err := c.start(ctx, fs, args, stderr, &cl, q.validate)

@@ -15,6 +15,7 @@ import (
 	"github.com/peterbourgon/ff/v3"
 
 	"github.com/skirmishgg/skirmish/internal/auth"
+	"github.com/skirmishgg/skirmish/internal/limits"
 )
 
 // parseFlags fills fs from args and from SKIRMISH_* environment variables.
@@ -42,6 +43,9 @@ type common struct {
 	logLevel  string
 	logFormat string
 	pprofAddr string
+	// trustedProxies lists the reverse proxies whose X-Forwarded-For
+	// names the client, for per-client limits (internal.go).
+	trustedProxies string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -49,7 +53,8 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.authKey, "auth-key", "", "Ed25519 seed (base64) that signs and verifies tokens; empty reads or creates <data-dir>/auth.key")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
-	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "admin listen address for net/http/pprof (/debug/pprof/); empty: off")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "extra admin listen address for net/http/pprof only (/debug/pprof/, also on the internal listener); empty: off")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated addresses and CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (for per-client limits); empty: none")
 }
 
 // registerDataDir registers only --data-dir, for the one-shot commands
@@ -62,6 +67,9 @@ func (c *common) validate() error {
 	if err := oneOf("log-level", c.logLevel, "debug", "info", "warn", "error"); err != nil {
 		return err
 	}
+	if _, err := c.proxies(); err != nil {
+		return err
+	}
 	return oneOf("log-format", c.logFormat, "text", "json")
 }
 
@@ -69,10 +77,12 @@ func (c *common) logger(w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.logLevel))
 	opts := &slog.HandlerOptions{Level: level}
+	// Every string value is clipped (limits.LogHandler): a client's value
+	// that reaches a log line cannot make it large.
 	if c.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(limits.LogHandler(slog.NewJSONHandler(w, opts), 0))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(limits.LogHandler(slog.NewTextHandler(w, opts), 0))
 }
 
 func (c *common) keys() (*auth.Keys, error) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/skirmishgg/skirmish/internal/metrics"
@@ -24,6 +25,7 @@ type devFlags struct {
 	queue      queueFlags
 	stats      statsWorkerFlags
 	lbAddr     string
+	lbInternal string
 	lb         leaderboardFlags
 }
 
@@ -36,6 +38,7 @@ func newDevFlags(stderr io.Writer) (*flag.FlagSet, *devFlags) {
 	d.gameserver.register(fs, "gameserver-", "127.0.0.1:7800", 5*time.Second)
 	d.matchmaker.register(fs, "matchmaker-", "127.0.0.1:7810")
 	fs.StringVar(&d.lbAddr, "leaderboard-addr", "127.0.0.1:7820", "leaderboard listen address")
+	registerInternalAddr(fs, &d.lbInternal, "leaderboard-", leaderboardInternalAddr, "")
 	d.store.register(fs)
 	d.lb.register(fs)
 	d.queue.register(fs)
@@ -57,15 +60,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, `Skirmish is running. Ctrl-C stops it.
 
-  gameserver   ws://%[1]s/ws        health http://%[1]s/healthz   metrics http://%[1]s/metrics
-  matchmaker   grpc %[2]s          health http://%[2]s/healthz   metrics http://%[2]s/metrics
-  leaderboard  http://%[3]s/v1/leaderboards   API http://%[3]s/openapi.json   metrics http://%[3]s/metrics
+  gameserver   ws://%[1]s/ws        health http://%[1]s/healthz   metrics http://%[7]s/metrics
+  matchmaker   grpc %[2]s          health http://%[2]s/healthz   metrics http://%[8]s/metrics
+  leaderboard  http://%[3]s/v1/leaderboards   API http://%[3]s/openapi.json   metrics http://%[9]s/metrics
   data         %[4]s (%[5]s, %[6]s queue)
 
 Play in a browser:  http://%[1]s/
 Play with bots:  go run ./cmd/skirmish bot --players 4 --leaderboard http://%[3]s --matchmaker %[2]s
 
-`, sys.gameserverAddr, sys.matchmakerAddr, sys.leaderboardAddr, d.common.dataDir, storeName(&d.store), d.queue.backend)
+`, sys.gameserverAddr, sys.matchmakerAddr, sys.leaderboardAddr, d.common.dataDir, storeName(&d.store), d.queue.backend,
+		sys.gameserverInternal, sys.matchmakerInternal, sys.leaderboardInternal)
 	err = sys.wait()
 	log.Info("skirmish stopped")
 	return err
@@ -80,8 +84,9 @@ func storeName(s *storeFlags) string {
 
 // devSystem is every part of Skirmish running in one process.
 type devSystem struct {
-	gameserverAddr, matchmakerAddr, leaderboardAddr string
-	done                                            chan error
+	gameserverAddr, matchmakerAddr, leaderboardAddr             string
+	gameserverInternal, matchmakerInternal, leaderboardInternal string // internal listeners
+	done                                                        chan error
 }
 
 func (s *devSystem) wait() error { return <-s.done }
@@ -115,7 +120,19 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 	if err != nil {
 		return nil, err
 	}
-	d.gameserver.matchmaker = mmLn.Addr().String()
+	gsInt, err := listen("gameserver-internal-addr", d.gameserver.internalAddr)
+	if err != nil {
+		return nil, err
+	}
+	mmInt, err := listen("matchmaker-internal-addr", d.matchmaker.internalAddr)
+	if err != nil {
+		return nil, err
+	}
+	lbInt, err := listen("leaderboard-internal-addr", d.lbInternal)
+	if err != nil {
+		return nil, err
+	}
+	d.gameserver.matchmaker = mmInt.Addr().String()
 	if d.gameserver.web.matchmakerURL == "" {
 		d.gameserver.web.matchmakerURL = "http://" + mmLn.Addr().String()
 	}
@@ -156,24 +173,89 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 		gameserverAddr:  gsLn.Addr().String(),
 		matchmakerAddr:  mmLn.Addr().String(),
 		leaderboardAddr: lbLn.Addr().String(),
-		done:            make(chan error, 1),
+
+		gameserverInternal:  gsInt.Addr().String(),
+		matchmakerInternal:  mmInt.Addr().String(),
+		leaderboardInternal: lbInt.Addr().String(),
+		done:                make(chan error, 1),
 	}
-	// The stats worker stops only after the gameserver has drained and
-	// published, so the outcomes of matches ended by the shutdown are
-	// applied before the process exits.
-	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	go func() {
-		defer stopWorker()
-		err := runAll(ctx,
-			func(ctx context.Context) error {
-				defer stopWorker()
-				return gs.run(ctx, gsLn)
-			},
-			func(ctx context.Context) error { return mm.Run(ctx, mmLn) },
-			func(ctx context.Context) error { return lb.Run(ctx, lbLn) },
-			func(context.Context) error { return worker.Run(workerCtx) },
-		)
+		err := runInOrder(ctx, gs, gsLn, gsInt, mm, mmLn, mmInt, lb, lbLn, lbInt, worker)
 		sys.done <- errors.Join(err, cl.close())
 	}()
 	return sys, nil
+}
+
+// devParts are what runInOrder runs; tests give stand-ins.
+type (
+	devGameserver interface {
+		run(ctx context.Context, ln, internal net.Listener) error
+	}
+	devPart interface {
+		Run(ctx context.Context, ln, internal net.Listener) error
+	}
+	devWorker interface {
+		Run(ctx context.Context) error
+	}
+)
+
+// runInOrder runs every part until ctx ends or one fails, then stops them
+// in the order that loses nothing: the gameserver first (its rooms drain,
+// their outcomes are published, and every room report and its
+// deregistration reach the matchmaker); then the matchmaker and the stats
+// worker (which applies the outcomes the drain published); then the
+// leaderboard. It returns once every part has stopped.
+func runInOrder(ctx context.Context,
+	gs devGameserver, gsLn, gsInt net.Listener,
+	mm devPart, mmLn, mmInt net.Listener,
+	lb devPart, lbLn, lbInt net.Listener,
+	worker devWorker) error {
+	keep := context.WithoutCancel(ctx)
+	mmCtx, stopMM := context.WithCancel(keep)
+	defer stopMM()
+	workerCtx, stopWorker := context.WithCancel(keep)
+	defer stopWorker()
+	lbCtx, stopLB := context.WithCancel(keep)
+	defer stopLB()
+	var workerDone, mmDone sync.WaitGroup
+	workerDone.Add(1)
+	mmDone.Add(1)
+	return runAll(ctx,
+		func(ctx context.Context) error {
+			// ctx ends at shutdown, or when another part failed.
+			defer stopWorker()
+			defer stopMM()
+			return gs.run(ctx, gsLn, gsInt)
+		},
+		func(gctx context.Context) error {
+			defer mmDone.Done()
+			return mm.Run(untilEither(mmCtx, gctx, ctx), mmLn, mmInt)
+		},
+		func(gctx context.Context) error {
+			defer workerDone.Done()
+			return worker.Run(untilEither(workerCtx, gctx, ctx))
+		},
+		func(gctx context.Context) error {
+			go func() {
+				workerDone.Wait()
+				mmDone.Wait()
+				stopLB()
+			}()
+			return lb.Run(untilEither(lbCtx, gctx, ctx), lbLn, lbInt)
+		},
+	)
+}
+
+// untilEither returns a context that ends with own, or with group once
+// group ended for a reason other than parent ending (a part failed:
+// everything stops at once).
+func untilEither(own, group, parent context.Context) context.Context {
+	ctx, cancel := context.WithCancel(own)
+	stop := context.AfterFunc(group, func() {
+		if parent.Err() == nil {
+			cancel()
+		}
+	})
+	context.AfterFunc(ctx, func() { stop() })
+	return ctx
 }

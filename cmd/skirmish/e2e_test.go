@@ -52,6 +52,9 @@ func testDevFlags(t *testing.T, args ...string) *devFlags {
 		"--gameserver-addr", "127.0.0.1:0",
 		"--matchmaker-addr", "127.0.0.1:0",
 		"--leaderboard-addr", "127.0.0.1:0",
+		"--gameserver-internal-addr", "127.0.0.1:0",
+		"--matchmaker-internal-addr", "127.0.0.1:0",
+		"--leaderboard-internal-addr", "127.0.0.1:0",
 		"--gameserver-capacity", "100",
 		"--gameserver-webtransport-addr", "127.0.0.1:0",
 		"--match-duration", "3s",
@@ -194,9 +197,20 @@ func playDuel(t *testing.T, d *devFlags) {
 		return getJSON(ctx, lbURL+"/v1/leaderboards/rating/entries?limit=10", &board) == nil && len(board.Entries) == 2
 	})
 
-	// Every part serves its health and metrics.
+	// Every part serves its health on both listeners, and its metrics on
+	// the internal one only.
 	for _, addr := range []string{sys.gameserverAddr, sys.matchmakerAddr, sys.leaderboardAddr} {
-		for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		for _, path := range []string{"/healthz", "/readyz"} {
+			if err := getOK(ctx, "http://"+addr+path); err != nil {
+				t.Errorf("GET %s%s: %v", addr, path, err)
+			}
+		}
+		if err := getOK(ctx, "http://"+addr+"/metrics"); err == nil {
+			t.Errorf("GET %s/metrics answered on a public port", addr)
+		}
+	}
+	for _, addr := range []string{sys.gameserverInternal, sys.matchmakerInternal, sys.leaderboardInternal} {
+		for _, path := range []string{"/healthz", "/metrics", "/debug/pprof/cmdline"} {
 			if err := getOK(ctx, "http://"+addr+path); err != nil {
 				t.Errorf("GET %s%s: %v", addr, path, err)
 			}

@@ -106,7 +106,7 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	start := time.Now()
-	go func() { done <- part.Run(ctx, ln) }()
+	go func() { done <- part.Run(ctx, ln, nil) }()
 	defer func() {
 		cancel()
 		<-done

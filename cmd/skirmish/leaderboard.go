@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/skirmishgg/skirmish/internal/serve"
 	"github.com/skirmishgg/skirmish/leaderboard"
 	"github.com/skirmishgg/skirmish/leaderboard/boardfile"
 	"github.com/skirmishgg/skirmish/leaderboard/httpapi"
@@ -49,17 +50,26 @@ type leaderboardPart struct {
 	index  *rankindex.Store
 	sched  *seasons.Scheduler
 	srv    *httpapi.Server
+	log    *slog.Logger
 }
 
-// Run serves until ctx ends.
-func (p *leaderboardPart) Run(ctx context.Context, ln net.Listener) error {
+// Run serves the REST API on ln and /metrics and pprof on internal (nil:
+// not served) until ctx ends.
+func (p *leaderboardPart) Run(ctx context.Context, ln, internal net.Listener) error {
 	if p.redis != nil {
 		defer p.redis.Close()
 	}
 	if err := boardfile.Apply(ctx, p.store, p.boards); err != nil {
 		return settingError("boards-file", "%v", err)
 	}
-	return runAll(ctx, p.index.Run, p.sched.Run, func(ctx context.Context) error { return p.srv.Run(ctx, ln) })
+	return runAll(ctx, p.index.Run, p.sched.Run,
+		func(ctx context.Context) error { return p.srv.Run(ctx, ln) },
+		func(ctx context.Context) error {
+			if internal == nil {
+				return nil
+			}
+			return serve.HTTP(ctx, internal, serve.Internal(p.srv.Metrics()), p.log)
+		})
 }
 
 func newLeaderboardPart(store leaderboard.Store, lf *leaderboardFlags, c *common, reg *prometheus.Registry, log *slog.Logger) (_ *leaderboardPart, err error) {
@@ -102,11 +112,16 @@ func newLeaderboardPart(store leaderboard.Store, lf *leaderboardFlags, c *common
 	if err != nil {
 		return nil, err
 	}
-	srv, err := httpapi.New(httpapi.Config{AllowOrigin: lf.corsOrigin, AdminKey: lf.adminKey, RatePerSecond: lf.rateLimit, RateBurst: lf.rateBurst}, idx, keys, reg, log)
+	proxies, err := c.proxies()
 	if err != nil {
 		return nil, err
 	}
-	p.index, p.sched, p.srv = idx, sched, srv
+	srv, err := httpapi.New(httpapi.Config{AllowOrigin: lf.corsOrigin, AdminKey: lf.adminKey, RatePerSecond: lf.rateLimit, RateBurst: lf.rateBurst,
+		Proxies: proxies}, idx, keys, reg, log)
+	if err != nil {
+		return nil, err
+	}
+	p.index, p.sched, p.srv, p.log = idx, sched, srv, log
 	return p, nil
 }
 

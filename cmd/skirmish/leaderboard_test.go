@@ -39,7 +39,7 @@ func TestLeaderboardStartErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			args := append([]string{"leaderboard", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, tc.args...)
+			args := append([]string{"leaderboard", "--addr", "127.0.0.1:0", "--internal-addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, tc.args...)
 			err := run(ctx, args, io.Discard, io.Discard)
 			for _, w := range tc.want {
 				if err == nil || !strings.Contains(err.Error(), w) {

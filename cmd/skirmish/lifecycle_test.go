@@ -64,6 +64,9 @@ func TestDevBinaryLifecycle(t *testing.T) {
 		"--gameserver-webtransport-addr", "127.0.0.1:0",
 		"--matchmaker-addr", "127.0.0.1:0",
 		"--leaderboard-addr", "127.0.0.1:0",
+		"--gameserver-internal-addr", "127.0.0.1:0",
+		"--matchmaker-internal-addr", "127.0.0.1:0",
+		"--leaderboard-internal-addr", "127.0.0.1:0",
 		"--pprof-addr", "127.0.0.1:0",
 		"--log-format", "json",
 	)

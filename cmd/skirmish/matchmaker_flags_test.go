@@ -53,7 +53,7 @@ func TestMatchmakerCORSOrigins(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			go func() { done <- mm.Run(ctx, ln) }()
+			go func() { done <- mm.Run(ctx, ln, nil) }()
 			defer func() {
 				cancel()
 				select {

@@ -53,11 +53,11 @@ func TestMetricsExposition(t *testing.T) {
 		own        string   // prefix this part must export
 		foreign    []string // parts whose metrics must not appear here
 	}{
-		{"gameserver", sys.gameserverAddr, "skirmish_gameserver_", []string{"matchmaker", "leaderboard", "stats"}},
-		{"matchmaker", sys.matchmakerAddr, "skirmish_matchmaker_", []string{"gameserver", "leaderboard", "stats"}},
+		{"gameserver", sys.gameserverInternal, "skirmish_gameserver_", []string{"matchmaker", "leaderboard", "stats"}},
+		{"matchmaker", sys.matchmakerInternal, "skirmish_matchmaker_", []string{"gameserver", "leaderboard", "stats"}},
 		// In dev the leaderboard and the stats worker are one part and
 		// share a registry; alone, the stats worker has its own.
-		{"leaderboard", sys.leaderboardAddr, "skirmish_leaderboard_", []string{"gameserver", "matchmaker"}},
+		{"leaderboard", sys.leaderboardInternal, "skirmish_leaderboard_", []string{"gameserver", "matchmaker"}},
 		{"stats-worker", statsAddr, "skirmish_stats_", []string{"gameserver", "matchmaker", "leaderboard"}},
 	}
 	for _, tt := range tests {

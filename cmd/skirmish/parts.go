@@ -102,6 +102,7 @@ func openQueue(ctx context.Context, c *common, q *queueFlags, cl *closer) (queue
 // gameserverFlags are the settings of a gameserver.
 type gameserverFlags struct {
 	addr           string
+	internalAddr   string
 	publicURL      string
 	controlAddress string
 	matchmaker     string
@@ -117,9 +118,10 @@ type gameserverFlags struct {
 }
 
 func (g *gameserverFlags) register(fs *flag.FlagSet, prefix, addr string, drain time.Duration) {
-	fs.StringVar(&g.addr, prefix+"addr", addr, "gameserver listen address (WebSocket, RoomService, health, metrics)")
+	fs.StringVar(&g.addr, prefix+"addr", addr, "gameserver listen address for players (WebSocket, the browser game, health)")
+	registerInternalAddr(fs, &g.internalAddr, prefix, gameserverInternalAddr, "RoomService gRPC for the matchmaker, ")
 	fs.StringVar(&g.publicURL, prefix+"public-url", "", "WebSocket URL players are sent to (default ws://<addr>/ws)")
-	fs.StringVar(&g.controlAddress, prefix+"control-address", "", "host:port the matchmaker dials for RoomService (default <addr>)")
+	fs.StringVar(&g.controlAddress, prefix+"control-address", "", "host:port the matchmaker dials for RoomService (default <internal-addr>)")
 	fs.StringVar(&g.id, prefix+"id", "", "gameserver id (default the host name)")
 	fs.StringVar(&g.region, prefix+"region", "local", "region reported to the matchmaker")
 	fs.IntVar(&g.capacity, prefix+"capacity", 1000, "most players hosted at once")
@@ -194,6 +196,9 @@ func newGameserverPart(ctx context.Context, c *common, g *gameserverFlags, q que
 	if err := g.web.apply(g.prefix, &cfg); err != nil {
 		return nil, err
 	}
+	if cfg.Edge.Proxies, err = c.proxies(); err != nil {
+		return nil, err
+	}
 	srv, err := gameserver.New(cfg, keys, ob, reg, log.With("part", "gameserver"))
 	if err != nil {
 		return nil, err
@@ -206,12 +211,12 @@ func newGameserverPart(ctx context.Context, c *common, g *gameserverFlags, q que
 // published too (or stay in the outbox for the next start). In Agones
 // mode the driver runs the server, and returns only once the outbox is
 // empty and Shutdown is sent (the pod's disk goes with the pod).
-func (p *gameserverPart) run(ctx context.Context, ln net.Listener) error {
+func (p *gameserverPart) run(ctx context.Context, ln, internal net.Listener) error {
 	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPub()
 	pubDone := make(chan error, 1)
 	go func() { pubDone <- p.publisher.Run(pubCtx) }()
-	serve := func(ctx context.Context) error { return p.server.Run(ctx, ln) }
+	serve := func(ctx context.Context) error { return p.server.Run(ctx, ln, internal) }
 	var err error
 	if p.agones != nil {
 		err = p.agones.Run(ctx, p.server.Rooms(), p.outbox, serve)
@@ -256,18 +261,20 @@ var newLeaderboardServer = newLeaderboardPart
 
 // matchmakerFlags are the settings of the matchmaker.
 type matchmakerFlags struct {
-	addr        string
-	configFile  string
-	waitScale   float64
-	cors        string
-	prefix      string
-	store       string
-	redisAddr   string
-	redisPrefix string
+	addr         string
+	internalAddr string
+	configFile   string
+	waitScale    float64
+	cors         string
+	prefix       string
+	store        string
+	redisAddr    string
+	redisPrefix  string
 }
 
 func (m *matchmakerFlags) register(fs *flag.FlagSet, prefix, addr string) {
-	fs.StringVar(&m.addr, prefix+"addr", addr, "matchmaker listen address (gRPC, health, metrics)")
+	fs.StringVar(&m.addr, prefix+"addr", addr, "matchmaker listen address for players (MatchmakerService over gRPC, Connect and gRPC-Web; health)")
+	registerInternalAddr(fs, &m.internalAddr, prefix, matchmakerInternalAddr, "GameserverRegistryService gRPC for gameservers, ")
 	fs.StringVar(&m.configFile, "modes-file", "", "YAML or JSON file with the matchmaking modes (default: built-in duel, ffa, team, team4)")
 	fs.Float64Var(&m.waitScale, "wait-scale", 1, "multiplies every mode's maximum wait (below 1 for quick demos)")
 	m.prefix = prefix
@@ -305,6 +312,9 @@ func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSourc
 		return nil, settingError("wait-scale", "must be above 0, got %g", m.waitScale)
 	}
 	cfg.WaitScale = m.waitScale
+	if cfg.Edge.GRPC.Proxies, err = c.proxies(); err != nil {
+		return nil, err
+	}
 	if m.cors != "" {
 		if cfg.AllowedOrigins, err = matchmaker.ParseOrigins(m.cors); err != nil {
 			return nil, settingError(m.prefix+"cors-origins", "%v", err)
@@ -313,13 +323,12 @@ func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSourc
 	return matchmaker.New(cfg, keys, ratings, metrics.NewRegistry(), log.With("part", "matchmaker"), opts...)
 }
 
-// serveAdmin serves /healthz and /metrics for a part that has no HTTP
-// server of its own (the stats worker).
+// serveAdmin serves the internal listener (/healthz, /readyz, /metrics,
+// /debug/pprof/) of a part that has no HTTP server of its own (the stats
+// worker).
 func serveAdmin(ctx context.Context, ln net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux := serve.Internal(metrics.Handler(reg))
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	mux.Handle("GET /metrics", metrics.Handler(reg))
 	return serve.HTTP(ctx, ln, mux, log)
 }
 

@@ -34,12 +34,13 @@ func (w *webFlags) register(fs *flag.FlagSet, prefix, addr string) {
 }
 
 // derivePageURLs fills the page URLs left empty from the matchmaker
-// address the gameserver registers with (host:port): the matchmaker at
-// http://host:port, the leaderboard at its default port 7820 on the same
-// host. A host left empty or unspecified (":7810", "0.0.0.0:7810") is
-// taken as 127.0.0.1. With no matchmaker, the URLs stay empty.
+// address the gameserver registers with (host:port, the matchmaker's
+// internal listener): the matchmaker's public port at its default 7810
+// and the leaderboard at its default port 7820, both on the same host. A
+// host left empty or unspecified (":7812", "0.0.0.0:7812") is taken as
+// 127.0.0.1. With no matchmaker, the URLs stay empty.
 func (w *webFlags) derivePageURLs(matchmakerAddr string) {
-	host, port, err := net.SplitHostPort(matchmakerAddr)
+	host, _, err := net.SplitHostPort(matchmakerAddr)
 	if err != nil {
 		return
 	}
@@ -47,7 +48,7 @@ func (w *webFlags) derivePageURLs(matchmakerAddr string) {
 		host = "127.0.0.1"
 	}
 	if w.matchmakerURL == "" {
-		w.matchmakerURL = "http://" + net.JoinHostPort(host, port)
+		w.matchmakerURL = "http://" + net.JoinHostPort(host, "7810")
 	}
 	if w.leaderboardURL == "" {
 		w.leaderboardURL = "http://" + net.JoinHostPort(host, "7820")

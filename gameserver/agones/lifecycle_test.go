@@ -227,7 +227,7 @@ func startRig(t *testing.T, o rigOptions) *rig {
 	pubDone := make(chan error, 1)
 	go func() { pubDone <- pub.Run(pubCtx) }()
 	go func() {
-		err := drv.Run(runCtx, r.srv.Rooms(), r.ob, func(ctx context.Context) error { return r.srv.Run(ctx, ln) })
+		err := drv.Run(runCtx, r.srv.Rooms(), r.ob, func(ctx context.Context) error { return r.srv.Run(ctx, ln, nil) })
 		stopPub()
 		r.done <- errors.Join(err, <-pubDone)
 	}()

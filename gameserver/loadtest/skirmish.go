@@ -14,6 +14,7 @@ import (
 	"github.com/skirmishgg/skirmish/gameserver/arena"
 	"github.com/skirmishgg/skirmish/gameserver/game"
 	"github.com/skirmishgg/skirmish/gameserver/room"
+	"github.com/skirmishgg/skirmish/gameserver/ws"
 	"github.com/skirmishgg/skirmish/internal/auth"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
@@ -45,6 +46,9 @@ func startServer(ctx context.Context, capacity int, joinTimeout time.Duration) (
 		ID: "loadtest", Capacity: capacity,
 		Arena: arena.Config{MatchDuration: time.Hour, ScoreLimit: 1 << 30},
 		Rooms: room.Config{JoinTimeout: joinTimeout},
+		// Every bot connects from 127.0.0.1: no per-peer bounds.
+		Edge:      gameserver.Edge{ConnsPerPeer: -1, MaxConns: -1},
+		WebSocket: ws.Config{ConnsPerPeer: -1},
 	}, keys, discardSink{}, reg, nil)
 	if err != nil {
 		return nil, err
@@ -55,7 +59,7 @@ func startServer(ctx context.Context, capacity int, joinTimeout time.Duration) (
 	}
 	sctx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- srv.Run(sctx, ln) }()
+	go func() { served <- srv.Run(sctx, ln, nil) }()
 	return &server{srv: srv, reg: reg, keys: keys, url: "ws://" + ln.Addr().String() + "/ws",
 		stop: func() { stop(); <-served }}, nil
 }

@@ -144,7 +144,10 @@ func (m *Manager) Create(matchID, mode string, seats []game.Seat) (*Room, error)
 	}
 	h := fnv.New64a()
 	h.Write([]byte(matchID))
-	g, err := md.New(game.Config{MatchID: matchID, Mode: mode, Seats: seats, Seed: h.Sum64()})
+	g, panicked, err := newGame(md, game.Config{MatchID: matchID, Mode: mode, Seats: seats, Seed: h.Sum64()})
+	if panicked {
+		m.metrics.panics.WithLabelValues(mode, "new").Inc()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create %s game: %w", mode, err)
 	}

@@ -28,10 +28,15 @@ type metrics struct {
 	reports               *prometheus.CounterVec
 	connections           *prometheus.GaugeVec
 	rtt                   *prometheus.HistogramVec
+	panics                *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "skirmish_gameserver_room_panics_total",
+			Help: "Panics in game code, by mode and phase (new, start, event, tick, outcome); each ends its room with END_REASON_ERROR.",
+		}, []string{"mode", "phase"}),
 		rooms: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "skirmish_gameserver_rooms",
 			Help: "Rooms by lifecycle state and mode.",
@@ -96,7 +101,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"transport"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.rooms, m.ticks, m.tickSeconds, m.snapshotBytes, m.snapshots, m.superseded,
+		reg.MustRegister(m.panics, m.rooms, m.ticks, m.tickSeconds, m.snapshotBytes, m.snapshots, m.superseded,
 			m.messagesIn, m.messagesOut, m.disconnects, m.outcomes,
 			m.ticksSkipped, m.tickOverruns, m.reports, m.connections, m.rtt)
 	}

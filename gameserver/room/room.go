@@ -80,6 +80,7 @@ type Room struct {
 	backfill  game.Backfiller // nil when the game takes no newcomers
 	open      []game.Seat     // seats offered for backfill
 	cancelled bool
+	crashed   bool // the game panicked; it is never called again (crash.go)
 }
 
 // ID returns the room id.
@@ -114,12 +115,18 @@ func (r *Room) run(ctx context.Context) {
 		r.setState(StateRunning)
 		r.started = time.Now()
 		r.lastTick.Store(r.started.UnixNano())
-		for _, st := range r.seats {
-			if !st.joined && !st.left { // missed the join deadline
-				r.leftForGood(st)
+		r.guard("start", func() {
+			for _, st := range r.seats {
+				if !st.joined && !st.left { // missed the join deadline
+					r.leftForGood(st)
+				}
 			}
+		})
+		if r.crashed {
+			reason = skirmishv1.EndReason_END_REASON_ERROR
+		} else {
+			reason = r.play()
 		}
-		reason = r.play()
 		r.lastTick.Store(0)
 	}
 	r.setState(StateEnded)
@@ -139,7 +146,8 @@ func (r *Room) run(ctx context.Context) {
 
 // wait admits players until every seat has joined (it returns
 // UNSPECIFIED: play), or the join deadline passes with fewer than the
-// mode's minimum (ABANDONED), or the server shuts down (SHUTDOWN).
+// mode's minimum (ABANDONED), or the server shuts down (SHUTDOWN), or the
+// game panics (ERROR).
 func (r *Room) wait() skirmishv1.EndReason {
 	deadline := time.NewTimer(r.m.cfg.JoinTimeout)
 	defer deadline.Stop()
@@ -149,7 +157,9 @@ func (r *Room) wait() skirmishv1.EndReason {
 		}
 		select {
 		case ev := <-r.events:
-			r.handle(ev)
+			if r.handleGuarded(ev); r.crashed {
+				return skirmishv1.EndReason_END_REASON_ERROR
+			}
 		case <-deadline.C:
 			if r.joinedCount() >= r.mode.MinPlayers {
 				return skirmishv1.EndReason_END_REASON_UNSPECIFIED
@@ -165,8 +175,8 @@ func (r *Room) wait() skirmishv1.EndReason {
 
 // play ticks the game at the mode's rate until it ends (UNSPECIFIED: the
 // game's reason stands), every player is gone for good (ABANDONED: left,
-// or dropped past the reconnection grace; nobody is left to play for) or
-// the server shuts down (SHUTDOWN).
+// or dropped past the reconnection grace; nobody is left to play for),
+// the server shuts down (SHUTDOWN) or the game panics (ERROR).
 func (r *Room) play() skirmishv1.EndReason {
 	period := time.Second / time.Duration(r.mode.TickRate)
 	t := time.NewTicker(period)
@@ -175,7 +185,9 @@ func (r *Room) play() skirmishv1.EndReason {
 	for {
 		select {
 		case ev := <-r.events:
-			r.handle(ev)
+			if r.handleGuarded(ev); r.crashed {
+				return skirmishv1.EndReason_END_REASON_ERROR
+			}
 		case <-t.C:
 			start := time.Now()
 			if gap := start.Sub(last); gap > period*3/2 {
@@ -183,7 +195,10 @@ func (r *Room) play() skirmishv1.EndReason {
 				r.metrics.ticksSkipped.Add(float64(gap/period - 1))
 			}
 			last = start
-			ended := r.step()
+			var ended bool
+			if !r.guard("tick", func() { ended = r.step() }) {
+				return skirmishv1.EndReason_END_REASON_ERROR
+			}
 			r.metrics.ticks.Inc()
 			took := time.Since(start)
 			r.lastTick.Store(start.Add(took).UnixNano())
@@ -413,8 +428,10 @@ func (r *Room) sendSnapshot(st *seat) {
 // finish builds the outcome, makes it durable, and only then tells the
 // players the match ended.
 func (r *Room) finish(ctx context.Context, reason skirmishv1.EndReason) {
-	g := r.game.Outcome()
-	if reason != skirmishv1.EndReason_END_REASON_UNSPECIFIED {
+	var g game.Outcome
+	if !r.guard("outcome", func() { g = r.game.Outcome() }) {
+		g = r.crashOutcome() // the game panicked, now or before
+	} else if reason != skirmishv1.EndReason_END_REASON_UNSPECIFIED {
 		g.Reason = reason
 	}
 	o := &skirmishv1.MatchOutcome{

@@ -9,6 +9,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 	wt "github.com/quic-go/webtransport-go"
+	"golang.org/x/time/rate"
 
 	"github.com/skirmishgg/skirmish/gameserver/room"
 	"github.com/skirmishgg/skirmish/gameserver/wire"
@@ -29,7 +30,14 @@ type conn struct {
 	wbuf []byte
 
 	datagrams, streamed, tooLarge func()
+
+	// limit bounds the messages read, on the stream and as datagrams
+	// (nil: no bound).
+	limit *rate.Limiter
 }
+
+// allow takes one message from the session's bound.
+func (c *conn) allow() bool { return c.limit == nil || c.limit.Allow() }
 
 var _ room.Transport = (*conn)(nil)
 
@@ -45,6 +53,9 @@ func (c *conn) readStream() (*skirmishv1.ClientMessage, error) {
 		return nil, err
 	}
 	c.rbuf = b[:0]
+	if !c.allow() {
+		return nil, wire.TooFast()
+	}
 	return wire.Decode(b)
 }
 

@@ -32,6 +32,7 @@ import (
 
 	"github.com/skirmishgg/skirmish/gameserver/room"
 	"github.com/skirmishgg/skirmish/internal/auth"
+	"github.com/skirmishgg/skirmish/internal/limits"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -60,7 +61,26 @@ type Config struct {
 	// page is served from another port, which the library's default
 	// same-origin check would refuse).
 	CheckOrigin func(r *http.Request) bool
+	// MessageRate and MessageBurst bound the messages one session may
+	// send a second, on the control stream and as datagrams together
+	// (wire.DefaultMessageRate and DefaultMessageBurst); a session over
+	// them gets ERROR_CODE_RATE_LIMITED and is closed. Negative rate: no
+	// bound.
+	MessageRate  float64
+	MessageBurst int
+	// SessionsPerPeer is the most sessions one address (an IPv4 address
+	// or an IPv6 /64) holds at once (16); more are refused with 429.
+	// Negative: no bound.
+	SessionsPerPeer int
 }
+
+// Bounds on one QUIC connection: streams a player may open at once (the
+// control stream, and HTTP/3's own) and how long the handshake may take.
+const (
+	maxIncomingStreams    = 4
+	maxIncomingUniStreams = 4
+	handshakeTimeout      = 5 * time.Second
+)
 
 func (c *Config) fill() error {
 	if len(c.Certificate.Certificate) == 0 {
@@ -84,6 +104,9 @@ func (c *Config) fill() error {
 	if c.CheckOrigin == nil {
 		c.CheckOrigin = func(*http.Request) bool { return true }
 	}
+	if c.SessionsPerPeer == 0 {
+		c.SessionsPerPeer = 16
+	}
 	return nil
 }
 
@@ -99,6 +122,7 @@ type Server struct {
 	metrics  room.TransportMetrics
 
 	sessions room.Conns[*wt.Session]
+	peers    *limits.PeerConns
 }
 
 // New returns a server admitting players to rooms; Run serves it.
@@ -123,6 +147,7 @@ func New(cfg Config, keys *auth.Keys, rooms *room.Manager, reg prometheus.Regist
 			Help: "Snapshots sent over WebTransport, by how: datagram, or stream when too large for one.",
 		}, []string{"via"}),
 		metrics: rooms.TransportMetrics("webtransport"),
+		peers:   limits.NewPeerConns(cfg.SessionsPerPeer),
 	}
 	if reg != nil {
 		reg.MustRegister(s.joins, s.snapshot)
@@ -140,13 +165,22 @@ func (s *Server) Path() string { return s.cfg.Path }
 func (s *Server) Run(ctx context.Context, pc net.PacketConn) error {
 	mux := http.NewServeMux()
 	h3 := &http3.Server{
-		TLSConfig:  http3.ConfigureTLSConfig(&tls.Config{Certificates: []tls.Certificate{s.cfg.Certificate}}),
-		QUICConfig: &quic.Config{EnableDatagrams: true, EnableStreamResetPartialDelivery: true, KeepAlivePeriod: 10 * time.Second},
-		Handler:    mux,
+		TLSConfig: http3.ConfigureTLSConfig(&tls.Config{Certificates: []tls.Certificate{s.cfg.Certificate}}),
+		QUICConfig: &quic.Config{EnableDatagrams: true, EnableStreamResetPartialDelivery: true, KeepAlivePeriod: 10 * time.Second,
+			MaxIncomingStreams: maxIncomingStreams, MaxIncomingUniStreams: maxIncomingUniStreams,
+			HandshakeIdleTimeout: handshakeTimeout, MaxIdleTimeout: s.cfg.IdleTimeout},
+		Handler: mux,
 	}
 	srv := &wt.Server{H3: h3, CheckOrigin: s.cfg.CheckOrigin}
 	wt.ConfigureHTTP3Server(h3)
 	mux.HandleFunc(s.cfg.Path, func(w http.ResponseWriter, r *http.Request) {
+		peer := limits.Key(limits.AddrOf(r.RemoteAddr))
+		if !s.peers.Acquire(peer) {
+			s.joins.WithLabelValues("too_many_sessions").Inc()
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		defer s.peers.Release(peer)
 		sess, err := srv.Upgrade(w, r)
 		if err != nil {
 			s.log.Debug("webtransport upgrade", "err", err)
@@ -197,6 +231,7 @@ func (s *Server) handle(ctx context.Context, sess *wt.Session) {
 	}
 	c := &conn{
 		sess: sess, stream: stream, cfg: &s.cfg, r: bufio.NewReader(stream),
+		limit:     wire.NewMessageLimiter(s.cfg.MessageRate, s.cfg.MessageBurst),
 		datagrams: s.snapshot.WithLabelValues("datagram").Inc,
 		streamed:  s.snapshot.WithLabelValues("stream").Inc,
 		tooLarge:  func() {},
@@ -286,6 +321,10 @@ func (s *Server) serve(ctx context.Context, c *conn, rs *room.Session) {
 			b, err := c.sess.ReceiveDatagram(ctx)
 			if err != nil {
 				return
+			}
+			if !c.allow() {
+				fail(wire.TooFast())
+				continue
 			}
 			m, err := wire.Decode(b)
 			var perr *wire.Reject

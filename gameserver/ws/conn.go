@@ -3,11 +3,14 @@ package ws
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"net"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
 
 	"github.com/skirmishgg/skirmish/gameserver/room"
 	"github.com/skirmishgg/skirmish/gameserver/wire"
@@ -23,6 +26,35 @@ type conn struct {
 	// readDeadlineSet and writeDeadlineSet are when the idle read
 	// deadline and the write deadline were last moved.
 	readDeadlineSet, writeDeadlineSet time.Time
+	// limit bounds the frames read, of every kind (nil: no bound).
+	limit *rate.Limiter
+}
+
+// errTooFast ends a connection whose control frames (pings, pongs) come
+// faster than its message bound.
+var errTooFast = errors.New("websocket: control frames over the message rate")
+
+// allow takes one frame from the connection's message bound.
+func (c *conn) allow() bool { return c.limit == nil || c.limit.Allow() }
+
+// guardControlFrames counts the player's pings and close frames against
+// the message bound; a flood of them ends the connection (the read
+// returns an error). Pings get gorilla's usual pong answer.
+func (c *conn) guardControlFrames() {
+	c.ws.SetPingHandler(func(data string) error {
+		if !c.allow() {
+			return errTooFast
+		}
+		err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil
+		}
+		return err
+	})
 }
 
 var (
@@ -43,6 +75,9 @@ func (c *conn) read() (*skirmishv1.ClientMessage, error) {
 	}
 	if !c.closing.Load() {
 		moveDeadline(&c.readDeadlineSet, c.cfg.IdleTimeout, c.ws.SetReadDeadline)
+	}
+	if !c.allow() {
+		return nil, wire.TooFast()
 	}
 	if typ != websocket.BinaryMessage {
 		return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "frames must be binary protobuf"}

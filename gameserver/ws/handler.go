@@ -19,6 +19,7 @@ import (
 
 	"github.com/skirmishgg/skirmish/gameserver/room"
 	"github.com/skirmishgg/skirmish/internal/auth"
+	"github.com/skirmishgg/skirmish/internal/limits"
 )
 
 // Config tunes the handler; zero fields take the defaults shown.
@@ -37,6 +38,20 @@ type Config struct {
 	// CheckOrigin decides which browser origins may connect; nil allows
 	// all, since players carry a signed token rather than cookies.
 	CheckOrigin func(r *http.Request) bool
+	// MessageRate and MessageBurst bound the frames one connection may
+	// send a second, of every kind: protobuf messages, pings, pongs and
+	// close frames (wire.DefaultMessageRate and DefaultMessageBurst). A
+	// connection over them gets ERROR_CODE_RATE_LIMITED and is closed; a
+	// ping flood ends it at once. Negative rate: no bound.
+	MessageRate  float64
+	MessageBurst int
+	// ConnsPerPeer is the most connections one client (limits.Key of its
+	// address, or of the address a trusted proxy forwarded) holds open at
+	// once (16); more are refused with 429 before the upgrade. Negative:
+	// no bound.
+	ConnsPerPeer int
+	// Proxies are the reverse proxies whose X-Forwarded-For is believed.
+	Proxies limits.Proxies
 }
 
 func (c *Config) fill() {
@@ -50,6 +65,9 @@ func (c *Config) fill() {
 	def(&c.WriteTimeout, 10*time.Second)
 	def(&c.CloseTimeout, 2*time.Second)
 	def(&c.PingInterval, 5*time.Second)
+	if c.ConnsPerPeer == 0 {
+		c.ConnsPerPeer = 16
+	}
 	if c.CheckOrigin == nil {
 		c.CheckOrigin = func(*http.Request) bool { return true }
 	}
@@ -68,6 +86,7 @@ type Handler struct {
 	upgrader websocket.Upgrader
 	joins    *prometheus.CounterVec
 	metrics  room.TransportMetrics
+	peers    *limits.PeerConns
 
 	conns room.Conns[*websocket.Conn]
 }
@@ -88,6 +107,7 @@ func New(cfg Config, keys *auth.Keys, rooms *room.Manager, reg prometheus.Regist
 		upgrader: websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 1024,
 			WriteBufferPool: &sync.Pool{}, CheckOrigin: cfg.CheckOrigin},
 		metrics: rooms.TransportMetrics("websocket"),
+		peers:   limits.NewPeerConns(cfg.ConnsPerPeer),
 		joins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "skirmish_gameserver_ws_joins_total",
 			Help: "WebSocket connections by join result (ok or the error code).",
@@ -118,17 +138,28 @@ func (h *Handler) Close() {
 // their buffers (several KB) until the handler returns, which for a
 // WebSocket would be the whole match. Close waits for that goroutine.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	peer := limits.Key(h.cfg.Proxies.FromRequest(r))
+	if !h.peers.Acquire(peer) {
+		h.joins.WithLabelValues("too_many_connections").Inc()
+		http.Error(w, "too many connections from this address", http.StatusTooManyRequests)
+		return
+	}
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		h.peers.Release(peer)
 		return // the upgrader answered with an HTTP error
 	}
 	if !h.conns.Track(ws) {
+		h.peers.Release(peer)
 		ws.Close()
 		return
 	}
 	// The request's context ends when ServeHTTP returns; the connection
 	// ends through Close instead.
-	go h.run(context.WithoutCancel(r.Context()), ws)
+	go func() {
+		defer h.peers.Release(peer)
+		h.run(context.WithoutCancel(r.Context()), ws)
+	}()
 }
 
 // run serves one upgraded connection until it ends.
@@ -136,7 +167,8 @@ func (h *Handler) run(ctx context.Context, ws *websocket.Conn) {
 	defer h.conns.Untrack(ws)
 	defer ws.Close()
 	ws.SetReadLimit(hardReadLimit)
-	c := &conn{ws: ws, cfg: &h.cfg}
+	c := &conn{ws: ws, cfg: &h.cfg, limit: wire.NewMessageLimiter(h.cfg.MessageRate, h.cfg.MessageBurst)}
+	c.guardControlFrames()
 
 	sess, perr := h.join(ctx, c)
 	if perr != nil {
@@ -148,7 +180,7 @@ func (h *Handler) run(ctx context.Context, ws *websocket.Conn) {
 	h.conns.Joined(ws)
 	h.metrics.Connections.Inc()
 	defer h.metrics.Connections.Dec()
-	stopPing := h.ping(ws)
+	stopPing := h.ping(c)
 	defer stopPing()
 	h.serve(ctx, c, sess)
 }
@@ -216,7 +248,8 @@ func (h *Handler) serve(ctx context.Context, c *conn, sess *room.Session) {
 // ping sends a WebSocket ping every PingInterval carrying the send time;
 // the pong's round trip is observed. It uses a timer rather than a
 // goroutine per connection. The returned stop cancels it.
-func (h *Handler) ping(ws *websocket.Conn) (stop func()) {
+func (h *Handler) ping(c *conn) (stop func()) {
+	ws := c.ws
 	var mu sync.Mutex
 	stopped := false
 	var t *time.Timer
@@ -230,6 +263,9 @@ func (h *Handler) ping(ws *websocket.Conn) (stop func()) {
 		}
 	}
 	ws.SetPongHandler(func(data string) error {
+		if !c.allow() {
+			return errTooFast
+		}
 		var sent time.Time
 		if sent.UnmarshalBinary([]byte(data)) == nil {
 			if d := time.Since(sent); d >= 0 && d < time.Minute {

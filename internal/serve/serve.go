@@ -25,6 +25,15 @@ const (
 	shutdownTimeout   = 10 * time.Second
 )
 
+// Bounds on what one client may make an HTTP server hold: request header
+// bytes (the request line and every header), and HTTP/2 streams open at
+// once on one connection (h2c clients: gRPC-Web, Connect, and gRPC when
+// it shares the port).
+const (
+	MaxHeaderBytes       = 32 << 10
+	MaxConcurrentStreams = 100
+)
+
 // WithGRPC routes gRPC requests (HTTP/2 with a gRPC content type) to g and
 // everything else to h.
 func WithGRPC(g *grpc.Server, h http.Handler) http.Handler {
@@ -49,6 +58,8 @@ func HTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		Protocols:         &protocols,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: MaxConcurrentStreams},
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/skirmishgg/skirmish/internal/limits"
 	"github.com/skirmishgg/skirmish/leaderboard"
 )
 
@@ -16,7 +17,11 @@ type problem struct {
 	Detail string `json:"detail,omitempty"`
 }
 
+// maxDetail bounds a problem's detail, which may quote a client's value.
+const maxDetail = 512
+
 func writeProblem(w http.ResponseWriter, status int, detail string) {
+	detail = limits.Clip(detail, maxDetail)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

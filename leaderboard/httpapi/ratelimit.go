@@ -2,13 +2,11 @@ package httpapi
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/skirmishgg/skirmish/internal/limits"
 )
 
 // The default per-address limit is sized for many players behind one
@@ -25,46 +23,24 @@ const (
 	DefaultRateBurst     = 1000
 )
 
-// limiter gives each client (by IP address) a token bucket.
+// limiter gives each client a token bucket, keyed by limits.Key of its
+// address (an IPv6 client by its /64), or of the address a trusted proxy
+// forwarded. The table remembers limits.DefaultPeers clients and forgets
+// the least recently seen when full, so a flood of new addresses never
+// resets the buckets of busy clients.
 type limiter struct {
-	limit rate.Limit
-	burst int
-
-	mu      sync.Mutex
-	clients map[string]*rate.Limiter
+	rates   *limits.PeerRates
+	proxies limits.Proxies
 }
 
-// maxClients bounds the table; when full it starts afresh, which at worst
-// gives every client a full bucket again.
-const maxClients = 100_000
-
-func newLimiter(perSecond float64, burst int) *limiter {
-	return &limiter{limit: rate.Limit(perSecond), burst: burst, clients: map[string]*rate.Limiter{}}
+func newLimiter(perSecond float64, burst int, proxies limits.Proxies) *limiter {
+	return &limiter{rates: limits.NewPeerRates(perSecond, burst, 0), proxies: proxies}
 }
 
 // allow reports whether the client may go on, and if not, how long it
 // should wait.
 func (l *limiter) allow(r *http.Request, now time.Time) (bool, time.Duration) {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
-	l.mu.Lock()
-	lim, ok := l.clients[ip]
-	if !ok {
-		if len(l.clients) >= maxClients {
-			clear(l.clients)
-		}
-		lim = rate.NewLimiter(l.limit, l.burst)
-		l.clients[ip] = lim
-	}
-	l.mu.Unlock()
-	res := lim.ReserveN(now, 1)
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now)
-		return false, d
-	}
-	return true, 0
+	return l.rates.Allow(limits.Key(l.proxies.FromRequest(r)), now)
 }
 
 func writeTooMany(w http.ResponseWriter, wait time.Duration) {

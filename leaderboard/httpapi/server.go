@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/skirmishgg/skirmish/internal/auth"
+	"github.com/skirmishgg/skirmish/internal/limits"
 	"github.com/skirmishgg/skirmish/internal/metrics"
 	"github.com/skirmishgg/skirmish/internal/serve"
 	"github.com/skirmishgg/skirmish/leaderboard"
@@ -43,6 +44,12 @@ type Config struct {
 	// RequestTimeout bounds the time to read a request body and write
 	// the answer. Default 10s.
 	RequestTimeout time.Duration
+	// Proxies are the reverse proxies whose X-Forwarded-For names the
+	// client (for the rate limit). Default: none.
+	Proxies limits.Proxies
+	// ConnsPerPeer is the most TCP connections one client address holds
+	// at once (64); trusted proxies are exempt. Negative: no limit.
+	ConnsPerPeer int
 }
 
 func (c *Config) fill() error {
@@ -67,6 +74,9 @@ func (c *Config) fill() error {
 	if c.RateBurst < 0 {
 		return fmt.Errorf("leaderboard rate burst %d: want at least 1", c.RateBurst)
 	}
+	if c.ConnsPerPeer == 0 {
+		c.ConnsPerPeer = 64
+	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 10 * time.Second
 	}
@@ -90,6 +100,8 @@ type Server struct {
 	limiter *limiter // nil: no rate limiting
 	limited prometheus.Counter
 	now     func() time.Time
+
+	metricsHandler http.Handler
 }
 
 // New builds the server; it registers its request metrics with reg.
@@ -110,16 +122,21 @@ func New(cfg Config, store leaderboard.Store, keys *auth.Keys, reg *prometheus.R
 			Help: "Requests answered 429 because their client exceeded its rate.",
 		})}
 	if cfg.RatePerSecond > 0 {
-		s.limiter = newLimiter(cfg.RatePerSecond, cfg.RateBurst)
+		s.limiter = newLimiter(cfg.RatePerSecond, cfg.RateBurst, cfg.Proxies)
 	}
 	if err := reg.Register(s.limited); err != nil {
 		return nil, fmt.Errorf("leaderboard metrics: %w", err)
 	}
-	s.routes(reg)
+	s.routes()
+	s.metricsHandler = s.metrics.Wrap("GET /metrics", metrics.Handler(reg))
 	return s, nil
 }
 
-func (s *Server) routes(reg *prometheus.Registry) {
+// Metrics serves the registry's metrics, for the internal listener: the
+// public port does not serve /metrics.
+func (s *Server) Metrics() http.Handler { return s.metricsHandler }
+
+func (s *Server) routes() {
 	s.handle("POST /v1/auth/guest", s.guest)
 	s.handle("GET /v1/leaderboards", s.listBoards)
 	s.handle("GET /v1/leaderboards/{id}/entries", s.entries)
@@ -136,7 +153,6 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.handle("GET /openapi.json", s.openAPI)
 	s.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeText(w, "ok") })
 	s.handle("GET /readyz", s.ready)
-	s.mux.Handle("GET /metrics", s.metrics.Wrap("GET /metrics", metrics.Handler(reg)))
 }
 
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
@@ -146,7 +162,7 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 // Run serves on ln until ctx ends, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	s.log.Info("leaderboard listening", "addr", ln.Addr().String())
-	return serve.HTTP(ctx, ln, s, s.log)
+	return serve.HTTP(ctx, limits.Listener(ln, s.cfg.ConnsPerPeer, 0, s.cfg.Proxies, nil), s, s.log)
 }
 
 // ServeHTTP answers CORS preflights, then routes; requests no route takes
@@ -163,6 +179,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 
 	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Access-Control-Allow-Origin", s.cfg.AllowOrigin)
 	if s.cfg.AllowOrigin != "*" {
 		h.Add("Vary", "Origin")
@@ -175,6 +192,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Set("Access-Control-Expose-Headers", "ETag, Retry-After")
+	if r.ContentLength > maxBody {
+		// Refused unread; the connection closes after the answer.
+		h.Set("Connection", "close")
+		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is larger than %d bytes", r.ContentLength, maxBody))
+		return
+	}
 	if s.limiter != nil && !operational(r.URL.Path) {
 		if ok, wait := s.limiter.allow(r, s.now()); !ok {
 			s.limited.Inc()
@@ -188,10 +211,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		cw := &codeWriter{header: h}
 		s.mux.ServeHTTP(cw, r)
 		if cw.code == http.StatusMethodNotAllowed {
-			writeProblem(w, cw.code, fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, h.Get("Allow")))
+			writeProblem(w, cw.code, fmt.Sprintf("%s is not allowed on %s; allowed: %s", limits.Clip(r.Method, 16), limits.Clip(r.URL.Path, 128), h.Get("Allow")))
 			return
 		}
-		writeProblem(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s", r.URL.Path))
+		writeProblem(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s", limits.Clip(r.URL.Path, 128)))
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -200,7 +223,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // operational endpoints are never rate limited: probes and scrapes must
 // get through.
 func operational(path string) bool {
-	return path == "/healthz" || path == "/readyz" || path == "/metrics"
+	return path == "/healthz" || path == "/readyz"
 }
 
 // codeWriter records the status the mux picks and drops its body.

@@ -115,7 +115,7 @@ func TestSpecCoversRoutes(t *testing.T) {
 	want := map[string]string{
 		"/v1/auth/guest": "post", "/v1/leaderboards": "get", "/v1/leaderboards/{id}/entries": "get",
 		"/v1/leaderboards/{id}/players/{player}": "get", "/v1/players/{id}": "get", "/v1/players/{id}/matches": "get",
-		"/v1/matches/{id}": "get", "/openapi.json": "get", "/healthz": "get", "/readyz": "get", "/metrics": "get",
+		"/v1/matches/{id}": "get", "/openapi.json": "get", "/healthz": "get", "/readyz": "get",
 		"/v1/leaderboards/{id}/players/{player}/around": "get", "/v1/leaderboards/{id}/seasons": "get",
 		"/v1/leaderboards/{id}/seasons/{season}/entries": "get", "/v1/admin/leaderboards/{id}": "put",
 		"/v1/admin/leaderboards/{id}/seasons": "post", "/docs": "get",

@@ -79,7 +79,7 @@ func startMatchmaker(cfg matchmaker.Config) (*mmServer, error) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- mm.Run(ctx, tln) }()
+	go func() { done <- mm.Run(ctx, tln, nil) }()
 	return &mmServer{Addr: ln.Addr().String(), TLS: &tls.Config{RootCAs: roots}, Keys: keys, stop: func() error {
 		cancel()
 		select {

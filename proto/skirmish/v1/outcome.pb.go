@@ -38,6 +38,10 @@ const (
 	// "match-outcomes" queue the gameservers use; it is shown in match
 	// history ("server_lost") and changes no rating or stat.
 	EndReason_END_REASON_SERVER_LOST EndReason = 5
+	// The game's code failed (a panic); the room ended where it stood. The
+	// outcome lists each player's team and no results ("error"), and
+	// changes no rating or stat.
+	EndReason_END_REASON_ERROR EndReason = 6
 )
 
 // Enum value maps for EndReason.
@@ -49,6 +53,7 @@ var (
 		3: "END_REASON_ABANDONED",
 		4: "END_REASON_SHUTDOWN",
 		5: "END_REASON_SERVER_LOST",
+		6: "END_REASON_ERROR",
 	}
 	EndReason_value = map[string]int32{
 		"END_REASON_UNSPECIFIED": 0,
@@ -57,6 +62,7 @@ var (
 		"END_REASON_ABANDONED":   3,
 		"END_REASON_SHUTDOWN":    4,
 		"END_REASON_SERVER_LOST": 5,
+		"END_REASON_ERROR":       6,
 	}
 )
 
@@ -432,14 +438,15 @@ const file_skirmish_v1_outcome_proto_rawDesc = "" +
 	"shotsFired\x12\x1b\n" +
 	"\tshots_hit\x18\t \x01(\rR\bshotsHit\x12\x12\n" +
 	"\x04left\x18\n" +
-	" \x01(\bR\x04left*\xad\x01\n" +
+	" \x01(\bR\x04left*\xc3\x01\n" +
 	"\tEndReason\x12\x1a\n" +
 	"\x16END_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16END_REASON_SCORE_LIMIT\x10\x01\x12\x19\n" +
 	"\x15END_REASON_TIME_LIMIT\x10\x02\x12\x18\n" +
 	"\x14END_REASON_ABANDONED\x10\x03\x12\x17\n" +
 	"\x13END_REASON_SHUTDOWN\x10\x04\x12\x1a\n" +
-	"\x16END_REASON_SERVER_LOST\x10\x05B=Z;github.com/skirmishgg/skirmish/proto/skirmish/v1;skirmishv1b\x06proto3"
+	"\x16END_REASON_SERVER_LOST\x10\x05\x12\x14\n" +
+	"\x10END_REASON_ERROR\x10\x06B=Z;github.com/skirmishgg/skirmish/proto/skirmish/v1;skirmishv1b\x06proto3"
 
 var (
 	file_skirmish_v1_outcome_proto_rawDescOnce sync.Once

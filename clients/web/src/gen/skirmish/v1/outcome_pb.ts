@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file skirmish/v1/outcome.proto.
  */
 export const file_skirmish_v1_outcome: GenFile = /*@__PURE__*/
-  fileDesc("Chlza2lybWlzaC92MS9vdXRjb21lLnByb3RvEgtza2lybWlzaC52MSLcAgoMTWF0Y2hPdXRjb21lEhYKDnNjaGVtYV92ZXJzaW9uGAEgASgNEhAKCG1hdGNoX2lkGAIgASgJEg8KB3Jvb21faWQYAyABKAkSDAoEbW9kZRgEIAEoCRIOCgZyZWdpb24YBSABKAkSFQoNZ2FtZXNlcnZlcl9pZBgGIAEoCRIuCgpzdGFydGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoKZW5kX3JlYXNvbhgJIAEoDjIWLnNraXJtaXNoLnYxLkVuZFJlYXNvbhImCgV0ZWFtcxgKIAMoCzIXLnNraXJtaXNoLnYxLlRlYW1SZXN1bHQSKgoHcGxheWVycxgLIAMoCzIZLnNraXJtaXNoLnYxLlBsYXllclJlc3VsdCI8CgpUZWFtUmVzdWx0EgwKBHRlYW0YASABKA0SDQoFc2NvcmUYAiABKAUSEQoJcGxhY2VtZW50GAMgASgNIrwBCgxQbGF5ZXJSZXN1bHQSEQoJcGxheWVyX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEdGVhbRgDIAEoDRIRCglwbGFjZW1lbnQYBCABKA0SFAoMZWxpbWluYXRpb25zGAUgASgNEg4KBmRlYXRocxgGIAEoDRIOCgZkYW1hZ2UYByABKA0SEwoLc2hvdHNfZmlyZWQYCCABKA0SEQoJc2hvdHNfaGl0GAkgASgNEgwKBGxlZnQYCiABKAgqkQEKCUVuZFJlYXNvbhIaChZFTkRfUkVBU09OX1VOU1BFQ0lGSUVEEAASGgoWRU5EX1JFQVNPTl9TQ09SRV9MSU1JVBABEhkKFUVORF9SRUFTT05fVElNRV9MSU1JVBACEhgKFEVORF9SRUFTT05fQUJBTkRPTkVEEAMSFwoTRU5EX1JFQVNPTl9TSFVURE9XThAEQj1aO2dpdGh1Yi5jb20vc2tpcm1pc2hnZy9za2lybWlzaC9wcm90by9za2lybWlzaC92MTtza2lybWlzaHYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Chlza2lybWlzaC92MS9vdXRjb21lLnByb3RvEgtza2lybWlzaC52MSLcAgoMTWF0Y2hPdXRjb21lEhYKDnNjaGVtYV92ZXJzaW9uGAEgASgNEhAKCG1hdGNoX2lkGAIgASgJEg8KB3Jvb21faWQYAyABKAkSDAoEbW9kZRgEIAEoCRIOCgZyZWdpb24YBSABKAkSFQoNZ2FtZXNlcnZlcl9pZBgGIAEoCRIuCgpzdGFydGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoKZW5kX3JlYXNvbhgJIAEoDjIWLnNraXJtaXNoLnYxLkVuZFJlYXNvbhImCgV0ZWFtcxgKIAMoCzIXLnNraXJtaXNoLnYxLlRlYW1SZXN1bHQSKgoHcGxheWVycxgLIAMoCzIZLnNraXJtaXNoLnYxLlBsYXllclJlc3VsdCI8CgpUZWFtUmVzdWx0EgwKBHRlYW0YASABKA0SDQoFc2NvcmUYAiABKAUSEQoJcGxhY2VtZW50GAMgASgNIrwBCgxQbGF5ZXJSZXN1bHQSEQoJcGxheWVyX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEdGVhbRgDIAEoDRIRCglwbGFjZW1lbnQYBCABKA0SFAoMZWxpbWluYXRpb25zGAUgASgNEg4KBmRlYXRocxgGIAEoDRIOCgZkYW1hZ2UYByABKA0SEwoLc2hvdHNfZmlyZWQYCCABKA0SEQoJc2hvdHNfaGl0GAkgASgNEgwKBGxlZnQYCiABKAgqwwEKCUVuZFJlYXNvbhIaChZFTkRfUkVBU09OX1VOU1BFQ0lGSUVEEAASGgoWRU5EX1JFQVNPTl9TQ09SRV9MSU1JVBABEhkKFUVORF9SRUFTT05fVElNRV9MSU1JVBACEhgKFEVORF9SRUFTT05fQUJBTkRPTkVEEAMSFwoTRU5EX1JFQVNPTl9TSFVURE9XThAEEhoKFkVORF9SRUFTT05fU0VSVkVSX0xPU1QQBRIUChBFTkRfUkVBU09OX0VSUk9SEAZCPVo7Z2l0aHViLmNvbS9za2lybWlzaGdnL3NraXJtaXNoL3Byb3RvL3NraXJtaXNoL3YxO3NraXJtaXNodjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * MatchOutcome is the result of one match. The gameserver writes it to its
@@ -215,6 +215,26 @@ export enum EndReason {
    * @generated from enum value: END_REASON_SHUTDOWN = 4;
    */
   SHUTDOWN = 4,
+
+  /**
+   * The gameserver hosting the match was lost (its registration expired
+   * without a report of the match's end). The matchmaker publishes this
+   * outcome, with each player's team and no results, to the same
+   * "match-outcomes" queue the gameservers use; it is shown in match
+   * history ("server_lost") and changes no rating or stat.
+   *
+   * @generated from enum value: END_REASON_SERVER_LOST = 5;
+   */
+  SERVER_LOST = 5,
+
+  /**
+   * The game's code failed (a panic); the room ended where it stood. The
+   * outcome lists each player's team and no results ("error"), and
+   * changes no rating or stat.
+   *
+   * @generated from enum value: END_REASON_ERROR = 6;
+   */
+  ERROR = 6,
 }
 
 /**
