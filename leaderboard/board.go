@@ -1,6 +1,9 @@
 package leaderboard
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Order is the direction in which a board ranks scores.
 type Order string
@@ -64,8 +67,10 @@ func DefaultBoards() []Board {
 
 // Validate checks that the board is well formed.
 func (b Board) Validate() error {
-	if b.ID == "" || len(b.ID) > 64 {
-		return Errorf(ErrInvalid, "board id must be 1 to 64 bytes")
+	if b.ID == "" || len(b.ID) > 64 || strings.ContainsFunc(b.ID, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_' || r == '.')
+	}) {
+		return Errorf(ErrInvalid, "board id must be 1 to 64 ASCII letters, digits, '-', '_' or '.'")
 	}
 	switch b.Order {
 	case Descending, Ascending:
@@ -91,7 +96,8 @@ func (b Board) Validate() error {
 	return nil
 }
 
-// Value is the value a match gives a player for this board's metric.
+// Value is the value a match gives a player for this board's metric; r's
+// Standing and RatingAfter are the store's (Match.Judge, RateMatch).
 func (b Board) Value(m Match, r Result) float64 {
 	switch b.Metric {
 	case MetricEliminations:
@@ -99,7 +105,7 @@ func (b Board) Value(m Match, r Result) float64 {
 	case MetricDamage:
 		return float64(r.Damage)
 	case MetricWins:
-		if m.Standing(r) == Won {
+		if r.Standing == Won {
 			return 1
 		}
 		return 0

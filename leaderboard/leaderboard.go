@@ -3,6 +3,10 @@
 // the Store that keeps them. It imports only the standard library; the
 // stores live in leaderboard/sqlite and leaderboard/postgres, the REST API in
 // leaderboard/httpapi and the queue consumer in leaderboard/stats.
+//
+// How a recorded match changes stats, ratings and boards (void matches,
+// no-shows and leavers) is decided by Match.Judge and RateMatch, in
+// outcome.go; docs/match-rules.md states the rules with examples.
 package leaderboard
 
 import (
@@ -25,12 +29,6 @@ var (
 
 // DefaultRating is the rating of a player who has not played yet.
 const DefaultRating = 1500.0
-
-// Limits of player names.
-const (
-	MinNameLen = 1
-	MaxNameLen = 24
-)
 
 // MaxPageSize is the largest page of entries or matches a store returns.
 const MaxPageSize = 100
@@ -123,23 +121,4 @@ type Store interface {
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
-}
-
-// ValidateName checks a player name: 1 to 24 characters, no control
-// characters.
-func ValidateName(name string) error {
-	n := 0
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f || r == 0xfffd {
-			return Errorf(ErrInvalid, "name contains a control or invalid character")
-		}
-		n++
-	}
-	switch {
-	case n < MinNameLen:
-		return Errorf(ErrInvalid, "name is empty")
-	case n > MaxNameLen:
-		return Errorf(ErrInvalid, "name is longer than %d characters", MaxNameLen)
-	}
-	return nil
 }

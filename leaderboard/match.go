@@ -15,8 +15,9 @@ type Match struct {
 	GameserverID string
 	StartedAt    time.Time
 	EndedAt      time.Time
-	// EndReason is one of "score_limit", "time_limit", "abandoned",
-	// "shutdown" or "" when unknown.
+	// EndReason is one of the End constants (EndScoreLimit, ...), or ""
+	// when the publisher did not say. It decides, with each player's
+	// Left, how the match counts (Judge).
 	EndReason string
 	Teams     []TeamResult
 	Players   []Result
@@ -44,10 +45,12 @@ type Result struct {
 	Damage       int64
 	ShotsFired   int64
 	ShotsHit     int64
-	// Left is true when the player left before the end.
+	// Left is true when the player left before the end and did not
+	// return, or never joined.
 	Left bool
-	// RatingBefore and RatingAfter are set by the store when it applies
-	// the outcome.
+	// Standing, RatingBefore and RatingAfter are set by the store when it
+	// applies the outcome (Match.Judge, RateMatch).
+	Standing     Standing
 	RatingBefore float64
 	RatingAfter  float64
 }
@@ -56,6 +59,7 @@ type Result struct {
 type PlayerMatch struct {
 	MatchID   string
 	Mode      string
+	EndReason string
 	StartedAt time.Time
 	EndedAt   time.Time
 	Standing  Standing
@@ -69,6 +73,8 @@ const (
 	Drew Standing = iota
 	Won
 	Lost
+	// Void: the match does not count for the player (see Match.Judge).
+	Void
 )
 
 func (s Standing) String() string {
@@ -77,6 +83,8 @@ func (s Standing) String() string {
 		return "won"
 	case Lost:
 		return "lost"
+	case Void:
+		return "void"
 	}
 	return "drew"
 }
@@ -88,23 +96,8 @@ func ParseStanding(s string) Standing {
 		return Won
 	case "lost":
 		return Lost
-	}
-	return Drew
-}
-
-// Standing tells whether the player won, lost or drew: placement 1 wins
-// when someone placed lower; a lower placement loses; everyone placed 1
-// (or unplaced) is a draw.
-func (m Match) Standing(r Result) Standing {
-	if r.Placement > 1 {
-		return Lost
-	}
-	if r.Placement == 1 {
-		for _, o := range m.Players {
-			if o.Placement > 1 {
-				return Won
-			}
-		}
+	case "void":
+		return Void
 	}
 	return Drew
 }

@@ -67,6 +67,14 @@ var SkirmishParams = RatingParams{
 	Tau:   25.0 / 300 * ratingScale,
 }
 
+// rating is a player's rating in before, or a new player's.
+func (p RatingParams) rating(before map[string]Rating, id string) Rating {
+	if r, ok := before[id]; ok && r.Sigma > 0 {
+		return r
+	}
+	return Rating{Mu: p.Mu, Sigma: p.Sigma}
+}
+
 // PlackettLuce rates one match. teams[i] lists the ratings of team i's
 // players; ranks[i] is its place (lower is better, equal ranks tie). It
 // returns the new ratings in the same shape. Fewer than two teams change
@@ -144,21 +152,18 @@ func (p RatingParams) PlackettLuce(teams [][]Rating, ranks []int) [][]Rating {
 }
 
 // Rate computes, with SkirmishParams, every player's rating after a match
-// from the ratings before it (players missing from before are new). Teams
-// rank by placement; players of one team share its best placement.
-// Unplaced players (placement 0) keep their rating.
+// from the ratings before it (players missing from before are new), taking
+// the placements as they are. Teams rank by placement; players of one team
+// share its best placement. Unplaced players (placement 0) keep their
+// rating. Stores rate outcomes with RateMatch, which applies the rules of
+// void matches and leavers first.
 func Rate(m Match, before map[string]Rating) map[string]Rating {
 	return SkirmishParams.Rate(m, before)
 }
 
 // Rate is the package-level Rate with these parameters.
 func (p RatingParams) Rate(m Match, before map[string]Rating) map[string]Rating {
-	rating := func(id string) Rating {
-		if r, ok := before[id]; ok && r.Sigma > 0 {
-			return r
-		}
-		return Rating{Mu: p.Mu, Sigma: p.Sigma}
-	}
+	rating := func(id string) Rating { return p.rating(before, id) }
 	type team struct {
 		id        int64
 		placement int64

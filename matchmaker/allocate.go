@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
@@ -29,16 +30,27 @@ var (
 type allocator struct {
 	cfg  Config
 	keys *auth.Keys
-	reg  *registry
+	reg  store
 
 	mu      sync.Mutex
 	conns   map[string]*grpc.ClientConn // by control address
 	token   string
 	tokenAt time.Time
+
+	// reserveMu makes choosing a gameserver and starting a probe of it one
+	// step; probing holds the gameservers with a CreateRoom in flight over
+	// a connection not known to work (new, or broken since), which get no
+	// second one until it answers: a dead gameserver fails one allocation,
+	// not every allocation of a pass.
+	reserveMu sync.Mutex
+	probed    *sync.Cond // on reserveMu: a probe ended
+	probing   map[string]bool
 }
 
-func newAllocator(cfg Config, keys *auth.Keys, reg *registry) *allocator {
-	return &allocator{cfg: cfg, keys: keys, reg: reg, conns: make(map[string]*grpc.ClientConn)}
+func newAllocator(cfg Config, keys *auth.Keys, reg store) *allocator {
+	a := &allocator{cfg: cfg, keys: keys, reg: reg, conns: make(map[string]*grpc.ClientConn), probing: make(map[string]bool)}
+	a.probed = sync.NewCond(&a.reserveMu)
+	return a
 }
 
 // allocate gets a room for a formed match, or seats in a running room for
@@ -46,28 +58,103 @@ func newAllocator(cfg Config, keys *auth.Keys, reg *registry) *allocator {
 // the match's gameserver, match and room ids.
 func (a *allocator) allocate(ctx context.Context, m *match) (map[string]*skirmishv1.Assignment, error) {
 	if m.backfill {
-		gs := a.reg.get(m.gameserverID, time.Now())
+		gs, err := a.reg.gameserver(ctx, m.gameserverID, time.Now())
+		if err != nil {
+			return nil, err
+		}
 		if gs == nil {
 			return nil, fmt.Errorf("gameserver %s: %w", m.gameserverID, errGameserverGone)
 		}
 		assignments, err := a.addSeats(ctx, gs, m)
 		if err != nil {
-			return nil, fmt.Errorf("gameserver %s: %w", gs.GetId(), err)
+			return nil, &roomError{gameserver: gs.GetId(), err: err}
 		}
-		a.reg.add(gs.GetId(), m.players())
+		if err := a.reg.addSeats(ctx, gs.GetId(), m.players()); err != nil {
+			return nil, err
+		}
 		return assignments, nil
 	}
-	gs := a.reg.reserve(m.region, m.players(), time.Now())
+	gs, probe, err := a.reserve(ctx, m)
+	if err != nil {
+		return nil, err
+	}
 	if gs == nil {
 		return nil, errNoGameserver
 	}
+	if probe {
+		defer func() {
+			a.reserveMu.Lock()
+			delete(a.probing, gs.GetId())
+			a.probed.Broadcast()
+			a.reserveMu.Unlock()
+		}()
+	}
 	assignments, err := a.createRoom(ctx, gs, m)
 	if err != nil {
-		a.reg.release(gs.GetId(), m.players())
-		return nil, fmt.Errorf("gameserver %s: %w", gs.GetId(), err)
+		// The seats go back; a failure to give them back leaves them
+		// counted until the next heartbeat.
+		_ = a.reg.release(context.WithoutCancel(ctx), gs.GetId(), m.players())
+		return nil, &roomError{gameserver: gs.GetId(), err: err}
 	}
 	return assignments, nil
 }
+
+// reserve picks a gameserver for a new room and holds its seats. probe
+// reports that the connection to it is not known to work, so this call
+// is the only one in flight to it until it ends. When the only
+// gameservers with room are being probed, it waits for a probe to end
+// (each ends within CreateRoomTimeout). The store is read without
+// reserveMu held: allocations reserve in parallel.
+func (a *allocator) reserve(ctx context.Context, m *match) (gs *skirmishv1.Gameserver, probe bool, err error) {
+	skip := func(id string) bool {
+		a.reserveMu.Lock()
+		defer a.reserveMu.Unlock()
+		return a.probing[id]
+	}
+	for ctx.Err() == nil {
+		gs, err = a.reg.reserve(ctx, m.region, m.players(), time.Now(), skip)
+		if err != nil {
+			return nil, false, err
+		}
+		if gs == nil {
+			a.reserveMu.Lock()
+			if len(a.probing) == 0 {
+				a.reserveMu.Unlock()
+				return nil, false, nil
+			}
+			a.probed.Wait()
+			a.reserveMu.Unlock()
+			continue
+		}
+		conn, err := a.conn(gs.GetControlAddress())
+		if err != nil {
+			_ = a.reg.release(context.WithoutCancel(ctx), gs.GetId(), m.players())
+			return nil, false, &roomError{gameserver: gs.GetId(), err: err}
+		}
+		if conn.GetState() == connectivity.Ready {
+			return gs, false, nil
+		}
+		a.reserveMu.Lock()
+		if !a.probing[gs.GetId()] {
+			a.probing[gs.GetId()] = true
+			a.reserveMu.Unlock()
+			return gs, true, nil
+		}
+		a.reserveMu.Unlock()
+		// Another allocation probes it: give the seats back, choose again.
+		_ = a.reg.release(context.WithoutCancel(ctx), gs.GetId(), m.players())
+	}
+	return nil, false, ctx.Err()
+}
+
+// roomError is a failed CreateRoom or AddSeats call to a gameserver.
+type roomError struct {
+	gameserver string
+	err        error
+}
+
+func (e *roomError) Error() string { return "gameserver " + e.gameserver + ": " + e.err.Error() }
+func (e *roomError) Unwrap() error { return e.err }
 
 // seats lists the match's players with their teams.
 func seats(m *match) []*skirmishv1.Seat {

@@ -36,81 +36,87 @@ func (e *env) report(t testing.TB, req *skirmishv1.ReportRoomRequest) {
 // next searching player gets the seat through AddSeats, with an assignment
 // marked backfill.
 func TestBackfill(t *testing.T) {
-	e := startMatchmaker(t, Config{FormationInterval: 10 * time.Millisecond})
-	rs := e.startGameserver(t, "gs1", 0)
-	as := e.duel(t, "alice", "bob").GetAssignment()
-	e.report(t, &skirmishv1.ReportRoomRequest{
-		GameserverId: "gs1", RoomId: as.GetRoomId(), MatchId: as.GetMatchId(), Mode: "duel",
-		Event: skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_WANTED, OpenSeats: []*skirmishv1.Seat{{Team: 1}},
-	})
-	carol := e.as(t, "carol")
-	final := waitFinal(t, e.watch(t, carol, e.create(t, carol, "duel").GetId()))
-	got := final.GetAssignment()
-	if final.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED || !got.GetBackfill() || got.GetRoomId() != as.GetRoomId() || got.GetTeam() != 1 {
-		t.Fatalf("carol's ticket = %v, want MATCHED into room %s, team 1, as backfill", final, as.GetRoomId())
-	}
-	join, err := e.keys.VerifyJoin(got.GetJoinToken())
-	if err != nil || join.PlayerID != "carol" || join.RoomID != as.GetRoomId() || join.MatchID != as.GetMatchId() {
-		t.Errorf("carol's join token = %+v, %v", join, err)
-	}
-	select {
-	case add := <-rs.adds:
-		if add.GetRoomId() != as.GetRoomId() || len(add.GetSeats()) != 1 || add.GetSeats()[0].GetPlayerId() != "carol" || add.GetSeats()[0].GetTeam() != 1 {
-			t.Errorf("AddSeats(%v), want carol on team 1 of room %s", add, as.GetRoomId())
+	eachStore(t, func(t *testing.T, start starter) {
+		e := start(t, Config{FormationInterval: 10 * time.Millisecond}, nil)
+		rs := e.startGameserver(t, "gs1", 0)
+		as := e.duel(t, "alice", "bob").GetAssignment()
+		e.report(t, &skirmishv1.ReportRoomRequest{
+			GameserverId: "gs1", RoomId: as.GetRoomId(), MatchId: as.GetMatchId(), Mode: "duel",
+			Event: skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_WANTED, OpenSeats: []*skirmishv1.Seat{{Team: 1}},
+		})
+		carol := e.as(t, "carol")
+		final := waitFinal(t, e.watch(t, carol, e.create(t, carol, "duel").GetId()))
+		got := final.GetAssignment()
+		if final.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED || !got.GetBackfill() || got.GetRoomId() != as.GetRoomId() || got.GetTeam() != 1 {
+			t.Fatalf("carol's ticket = %v, want MATCHED into room %s, team 1, as backfill", final, as.GetRoomId())
 		}
-	case <-time.After(waitTimeout):
-		t.Fatal("no AddSeats call")
-	}
-	// The seat is filled: the next player waits for a match of their own.
-	dave := e.as(t, "dave")
-	tk := e.create(t, dave, "duel")
-	e.report(t, &skirmishv1.ReportRoomRequest{GameserverId: "gs1", RoomId: as.GetRoomId(), Event: skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_DONE})
-	if _, err := e.mm.CancelTicket(dave, &skirmishv1.CancelTicketRequest{TicketId: tk.GetId()}); err != nil {
-		t.Errorf("dave's ticket left the queue: %v", err)
-	}
+		join, err := e.keys.VerifyJoin(got.GetJoinToken())
+		if err != nil || join.PlayerID != "carol" || join.RoomID != as.GetRoomId() || join.MatchID != as.GetMatchId() {
+			t.Errorf("carol's join token = %+v, %v", join, err)
+		}
+		select {
+		case add := <-rs.adds:
+			if add.GetRoomId() != as.GetRoomId() || len(add.GetSeats()) != 1 || add.GetSeats()[0].GetPlayerId() != "carol" || add.GetSeats()[0].GetTeam() != 1 {
+				t.Errorf("AddSeats(%v), want carol on team 1 of room %s", add, as.GetRoomId())
+			}
+		case <-time.After(waitTimeout):
+			t.Fatal("no AddSeats call")
+		}
+		// The seat is filled: the next player waits for a match of their own.
+		dave := e.as(t, "dave")
+		tk := e.create(t, dave, "duel")
+		e.report(t, &skirmishv1.ReportRoomRequest{GameserverId: "gs1", RoomId: as.GetRoomId(), Event: skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_DONE})
+		if _, err := e.mm.CancelTicket(dave, &skirmishv1.CancelTicketRequest{TicketId: tk.GetId()}); err != nil {
+			t.Errorf("dave's ticket left the queue: %v", err)
+		}
+	})
 }
 
 // TestRoomEndedFreesSeats: a gameserver with room for one duel takes the
 // next one only after the first room ends.
 func TestRoomEndedFreesSeats(t *testing.T) {
-	e := startMatchmaker(t, Config{FormationInterval: 10 * time.Millisecond})
-	e.startGameserverCap(t, "gs1", 0, 2)
-	as := e.duel(t, "alice", "bob").GetAssignment()
-	carol, dave := e.as(t, "carol"), e.as(t, "dave")
-	wc := e.watch(t, carol, e.create(t, carol, "duel").GetId())
-	wd := e.watch(t, dave, e.create(t, dave, "duel").GetId())
-	// Wait until the second pair found no room at least once.
-	waitCounter(t, e, "skirmish_matchmaker_allocation_failures_total", "no_gameserver")
-	e.report(t, &skirmishv1.ReportRoomRequest{GameserverId: "gs1", RoomId: as.GetRoomId(), Event: skirmishv1.RoomEvent_ROOM_EVENT_ENDED})
-	for _, w := range []<-chan *skirmishv1.Ticket{wc, wd} {
-		if final := waitFinal(t, w); final.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED {
-			t.Errorf("ticket ended %v (%s) after the room ended, want MATCHED", final.GetState(), final.GetFailureReason())
+	eachStore(t, func(t *testing.T, start starter) {
+		e := start(t, Config{FormationInterval: 10 * time.Millisecond}, nil)
+		e.startGameserverCap(t, "gs1", 0, 2)
+		as := e.duel(t, "alice", "bob").GetAssignment()
+		carol, dave := e.as(t, "carol"), e.as(t, "dave")
+		wc := e.watch(t, carol, e.create(t, carol, "duel").GetId())
+		wd := e.watch(t, dave, e.create(t, dave, "duel").GetId())
+		// Wait until the second pair found no room at least once.
+		waitCounter(t, e, "skirmish_matchmaker_allocation_failures_total", "no_gameserver")
+		e.report(t, &skirmishv1.ReportRoomRequest{GameserverId: "gs1", RoomId: as.GetRoomId(), Event: skirmishv1.RoomEvent_ROOM_EVENT_ENDED})
+		for _, w := range []<-chan *skirmishv1.Ticket{wc, wd} {
+			if final := waitFinal(t, w); final.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED {
+				t.Errorf("ticket ended %v (%s) after the room ended, want MATCHED", final.GetState(), final.GetFailureReason())
+			}
 		}
-	}
+	})
 }
 
 // TestRoomCancelledRequeues: when a room is cancelled because bob never
 // joined, alice's ticket goes back to searching at the front of the queue
 // and she is matched again; bob's is not requeued.
 func TestRoomCancelledRequeues(t *testing.T) {
-	e := startMatchmaker(t, Config{FormationInterval: 10 * time.Millisecond})
-	e.startGameserver(t, "gs1", 0)
-	first := e.duel(t, "alice", "bob")
-	as := first.GetAssignment()
-	e.report(t, &skirmishv1.ReportRoomRequest{
-		GameserverId: "gs1", RoomId: as.GetRoomId(), MatchId: as.GetMatchId(), Mode: "duel",
-		Event: skirmishv1.RoomEvent_ROOM_EVENT_CANCELLED, MissingPlayerIds: []string{"bob"},
+	eachStore(t, func(t *testing.T, start starter) {
+		e := start(t, Config{FormationInterval: 10 * time.Millisecond}, nil)
+		e.startGameserver(t, "gs1", 0)
+		first := e.duel(t, "alice", "bob")
+		as := first.GetAssignment()
+		e.report(t, &skirmishv1.ReportRoomRequest{
+			GameserverId: "gs1", RoomId: as.GetRoomId(), MatchId: as.GetMatchId(), Mode: "duel",
+			Event: skirmishv1.RoomEvent_ROOM_EVENT_CANCELLED, MissingPlayerIds: []string{"bob"},
+		})
+		alice, bob := e.as(t, "alice"), e.as(t, "bob")
+		got, err := e.mm.GetTicket(alice, &skirmishv1.GetTicketRequest{TicketId: first.GetId()})
+		if err != nil || got.GetTicket().GetState() != skirmishv1.TicketState_TICKET_STATE_SEARCHING || got.GetTicket().GetAssignment() != nil {
+			t.Fatalf("alice's ticket after the cancel = %v, %v; want SEARCHING without assignment", got, err)
+		}
+		e.create(t, bob, "duel") // bob is free to search again, on a new ticket
+		final := waitFinal(t, e.watch(t, alice, first.GetId()))
+		if final.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED || final.GetAssignment().GetRoomId() == as.GetRoomId() {
+			t.Errorf("alice's requeued ticket = %v, want MATCHED into a new room", final)
+		}
 	})
-	alice, bob := e.as(t, "alice"), e.as(t, "bob")
-	got, err := e.mm.GetTicket(alice, &skirmishv1.GetTicketRequest{TicketId: first.GetId()})
-	if err != nil || got.GetTicket().GetState() != skirmishv1.TicketState_TICKET_STATE_SEARCHING || got.GetTicket().GetAssignment() != nil {
-		t.Fatalf("alice's ticket after the cancel = %v, %v; want SEARCHING without assignment", got, err)
-	}
-	e.create(t, bob, "duel") // bob is free to search again, on a new ticket
-	final := waitFinal(t, e.watch(t, alice, first.GetId()))
-	if final.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED || final.GetAssignment().GetRoomId() == as.GetRoomId() {
-		t.Errorf("alice's requeued ticket = %v, want MATCHED into a new room", final)
-	}
 }
 
 func TestReportRoomBadRequests(t *testing.T) {

@@ -77,6 +77,23 @@ type Config struct {
 	// grpc.Server.Serve instead, which is faster (docs/benchmarks.md);
 	// browsers never use h2c.
 	SharedHTTP2 bool `yaml:"shared_http2"`
+	// RoomStartTimeout is how long after its allocation a room counts as
+	// running when its gameserver never reported it started: when the
+	// gameserver is lost, a running room is recorded as a server-lost
+	// match, a younger one puts its tickets back in the queue. Set it to
+	// the gameservers' join timeout. Default 30s.
+	RoomStartTimeout time.Duration `yaml:"room_start_timeout"`
+	// LeaseTTL is how long the formation lease of the Redis store lasts
+	// without renewal: a replica that stops (or pauses) hands formation to
+	// another within it. Default 2s.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// WatchRefresh is how often WatchTicket re-reads its ticket even
+	// without a change notice (the Redis change feed is lossy). Default 1s.
+	WatchRefresh time.Duration `yaml:"watch_refresh"`
+	// FeedStallAfter is how long the Redis change feed may be silent (it
+	// pings itself every FeedStallAfter/4) before /readyz reports not
+	// ready. Default 4s.
+	FeedStallAfter time.Duration `yaml:"feed_stall_after"`
 }
 
 // Mode is the rules of one game mode.
@@ -166,6 +183,10 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.WaitScale, 1)
 	setDefault(&c.PlayerRequestRate, 20)
 	setDefault(&c.PlayerRequestBurst, 40)
+	setDefault(&c.RoomStartTimeout, 30*time.Second)
+	setDefault(&c.LeaseTTL, 2*time.Second)
+	setDefault(&c.WatchRefresh, time.Second)
+	setDefault(&c.FeedStallAfter, 4*time.Second)
 	if len(c.AllowedOrigins) == 0 {
 		c.AllowedOrigins = []string{"*"}
 	}
@@ -183,6 +204,10 @@ func (c Config) withDefaults() (Config, error) {
 	positive("gameserver_ttl", c.GameserverTTL)
 	positive("create_room_timeout", c.CreateRoomTimeout)
 	positive("join_token_ttl", c.JoinTokenTTL)
+	positive("room_start_timeout", c.RoomStartTimeout)
+	positive("lease_ttl", c.LeaseTTL)
+	positive("watch_refresh", c.WatchRefresh)
+	positive("feed_stall_after", c.FeedStallAfter)
 	if c.WaitScale < 0 {
 		errs = append(errs, fmt.Errorf("wait_scale: must be positive, got %v", c.WaitScale))
 	}

@@ -26,73 +26,77 @@ func (e *env) token(t testing.TB, player string) string {
 // single players; every member watches the ticket and gets their own join
 // token.
 func TestPartyMatch(t *testing.T) {
-	e := startMatchmaker(t, Config{FormationInterval: 10 * time.Millisecond, Modes: map[string]Mode{
-		"team": {Teams: 2, TeamSize: 2, MinPlayers: 4, MaxWait: time.Minute, Window: SkillWindow{Initial: 500, Max: 500}},
-	}})
-	rs := e.startGameserver(t, "gs1", 0)
-	alice, bob := e.as(t, "alice"), e.as(t, "bob")
-	resp, err := e.mm.CreateTicket(alice, &skirmishv1.CreateTicketRequest{Mode: "team", PartyTokens: []string{e.token(t, "bob")}})
-	if err != nil {
-		t.Fatalf("CreateTicket with a party: %v", err)
-	}
-	party := resp.GetTicket()
-	if got := strings.Join(party.GetPlayerIds(), ","); got != "alice,bob" {
-		t.Errorf("party ticket players = %s, want alice,bob", got)
-	}
-	// Bob is on the ticket: he may read it and may not start another.
-	if got, err := e.mm.GetTicket(bob, &skirmishv1.GetTicketRequest{TicketId: party.GetId()}); err != nil || got.GetTicket().GetId() != party.GetId() {
-		t.Fatalf("bob's GetTicket = %v, %v", got, err)
-	}
-	if _, err := e.mm.CreateTicket(bob, &skirmishv1.CreateTicketRequest{Mode: "team"}); status.Code(err) != codes.AlreadyExists {
-		t.Errorf("bob's own CreateTicket = %v, want AlreadyExists", err)
-	}
-	watches := map[string]<-chan *skirmishv1.Ticket{
-		"alice": e.watch(t, alice, party.GetId()),
-		"bob":   e.watch(t, bob, party.GetId()),
-	}
-	for _, p := range []string{"carol", "dave"} {
-		ctx := e.as(t, p)
-		watches[p] = e.watch(t, ctx, e.create(t, ctx, "team").GetId())
-	}
-	teamOf := map[string]uint32{}
-	for player, w := range watches {
-		final := waitFinal(t, w)
-		if final.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED {
-			t.Fatalf("%s's ticket ended %v (%s), want MATCHED", player, final.GetState(), final.GetFailureReason())
+	eachStore(t, func(t *testing.T, start starter) {
+		e := startMatchmaker(t, Config{FormationInterval: 10 * time.Millisecond, Modes: map[string]Mode{
+			"team": {Teams: 2, TeamSize: 2, MinPlayers: 4, MaxWait: time.Minute, Window: SkillWindow{Initial: 500, Max: 500}},
+		}})
+		rs := e.startGameserver(t, "gs1", 0)
+		alice, bob := e.as(t, "alice"), e.as(t, "bob")
+		resp, err := e.mm.CreateTicket(alice, &skirmishv1.CreateTicketRequest{Mode: "team", PartyTokens: []string{e.token(t, "bob")}})
+		if err != nil {
+			t.Fatalf("CreateTicket with a party: %v", err)
 		}
-		join, err := e.keys.VerifyJoin(final.GetAssignment().GetJoinToken())
-		if err != nil || join.PlayerID != player {
-			t.Errorf("%s's join token = %+v, %v; want one for %s", player, join, err, player)
+		party := resp.GetTicket()
+		if got := strings.Join(party.GetPlayerIds(), ","); got != "alice,bob" {
+			t.Errorf("party ticket players = %s, want alice,bob", got)
 		}
-		teamOf[player] = final.GetAssignment().GetTeam()
-	}
-	if teamOf["alice"] != teamOf["bob"] || teamOf["carol"] != teamOf["dave"] || teamOf["alice"] == teamOf["carol"] {
-		t.Errorf("teams %v, want the party alice+bob against carol+dave", teamOf)
-	}
-	req := <-rs.calls
-	if len(req.GetSeats()) != 4 {
-		t.Errorf("CreateRoom seats = %v, want 4", req.GetSeats())
-	}
+		// Bob is on the ticket: he may read it and may not start another.
+		if got, err := e.mm.GetTicket(bob, &skirmishv1.GetTicketRequest{TicketId: party.GetId()}); err != nil || got.GetTicket().GetId() != party.GetId() {
+			t.Fatalf("bob's GetTicket = %v, %v", got, err)
+		}
+		if _, err := e.mm.CreateTicket(bob, &skirmishv1.CreateTicketRequest{Mode: "team"}); status.Code(err) != codes.AlreadyExists {
+			t.Errorf("bob's own CreateTicket = %v, want AlreadyExists", err)
+		}
+		watches := map[string]<-chan *skirmishv1.Ticket{
+			"alice": e.watch(t, alice, party.GetId()),
+			"bob":   e.watch(t, bob, party.GetId()),
+		}
+		for _, p := range []string{"carol", "dave"} {
+			ctx := e.as(t, p)
+			watches[p] = e.watch(t, ctx, e.create(t, ctx, "team").GetId())
+		}
+		teamOf := map[string]uint32{}
+		for player, w := range watches {
+			final := waitFinal(t, w)
+			if final.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED {
+				t.Fatalf("%s's ticket ended %v (%s), want MATCHED", player, final.GetState(), final.GetFailureReason())
+			}
+			join, err := e.keys.VerifyJoin(final.GetAssignment().GetJoinToken())
+			if err != nil || join.PlayerID != player {
+				t.Errorf("%s's join token = %+v, %v; want one for %s", player, join, err, player)
+			}
+			teamOf[player] = final.GetAssignment().GetTeam()
+		}
+		if teamOf["alice"] != teamOf["bob"] || teamOf["carol"] != teamOf["dave"] || teamOf["alice"] == teamOf["carol"] {
+			t.Errorf("teams %v, want the party alice+bob against carol+dave", teamOf)
+		}
+		req := <-rs.calls
+		if len(req.GetSeats()) != 4 {
+			t.Errorf("CreateRoom seats = %v, want 4", req.GetSeats())
+		}
+	})
 }
 
 // TestPartyCancelByMember: any member may cancel the party's ticket, and
 // every member may then search again.
 func TestPartyCancelByMember(t *testing.T) {
-	e := startMatchmaker(t, Config{})
-	alice, bob := e.as(t, "alice"), e.as(t, "bob")
-	resp, err := e.mm.CreateTicket(alice, &skirmishv1.CreateTicketRequest{Mode: "team", PartyTokens: []string{e.token(t, "bob")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := e.watch(t, alice, resp.GetTicket().GetId())
-	if _, err := e.mm.CancelTicket(bob, &skirmishv1.CancelTicketRequest{TicketId: resp.GetTicket().GetId()}); err != nil {
-		t.Fatalf("bob's CancelTicket: %v", err)
-	}
-	if final := waitFinal(t, w); final.GetState() != skirmishv1.TicketState_TICKET_STATE_CANCELLED {
-		t.Errorf("alice saw %v, want CANCELLED", final.GetState())
-	}
-	e.create(t, bob, "duel")
-	e.create(t, alice, "duel")
+	eachStore(t, func(t *testing.T, start starter) {
+		e := start(t, Config{}, nil)
+		alice, bob := e.as(t, "alice"), e.as(t, "bob")
+		resp, err := e.mm.CreateTicket(alice, &skirmishv1.CreateTicketRequest{Mode: "team", PartyTokens: []string{e.token(t, "bob")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := e.watch(t, alice, resp.GetTicket().GetId())
+		if _, err := e.mm.CancelTicket(bob, &skirmishv1.CancelTicketRequest{TicketId: resp.GetTicket().GetId()}); err != nil {
+			t.Fatalf("bob's CancelTicket: %v", err)
+		}
+		if final := waitFinal(t, w); final.GetState() != skirmishv1.TicketState_TICKET_STATE_CANCELLED {
+			t.Errorf("alice saw %v, want CANCELLED", final.GetState())
+		}
+		e.create(t, bob, "duel")
+		e.create(t, alice, "duel")
+	})
 }
 
 func TestPartyBadRequests(t *testing.T) {

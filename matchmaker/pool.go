@@ -95,6 +95,9 @@ type match struct {
 	gameserverID string
 	matchID      string
 	roomID       string
+
+	// claim is the id the Redis store claimed the tickets under.
+	claim string
 }
 
 // players is the number of players of the match.
@@ -326,7 +329,7 @@ func (p *pool) matched(m *match, assignments map[string]*skirmishv1.Assignment, 
 		}
 		p.end(t, skirmishv1.TicketState_TICKET_STATE_MATCHED, "", now)
 	}
-	p.roomMatched(m)
+	p.roomMatched(m, now)
 	if m.backfill {
 		p.modeMetrics(m.mode).backfills.Inc()
 	} else {

@@ -1,6 +1,8 @@
 package matchmaker
 
 import (
+	"iter"
+	"maps"
 	"sync"
 	"time"
 
@@ -28,6 +30,9 @@ type gameserver struct {
 	// freed counts seats of rooms that ended or were cancelled since the
 	// last heartbeat, which its player count may still include.
 	freed uint32
+	// suspect is set when a CreateRoom failed: no room goes to the
+	// gameserver until its next heartbeat shows it alive.
+	suspect bool
 }
 
 // used is the number of seats taken on the gameserver, as best known.
@@ -61,9 +66,10 @@ func (r *registry) deregister(id string) bool {
 var gameserverStates = []string{"available", "full", "draining"}
 
 // sweep forgets gameservers whose last heartbeat is older than the TTL. It
-// returns how many remain in each state, and the ids and control addresses
-// of all that remain.
-func (r *registry) sweep(now time.Time) (states map[string]int, ids, addrs map[string]bool) {
+// returns how many remain in each state, the ids and control addresses
+// of all that remain, and the ids of those it forgot (lost: they stopped
+// without deregistering).
+func (r *registry) sweep(now time.Time) (states map[string]int, ids, addrs map[string]bool, lost []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	states = make(map[string]int, len(gameserverStates))
@@ -72,6 +78,7 @@ func (r *registry) sweep(now time.Time) (states map[string]int, ids, addrs map[s
 	for id, gs := range r.servers {
 		if now.Sub(gs.lastSeen) > r.ttl {
 			delete(r.servers, id)
+			lost = append(lost, id)
 			continue
 		}
 		ids[id] = true
@@ -85,7 +92,17 @@ func (r *registry) sweep(now time.Time) (states map[string]int, ids, addrs map[s
 			states["available"]++
 		}
 	}
-	return states, ids, addrs
+	return states, ids, addrs, lost
+}
+
+// markSuspect takes a gameserver out of allocation until its next
+// heartbeat.
+func (r *registry) markSuspect(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if gs := r.servers[id]; gs != nil {
+		gs.suspect = true
+	}
 }
 
 // get returns a gameserver in allocation, or nil.
@@ -122,22 +139,36 @@ func (r *registry) free(id string, seats int) {
 // reserve picks a gameserver with room for seats players, preferring the
 // region, and holds the seats until release or the next heartbeat. It
 // returns nil when no gameserver has room.
-func (r *registry) reserve(region string, seats int, now time.Time) *skirmishv1.Gameserver {
+func (r *registry) reserve(region string, seats int, now time.Time, skip func(id string) bool) *skirmishv1.Gameserver {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	best := pickGameserver(maps.Values(r.servers), region, seats, r.fillFirst, r.ttl, now, skip)
+	if best == nil {
+		return nil
+	}
+	best.pending += uint32(seats)
+	return best.info
+}
+
+// pickGameserver chooses, among the gameservers that are live, not
+// suspect, not skipped (skip may be nil), not draining and have room for
+// seats players, one in the
+// region if any is, then the least loaded (or with fillFirst the most
+// loaded), ties broken by id. It returns nil when none fits.
+func pickGameserver(servers iter.Seq[*gameserver], region string, seats int, fillFirst bool, ttl time.Duration, now time.Time, skip func(id string) bool) *gameserver {
 	var best *gameserver
 	bestLoad, bestInRegion := 0.0, false
-	for _, gs := range r.servers {
+	for gs := range servers {
 		info := gs.info
 		used := gs.used()
-		if info.GetDraining() || now.Sub(gs.lastSeen) > r.ttl || used+uint32(seats) > info.GetCapacity() {
+		if gs.suspect || (skip != nil && skip(info.GetId())) || info.GetDraining() || now.Sub(gs.lastSeen) > ttl || used+uint32(seats) > info.GetCapacity() {
 			continue
 		}
 		inRegion := region != "" && info.GetRegion() == region
 		load := float64(used) / float64(info.GetCapacity())
 		better := best == nil || (inRegion && !bestInRegion)
 		if !better && inRegion == bestInRegion {
-			if r.fillFirst {
+			if fillFirst {
 				better = load > bestLoad || (load == bestLoad && info.GetId() < best.info.GetId())
 			} else {
 				better = load < bestLoad || (load == bestLoad && info.GetId() < best.info.GetId())
@@ -147,11 +178,7 @@ func (r *registry) reserve(region string, seats int, now time.Time) *skirmishv1.
 			best, bestLoad, bestInRegion = gs, load, inRegion
 		}
 	}
-	if best == nil {
-		return nil
-	}
-	best.pending += uint32(seats)
-	return best.info
+	return best
 }
 
 // release returns seats reserved on a gameserver whose CreateRoom failed.

@@ -36,7 +36,9 @@ func (s *registryService) Heartbeat(ctx context.Context, req *skirmishv1.Heartbe
 	if _, _, err := net.SplitHostPort(gs.GetControlAddress()); err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "gameserver.control_address: want host:port, got %q", gs.GetControlAddress())
 	}
-	s.m.registry.heartbeat(gs, time.Now())
+	if err := s.m.store.heartbeat(ctx, gs, time.Now()); err != nil {
+		return nil, s.m.storeError(ctx, "heartbeat", err)
+	}
 	return &skirmishv1.HeartbeatResponse{Interval: durationpb.New(s.m.cfg.HeartbeatInterval)}, nil
 }
 
@@ -44,7 +46,9 @@ func (s *registryService) Deregister(ctx context.Context, req *skirmishv1.Deregi
 	if req.GetGameserverId() == "" {
 		return nil, status.Error(codes.InvalidArgument, "gameserver_id: required")
 	}
-	s.m.registry.deregister(req.GetGameserverId()) // idempotent: a gameserver may retry
+	if err := s.m.store.deregister(ctx, req.GetGameserverId()); err != nil { // idempotent: a gameserver may retry
+		return nil, s.m.storeError(ctx, "deregister", err)
+	}
 	return &skirmishv1.DeregisterResponse{}, nil
 }
 
@@ -52,7 +56,8 @@ func (s *registryService) Deregister(ctx context.Context, req *skirmishv1.Deregi
 // allocated. CANCELLED frees the room's seats and puts the tickets whose
 // players all joined back at the front of the queue (the players in
 // missing_player_ids walked away and are not requeued). ENDED frees the
-// seats. BACKFILL_WANTED lets searching tickets fill open_seats with
+// seats. STARTED marks the match running (see Config.RoomStartTimeout).
+// BACKFILL_WANTED lets searching tickets fill open_seats with
 // RoomService.AddSeats; BACKFILL_DONE stops it. Reports of rooms the
 // matchmaker does not know are accepted and change nothing, except that a
 // backfill request is honoured from the report alone.
@@ -68,11 +73,26 @@ func (s *registryService) ReportRoom(ctx context.Context, req *skirmishv1.Report
 	gsID, roomID := req.GetGameserverId(), req.GetRoomId()
 	switch req.GetEvent() {
 	case skirmishv1.RoomEvent_ROOM_EVENT_CANCELLED:
-		seats, requeued := s.m.pool.roomCancelled(gsID, roomID, req.GetMissingPlayerIds(), time.Now())
-		s.m.registry.free(gsID, seats)
+		seats, requeued, err := s.m.store.roomCancelled(ctx, gsID, roomID, req.GetMissingPlayerIds(), time.Now())
+		if err == nil {
+			err = s.m.store.free(ctx, gsID, seats)
+		}
+		if err != nil {
+			return nil, s.m.storeError(ctx, "room cancelled", err)
+		}
 		s.m.log.InfoContext(ctx, "room cancelled", "gameserver", gsID, "room", roomID, "missing", len(req.GetMissingPlayerIds()), "requeued_tickets", requeued)
 	case skirmishv1.RoomEvent_ROOM_EVENT_ENDED:
-		s.m.registry.free(gsID, s.m.pool.roomEnded(gsID, roomID))
+		seats, err := s.m.store.roomEnded(ctx, gsID, roomID)
+		if err == nil {
+			err = s.m.store.free(ctx, gsID, seats)
+		}
+		if err != nil {
+			return nil, s.m.storeError(ctx, "room ended", err)
+		}
+	case skirmishv1.RoomEvent_ROOM_EVENT_STARTED:
+		if err := s.m.store.roomStarted(ctx, gsID, roomID); err != nil {
+			return nil, s.m.storeError(ctx, "room started", err)
+		}
 	case skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_WANTED:
 		mode, ok := s.m.cfg.Modes[req.GetMode()]
 		if !ok {
@@ -89,14 +109,22 @@ func (s *registryService) ReportRoom(ctx context.Context, req *skirmishv1.Report
 			open[seat.GetTeam()]++
 		}
 		region := ""
-		if gs := s.m.registry.get(gsID, time.Now()); gs != nil {
+		gs, err := s.m.store.gameserver(ctx, gsID, time.Now())
+		if err != nil {
+			return nil, s.m.storeError(ctx, "backfill wanted", err)
+		}
+		if gs != nil {
 			region = gs.GetRegion()
 		}
-		s.m.pool.wantBackfill(gsID, roomID, req.GetMatchId(), req.GetMode(), region, open)
+		if err := s.m.store.wantBackfill(ctx, gsID, roomID, req.GetMatchId(), req.GetMode(), region, open); err != nil {
+			return nil, s.m.storeError(ctx, "backfill wanted", err)
+		}
 	case skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_DONE:
-		s.m.pool.backfillDone(gsID, roomID)
+		if err := s.m.store.backfillDone(ctx, gsID, roomID); err != nil {
+			return nil, s.m.storeError(ctx, "backfill done", err)
+		}
 	default:
-		return nil, status.Errorf(codes.InvalidArgument, "event: want CANCELLED, ENDED, BACKFILL_WANTED or BACKFILL_DONE, got %v", req.GetEvent())
+		return nil, status.Errorf(codes.InvalidArgument, "event: want STARTED, CANCELLED, ENDED, BACKFILL_WANTED or BACKFILL_DONE, got %v", req.GetEvent())
 	}
 	return &skirmishv1.ReportRoomResponse{}, nil
 }

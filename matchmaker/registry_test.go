@@ -37,7 +37,7 @@ func TestRegistryReserve(t *testing.T) {
 			for _, gs := range servers {
 				r.heartbeat(gs, now)
 			}
-			got := r.reserve(tt.region, tt.seats, tt.at).GetId()
+			got := r.reserve(tt.region, tt.seats, tt.at, nil).GetId()
 			if got != tt.want {
 				t.Errorf("reserve(%q, %d) = %q, want %q", tt.region, tt.seats, got, tt.want)
 			}
@@ -49,17 +49,17 @@ func TestRegistryPendingSeats(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	r := newRegistry(time.Second, false)
 	r.heartbeat(&skirmishv1.Gameserver{Id: "gs", Capacity: 4}, now)
-	if r.reserve("", 4, now) == nil {
+	if r.reserve("", 4, now, nil) == nil {
 		t.Fatal("reserve 4 of 4 failed")
 	}
-	if gs := r.reserve("", 1, now); gs != nil {
+	if gs := r.reserve("", 1, now, nil); gs != nil {
 		t.Fatalf("reserve beyond capacity = %v, want nil", gs.GetId())
 	}
 	r.release("gs", 4)
-	if r.reserve("", 2, now) == nil {
+	if r.reserve("", 2, now, nil) == nil {
 		t.Error("reserve after release failed")
 	}
-	if states, _, addrs := r.sweep(now.Add(2 * time.Second)); len(states) != 0 || len(addrs) != 0 {
+	if states, _, addrs, _ := r.sweep(now.Add(2 * time.Second)); len(states) != 0 || len(addrs) != 0 {
 		t.Errorf("sweep after TTL = %v, %v, want none", states, addrs)
 	}
 	if r.deregister("gs") {

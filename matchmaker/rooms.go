@@ -25,14 +25,18 @@ type room struct {
 	ratings float64        // sum of their ratings
 	open    map[uint32]int // open seats by team while backfill is wanted
 	filling bool           // an AddSeats for this room is in flight
+	// allocated is when CreateRoom answered; started is set when the
+	// gameserver reported the match running. See serverLost.
+	allocated time.Time
+	started   bool
 }
 
 // roomMatched records the room of an allocated match or backfill.
-func (p *pool) roomMatched(m *match) {
+func (p *pool) roomMatched(m *match, now time.Time) {
 	k := roomKey{m.gameserverID, m.roomID}
 	r := p.rooms[k]
 	if r == nil {
-		r = &room{matchID: m.matchID, mode: m.mode, region: m.region}
+		r = &room{matchID: m.matchID, mode: m.mode, region: m.region, allocated: now}
 		p.rooms[k] = r
 	}
 	r.filling = false
@@ -79,21 +83,10 @@ func (p *pool) roomCancelled(gameserverID, roomID string, missing []string, now 
 	for _, id := range missing {
 		gone[id] = true
 	}
-tickets:
 	for _, t := range r.tickets {
-		if t.state != skirmishv1.TicketState_TICKET_STATE_MATCHED || t.assignments[t.members[0].id].GetRoomId() != roomID {
-			continue
+		if p.requeueMatched(t, roomID, gone, now) {
+			requeued++
 		}
-		for _, m := range t.members {
-			if gone[m.id] || p.active[m.id] != nil {
-				continue tickets
-			}
-		}
-		t.queued = now
-		t.lastFailure = ""
-		p.search(t)
-		p.modeMetrics(t.mode).ticketState(t.state)
-		requeued++
 	}
 	p.updateSearching()
 	return r.seats, requeued
@@ -130,6 +123,71 @@ func (p *pool) backfillFailed(m *match) {
 		r.filling = false
 		r.open = nil
 	}
+}
+
+// roomStarted records that a room's match is running.
+func (p *pool) roomStarted(gameserverID, roomID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r := p.rooms[roomKey{gameserverID, roomID}]; r != nil {
+		r.started = true
+	}
+}
+
+// serverLost settles the rooms of a gameserver that stopped heartbeating:
+// a room that had not started (no STARTED report, and younger than
+// startTimeout) puts its tickets back at the front of the queue, as a
+// cancelled room with every player present would; a running one is
+// returned as a server-lost outcome. It forgets all of them.
+func (p *pool) serverLost(gameserverID string, startTimeout time.Duration, now time.Time) (outcomes []*skirmishv1.MatchOutcome, requeued int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, r := range p.rooms {
+		if k.gameserver != gameserverID {
+			continue
+		}
+		delete(p.rooms, k)
+		if r.started || now.Sub(r.allocated) >= startTimeout {
+			var players []lostPlayer
+			for _, t := range r.tickets {
+				for _, m := range t.members {
+					if a := t.assignments[m.id]; a.GetRoomId() == k.room {
+						players = append(players, lostPlayer{id: m.id, name: m.name, team: a.GetTeam()})
+					}
+				}
+			}
+			if len(players) > 0 {
+				outcomes = append(outcomes, serverLostOutcome(gameserverID, k.room, r.matchID, r.mode, r.region, r.allocated, now, players))
+			}
+			continue
+		}
+		for _, t := range r.tickets {
+			if p.requeueMatched(t, k.room, nil, now) {
+				requeued++
+			}
+		}
+	}
+	p.updateSearching()
+	return outcomes, requeued
+}
+
+// requeueMatched puts a ticket matched into the room back to searching,
+// unless a member is in gone or has another active ticket. The caller
+// holds the lock.
+func (p *pool) requeueMatched(t *ticket, roomID string, gone map[string]bool, now time.Time) bool {
+	if t.state != skirmishv1.TicketState_TICKET_STATE_MATCHED || t.assignments[t.members[0].id].GetRoomId() != roomID {
+		return false
+	}
+	for _, m := range t.members {
+		if gone[m.id] || p.active[m.id] != nil {
+			return false
+		}
+	}
+	t.queued = now
+	t.lastFailure = ""
+	p.search(t)
+	p.modeMetrics(t.mode).ticketState(t.state)
+	return true
 }
 
 // forgetRooms drops the rooms of gameservers that left.

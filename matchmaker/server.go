@@ -22,15 +22,21 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/skirmishgg/skirmish/internal/auth"
 	sharedmetrics "github.com/skirmishgg/skirmish/internal/metrics"
+	outcomequeue "github.com/skirmishgg/skirmish/internal/queue"
 	"github.com/skirmishgg/skirmish/internal/serve"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
@@ -45,25 +51,62 @@ type Matchmaker struct {
 	ratings  RatingSource
 	log      *slog.Logger
 	met      *metrics
-	pool     *pool
-	registry *registry
+	store    store
+	outcomes outcomequeue.Queue // nil: server-lost outcomes wait in the store
 	limiter  *playerLimiter
 	alloc    *allocator
 	grpc     *grpc.Server
 	health   *health.Server
 	http     http.Handler
 
-	ran      atomic.Bool
-	ready    atomic.Bool
-	stopping chan struct{} // closed when Run's context ends
+	ran           atomic.Bool
+	ready         atomic.Bool
+	warnedNoQueue atomic.Bool
+	stopping      chan struct{} // closed when Run's context ends
 }
+
+// Option sets up a part of the matchmaker that is not configuration:
+// where its state lives and where it sends outcomes.
+type Option func(*options)
+
+type options struct {
+	redis       redis.UniversalClient
+	redisPrefix string
+	replica     string
+	outcomes    outcomequeue.Queue
+	hooks       *storeHooks
+}
+
+// WithRedis keeps the matchmaker's state in Redis under the key prefix
+// (one per deployment, e.g. "skirmish:mm:"), shared by every replica
+// that uses the same client address and prefix, and kept across
+// restarts. The caller closes the client after Run returns. Without it
+// the state lives in the process (StoreMemory).
+func WithRedis(c redis.UniversalClient, prefix string) Option {
+	return func(o *options) { o.redis, o.redisPrefix = c, prefix }
+}
+
+// WithReplicaID names this replica in the formation lease (default: a
+// random id). Two live replicas must not share one.
+func WithReplicaID(id string) Option { return func(o *options) { o.replica = id } }
+
+// WithOutcomeQueue is the "match-outcomes" queue the matchmaker publishes
+// the records of matches lost with their gameserver to
+// (END_REASON_SERVER_LOST). Without it they wait in the store and a
+// warning is logged.
+func WithOutcomeQueue(q outcomequeue.Queue) Option { return func(o *options) { o.outcomes = q } }
 
 // New builds a matchmaker from cfg (unset fields get their defaults), the
 // keys that verify session and service tokens and sign join tokens, an
 // optional source of ratings (nil: everyone has DefaultRating), the
-// registry its metrics go to and are served from (nil: a new one), and a
-// logger (nil: discard). It starts nothing.
-func New(cfg Config, keys *auth.Keys, ratings RatingSource, reg *prometheus.Registry, log *slog.Logger) (*Matchmaker, error) {
+// registry its metrics go to and are served from (nil: a new one), a
+// logger (nil: discard) and options (WithRedis, WithOutcomeQueue). It
+// starts nothing.
+func New(cfg Config, keys *auth.Keys, ratings RatingSource, reg *prometheus.Registry, log *slog.Logger, opts ...Option) (*Matchmaker, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if keys == nil {
 		return nil, errors.New("matchmaker: keys are required")
 	}
@@ -91,17 +134,32 @@ func New(cfg Config, keys *auth.Keys, ratings RatingSource, reg *prometheus.Regi
 	if err := reg.Register(srvMetrics); err != nil {
 		return nil, fmt.Errorf("matchmaker metrics: %w", err)
 	}
-	reg2 := newRegistry(cfg.GameserverTTL, cfg.Allocation == AllocateFillFirst)
+	var st store
+	if o.redis != nil {
+		if o.replica == "" {
+			o.replica = uuid.NewString()
+		}
+		rs, err := newRedisStore(cfg, o.redis, o.redisPrefix, o.replica, met, log)
+		if err != nil {
+			return nil, err
+		}
+		if o.hooks != nil {
+			rs.hooks = *o.hooks
+		}
+		st = rs
+	} else {
+		st = newMemoryStore(cfg, met)
+	}
 	m := &Matchmaker{
 		cfg:      cfg,
 		keys:     keys,
 		ratings:  ratings,
 		log:      log,
 		met:      met,
-		pool:     newPool(cfg, met),
-		registry: reg2,
+		store:    st,
+		outcomes: o.outcomes,
 		limiter:  newPlayerLimiter(cfg.PlayerRequestRate, cfg.PlayerRequestBurst),
-		alloc:    newAllocator(cfg, keys, reg2),
+		alloc:    newAllocator(cfg, keys, st),
 		health:   health.NewServer(),
 		stopping: make(chan struct{}),
 	}
@@ -148,6 +206,11 @@ func (m *Matchmaker) Run(ctx context.Context, ln net.Listener) error {
 	m.health.SetServingStatus("", healthgrpc.HealthCheckResponse_SERVING)
 	m.ready.Store(true)
 	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := m.store.run(ctx); err != nil {
+			m.log.Error("matchmaker store stopped", "err", err)
+		}
+	})
 	wg.Go(func() { m.formationLoop(ctx) })
 	wg.Go(func() {
 		<-ctx.Done()
@@ -212,6 +275,10 @@ func (m *Matchmaker) serveReady(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not ready", http.StatusServiceUnavailable)
 		return
 	}
+	if m.store.feedStalled(time.Now()) {
+		http.Error(w, "not ready: the change feed is stalled", http.StatusServiceUnavailable)
+		return
+	}
 	io.WriteString(w, "ready\n")
 }
 
@@ -231,20 +298,34 @@ func (m *Matchmaker) formationLoop(ctx context.Context) {
 		case <-ticker.C:
 		}
 		now := time.Now()
-		states, ids, addrs := m.registry.sweep(now)
-		for _, st := range gameserverStates {
-			m.met.gameservers.WithLabelValues(st).Set(float64(states[st]))
-		}
-		m.alloc.closeExcept(addrs)
-		m.pool.forgetRooms(ids)
 		m.limiter.prune(now)
-		matches := m.pool.pass(now)
+		if res, err := m.store.sweep(ctx, now); err != nil {
+			if ctx.Err() == nil {
+				m.log.Warn("gameserver sweep", "err", err)
+			}
+		} else {
+			for _, st := range gameserverStates {
+				m.met.gameservers.WithLabelValues(st).Set(float64(res.states[st]))
+			}
+			m.alloc.closeExcept(res.addrs)
+			for _, id := range res.lost {
+				m.log.Warn("gameserver lost: its registration expired", "gameserver", id)
+			}
+			if res.requeued > 0 || res.recorded > 0 {
+				m.log.Warn("rooms of lost gameservers settled", "requeued_tickets", res.requeued, "server_lost_matches", res.recorded)
+			}
+		}
+		m.publishLost(ctx)
+		matches, err := m.store.pass(ctx, now)
+		if err != nil && ctx.Err() == nil {
+			m.log.Warn("formation pass", "err", err)
+		}
 		m.met.passDuration.Observe(time.Since(now).Seconds())
 		for _, mt := range matches {
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				m.pool.requeue(mt, "matchmaker stopping")
+				m.requeue(mt, "matchmaker stopping")
 				continue
 			}
 			allocs.Go(func() {
@@ -255,8 +336,58 @@ func (m *Matchmaker) formationLoop(ctx context.Context) {
 	}
 }
 
+// publishLost sends the records of matches lost with their gameserver to
+// the outcome queue and forgets those it accepted; the rest wait for the
+// next tick.
+func (m *Matchmaker) publishLost(ctx context.Context) {
+	outcomes, err := m.store.pendingOutcomes(ctx, outcomequeue.MaxBatch)
+	if err != nil || len(outcomes) == 0 {
+		return
+	}
+	if m.outcomes == nil {
+		if !m.warnedNoQueue.Swap(true) {
+			m.log.Warn("matches lost with their gameserver are not recorded: no outcome queue", "waiting", len(outcomes))
+		}
+		return
+	}
+	msgs := make([]outcomequeue.Outgoing, len(outcomes))
+	ids := make([]string, len(outcomes))
+	for i, o := range outcomes {
+		body, err := protojson.Marshal(o)
+		if err != nil {
+			m.log.Error("encode server-lost outcome", "match", o.GetMatchId(), "err", err)
+			return
+		}
+		msgs[i] = outcomequeue.Outgoing{ID: o.GetMatchId(), Body: body}
+		ids[i] = o.GetMatchId()
+	}
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := m.outcomes.Send(sctx, msgs); err != nil {
+		m.log.Warn("publish server-lost outcomes; retrying", "outcomes", len(msgs), "err", err)
+		return
+	}
+	if err := m.store.outcomesSent(ctx, ids); err != nil {
+		m.log.Warn("forget sent server-lost outcomes (they will be sent again)", "err", err)
+	}
+	for _, o := range outcomes {
+		m.log.Info("server-lost match recorded", "match", o.GetMatchId(), "gameserver", o.GetGameserverId(), "players", len(o.GetPlayers()))
+	}
+}
+
+// requeue puts a match's tickets back in the queue, logging a failure.
+func (m *Matchmaker) requeue(mt *match, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := m.store.requeue(ctx, mt, reason); err != nil {
+		m.log.Warn("requeue tickets (a lapsed claim requeues them later)", "mode", mt.mode, "err", err)
+	}
+}
+
 // allocate gets a room (or, for a backfill, seats in a running room) for
-// one match, or puts its tickets back in the queue.
+// one match, or puts its tickets back in the queue. A gameserver whose
+// CreateRoom failed is suspect: it gets no other room until it heartbeats
+// again, so a dead one costs one failed allocation, not one per pass.
 func (m *Matchmaker) allocate(ctx context.Context, mt *match) {
 	start := time.Now()
 	kind := "room"
@@ -273,14 +404,35 @@ func (m *Matchmaker) allocate(ctx context.Context, mt *match) {
 		case mt.backfill:
 			reason = "add_seats"
 		}
+		var re *roomError
+		if errors.As(err, &re) && !mt.backfill && ctx.Err() == nil {
+			if serr := m.store.suspect(context.WithoutCancel(ctx), re.gameserver); serr != nil {
+				m.log.Warn("mark gameserver suspect", "gameserver", re.gameserver, "err", serr)
+			}
+		}
 		m.met.allocationFailures.WithLabelValues(reason).Inc()
 		m.log.Warn("allocation failed; tickets requeued", "kind", kind, "mode", mt.mode, "players", mt.players(), "err", err)
-		m.pool.requeue(mt, err.Error())
+		m.requeue(mt, err.Error())
 		return
 	}
 	m.met.allocationDuration.WithLabelValues(kind, "ok").Observe(time.Since(start).Seconds())
-	m.pool.matched(mt, assignments, time.Now())
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := m.store.matched(mctx, mt, assignments, time.Now()); err != nil {
+		m.log.Warn("commit match (its claim lapses and its tickets go back to the queue)", "match", mt.matchID, "err", err)
+		return
+	}
 	m.log.Debug("match allocated", "kind", kind, "mode", mt.mode, "match", mt.matchID, "room", mt.roomID, "players", mt.players())
+}
+
+// storeError logs a failure of the state store and returns the status a
+// caller sees: Unavailable, so that it retries.
+func (m *Matchmaker) storeError(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil {
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	m.log.WarnContext(ctx, "matchmaker state store", "op", what, "err", err)
+	return status.Error(codes.Unavailable, "matchmaker state unavailable; retry")
 }
 
 // ratings looks up the players' ratings, falling back to DefaultRating

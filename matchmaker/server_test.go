@@ -62,11 +62,17 @@ func startMatchmaker(t testing.TB, cfg Config) *env {
 	return startMatchmakerWith(t, cfg, nil)
 }
 
-func startMatchmakerWith(t testing.TB, cfg Config, ratings RatingSource) *env {
+func startMatchmakerWith(t testing.TB, cfg Config, ratings RatingSource, opts ...Option) *env {
 	t.Helper()
-	keys := testKeys(t)
+	return startMatchmakerKeys(t, cfg, testKeys(t), ratings, opts...)
+}
+
+// startMatchmakerKeys runs a matchmaker with the given keys and options:
+// replicas of one deployment share keys.
+func startMatchmakerKeys(t testing.TB, cfg Config, keys *auth.Keys, ratings RatingSource, opts ...Option) *env {
+	t.Helper()
 	prom := prometheus.NewRegistry()
-	m, err := New(cfg, keys, ratings, prom, nil)
+	m, err := New(cfg, keys, ratings, prom, testLog(), opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -143,6 +149,9 @@ type roomServer struct {
 	mu       sync.Mutex
 	failures int
 	rooms    int
+	info     *skirmishv1.Gameserver // what it heartbeats
+	stop     func()                 // stops serving at once (a crash); idempotent
+	answered sync.Map               // match id -> time.Time CreateRoom answered
 }
 
 func (r *roomServer) CreateRoom(ctx context.Context, req *skirmishv1.CreateRoomRequest) (*skirmishv1.CreateRoomResponse, error) {
@@ -161,6 +170,7 @@ func (r *roomServer) CreateRoom(ctx context.Context, req *skirmishv1.CreateRoomR
 		return nil, status.Error(codes.Unavailable, "room service failing on purpose")
 	}
 	r.rooms++
+	r.answered.Store(req.GetMatchId(), time.Now())
 	return &skirmishv1.CreateRoomResponse{RoomId: fmt.Sprintf("room-%d", r.rooms)}, nil
 }
 
@@ -192,20 +202,30 @@ func (e *env) startGameserverCap(t testing.TB, id string, failures int, capacity
 	skirmishv1.RegisterRoomServiceServer(srv, rs)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Stop()
-		if err := <-served; err != nil {
-			t.Errorf("room server: %v", err)
-		}
-	})
-	_, err = e.gsreg.Heartbeat(e.asService(t), &skirmishv1.HeartbeatRequest{Gameserver: &skirmishv1.Gameserver{
+	var once sync.Once
+	rs.stop = func() {
+		once.Do(func() {
+			srv.Stop()
+			if err := <-served; err != nil {
+				t.Errorf("room server: %v", err)
+			}
+		})
+	}
+	t.Cleanup(rs.stop)
+	rs.info = &skirmishv1.Gameserver{
 		Id: id, Region: "local", ControlAddress: ln.Addr().String(),
 		WebsocketUrl: "ws://" + id + "/ws", WebtransportUrl: "https://" + id + "/wt", Capacity: capacity,
-	}})
-	if err != nil {
+	}
+	e.heartbeat(t, rs)
+	return rs
+}
+
+// heartbeat sends the room server's heartbeat.
+func (e *env) heartbeat(t testing.TB, rs *roomServer) {
+	t.Helper()
+	if _, err := e.gsreg.Heartbeat(e.asService(t), &skirmishv1.HeartbeatRequest{Gameserver: rs.info}); err != nil {
 		t.Fatalf("Heartbeat: %v", err)
 	}
-	return rs
 }
 
 // watch streams a ticket's updates into a channel, closed at the end.
@@ -270,137 +290,154 @@ func (e *env) create(t testing.TB, ctx context.Context, mode string) *skirmishv1
 }
 
 func TestDuelMatch(t *testing.T) {
-	e := startMatchmaker(t, Config{FormationInterval: 10 * time.Millisecond})
-	rs := e.startGameserver(t, "gs1", 0)
-	alice, bob := e.as(t, "alice"), e.as(t, "bob")
-	ta, tb := e.create(t, alice, "duel"), e.create(t, bob, "duel")
-	wa, wb := e.watch(t, alice, ta.GetId()), e.watch(t, bob, tb.GetId())
-	fa, fb := waitFinal(t, wa), waitFinal(t, wb)
+	eachStore(t, func(t *testing.T, start starter) {
+		e := start(t, Config{FormationInterval: 10 * time.Millisecond}, nil)
+		rs := e.startGameserver(t, "gs1", 0)
+		alice, bob := e.as(t, "alice"), e.as(t, "bob")
+		ta, tb := e.create(t, alice, "duel"), e.create(t, bob, "duel")
+		wa, wb := e.watch(t, alice, ta.GetId()), e.watch(t, bob, tb.GetId())
+		fa, fb := waitFinal(t, wa), waitFinal(t, wb)
 
-	teams := map[uint32]string{}
-	for player, tk := range map[string]*skirmishv1.Ticket{"alice": fa, "bob": fb} {
-		if tk.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED {
-			t.Fatalf("%s's ticket ended %v (%s), want MATCHED", player, tk.GetState(), tk.GetFailureReason())
+		teams := map[uint32]string{}
+		for player, tk := range map[string]*skirmishv1.Ticket{"alice": fa, "bob": fb} {
+			if tk.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED {
+				t.Fatalf("%s's ticket ended %v (%s), want MATCHED", player, tk.GetState(), tk.GetFailureReason())
+			}
+			as := tk.GetAssignment()
+			join, err := e.keys.VerifyJoin(as.GetJoinToken())
+			if err != nil {
+				t.Fatalf("VerifyJoin(%s's token): %v", player, err)
+			}
+			want := auth.Join{PlayerID: player, Name: "name-" + player, MatchID: fa.GetAssignment().GetMatchId(), RoomID: "room-1", Team: as.GetTeam()}
+			if join != want {
+				t.Errorf("join token = %+v, want %+v", join, want)
+			}
+			if as.GetWebsocketUrl() != "ws://gs1/ws" || as.GetWebtransportUrl() != "https://gs1/wt" {
+				t.Errorf("assignment urls = %q, %q", as.GetWebsocketUrl(), as.GetWebtransportUrl())
+			}
+			teams[as.GetTeam()] = player
 		}
-		as := tk.GetAssignment()
-		join, err := e.keys.VerifyJoin(as.GetJoinToken())
-		if err != nil {
-			t.Fatalf("VerifyJoin(%s's token): %v", player, err)
+		if len(teams) != 2 {
+			t.Errorf("teams = %v, want the players on two teams", teams)
 		}
-		want := auth.Join{PlayerID: player, Name: "name-" + player, MatchID: fa.GetAssignment().GetMatchId(), RoomID: "room-1", Team: as.GetTeam()}
-		if join != want {
-			t.Errorf("join token = %+v, want %+v", join, want)
+		req := <-rs.calls
+		if req.GetMode() != "duel" || len(req.GetSeats()) != 2 || req.GetMatchId() != fa.GetAssignment().GetMatchId() {
+			t.Errorf("CreateRoom(%v), want a duel with two seats and the assignment's match id", req)
 		}
-		if as.GetWebsocketUrl() != "ws://gs1/ws" || as.GetWebtransportUrl() != "https://gs1/wt" {
-			t.Errorf("assignment urls = %q, %q", as.GetWebsocketUrl(), as.GetWebtransportUrl())
+		got, err := e.mm.GetTicket(alice, &skirmishv1.GetTicketRequest{TicketId: ta.GetId()})
+		if err != nil || got.GetTicket().GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED {
+			t.Errorf("GetTicket after match = %v, %v; want MATCHED", got, err)
 		}
-		teams[as.GetTeam()] = player
-	}
-	if len(teams) != 2 {
-		t.Errorf("teams = %v, want the players on two teams", teams)
-	}
-	req := <-rs.calls
-	if req.GetMode() != "duel" || len(req.GetSeats()) != 2 || req.GetMatchId() != fa.GetAssignment().GetMatchId() {
-		t.Errorf("CreateRoom(%v), want a duel with two seats and the assignment's match id", req)
-	}
-	got, err := e.mm.GetTicket(alice, &skirmishv1.GetTicketRequest{TicketId: ta.GetId()})
-	if err != nil || got.GetTicket().GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED {
-		t.Errorf("GetTicket after match = %v, %v; want MATCHED", got, err)
-	}
-	// The match ended the tickets: a new search may start.
-	e.create(t, alice, "duel")
+		// The match ended the tickets: a new search may start.
+		e.create(t, alice, "duel")
+	})
 }
 
 func TestOneActiveTicketPerPlayer(t *testing.T) {
-	e := startMatchmaker(t, Config{})
-	alice := e.as(t, "alice")
-	tk := e.create(t, alice, "duel")
-	_, err := e.mm.CreateTicket(alice, &skirmishv1.CreateTicketRequest{Mode: "ffa"})
-	if status.Code(err) != codes.AlreadyExists {
-		t.Fatalf("second CreateTicket = %v, want AlreadyExists", err)
-	}
-	if _, err := e.mm.CancelTicket(alice, &skirmishv1.CancelTicketRequest{TicketId: tk.GetId()}); err != nil {
-		t.Fatalf("CancelTicket: %v", err)
-	}
-	e.create(t, alice, "ffa")
+	eachStore(t, func(t *testing.T, start starter) {
+		e := start(t, Config{}, nil)
+		alice := e.as(t, "alice")
+		tk := e.create(t, alice, "duel")
+		_, err := e.mm.CreateTicket(alice, &skirmishv1.CreateTicketRequest{Mode: "ffa"})
+		if status.Code(err) != codes.AlreadyExists {
+			t.Fatalf("second CreateTicket = %v, want AlreadyExists", err)
+		}
+		if _, err := e.mm.CancelTicket(alice, &skirmishv1.CancelTicketRequest{TicketId: tk.GetId()}); err != nil {
+			t.Fatalf("CancelTicket: %v", err)
+		}
+		e.create(t, alice, "ffa")
+	})
 }
 
 func TestCancel(t *testing.T) {
-	e := startMatchmaker(t, Config{})
-	alice, bob := e.as(t, "alice"), e.as(t, "bob")
-	tk := e.create(t, alice, "duel")
-	w := e.watch(t, alice, tk.GetId())
+	eachStore(t, func(t *testing.T, start starter) {
+		e := start(t, Config{}, nil)
+		alice, bob := e.as(t, "alice"), e.as(t, "bob")
+		tk := e.create(t, alice, "duel")
+		w := e.watch(t, alice, tk.GetId())
 
-	for _, call := range []func() error{
-		func() error {
-			_, err := e.mm.GetTicket(bob, &skirmishv1.GetTicketRequest{TicketId: tk.GetId()})
-			return err
-		},
-		func() error {
-			_, err := e.mm.CancelTicket(bob, &skirmishv1.CancelTicketRequest{TicketId: tk.GetId()})
-			return err
-		},
-	} {
-		if err := call(); status.Code(err) != codes.NotFound {
-			t.Errorf("bob reaching alice's ticket = %v, want NotFound", err)
+		for _, call := range []func() error{
+			func() error {
+				_, err := e.mm.GetTicket(bob, &skirmishv1.GetTicketRequest{TicketId: tk.GetId()})
+				return err
+			},
+			func() error {
+				_, err := e.mm.CancelTicket(bob, &skirmishv1.CancelTicketRequest{TicketId: tk.GetId()})
+				return err
+			},
+		} {
+			if err := call(); status.Code(err) != codes.NotFound {
+				t.Errorf("bob reaching alice's ticket = %v, want NotFound", err)
+			}
 		}
-	}
-	resp, err := e.mm.CancelTicket(alice, &skirmishv1.CancelTicketRequest{TicketId: tk.GetId()})
-	if err != nil || resp.GetTicket().GetState() != skirmishv1.TicketState_TICKET_STATE_CANCELLED {
-		t.Fatalf("CancelTicket = %v, %v; want CANCELLED", resp, err)
-	}
-	if final := waitFinal(t, w); final.GetState() != skirmishv1.TicketState_TICKET_STATE_CANCELLED {
-		t.Errorf("watcher's final state = %v (%s), want CANCELLED", final.GetState(), final.GetFailureReason())
-	}
+		resp, err := e.mm.CancelTicket(alice, &skirmishv1.CancelTicketRequest{TicketId: tk.GetId()})
+		if err != nil || resp.GetTicket().GetState() != skirmishv1.TicketState_TICKET_STATE_CANCELLED {
+			t.Fatalf("CancelTicket = %v, %v; want CANCELLED", resp, err)
+		}
+		if final := waitFinal(t, w); final.GetState() != skirmishv1.TicketState_TICKET_STATE_CANCELLED {
+			t.Errorf("watcher's final state = %v (%s), want CANCELLED", final.GetState(), final.GetFailureReason())
+		}
+	})
 }
 
 func TestExpiry(t *testing.T) {
-	e := startMatchmaker(t, fastConfig())
-	e.startGameserver(t, "gs1", 0)
-	alice := e.as(t, "alice")
-	tk := e.create(t, alice, "duel")
-	if final := waitFinal(t, e.watch(t, alice, tk.GetId())); final.GetState() != skirmishv1.TicketState_TICKET_STATE_EXPIRED {
-		t.Errorf("lonely ticket ended %v, want EXPIRED", final.GetState())
-	}
+	eachStore(t, func(t *testing.T, start starter) {
+		e := start(t, fastConfig(), nil)
+		e.startGameserver(t, "gs1", 0)
+		alice := e.as(t, "alice")
+		tk := e.create(t, alice, "duel")
+		if final := waitFinal(t, e.watch(t, alice, tk.GetId())); final.GetState() != skirmishv1.TicketState_TICKET_STATE_EXPIRED {
+			t.Errorf("lonely ticket ended %v, want EXPIRED", final.GetState())
+		}
+	})
 }
 
 func TestCreateRoomFailureRequeues(t *testing.T) {
-	e := startMatchmaker(t, Config{FormationInterval: 10 * time.Millisecond})
-	rs := e.startGameserver(t, "gs1", 1)
-	alice, bob := e.as(t, "alice"), e.as(t, "bob")
-	ta, tb := e.create(t, alice, "duel"), e.create(t, bob, "duel")
-	wa, wb := e.watch(t, alice, ta.GetId()), e.watch(t, bob, tb.GetId())
-	for _, w := range []<-chan *skirmishv1.Ticket{wa, wb} {
-		if final := waitFinal(t, w); final.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED {
-			t.Errorf("ticket ended %v (%s), want MATCHED after the retry", final.GetState(), final.GetFailureReason())
+	eachStore(t, func(t *testing.T, start starter) {
+		e := start(t, Config{FormationInterval: 10 * time.Millisecond}, nil)
+		rs := e.startGameserver(t, "gs1", 1)
+		alice, bob := e.as(t, "alice"), e.as(t, "bob")
+		ta, tb := e.create(t, alice, "duel"), e.create(t, bob, "duel")
+		wa, wb := e.watch(t, alice, ta.GetId()), e.watch(t, bob, tb.GetId())
+		first := <-rs.calls
+		// The failure made the gameserver suspect; its next heartbeat shows it
+		// alive and the retry goes to it.
+		waitCounter(t, e, "skirmish_matchmaker_allocation_failures_total", "create_room")
+		e.heartbeat(t, rs)
+		for _, w := range []<-chan *skirmishv1.Ticket{wa, wb} {
+			if final := waitFinal(t, w); final.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED {
+				t.Errorf("ticket ended %v (%s), want MATCHED after the retry", final.GetState(), final.GetFailureReason())
+			}
 		}
-	}
-	first, second := <-rs.calls, <-rs.calls
-	if first.GetMatchId() == second.GetMatchId() {
-		t.Errorf("retry reused match id %s", first.GetMatchId())
-	}
+		second := <-rs.calls
+		if first.GetMatchId() == second.GetMatchId() {
+			t.Errorf("retry reused match id %s", first.GetMatchId())
+		}
+	})
 }
 
 // TestGameserverTTL: a gameserver whose last heartbeat is older than the
 // TTL gets no room, so the tickets fail at their deadline.
 func TestGameserverTTL(t *testing.T) {
-	cfg := fastConfig()
-	cfg.GameserverTTL = time.Nanosecond
-	e := startMatchmaker(t, cfg)
-	rs := e.startGameserver(t, "gs1", 0)
-	alice, bob := e.as(t, "alice"), e.as(t, "bob")
-	ta, tb := e.create(t, alice, "duel"), e.create(t, bob, "duel")
-	for _, w := range []<-chan *skirmishv1.Ticket{e.watch(t, alice, ta.GetId()), e.watch(t, bob, tb.GetId())} {
-		final := waitFinal(t, w)
-		if final.GetState() != skirmishv1.TicketState_TICKET_STATE_FAILED || !strings.Contains(final.GetFailureReason(), "no gameserver") {
-			t.Errorf("ticket ended %v (%q), want FAILED for want of a gameserver", final.GetState(), final.GetFailureReason())
+	eachStore(t, func(t *testing.T, start starter) {
+		cfg := fastConfig()
+		cfg.GameserverTTL = time.Nanosecond
+		e := start(t, cfg, nil)
+		rs := e.startGameserver(t, "gs1", 0)
+		alice, bob := e.as(t, "alice"), e.as(t, "bob")
+		ta, tb := e.create(t, alice, "duel"), e.create(t, bob, "duel")
+		for _, w := range []<-chan *skirmishv1.Ticket{e.watch(t, alice, ta.GetId()), e.watch(t, bob, tb.GetId())} {
+			final := waitFinal(t, w)
+			if final.GetState() != skirmishv1.TicketState_TICKET_STATE_FAILED || !strings.Contains(final.GetFailureReason(), "no gameserver") {
+				t.Errorf("ticket ended %v (%q), want FAILED for want of a gameserver", final.GetState(), final.GetFailureReason())
+			}
 		}
-	}
-	select {
-	case req := <-rs.calls:
-		t.Errorf("CreateRoom(%v) on a gameserver past its TTL", req)
-	default:
-	}
+		select {
+		case req := <-rs.calls:
+			t.Errorf("CreateRoom(%v) on a gameserver past its TTL", req)
+		default:
+		}
+	})
 }
 
 func TestBadRequests(t *testing.T) {
@@ -496,58 +533,62 @@ func TestBadRequests(t *testing.T) {
 }
 
 func TestHealthAndHTTP(t *testing.T) {
-	e := startMatchmaker(t, Config{})
-	health := healthgrpc.NewHealthClient(e.conn)
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	for _, svc := range []string{"", "skirmish.v1.MatchmakerService", "skirmish.v1.GameserverRegistryService"} {
-		resp, err := health.Check(ctx, &healthgrpc.HealthCheckRequest{Service: svc})
-		if err != nil || resp.GetStatus() != healthgrpc.HealthCheckResponse_SERVING {
-			t.Errorf("Check(%q) = %v, %v; want SERVING", svc, resp, err)
+	eachStore(t, func(t *testing.T, start starter) {
+		e := start(t, Config{}, nil)
+		health := healthgrpc.NewHealthClient(e.conn)
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		for _, svc := range []string{"", "skirmish.v1.MatchmakerService", "skirmish.v1.GameserverRegistryService"} {
+			resp, err := health.Check(ctx, &healthgrpc.HealthCheckRequest{Service: svc})
+			if err != nil || resp.GetStatus() != healthgrpc.HealthCheckResponse_SERVING {
+				t.Errorf("Check(%q) = %v, %v; want SERVING", svc, resp, err)
+			}
 		}
-	}
-	e.create(t, e.as(t, "alice"), "duel")
-	for path, want := range map[string]string{
-		"/healthz": "ok",
-		"/readyz":  "ready",
-		"/metrics": `skirmish_matchmaker_tickets_total{mode="duel",state="searching"} 1`,
-	} {
-		resp, err := http.Get("http://" + e.addr + path)
-		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
+		e.create(t, e.as(t, "alice"), "duel")
+		for path, want := range map[string]string{
+			"/healthz": "ok",
+			"/readyz":  "ready",
+			"/metrics": `skirmish_matchmaker_tickets_total{mode="duel",state="searching"} 1`,
+		} {
+			resp, err := http.Get("http://" + e.addr + path)
+			if err != nil {
+				t.Fatalf("GET %s: %v", path, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+				t.Errorf("GET %s = %d, body lacks %q", path, resp.StatusCode, want)
+			}
+			if path == "/metrics" && !strings.Contains(string(body), `skirmish_matchmaker_grpc_server_handled_total{grpc_code="OK",grpc_method="CreateTicket"`) {
+				t.Errorf("/metrics lacks the gRPC request count of CreateTicket")
+			}
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
-			t.Errorf("GET %s = %d, body lacks %q", path, resp.StatusCode, want)
-		}
-		if path == "/metrics" && !strings.Contains(string(body), `skirmish_matchmaker_grpc_server_handled_total{grpc_code="OK",grpc_method="CreateTicket"`) {
-			t.Errorf("/metrics lacks the gRPC request count of CreateTicket")
-		}
-	}
+	})
 }
 
 // TestShutdownEndsStreams: when Run's context ends, open WatchTicket
 // streams end with Unavailable and Run returns.
 func TestShutdownEndsStreams(t *testing.T) {
-	e := startMatchmaker(t, Config{})
-	alice := e.as(t, "alice")
-	tk := e.create(t, alice, "duel")
-	w := e.watch(t, alice, tk.GetId())
-	if first := <-w; first.GetState() != skirmishv1.TicketState_TICKET_STATE_SEARCHING {
-		t.Fatalf("first update = %v, want SEARCHING", first)
-	}
-	if err := e.stop(); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	select {
-	case last, ok := <-w:
-		if !ok || !strings.Contains(last.GetFailureReason(), "Unavailable") {
-			t.Errorf("stream ended with %q, want Unavailable", last.GetFailureReason())
+	eachStore(t, func(t *testing.T, start starter) {
+		e := start(t, Config{}, nil)
+		alice := e.as(t, "alice")
+		tk := e.create(t, alice, "duel")
+		w := e.watch(t, alice, tk.GetId())
+		if first := <-w; first.GetState() != skirmishv1.TicketState_TICKET_STATE_SEARCHING {
+			t.Fatalf("first update = %v, want SEARCHING", first)
 		}
-	case <-time.After(waitTimeout):
-		t.Fatal("watch stream still open after shutdown")
-	}
+		if err := e.stop(); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		select {
+		case last, ok := <-w:
+			if !ok || !strings.Contains(last.GetFailureReason(), "Unavailable") {
+				t.Errorf("stream ended with %q, want Unavailable", last.GetFailureReason())
+			}
+		case <-time.After(waitTimeout):
+			t.Fatal("watch stream still open after shutdown")
+		}
+	})
 }
 
 func TestRateLimit(t *testing.T) {
@@ -582,31 +623,33 @@ func (r ratingTable) Ratings(_ context.Context, ids []string) (map[string]float6
 
 // TestTeamMatchBalanced: four players of a 2v2 get balanced teams.
 func TestTeamMatchBalanced(t *testing.T) {
-	cfg := Config{FormationInterval: 10 * time.Millisecond, Modes: map[string]Mode{
-		"team": {Teams: 2, TeamSize: 2, MinPlayers: 4, MaxWait: time.Minute, Window: SkillWindow{Initial: 500, Max: 500}},
-	}}
-	ratings := ratingTable{"a": 1400, "b": 1450, "c": 1550, "d": 1600}
-	e := startMatchmakerWith(t, cfg, ratings)
-	rs := e.startGameserver(t, "gs1", 0)
-	watches := map[string]<-chan *skirmishv1.Ticket{}
-	for player := range ratings {
-		ctx := e.as(t, player)
-		watches[player] = e.watch(t, ctx, e.create(t, ctx, "team").GetId())
-	}
-	teamOf := map[string]uint32{}
-	for player, w := range watches {
-		final := waitFinal(t, w)
-		if final.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED {
-			t.Fatalf("%s's ticket ended %v, want MATCHED", player, final.GetState())
+	eachStore(t, func(t *testing.T, start starter) {
+		cfg := Config{FormationInterval: 10 * time.Millisecond, Modes: map[string]Mode{
+			"team": {Teams: 2, TeamSize: 2, MinPlayers: 4, MaxWait: time.Minute, Window: SkillWindow{Initial: 500, Max: 500}},
+		}}
+		ratings := ratingTable{"a": 1400, "b": 1450, "c": 1550, "d": 1600}
+		e := start(t, cfg, ratings)
+		rs := e.startGameserver(t, "gs1", 0)
+		watches := map[string]<-chan *skirmishv1.Ticket{}
+		for player := range ratings {
+			ctx := e.as(t, player)
+			watches[player] = e.watch(t, ctx, e.create(t, ctx, "team").GetId())
 		}
-		teamOf[player] = final.GetAssignment().GetTeam()
-	}
-	if teamOf["a"] != teamOf["d"] || teamOf["b"] != teamOf["c"] || teamOf["a"] == teamOf["b"] {
-		t.Errorf("teams %v, want a+d against b+c", teamOf)
-	}
-	if req := <-rs.calls; len(req.GetSeats()) != 4 {
-		t.Errorf("CreateRoom seats = %v, want 4", req.GetSeats())
-	}
+		teamOf := map[string]uint32{}
+		for player, w := range watches {
+			final := waitFinal(t, w)
+			if final.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED {
+				t.Fatalf("%s's ticket ended %v, want MATCHED", player, final.GetState())
+			}
+			teamOf[player] = final.GetAssignment().GetTeam()
+		}
+		if teamOf["a"] != teamOf["d"] || teamOf["b"] != teamOf["c"] || teamOf["a"] == teamOf["b"] {
+			t.Errorf("teams %v, want a+d against b+c", teamOf)
+		}
+		if req := <-rs.calls; len(req.GetSeats()) != 4 {
+			t.Errorf("CreateRoom seats = %v, want 4", req.GetSeats())
+		}
+	})
 }
 
 func TestReflection(t *testing.T) {

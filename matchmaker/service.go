@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/skirmishgg/skirmish/internal/auth"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
@@ -58,7 +59,9 @@ func (s *ticketService) CreateTicket(ctx context.Context, req *skirmishv1.Create
 	for i, m := range members {
 		ids[i] = m.id
 	}
-	if id := s.m.pool.hasActive(ids...); id != "" { // skip the rating lookup for a doomed call
+	if id, err := s.m.store.hasActive(ctx, ids...); err != nil {
+		return nil, ticketError(err)
+	} else if id != "" { // skip the rating lookup for a doomed call
 		return nil, alreadyExists(members, id)
 	}
 	for i, r := range s.m.ratingsOf(ctx, ids) {
@@ -66,14 +69,14 @@ func (s *ticketService) CreateTicket(ctx context.Context, req *skirmishv1.Create
 	}
 	now := time.Now()
 	t := newTicket(uuid.NewString(), req.GetMode(), bestRegion(req.GetLatenciesMs()), members, req.GetLatenciesMs(), now)
-	if err := s.m.pool.add(t); err != nil {
+	if err := s.m.store.addTicket(ctx, t); err != nil {
 		var active *activeError
 		if errors.As(err, &active) {
 			return nil, alreadyExists(members, active.player)
 		}
 		return nil, ticketError(err)
 	}
-	pb, _, err := s.m.pool.view(t.id, sess.PlayerID, now)
+	pb, _, err := s.m.store.view(ctx, t.id, sess.PlayerID, now)
 	if err != nil { // pruned already: only with a zero retention
 		return nil, ticketError(err)
 	}
@@ -122,7 +125,7 @@ func (s *ticketService) GetTicket(ctx context.Context, req *skirmishv1.GetTicket
 	if err := validateTicketID(req.GetTicketId()); err != nil {
 		return nil, err
 	}
-	pb, _, err := s.m.pool.view(req.GetTicketId(), sessionFrom(ctx).PlayerID, time.Now())
+	pb, _, err := s.m.store.view(ctx, req.GetTicketId(), sessionFrom(ctx).PlayerID, time.Now())
 	if err != nil {
 		return nil, ticketError(err)
 	}
@@ -133,7 +136,7 @@ func (s *ticketService) CancelTicket(ctx context.Context, req *skirmishv1.Cancel
 	if err := validateTicketID(req.GetTicketId()); err != nil {
 		return nil, err
 	}
-	pb, err := s.m.pool.cancel(req.GetTicketId(), sessionFrom(ctx).PlayerID, time.Now())
+	pb, err := s.m.store.cancel(ctx, req.GetTicketId(), sessionFrom(ctx).PlayerID, time.Now())
 	if err != nil {
 		return nil, ticketError(err)
 	}
@@ -141,32 +144,51 @@ func (s *ticketService) CancelTicket(ctx context.Context, req *skirmishv1.Cancel
 }
 
 // WatchTicket sends the ticket now and after every change, and returns once
-// it has sent a final state.
+// it has sent a final state. It learns of changes from the store's change
+// notices (on any replica: the Redis store's feed) and also re-reads the
+// ticket every WatchRefresh, since a notice may be lost; it sends a
+// ticket only when it differs from the last one sent.
 func (s *ticketService) WatchTicket(req *skirmishv1.WatchTicketRequest, stream grpc.ServerStreamingServer[skirmishv1.WatchTicketResponse]) error {
 	if err := validateTicketID(req.GetTicketId()); err != nil {
 		return err
 	}
 	ctx := stream.Context()
 	player := sessionFrom(ctx).PlayerID
+	refresh := time.NewTicker(s.m.cfg.WatchRefresh)
+	defer refresh.Stop()
+	var last *skirmishv1.Ticket
 	for {
-		pb, changed, err := s.m.pool.view(req.GetTicketId(), player, time.Now())
+		// view takes the change notice before it reads, so no change
+		// between the read and the wait is missed.
+		pb, changed, err := s.m.store.view(ctx, req.GetTicketId(), player, time.Now())
 		if err != nil {
 			return ticketError(err)
 		}
-		if err := stream.Send(&skirmishv1.WatchTicketResponse{Ticket: pb}); err != nil {
-			return err
+		if last == nil || !sameTicket(last, pb) {
+			if err := stream.Send(&skirmishv1.WatchTicketResponse{Ticket: pb}); err != nil {
+				return err
+			}
+			last = pb
 		}
 		if pb.GetState() != skirmishv1.TicketState_TICKET_STATE_SEARCHING {
 			return nil
 		}
 		select {
 		case <-changed:
+		case <-refresh.C:
 		case <-ctx.Done():
 			return status.FromContextError(ctx.Err()).Err()
 		case <-s.m.stopping:
 			return status.Error(codes.Unavailable, "matchmaker is shutting down")
 		}
 	}
+}
+
+// sameTicket reports whether a watcher already saw b as a: the same state,
+// assignment and failure (the wait estimate alone changes all the time).
+func sameTicket(a, b *skirmishv1.Ticket) bool {
+	return a.GetState() == b.GetState() && a.GetFailureReason() == b.GetFailureReason() &&
+		proto.Equal(a.GetAssignment(), b.GetAssignment())
 }
 
 func validateTicketID(id string) error {
@@ -202,6 +224,8 @@ func ticketError(err error) error {
 		return status.Error(codes.NotFound, "ticket_id: no such ticket")
 	case errors.Is(err, errTicketEnded):
 		return status.Error(codes.FailedPrecondition, err.Error())
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return status.FromContextError(err).Err()
 	}
 	return status.Error(codes.Internal, "internal error")
 }

@@ -14,7 +14,10 @@ type composeFile struct {
 }
 
 type composeService struct {
-	Image       string `yaml:"image"`
+	Image  string `yaml:"image"`
+	Deploy struct {
+		Replicas int `yaml:"replicas"`
+	} `yaml:"deploy"`
 	Build       *struct{ Context, Dockerfile string }
 	Command     []string          `yaml:"command"`
 	Environment map[string]string `yaml:"environment"`
@@ -43,8 +46,8 @@ func TestCompose(t *testing.T) {
 		port    string
 	}{
 		"gameserver":   {"gameserver", "7800:7800/tcp"},
-		"matchmaker":   {"matchmaker", "7810:7810"},
-		"leaderboard":  {"leaderboard", "7820:7820"},
+		"matchmaker":   {"matchmaker", "7810-7812:7810"},
+		"leaderboard":  {"leaderboard", "7820-7821:7820"},
 		"stats-worker": {"stats-worker", "127.0.0.1:7830:7830"},
 		"queues-setup": {"queues", ""},
 	}
@@ -68,7 +71,7 @@ func TestCompose(t *testing.T) {
 			}
 			flags := commandFlags(t, s.Command...)
 			for k := range s.Environment {
-				if strings.HasPrefix(k, "SKIRMISH_") && !flags[k] {
+				if strings.HasPrefix(k, "SKIRMISH_") && !flags[k] && !pendingFlag(s.Command[0], k) {
 					t.Errorf("environment sets %s, which is no flag of skirmish %s", k, strings.Join(s.Command, " "))
 				}
 			}
@@ -77,7 +80,21 @@ func TestCompose(t *testing.T) {
 			}
 		})
 	}
-	for _, name := range []string{"postgres", "localstack", "prometheus", "grafana"} {
+	// Several matchmakers on the Redis store, leaderboards on the Redis
+	// index (issue 13).
+	mm, lb := c.Services["matchmaker"], c.Services["leaderboard"]
+	if mm.Deploy.Replicas < 2 || mm.Environment["SKIRMISH_MATCHMAKER_STORE"] != "redis" || mm.Environment["SKIRMISH_REDIS_ADDR"] != "redis:6379" {
+		t.Errorf("matchmaker: %d replicas, store %q at %q; want several on redis:6379", mm.Deploy.Replicas, mm.Environment["SKIRMISH_MATCHMAKER_STORE"], mm.Environment["SKIRMISH_REDIS_ADDR"])
+	}
+	if lb.Deploy.Replicas < 2 || lb.Environment["SKIRMISH_RANK_INDEX"] != "redis" || lb.Environment["SKIRMISH_REDIS_ADDR"] != "redis:6379" {
+		t.Errorf("leaderboard: %d replicas, rank index %q at %q; want several on redis:6379", lb.Deploy.Replicas, lb.Environment["SKIRMISH_RANK_INDEX"], lb.Environment["SKIRMISH_REDIS_ADDR"])
+	}
+	for _, name := range []string{"matchmaker", "leaderboard"} {
+		if c.Services[name].DependsOn["redis"].Condition != "service_healthy" {
+			t.Errorf("%s: want it to wait for a healthy redis", name)
+		}
+	}
+	for _, name := range []string{"postgres", "localstack", "redis", "prometheus", "grafana"} {
 		if s, ok := c.Services[name]; !ok || s.Image == "" {
 			t.Errorf("service %s: want it with an image", name)
 		}

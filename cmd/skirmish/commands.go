@@ -30,10 +30,18 @@ func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) erro
 	g.register(fs, "", "127.0.0.1:7800", 30*time.Second)
 	fs.StringVar(&g.matchmaker, "matchmaker", "127.0.0.1:7810", "matchmaker gRPC address to register with; empty runs without one")
 	q.register(fs)
+	var a agonesFlags
+	a.register(fs)
 	var cl closer
 	defer cl.close()
-	log, err := c.start(ctx, fs, args, stderr, &cl, g.validate, q.validate)
+	log, err := c.start(ctx, fs, args, stderr, &cl, g.validate, q.validate, a.validate)
 	if err != nil {
+		return err
+	}
+	if g.agones, err = setupAgones(ctx, &a, &g, log); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting for the sidecar
+		}
 		return err
 	}
 	qu, err := openQueue(ctx, &c, &q, &cl)
@@ -56,13 +64,19 @@ func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) erro
 	var c common
 	var m matchmakerFlags
 	var s storeFlags
+	var q queueFlags
 	fs := newFlagSet("matchmaker", stderr)
 	c.register(fs)
 	m.register(fs, "", "127.0.0.1:7810")
 	fs.StringVar(&s.database, "database", "", "leaderboard database to read ratings from (postgres:// URL or SQLite file); empty rates everyone 1500")
+	q.register(fs) // the gameservers' outcome queue: matches lost with their gameserver are recorded there
 	var cl closer
 	defer cl.close()
-	log, err := c.start(ctx, fs, args, stderr, &cl)
+	log, err := c.start(ctx, fs, args, stderr, &cl, q.validate)
+	if err != nil {
+		return err
+	}
+	qu, err := openQueue(ctx, &c, &q, &cl)
 	if err != nil {
 		return err
 	}
@@ -74,7 +88,7 @@ func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) erro
 		}
 		ratings = store
 	}
-	svc, err := newMatchmaker(&m, &c, ratings, log)
+	svc, err := newMatchmaker(&m, &c, ratings, log, &cl, matchmaker.WithOutcomeQueue(qu))
 	if err != nil {
 		return err
 	}
@@ -121,12 +135,14 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 	var s storeFlags
 	var q queueFlags
 	var w statsWorkerFlags
+	var ix statsIndexFlags
 	var addr string
 	fs := newFlagSet("stats-worker", stderr)
 	c.register(fs)
 	s.register(fs)
 	q.register(fs)
 	w.register(fs)
+	ix.register(fs)
 	fs.StringVar(&addr, "addr", "127.0.0.1:7830", "listen address for /healthz and /metrics")
 	var cl closer
 	defer cl.close()
@@ -144,6 +160,9 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 	}
 	reg := metrics.NewRegistry()
 	w.visibility = q.visibility
+	if store, err = ix.wrap(store, &cl, reg, log); err != nil {
+		return err
+	}
 	worker, err := newStatsWorker(&w, qu, store, reg, log)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/skirmishgg/skirmish/internal/metrics"
 	"github.com/skirmishgg/skirmish/internal/serve"
+	"github.com/skirmishgg/skirmish/matchmaker"
 )
 
 // devFlags are the settings of `skirmish dev`.
@@ -134,7 +135,7 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 	if err != nil {
 		return nil, err
 	}
-	mm, err := newMatchmaker(&d.matchmaker, &d.common, store, log)
+	mm, err := newMatchmaker(&d.matchmaker, &d.common, store, log, &cl, matchmaker.WithOutcomeQueue(q))
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,19 @@ func TestLeaderboardStartErrors(t *testing.T) {
 	}
 }
 
+// TestStatsWorkerRankIndexFlag: a stats worker's --rank-index accepts
+// none and redis only, and says so.
+func TestStatsWorkerRankIndexFlag(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := run(ctx, []string{"stats-worker", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--rank-index", "memory"}, io.Discard, io.Discard)
+	for _, w := range []string{"--rank-index", "none, redis"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("stats-worker --rank-index memory = %v, want an error containing %q", err, w)
+		}
+	}
+}
+
 // TestLBBench: the load tool bulk-loads a board and measures every
 // endpoint, on SQLite and on PostgreSQL, with a tiny board and a short
 // run (the recorded runs use 1M and 10M entries; docs/benchmarks.md).

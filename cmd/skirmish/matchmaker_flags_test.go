@@ -35,7 +35,9 @@ func TestMatchmakerCORSOrigins(t *testing.T) {
 			if err := parseFlags(fs, []string{"--data-dir", t.TempDir()}); err != nil {
 				t.Fatal(err)
 			}
-			mm, err := newMatchmaker(&m, &c, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			var cl closer
+			defer cl.close()
+			mm, err := newMatchmaker(&m, &c, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), &cl)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("newMatchmaker = %v, want an error naming %q", err, tt.wantErr)
@@ -82,6 +84,40 @@ func TestMatchmakerCORSOrigins(t *testing.T) {
 				if got := preflight(tt.denied); got != "" {
 					t.Errorf("preflight from %s: Access-Control-Allow-Origin = %q, want none", tt.denied, got)
 				}
+			}
+		})
+	}
+}
+
+// TestMatchmakerStoreFlag: --matchmaker-store takes memory or redis and
+// names itself when given anything else.
+func TestMatchmakerStoreFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{args: nil},
+		{args: []string{"--matchmaker-store", "redis", "--redis-addr", "127.0.0.1:1"}}, // dials lazily
+		{args: []string{"--matchmaker-store", "etcd"}, wantErr: "matchmaker-store"},
+		{args: []string{"--matchmaker-store", "redis", "--redis-prefix", ""}, wantErr: "redis-prefix"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			fs := flag.NewFlagSet("matchmaker", flag.ContinueOnError)
+			var c common
+			var m matchmakerFlags
+			c.register(fs)
+			m.register(fs, "", "127.0.0.1:0")
+			if err := parseFlags(fs, append([]string{"--data-dir", t.TempDir()}, tt.args...)); err != nil {
+				t.Fatal(err)
+			}
+			var cl closer
+			defer cl.close()
+			_, err := newMatchmaker(&m, &c, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), &cl)
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("newMatchmaker = %v", err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("newMatchmaker = %v, want an error naming %q", err, tt.wantErr)
 			}
 		})
 	}

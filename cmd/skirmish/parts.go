@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/skirmishgg/skirmish/gameserver"
+	"github.com/skirmishgg/skirmish/gameserver/agones"
 	"github.com/skirmishgg/skirmish/gameserver/arena"
 	"github.com/skirmishgg/skirmish/gameserver/outbox"
 	"github.com/skirmishgg/skirmish/internal/metrics"
@@ -23,6 +25,7 @@ import (
 	"github.com/skirmishgg/skirmish/internal/serve"
 	"github.com/skirmishgg/skirmish/leaderboard"
 	"github.com/skirmishgg/skirmish/leaderboard/postgres"
+	"github.com/skirmishgg/skirmish/leaderboard/rankindex"
 	"github.com/skirmishgg/skirmish/leaderboard/sqlite"
 	"github.com/skirmishgg/skirmish/leaderboard/stats"
 	"github.com/skirmishgg/skirmish/matchmaker"
@@ -110,6 +113,7 @@ type gameserverFlags struct {
 	outboxPath     string
 	web            webFlags // WebTransport and the browser game (webflags.go)
 	prefix         string
+	agones         *agones.Driver // Agones mode (agones.go); nil: off
 }
 
 func (g *gameserverFlags) register(fs *flag.FlagSet, prefix, addr string, drain time.Duration) {
@@ -153,10 +157,13 @@ func (g *gameserverFlags) config() gameserver.Config {
 	return cfg
 }
 
-// gameserverPart is a gameserver with its outbox and outcome publisher.
+// gameserverPart is a gameserver with its outbox and outcome publisher,
+// and its Agones driver in Agones mode.
 type gameserverPart struct {
 	server    *gameserver.Server
+	outbox    *outbox.Outbox
 	publisher *outbox.Publisher
+	agones    *agones.Driver
 }
 
 func newGameserverPart(ctx context.Context, c *common, g *gameserverFlags, q queue.Queue, log *slog.Logger, cl *closer) (*gameserverPart, error) {
@@ -174,6 +181,11 @@ func newGameserverPart(ctx context.Context, c *common, g *gameserverFlags, q que
 	}
 	cl.add(ob.Close)
 	reg := metrics.NewRegistry()
+	if g.agones != nil {
+		if err := g.agones.Register(reg); err != nil {
+			return nil, err
+		}
+	}
 	pub, err := outbox.NewPublisher(outbox.PublisherConfig{}, ob, q, reg, log.With("part", "publisher"))
 	if err != nil {
 		return nil, err
@@ -186,18 +198,26 @@ func newGameserverPart(ctx context.Context, c *common, g *gameserverFlags, q que
 	if err != nil {
 		return nil, err
 	}
-	return &gameserverPart{server: srv, publisher: pub}, nil
+	return &gameserverPart{server: srv, outbox: ob, publisher: pub, agones: g.agones}, nil
 }
 
 // run serves until ctx ends, then drains the rooms and only after that
 // stops the publisher, so outcomes of matches ended by the drain are
-// published too (or stay in the outbox for the next start).
+// published too (or stay in the outbox for the next start). In Agones
+// mode the driver runs the server, and returns only once the outbox is
+// empty and Shutdown is sent (the pod's disk goes with the pod).
 func (p *gameserverPart) run(ctx context.Context, ln net.Listener) error {
 	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPub()
 	pubDone := make(chan error, 1)
 	go func() { pubDone <- p.publisher.Run(pubCtx) }()
-	err := p.server.Run(ctx, ln)
+	serve := func(ctx context.Context) error { return p.server.Run(ctx, ln) }
+	var err error
+	if p.agones != nil {
+		err = p.agones.Run(ctx, p.server.Rooms(), p.outbox, serve)
+	} else {
+		err = serve(ctx)
+	}
 	stopPub()
 	return errors.Join(err, <-pubDone)
 }
@@ -221,7 +241,11 @@ func newStatsWorker(s *statsWorkerFlags, q queue.Queue, store leaderboard.Store,
 		return nil, settingError("pollers", "must be above 0, got %d", s.pollers)
 	}
 	appliers := s.appliers
-	if _, pg := store.(*postgres.Store); pg && appliers == 0 {
+	base := store
+	if w, ok := store.(*rankindex.Writer); ok {
+		base = w.Source
+	}
+	if _, pg := base.(*postgres.Store); pg && appliers == 0 {
 		appliers = 4
 	}
 	return stats.New(stats.Config{Pollers: s.pollers, Appliers: appliers, VisibilityTimeout: s.visibility}, q, store, reg, log.With("part", "stats-worker"))
@@ -232,11 +256,14 @@ var newLeaderboardServer = newLeaderboardPart
 
 // matchmakerFlags are the settings of the matchmaker.
 type matchmakerFlags struct {
-	addr       string
-	configFile string
-	waitScale  float64
-	cors       string
-	prefix     string
+	addr        string
+	configFile  string
+	waitScale   float64
+	cors        string
+	prefix      string
+	store       string
+	redisAddr   string
+	redisPrefix string
 }
 
 func (m *matchmakerFlags) register(fs *flag.FlagSet, prefix, addr string) {
@@ -245,12 +272,28 @@ func (m *matchmakerFlags) register(fs *flag.FlagSet, prefix, addr string) {
 	fs.Float64Var(&m.waitScale, "wait-scale", 1, "multiplies every mode's maximum wait (below 1 for quick demos)")
 	m.prefix = prefix
 	fs.StringVar(&m.cors, prefix+"cors-origins", "", "comma-separated browser origins allowed to call the matchmaker with Connect/gRPC-Web, e.g. http://127.0.0.1:7800, or * (default: the modes file's allowed_origins, else *)")
+	fs.StringVar(&m.store, "matchmaker-store", matchmaker.StoreMemory, "where matchmaker state lives: memory (one process) or redis (shared by any number of matchmaker replicas, kept across restarts)")
+	fs.StringVar(&m.redisAddr, prefix+"redis-addr", "127.0.0.1:6379", "Redis address for --matchmaker-store redis")
+	fs.StringVar(&m.redisPrefix, prefix+"redis-prefix", "skirmish:mm:", "prefix of the matchmaker's keys in Redis; one per deployment, the same on every replica")
 }
 
-func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSource, log *slog.Logger) (*matchmaker.Matchmaker, error) {
+// newMatchmaker builds the matchmaker from its flags; a Redis client it
+// opens is closed by cl.
+func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSource, log *slog.Logger, cl *closer, opts ...matchmaker.Option) (*matchmaker.Matchmaker, error) {
 	keys, err := c.keys()
 	if err != nil {
 		return nil, err
+	}
+	if err := oneOf("matchmaker-store", m.store, matchmaker.StoreMemory, matchmaker.StoreRedis); err != nil {
+		return nil, err
+	}
+	if m.store == matchmaker.StoreRedis {
+		if m.redisPrefix == "" {
+			return nil, settingError(m.prefix+"redis-prefix", "must not be empty with --matchmaker-store redis")
+		}
+		rc := redis.NewClient(&redis.Options{Addr: m.redisAddr})
+		cl.add(rc.Close)
+		opts = append(opts, matchmaker.WithRedis(rc, m.redisPrefix))
 	}
 	var cfg matchmaker.Config
 	if m.configFile != "" {
@@ -267,7 +310,7 @@ func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSourc
 			return nil, settingError(m.prefix+"cors-origins", "%v", err)
 		}
 	}
-	return matchmaker.New(cfg, keys, ratings, metrics.NewRegistry(), log.With("part", "matchmaker"))
+	return matchmaker.New(cfg, keys, ratings, metrics.NewRegistry(), log.With("part", "matchmaker"), opts...)
 }
 
 // serveAdmin serves /healthz and /metrics for a part that has no HTTP

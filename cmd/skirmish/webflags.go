@@ -16,6 +16,7 @@ type webFlags struct {
 	wtAddr, wtURL, wtCert, wtKey  string
 	matchmakerURL, leaderboardURL string
 	noWeb                         bool
+	publicHost                    string // also in the dev certificate (Agones mode: the GameServer's address)
 }
 
 func (w *webFlags) register(fs *flag.FlagSet, prefix, addr string) {
@@ -60,6 +61,9 @@ func (w *webFlags) apply(prefix string, cfg *gameserver.Config) error {
 	hosts := []string{"127.0.0.1", "::1", "localhost"}
 	if host != "" && host != "127.0.0.1" && host != "::1" && host != "localhost" && host != "0.0.0.0" && host != "::" {
 		hosts = append(hosts, host)
+	}
+	if w.publicHost != "" {
+		hosts = append(hosts, w.publicHost)
 	}
 	cert, hash, err := webtransport.DevCertificate(hosts...)
 	if err != nil {

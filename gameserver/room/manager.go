@@ -217,6 +217,22 @@ func (m *Manager) Load() (rooms, seats int, draining bool) {
 	return len(m.rooms), m.seats, m.draining
 }
 
+// Stalled counts the running rooms whose loop has not finished a tick for
+// longer than after: a game stuck in Tick, or a room goroutine that is
+// blocked. Waiting and ended rooms do not count.
+func (m *Manager) Stalled(after time.Duration) int {
+	limit := time.Now().Add(-after).UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, r := range m.rooms {
+		if t := r.lastTick.Load(); t != 0 && t < limit {
+			n++
+		}
+	}
+	return n
+}
+
 // Draining reports whether shutdown has begun.
 func (m *Manager) Draining() bool {
 	_, _, d := m.Load()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -72,6 +73,10 @@ type Room struct {
 	started   time.Time
 	maxBehind int
 
+	// lastTick is when the running room last finished a tick (Unix ns),
+	// 0 while it is not running; Manager.Stalled reads it.
+	lastTick atomic.Int64
+
 	backfill  game.Backfiller // nil when the game takes no newcomers
 	open      []game.Seat     // seats offered for backfill
 	cancelled bool
@@ -108,12 +113,14 @@ func (r *Room) run(ctx context.Context) {
 	if reason == skirmishv1.EndReason_END_REASON_UNSPECIFIED {
 		r.setState(StateRunning)
 		r.started = time.Now()
+		r.lastTick.Store(r.started.UnixNano())
 		for _, st := range r.seats {
 			if !st.joined && !st.left { // missed the join deadline
 				r.leftForGood(st)
 			}
 		}
 		reason = r.play()
+		r.lastTick.Store(0)
 	}
 	r.setState(StateEnded)
 	r.finish(ctx, reason)
@@ -177,6 +184,7 @@ func (r *Room) play() skirmishv1.EndReason {
 			ended := r.step()
 			r.metrics.ticks.Inc()
 			took := time.Since(start)
+			r.lastTick.Store(start.Add(took).UnixNano())
 			r.metrics.tickSeconds.Observe(took.Seconds())
 			if took > period {
 				r.metrics.tickOverruns.Inc()

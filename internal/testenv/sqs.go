@@ -23,12 +23,13 @@ import (
 // fauxqs that runs on Node 20.
 const FauxqsVersion = "1.9.2"
 
-// fauxqsLauncher starts fauxqs on a free loopback port, prints the port, and
-// exits when its standard input closes, so that a test binary that dies never
-// leaves a server behind.
+// fauxqsLauncher starts fauxqs on a port (argv[2], 0 for a free one) of an
+// address (argv[3], default 127.0.0.1), prints the port, and exits when its
+// standard input closes, so that a test binary that dies never leaves a
+// server behind.
 const fauxqsLauncher = `import { buildApp } from "fauxqs";
 const app = buildApp({ logger: false });
-await app.listen({ port: Number(process.argv[2] ?? 0), host: "127.0.0.1" });
+await app.listen({ port: Number(process.argv[2] ?? 0), host: process.argv[3] ?? "127.0.0.1" });
 process.stdout.write("listening " + app.server.address().port + "\n");
 process.stdin.on("end", () => process.exit(0));
 process.stdin.on("error", () => process.exit(0));
@@ -133,6 +134,13 @@ func NodeCacheDir() (string, error) {
 }
 
 var installMu sync.Mutex
+
+// Fauxqs installs fauxqs if needed and returns the directory that holds it
+// and its launcher, skirmish-fauxqs.mjs: `node skirmish-fauxqs.mjs PORT
+// ADDR`, run in that directory, serves on ADDR:PORT, prints "listening
+// PORT" and exits when its standard input closes. For tests that start
+// the server themselves (in a network namespace, say); others use SQS.
+func Fauxqs() (dir string, err error) { return installFauxqs() }
 
 // installFauxqs makes sure fauxqs and the launcher are in the cache dir.
 // A file lock keeps test binaries that run at once from installing together.

@@ -37,10 +37,8 @@ func (s *Server) guest(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, "body holds more than one JSON value")
 		return
 	}
-	if err := leaderboard.ValidateName(req.Name); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+	// The store enforces the name rule (internal/displayname) and says
+	// which rule a name breaks: a 400 naming it.
 	p, err := s.store.CreatePlayer(r.Context(), req.Name)
 	if err != nil {
 		s.writeError(w, r, err)

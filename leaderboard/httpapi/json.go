@@ -105,6 +105,7 @@ type matchJSON struct {
 type playerMatchJSON struct {
 	MatchID   string     `json:"match_id"`
 	Mode      string     `json:"mode"`
+	EndReason string     `json:"end_reason"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
 	EndedAt   time.Time  `json:"ended_at"`
 	Result    resultJSON `json:"result"`
@@ -146,13 +147,13 @@ func toMatch(m leaderboard.Match) matchJSON {
 		out.Teams = append(out.Teams, teamJSON(t))
 	}
 	for _, p := range m.Players {
-		out.Players = append(out.Players, toResult(p, m.Standing(p)))
+		out.Players = append(out.Players, toResult(p, p.Standing))
 	}
 	return out
 }
 
 func toPlayerMatch(pm leaderboard.PlayerMatch) playerMatchJSON {
-	return playerMatchJSON{MatchID: pm.MatchID, Mode: pm.Mode, StartedAt: optTime(pm.StartedAt), EndedAt: pm.EndedAt,
+	return playerMatchJSON{MatchID: pm.MatchID, Mode: pm.Mode, EndReason: pm.EndReason, StartedAt: optTime(pm.StartedAt), EndedAt: pm.EndedAt,
 		Result: toResult(pm.Result, pm.Standing)}
 }
 

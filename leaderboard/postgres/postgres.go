@@ -57,7 +57,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{pool: pool}
-	s.Store, err = sqlstore.New(ctx, db{pool}, leaderboard.DefaultBoards())
+	s.Store, err = sqlstore.New(ctx, db{pool}, sqlstore.Postgres, leaderboard.DefaultBoards())
 	if err != nil {
 		pool.Close()
 		return nil, err

@@ -26,6 +26,7 @@ type memBoard struct {
 	desc   bool
 	season int64
 	t      *tree
+	vsum   int64 // sum of the entries' versions (leaderboard.BoardSummary)
 }
 
 func (m *Memory) board(id string) (*memBoard, bool) {
@@ -59,9 +60,14 @@ func (b *memBoard) entry(i int32, rank int) leaderboard.Entry {
 // set moves the player's entry unless the index holds the same or a later
 // version of it.
 func (b *memBoard) set(e leaderboard.Entry) {
-	if i := b.t.find(e.PlayerID); i != 0 && !newer(e.Version, b.t.nodes[i].ver) {
-		return
+	var held uint32
+	if i := b.t.find(e.PlayerID); i != 0 {
+		if !newer(e.Version, b.t.nodes[i].ver) {
+			return
+		}
+		held = b.t.nodes[i].ver
 	}
+	b.vsum += int64(version(e.Version)) - int64(held)
 	s, at := sortKey(b.desc, e.Score, e.Updated)
 	b.t.set(e.PlayerID, e.Name, s, at, version(e.Version))
 }
@@ -75,6 +81,7 @@ func (m *Memory) Load(ctx context.Context, board leaderboard.Board, scan func(fu
 	if err := scan(func(e leaderboard.Entry) error {
 		s, at := sortKey(nb.desc, e.Score, e.Updated)
 		bl.add(e.PlayerID, e.Name, s, at, version(e.Version))
+		nb.vsum += int64(version(e.Version))
 		return nil
 	}); err != nil {
 		return err
@@ -87,6 +94,23 @@ func (m *Memory) Load(ctx context.Context, board leaderboard.Board, scan func(fu
 	}
 	m.boards[board.ID] = nb
 	return nil
+}
+
+// Rebuild is Load: the memory index never skips a load.
+func (m *Memory) Rebuild(ctx context.Context, board leaderboard.Board, scan func(func(leaderboard.Entry) error) error) error {
+	return m.Load(ctx, board, scan)
+}
+
+// Summary returns the season, entry count and version sum of a loaded
+// board; ok is false when the board is not loaded.
+func (m *Memory) Summary(ctx context.Context, boardID string) (leaderboard.BoardSummary, bool, error) {
+	b, ok := m.board(boardID)
+	if !ok {
+		return leaderboard.BoardSummary{}, false, nil
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return leaderboard.BoardSummary{Season: b.season, Entries: int64(b.t.len()), VersionSum: b.vsum}, true, nil
 }
 
 // Set inserts or moves entries of a loaded board read in its loaded

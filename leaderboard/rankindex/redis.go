@@ -30,7 +30,8 @@ import (
 //	<prefix>{<board>}:p   hash: player id -> its member in :z
 //	<prefix>{<board>}:n   hash: player id -> player name
 //	<prefix>{<board>}:v   hash: player id -> entry version (Entry.Version)
-//	<prefix>{<board>}:m   hash: format, season, order of what :z holds
+//	<prefix>{<board>}:m   hash: format, season, order of what :z holds,
+//	                      and vsum, the sum of the versions in :v
 //
 // Writes check the season and the version inside the script that makes
 // them, so replicas that deliver reads of one entry in any order leave the
@@ -56,7 +57,7 @@ var _ Index = (*Redis)(nil)
 
 // redisFormat changes whenever the key layout or encoding does; a board
 // stored in another format is rebuilt.
-const redisFormat = "2"
+const redisFormat = "3"
 
 // NewRedis returns an index on the client's server with keys under prefix
 // (e.g. "skirmish:lb:"). Give each deployment its own prefix or database.
@@ -126,7 +127,8 @@ func (r *Redis) desc(ctx context.Context, board string) (bool, error) {
 // swapScript installs a rebuilt board atomically: the temporary keys
 // replace the live ones (an empty board has no temporary keys), the meta
 // is written, and the build lock released. KEYS are the four live keys,
-// the four temporary ones, the meta and the lock. A board that holds a
+// the four temporary ones, the meta and the lock; ARGV the format, season,
+// order, lock token and version sum. A board that holds a
 // later season in this format is left as it is (loads never go back).
 var swapScript = redis.NewScript(`
 local held = redis.call('HMGET', KEYS[9], 'format', 'season')
@@ -142,7 +144,7 @@ for i = 1, 4 do
 end
 if not keep then
   redis.call('DEL', KEYS[9])
-  redis.call('HSET', KEYS[9], 'format', ARGV[1], 'season', ARGV[2], 'order', ARGV[3])
+  redis.call('HSET', KEYS[9], 'format', ARGV[1], 'season', ARGV[2], 'order', ARGV[3], 'vsum', ARGV[5])
 end
 if redis.call('GET', KEYS[10]) == ARGV[4] then redis.call('DEL', KEYS[10]) end
 return 1`)
@@ -151,15 +153,28 @@ return 1`)
 // of it in this format (another replica built it). One replica builds at
 // a time, under a lock key; the others wait for it.
 func (r *Redis) Load(ctx context.Context, board leaderboard.Board, scan func(func(leaderboard.Entry) error) error) error {
+	return r.load(ctx, board, scan, false)
+}
+
+// Rebuild builds a board from scan even when Redis holds its season (the
+// drift check found it wrong), unless a later season is held. When another
+// replica is building the board meanwhile, Rebuild waits for it and takes
+// its build.
+func (r *Redis) Rebuild(ctx context.Context, board leaderboard.Board, scan func(func(leaderboard.Entry) error) error) error {
+	return r.load(ctx, board, scan, true)
+}
+
+func (r *Redis) load(ctx context.Context, board leaderboard.Board, scan func(func(leaderboard.Entry) error) error, force bool) error {
 	k := r.keys(board.ID)
 	season := strconv.FormatInt(board.Season, 10)
 	lock := k.m + ":lock"
+	waited := false
 	for {
 		m, err := r.meta(ctx, k)
 		if err != nil {
 			return err
 		}
-		if m["format"] == redisFormat && m["season"] == season && m["order"] == string(board.Order) {
+		if (!force || waited) && m["format"] == redisFormat && m["season"] == season && m["order"] == string(board.Order) {
 			return nil
 		}
 		if held, err := strconv.ParseInt(m["season"], 10, 64); err == nil && m["format"] == redisFormat && held > board.Season {
@@ -173,6 +188,7 @@ func (r *Redis) Load(ctx context.Context, board leaderboard.Board, scan func(fun
 		if ok {
 			return r.build(ctx, board, k, lock, token, scan)
 		}
+		waited = true
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -186,6 +202,7 @@ func (r *Redis) build(ctx context.Context, board leaderboard.Board, k redisKeys,
 	tmpKeys := []string{tmp.z, tmp.p, tmp.n, tmp.v}
 	desc := board.Order != leaderboard.Ascending
 	const batch = 2000
+	var vsum int64
 	zs := make([]redis.Z, 0, batch)
 	ps := make([]any, 0, 2*batch)
 	ns := make([]any, 0, 2*batch)
@@ -212,6 +229,7 @@ func (r *Redis) build(ctx context.Context, board leaderboard.Board, k redisKeys,
 		ps = append(ps, e.PlayerID, mb)
 		ns = append(ns, e.PlayerID, e.Name)
 		vs = append(vs, e.PlayerID, e.Version)
+		vsum += e.Version
 		if len(zs) == batch {
 			return flush()
 		}
@@ -229,7 +247,7 @@ func (r *Redis) build(ctx context.Context, board leaderboard.Board, k redisKeys,
 	}
 	if err == nil {
 		err = swapScript.Run(ctx, r.c, []string{k.z, k.p, k.n, k.v, tmp.z, tmp.p, tmp.n, tmp.v, k.m, lock},
-			redisFormat, board.Season, string(board.Order), token).Err()
+			redisFormat, board.Season, string(board.Order), token, vsum).Err()
 	}
 	if err != nil {
 		r.c.Del(context.WithoutCancel(ctx), tmpKeys...)
@@ -255,6 +273,7 @@ for i = 2, #ARGV, 5 do
     redis.call('HSET', KEYS[2], id, m)
     redis.call('HSET', KEYS[3], id, name)
     redis.call('HSET', KEYS[4], id, v)
+    redis.call('HINCRBY', KEYS[5], 'vsum', v - (tonumber(held) or 0))
     n = n + 1
   end
 end
@@ -285,6 +304,36 @@ func (r *Redis) Set(ctx context.Context, boardID string, season int64, entries [
 		return fmt.Errorf("rank index: update board %q in Redis: %w", boardID, err)
 	}
 	return nil
+}
+
+var summaryScript = redis.NewScript(`
+local m = redis.call('HMGET', KEYS[2], 'format', 'season', 'vsum')
+if m[1] ~= ARGV[1] then return false end
+return {m[2], redis.call('ZCARD', KEYS[1]), m[3] or '0'}`)
+
+// Summary returns the season, entry count and version sum of a board as
+// Redis holds it, read atomically; ok is false when Redis does not hold
+// the board in this format.
+func (r *Redis) Summary(ctx context.Context, boardID string) (leaderboard.BoardSummary, bool, error) {
+	k := r.keys(boardID)
+	v, err := summaryScript.Run(ctx, r.c, []string{k.z, k.m}, redisFormat).Slice()
+	if errors.Is(err, redis.Nil) {
+		return leaderboard.BoardSummary{}, false, nil
+	}
+	if err != nil || len(v) != 3 {
+		return leaderboard.BoardSummary{}, false, fmt.Errorf("rank index: summary of %q: %w (%d values)", boardID, err, len(v))
+	}
+	var sum leaderboard.BoardSummary
+	season, _ := v[0].(string)
+	vsum, _ := v[2].(string)
+	sum.Entries, _ = v[1].(int64)
+	if sum.Season, err = strconv.ParseInt(season, 10, 64); err != nil {
+		return sum, false, fmt.Errorf("rank index: season %q of %q: %w", season, boardID, err)
+	}
+	if sum.VersionSum, err = strconv.ParseInt(vsum, 10, 64); err != nil {
+		return sum, false, fmt.Errorf("rank index: version sum %q of %q: %w", vsum, boardID, err)
+	}
+	return sum, true, nil
 }
 
 var rankScript = redis.NewScript(`

@@ -45,7 +45,7 @@ func run(t *testing.T, src rankindex.Source, idx rankindex.Index) *rankindex.Sto
 	return s
 }
 
-func openSQLite(t *testing.T, path string) *sqlite.Store {
+func openSQLite(t testing.TB, path string) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), path)
 	if err != nil {
@@ -71,7 +71,7 @@ func newRedis(t *testing.T) rankindex.Index {
 	return redisAt(t, addr, testenv.RedisPrefix(t, addr))
 }
 
-func redisAt(t *testing.T, addr, prefix string) *rankindex.Redis {
+func redisAt(t testing.TB, addr, prefix string) *rankindex.Redis {
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { c.Close() })
 	return rankindex.NewRedis(c, prefix)
@@ -141,7 +141,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // stallSource stalls the poll at the worst moment, to replay the races of
 // several writers deterministically: after arm, the next PlayerEntries
 // reads the store, signals read and waits for release before returning;
-// after freeze, ChangedPlayers (the start of the poll's next step) signals
+// after freeze, RecordedSince (the start of the poll's next step) signals
 // frozen and blocks until the test ends, so nothing repairs the index
 // behind the test's back.
 type stallSource struct {
@@ -166,16 +166,16 @@ func (s *stallSource) PlayerEntries(ctx context.Context, ids []string) ([]leader
 	return es, err
 }
 
-func (s *stallSource) ChangedPlayers(ctx context.Context, since time.Time, limit int) ([]string, time.Time, error) {
+func (s *stallSource) RecordedSince(ctx context.Context, since time.Time, limit int) ([]leaderboard.RecordedMatch, error) {
 	if s.frozen.Load() {
 		select {
 		case s.paused <- struct{}{}:
 		default:
 		}
 		<-ctx.Done()
-		return nil, since, ctx.Err()
+		return nil, ctx.Err()
 	}
-	return s.Source.ChangedPlayers(ctx, since, limit)
+	return s.Source.RecordedSince(ctx, since, limit)
 }
 
 // TestStaleReads: a poll that read the store before a newer write, or

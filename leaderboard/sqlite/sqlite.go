@@ -58,7 +58,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	s.Store, err = sqlstore.New(ctx, db{read: read, write: write, stmts: s.stmts}, leaderboard.DefaultBoards())
+	s.Store, err = sqlstore.New(ctx, db{read: read, write: write, stmts: s.stmts}, sqlstore.SQLite, leaderboard.DefaultBoards())
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"fmt"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -42,7 +43,7 @@ func FromProto(o *skirmishv1.MatchOutcome) (leaderboard.Match, error) {
 		Mode:         o.GetMode(),
 		Region:       o.GetRegion(),
 		GameserverID: o.GetGameserverId(),
-		EndReason:    endReason(o.GetEndReason()),
+		EndReason:    endReason(o.GetEndReason(), o.GetStartedAt() != nil),
 	}
 	if t := o.GetStartedAt(); t != nil {
 		if err := t.CheckValid(); err != nil {
@@ -79,16 +80,19 @@ func FromProto(o *skirmishv1.MatchOutcome) (leaderboard.Match, error) {
 	return m, nil
 }
 
-func endReason(r skirmishv1.EndReason) string {
-	switch r {
-	case skirmishv1.EndReason_END_REASON_SCORE_LIMIT:
-		return "score_limit"
-	case skirmishv1.EndReason_END_REASON_TIME_LIMIT:
-		return "time_limit"
-	case skirmishv1.EndReason_END_REASON_ABANDONED:
-		return "abandoned"
-	case skirmishv1.EndReason_END_REASON_SHUTDOWN:
-		return "shutdown"
+// endReason names a proto end reason the way leaderboard.Match does: its
+// enum name in lower case without the END_REASON_ prefix, so a reason
+// added to the proto (END_REASON_SERVER_LOST: "server_lost") needs no
+// change here; a value this build does not know is "". A match abandoned
+// before it started (no started_at: the room was cancelled at its join
+// deadline) is leaderboard.EndCancelled.
+func endReason(r skirmishv1.EndReason, started bool) string {
+	if r == skirmishv1.EndReason_END_REASON_ABANDONED && !started {
+		return leaderboard.EndCancelled
 	}
-	return ""
+	name, ok := skirmishv1.EndReason_name[int32(r)]
+	if !ok || r == skirmishv1.EndReason_END_REASON_UNSPECIFIED {
+		return ""
+	}
+	return strings.ToLower(strings.TrimPrefix(name, "END_REASON_"))
 }

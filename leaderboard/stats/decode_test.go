@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/skirmishgg/skirmish/leaderboard"
 	"github.com/skirmishgg/skirmish/leaderboard/stats"
 )
 
@@ -56,4 +57,29 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Decode accepted an outcome that does not validate: %v", err)
 		}
 	})
+}
+
+// TestDecodeEndReason: proto end reasons become leaderboard.End names,
+// including reasons added to the proto later, and a match abandoned before
+// it started is a cancelled one.
+func TestDecodeEndReason(t *testing.T) {
+	tests := []struct {
+		body string
+		want string
+	}{
+		{`{"schemaVersion":1,"matchId":"m","endReason":"END_REASON_SCORE_LIMIT","players":[{"playerId":"p"}]}`, leaderboard.EndScoreLimit},
+		{`{"schemaVersion":1,"matchId":"m","endReason":"END_REASON_TIME_LIMIT","players":[{"playerId":"p"}]}`, leaderboard.EndTimeLimit},
+		{`{"schemaVersion":1,"matchId":"m","startedAt":"2026-01-01T00:00:00Z","endReason":"END_REASON_ABANDONED","players":[{"playerId":"p"}]}`, leaderboard.EndAbandoned},
+		{`{"schemaVersion":1,"matchId":"m","endReason":"END_REASON_ABANDONED","players":[{"playerId":"p"}]}`, leaderboard.EndCancelled},
+		{`{"schemaVersion":1,"matchId":"m","endReason":"END_REASON_SHUTDOWN","players":[{"playerId":"p"}]}`, leaderboard.EndShutdown},
+		{`{"schemaVersion":1,"matchId":"m","endReason":"END_REASON_SERVER_LOST","players":[{"playerId":"p"}]}`, leaderboard.EndServerLost},
+		{`{"schemaVersion":1,"matchId":"m","endReason":99,"players":[{"playerId":"p"}]}`, ""},
+		{`{"schemaVersion":1,"matchId":"m","players":[{"playerId":"p"}]}`, ""},
+	}
+	for _, tt := range tests {
+		m, err := stats.Decode([]byte(tt.body))
+		if err != nil || m.EndReason != tt.want {
+			t.Errorf("Decode(%s).EndReason = %q, %v; want %q", tt.body, m.EndReason, err, tt.want)
+		}
+	}
 }

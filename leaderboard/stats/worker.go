@@ -40,7 +40,9 @@ type Config struct {
 	// Wait is how long a receive waits for the first message (long
 	// polling). Default 10s; at most 20s, the SQS limit.
 	Wait time.Duration
-	// ApplyTimeout bounds the store work of one outcome. Default 30s.
+	// ApplyTimeout bounds the store work of one outcome. Default
+	// DefaultApplyTimeout. The leaderboards' change poll must look back
+	// further than this (rankindex.Config.Overlap).
 	ApplyTimeout time.Duration
 	// RetryDelay is the pause after a failed receive. Default 1s.
 	RetryDelay time.Duration
@@ -65,7 +67,7 @@ func (c *Config) fill() error {
 		c.Wait = 10 * time.Second
 	}
 	if c.ApplyTimeout == 0 {
-		c.ApplyTimeout = 30 * time.Second
+		c.ApplyTimeout = DefaultApplyTimeout
 	}
 	if c.RetryDelay == 0 {
 		c.RetryDelay = time.Second
@@ -90,6 +92,11 @@ func (c *Config) fill() error {
 	}
 	return nil
 }
+
+// DefaultApplyTimeout is the default Config.ApplyTimeout: the longest an
+// outcome's transaction may take, so the longest after the database
+// stamped a match that it can commit.
+const DefaultApplyTimeout = 30 * time.Second
 
 // Worker consumes match outcomes.
 type Worker struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/skirmishgg/skirmish/internal/testenv"
 	"github.com/skirmishgg/skirmish/leaderboard"
 	"github.com/skirmishgg/skirmish/leaderboard/postgres"
+	"github.com/skirmishgg/skirmish/leaderboard/rankindex"
 	"github.com/skirmishgg/skirmish/leaderboard/sqlite"
 	"github.com/skirmishgg/skirmish/leaderboard/stats"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
@@ -233,5 +234,81 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		if _, err := stats.New(cfg, newMemQueue(), store, prometheus.NewRegistry(), nil); err == nil {
 			t.Errorf("New(%+v) = nil error", cfg)
 		}
+	}
+}
+
+// TestOverlapCoversApplyTimeout: the leaderboards' change poll looks back
+// further than an outcome's transaction may take to commit after the
+// database stamped it, so no late commit is missed.
+func TestOverlapCoversApplyTimeout(t *testing.T) {
+	if rankindex.DefaultOverlap <= stats.DefaultApplyTimeout {
+		t.Errorf("rankindex.DefaultOverlap = %v, want more than stats.DefaultApplyTimeout %v", rankindex.DefaultOverlap, stats.DefaultApplyTimeout)
+	}
+}
+
+// TestCancelledRoomChangesNothing is the example end to end: two
+// players matched into a duel, one joins, the other never connects, and
+// the room is cancelled at the join deadline. The gameserver publishes
+// what it publishes today (END_REASON_ABANDONED, no started_at, both
+// placed 1 at 0-0, the no-show "left"); the worker used to record a played
+// match, a draw for both, and move both ratings (the one who showed up
+// lost 15 points to the no-show). Now neither player's rating, stats or
+// board entries change, and the match is in history as cancelled.
+func TestCancelledRoomChangesNothing(t *testing.T) {
+	for name, newStore := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			store := newStore(t)
+			q := newMemQueue()
+			w, err := stats.New(stats.Config{Wait: time.Second}, q, store, prometheus.NewRegistry(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Their ratings differ, as after any history: came lost once.
+			cancelled := &skirmishv1.MatchOutcome{
+				SchemaVersion: 1, MatchId: "m2", RoomId: "r-m2", Mode: "duel", Region: "local", GameserverId: "gs1",
+				EndedAt: timestamppb.New(ended), EndReason: skirmishv1.EndReason_END_REASON_ABANDONED,
+				Teams: []*skirmishv1.TeamResult{{Team: 1, Placement: 1}, {Team: 2, Placement: 1}},
+				Players: []*skirmishv1.PlayerResult{
+					{PlayerId: "came", Name: "came", Team: 1, Placement: 1},
+					{PlayerId: "noshow", Name: "noshow", Team: 2, Placement: 1, Left: true},
+				},
+			}
+			q.Send(ctx, []queue.Outgoing{{ID: "a", Body: encode(t, outcome("m1", "noshow", "came"))}})
+			stop := run(t, w)
+			waitDeleted(t, q, []string{"a"})
+			before := map[string]leaderboard.Player{}
+			for _, id := range []string{"came", "noshow"} {
+				if before[id], err = store.GetPlayer(ctx, id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wins, err := store.TopEntries(ctx, "wins", 10, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.Send(ctx, []queue.Outgoing{{ID: "b", Body: encode(t, cancelled)}})
+			waitDeleted(t, q, []string{"b"})
+			stop()
+
+			for id, b := range before {
+				p, err := store.GetPlayer(ctx, id)
+				if err != nil || p != b {
+					t.Errorf("GetPlayer(%s) after the cancelled room = %+v, %v; want unchanged %+v", id, p, err, b)
+				}
+			}
+			if got, err := store.TopEntries(ctx, "wins", 10, nil); err != nil || fmt.Sprint(got) != fmt.Sprint(wins) {
+				t.Errorf("wins board after the cancelled room = %v, %v; want %v", got, err, wins)
+			}
+			m, err := store.GetMatch(ctx, "m2")
+			if err != nil || m.EndReason != leaderboard.EndCancelled {
+				t.Fatalf("GetMatch(m2) = %+v, %v; want end reason cancelled", m, err)
+			}
+			for _, p := range m.Players {
+				if p.Standing != leaderboard.Void || p.RatingAfter != before[p.PlayerID].Rating {
+					t.Errorf("m2 player %s: %v, rating %v; want void at %v", p.PlayerID, p.Standing, p.RatingAfter, before[p.PlayerID].Rating)
+				}
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skirmishgg/skirmish/internal/displayname"
 	"github.com/skirmishgg/skirmish/leaderboard"
 )
 
@@ -35,6 +36,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"AroundPlayer", testAround},
 		{"Seasons", testSeasons},
 		{"PutBoard", testPutBoard},
+		{"VoidAndLeavers", testVoidAndLeavers},
+		{"OutcomeNames", testOutcomeNames},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,6 +134,10 @@ func testApply(t *testing.T, s leaderboard.Store) {
 		t.Fatal(err)
 	}
 	want := duel("m1", a.ID, "bob", 10, t0)
+	want.Players[0].Standing, want.Players[1].Standing = leaderboard.Won, leaderboard.Lost
+	// "W <uuid>" is longer than a name may be: history keeps its first 24
+	// characters (displayname.Sanitize).
+	want.Players[0].Name = want.Players[0].Name[:displayname.MaxLen]
 	want.Players[0].RatingBefore, want.Players[0].RatingAfter = 1500, win
 	want.Players[1].RatingBefore, want.Players[1].RatingAfter = 1500, lose
 	if m.Recorded.IsZero() {

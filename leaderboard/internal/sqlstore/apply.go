@@ -8,10 +8,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/skirmishgg/skirmish/internal/displayname"
 	"github.com/skirmishgg/skirmish/leaderboard"
 )
 
-// ApplyOutcome records a match in one transaction, once per match id.
+// ApplyOutcome records a match in one transaction, once per match id. A
+// match always goes into history; it changes the stats, ratings and board
+// entries only of the players for whom it counts (leaderboard.Match.Judge:
+// void matches change nothing, leavers lose, nobody else is punished).
 //
 // Concurrency: the match row is inserted first, so a second transaction
 // with the same id waits on the first and then inserts nothing. Players are
@@ -27,6 +31,7 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 		return false, err
 	}
 	m.Players = slices.Clone(m.Players)
+	sanitizeNames(&m)
 	slices.SortFunc(m.Players, func(a, b leaderboard.Result) int { return cmp.Compare(a.PlayerID, b.PlayerID) })
 	now := s.now()
 	if m.EndedAt.IsZero() {
@@ -37,9 +42,9 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 	err := s.db.InTx(ctx, func(tx Queryer) error {
 		n, err := tx.Exec(ctx, `INSERT INTO matches (id, room_id, mode, region, gameserver_id,
 				started_at, ended_at, end_reason, recorded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, `+s.nowSQL+`) ON CONFLICT (id) DO NOTHING`,
 			m.ID, m.RoomID, m.Mode, m.Region, m.GameserverID,
-			toMicros(m.StartedAt), ended, m.EndReason, now.UnixMicro())
+			toMicros(m.StartedAt), ended, m.EndReason)
 		if err != nil {
 			return fmt.Errorf("insert match: %w", err)
 		}
@@ -54,22 +59,33 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 		if err != nil {
 			return err
 		}
-		after := leaderboard.Rate(m, before)
-		for i := range m.Players {
-			m.Players[i].RatingBefore = before[m.Players[i].PlayerID].Mu
-			m.Players[i].RatingAfter = after[m.Players[i].PlayerID].Mu
+		after := leaderboard.RateMatch(m, before)
+		for i, st := range m.Judge() {
+			p := &m.Players[i]
+			p.Standing = st
+			p.RatingBefore = before[p.PlayerID].Mu
+			p.RatingAfter = after[p.PlayerID].Mu
 		}
 		if err := insertResults(ctx, tx, m); err != nil {
 			return err
 		}
-		if err := updateStats(ctx, tx, m, after); err != nil {
+		// Only the players for whom the match counts change stats,
+		// ratings and boards (leaderboard.Match.Judge).
+		counted := m
+		counted.Players = slices.DeleteFunc(slices.Clone(m.Players), func(p leaderboard.Result) bool {
+			return p.Standing == leaderboard.Void
+		})
+		if len(counted.Players) == 0 {
+			return nil
+		}
+		if err := updateStats(ctx, tx, counted, after); err != nil {
 			return err
 		}
 		boards, err := listBoards(ctx, tx)
 		if err != nil {
 			return err
 		}
-		return scoreEntries(ctx, tx, m, boards, ended)
+		return scoreEntries(ctx, tx, counted, boards, ended)
 	})
 	if err != nil {
 		return false, fmt.Errorf("apply match %q: %w", m.ID, err)
@@ -77,11 +93,19 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 	return applied, nil
 }
 
-func playerName(p leaderboard.Result) string {
-	if leaderboard.ValidateName(p.Name) != nil {
-		return "player"
+// FallbackName names a player whose name in an outcome has nothing left
+// that displayname.Name accepts.
+const FallbackName = "player"
+
+// sanitizeNames puts every player name of an outcome in the form
+// displayname.Name accepts, removing what it refuses (displayname.Sanitize)
+// or, when nothing is left, using FallbackName: a name from the queue that
+// breaks the rule must not fail its outcome forever. Names from sign-in
+// tokens are already in that form and stay as they are.
+func sanitizeNames(m *leaderboard.Match) {
+	for i := range m.Players {
+		m.Players[i].Name = displayname.Sanitize(m.Players[i].Name, FallbackName)
 	}
-	return p.Name
 }
 
 // values returns "($1, ..., $cols), ..." for rows rows of cols
@@ -133,7 +157,7 @@ func insertTeams(ctx context.Context, tx Queryer, m leaderboard.Match) error {
 func lockPlayers(ctx context.Context, tx Queryer, m leaderboard.Match, now int64) (map[string]leaderboard.Rating, error) {
 	args := make([]any, 0, 4*len(m.Players))
 	for _, p := range m.Players {
-		args = append(args, p.PlayerID, playerName(p), now, leaderboard.DefaultRating)
+		args = append(args, p.PlayerID, p.Name, now, leaderboard.DefaultRating)
 	}
 	rows, err := tx.Query(ctx, `INSERT INTO players (id, name, created_at, rating)
 		VALUES `+values(len(m.Players), 4, nil)+`
@@ -165,7 +189,7 @@ func insertResults(ctx context.Context, tx Queryer, m leaderboard.Match) error {
 	args := make([]any, 0, 15*len(m.Players))
 	for _, p := range m.Players {
 		args = append(args, m.ID, p.PlayerID, p.Name, p.Team, p.Placement,
-			p.Eliminations, p.Deaths, p.Damage, p.ShotsFired, p.ShotsHit, p.Left, m.Standing(p).String(),
+			p.Eliminations, p.Deaths, p.Damage, p.ShotsFired, p.ShotsHit, p.Left, p.Standing.String(),
 			p.RatingBefore, p.RatingAfter, m.EndedAt.UnixMicro())
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO match_players (match_id, player_id, name, team, placement,
@@ -191,7 +215,7 @@ func updateStats(ctx context.Context, tx Queryer, m leaderboard.Match, after map
 	args := make([]any, 0, len(statsCasts)*len(m.Players))
 	for _, p := range m.Players {
 		var win, loss int64
-		switch m.Standing(p) {
+		switch p.Standing {
 		case leaderboard.Won:
 			win = 1
 		case leaderboard.Lost:

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -96,35 +97,48 @@ func (s *Store) PlayerEntries(ctx context.Context, playerIDs []string) ([]leader
 	return out, nil
 }
 
-// ChangedPlayers returns up to limit players of matches recorded after
-// since, and the latest recorded time among those matches.
-func (s *Store) ChangedPlayers(ctx context.Context, since time.Time, limit int) ([]string, time.Time, error) {
-	rows, err := s.db.Query(ctx, `SELECT mp.player_id, m.recorded_at FROM matches m
-		JOIN match_players mp ON mp.match_id = m.id WHERE m.recorded_at > $1
-		ORDER BY m.recorded_at LIMIT $2`, since.UnixMicro(), limit)
+// RecordedSince returns up to limit matches recorded after since (by the
+// database's clock, see DatabaseTime), oldest first, with their players.
+func (s *Store) RecordedSince(ctx context.Context, since time.Time, limit int) ([]leaderboard.RecordedMatch, error) {
+	rows, err := s.db.Query(ctx, `SELECT m.id, m.recorded_at, mp.player_id
+		FROM (SELECT id, recorded_at FROM matches WHERE recorded_at > $1 ORDER BY recorded_at, id LIMIT $2) m
+		JOIN match_players mp ON mp.match_id = m.id ORDER BY m.recorded_at, m.id`, since.UnixMicro(), limit)
 	if err != nil {
-		return nil, since, fmt.Errorf("changed players: %w", err)
+		return nil, fmt.Errorf("matches recorded since %v: %w", since, err)
 	}
 	defer rows.Close()
-	seen := map[string]bool{}
-	var out []string
-	latest := since
+	var out []leaderboard.RecordedMatch
 	for rows.Next() {
-		var id string
+		var id, player string
 		var at int64
-		if err := rows.Scan(&id, &at); err != nil {
-			return nil, since, fmt.Errorf("changed players: %w", err)
+		if err := rows.Scan(&id, &at, &player); err != nil {
+			return nil, fmt.Errorf("matches recorded since %v: %w", since, err)
 		}
-		if t := fromMicros(at); t.After(latest) {
-			latest = t
+		if len(out) == 0 || out[len(out)-1].MatchID != id {
+			out = append(out, leaderboard.RecordedMatch{MatchID: id, Recorded: fromMicros(at)})
 		}
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
+		last := &out[len(out)-1]
+		last.PlayerIDs = append(last.PlayerIDs, player)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, since, fmt.Errorf("changed players: %w", err)
+		return nil, fmt.Errorf("matches recorded since %v: %w", since, err)
 	}
-	return out, latest, nil
+	return out, nil
+}
+
+// SummarizeBoard counts the entries of a board's current season and sums
+// their versions, in one statement, so that the three agree. It reads every
+// entry of the board (through the primary key): run it on a slow period.
+func (s *Store) SummarizeBoard(ctx context.Context, boardID string) (leaderboard.BoardSummary, error) {
+	var sum leaderboard.BoardSummary
+	err := s.db.QueryRow(ctx, `SELECT b.season, COUNT(e.player_id), CAST(COALESCE(SUM(e.version), 0) AS BIGINT)
+		FROM boards b LEFT JOIN board_entries e ON e.board_id = b.id
+		WHERE b.id = $1 GROUP BY b.season`, boardID).Scan(&sum.Season, &sum.Entries, &sum.VersionSum)
+	if errors.Is(err, ErrNoRows) {
+		return sum, leaderboard.Errorf(leaderboard.ErrNotFound, "board %q not found", boardID)
+	}
+	if err != nil {
+		return sum, fmt.Errorf("summarize board %q: %w", boardID, err)
+	}
+	return sum, nil
 }

@@ -114,11 +114,26 @@ func (s *Store) PlayerRank(ctx context.Context, boardID, playerID string) (leade
 }
 
 const resultCols = `mp.player_id, mp.name, mp.team, mp.placement, mp.eliminations, mp.deaths,
-	mp.damage, mp.shots_fired, mp.shots_hit, mp.left_early, mp.rating_before, mp.rating_after`
+	mp.damage, mp.shots_fired, mp.shots_hit, mp.left_early, mp.standing, mp.rating_before, mp.rating_after`
+
+// standing scans a stored standing into a leaderboard.Standing.
+type standing struct{ s *leaderboard.Standing }
+
+func (d standing) Scan(v any) error {
+	switch v := v.(type) {
+	case string:
+		*d.s = leaderboard.ParseStanding(v)
+	case []byte:
+		*d.s = leaderboard.ParseStanding(string(v))
+	default:
+		return fmt.Errorf("standing: unexpected %T", v)
+	}
+	return nil
+}
 
 func resultDest(r *leaderboard.Result) []any {
 	return []any{&r.PlayerID, &r.Name, &r.Team, &r.Placement, &r.Eliminations, &r.Deaths,
-		&r.Damage, &r.ShotsFired, &r.ShotsHit, &r.Left, &r.RatingBefore, &r.RatingAfter}
+		&r.Damage, &r.ShotsFired, &r.ShotsHit, &r.Left, standing{&r.Standing}, &r.RatingBefore, &r.RatingAfter}
 }
 
 // GetMatch returns a recorded match with its teams and players.
@@ -184,7 +199,7 @@ func (s *Store) PlayerMatches(ctx context.Context, playerID string, limit int, b
 	if _, err := s.GetPlayer(ctx, playerID); err != nil {
 		return nil, err
 	}
-	q := `SELECT m.id, m.mode, m.started_at, m.ended_at, mp.standing, ` + resultCols + `
+	q := `SELECT m.id, m.mode, m.end_reason, m.started_at, m.ended_at, ` + resultCols + `
 		FROM match_players mp JOIN matches m ON m.id = mp.match_id WHERE mp.player_id = $1`
 	args := []any{playerID}
 	if before != nil {
@@ -201,12 +216,11 @@ func (s *Store) PlayerMatches(ctx context.Context, playerID string, limit int, b
 	for rows.Next() {
 		var pm leaderboard.PlayerMatch
 		var started, ended int64
-		var standing string
-		dest := append([]any{&pm.MatchID, &pm.Mode, &started, &ended, &standing}, resultDest(&pm.Result)...)
+		dest := append([]any{&pm.MatchID, &pm.Mode, &pm.EndReason, &started, &ended}, resultDest(&pm.Result)...)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("matches of %q: %w", playerID, err)
 		}
-		pm.Standing = leaderboard.ParseStanding(standing)
+		pm.Standing = pm.Result.Standing
 		if started != 0 {
 			pm.StartedAt = fromMicros(started)
 		}

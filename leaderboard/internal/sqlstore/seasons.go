@@ -24,10 +24,11 @@ func fixBoard(b leaderboard.Board, started int64) leaderboard.Board {
 
 // PutBoard creates a board or updates its title and reset schedule.
 func (s *Store) PutBoard(ctx context.Context, b leaderboard.Board) (leaderboard.Board, error) {
-	if err := b.Validate(); err != nil {
+	b, err := checkBoard(b)
+	if err != nil {
 		return leaderboard.Board{}, err
 	}
-	err := s.db.InTx(ctx, func(tx Queryer) error {
+	err = s.db.InTx(ctx, func(tx Queryer) error {
 		var old leaderboard.Board
 		var started int64
 		err := tx.QueryRow(ctx, `SELECT `+boardCols+` FROM boards WHERE id = $1`, b.ID).Scan(boardDest(&old, &started)...)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/skirmishgg/skirmish/internal/displayname"
 	"github.com/skirmishgg/skirmish/leaderboard"
 )
 
@@ -15,19 +16,26 @@ import (
 type Store struct {
 	db  DB
 	now func() time.Time
+	// nowSQL is an expression for the database's clock in Unix
+	// microseconds: matches are stamped with it when recorded, and the
+	// rank index polls by it, so the clocks of the hosts that write and
+	// poll do not matter.
+	nowSQL string
 }
 
 var _ leaderboard.Store = (*Store)(nil)
 
-// New returns a store over db, whose schema must be migrated, and makes
-// sure the given boards exist (existing boards are left as they are).
-func New(ctx context.Context, db DB, boards []leaderboard.Board) (*Store, error) {
-	s := &Store{db: db, now: time.Now}
+// New returns a store over db, whose schema must be migrated and whose
+// dialect is d, and makes sure the given boards exist (existing boards are
+// left as they are).
+func New(ctx context.Context, db DB, d Dialect, boards []leaderboard.Board) (*Store, error) {
+	s := &Store{db: db, now: time.Now, nowSQL: nowSQL(d)}
 	for _, b := range boards {
-		if err := b.Validate(); err != nil {
+		b, err := checkBoard(b)
+		if err != nil {
 			return nil, err
 		}
-		_, err := db.Exec(ctx, `INSERT INTO boards (id, title, sort_order, operator, metric, reset_schedule, season, season_started)
+		_, err = db.Exec(ctx, `INSERT INTO boards (id, title, sort_order, operator, metric, reset_schedule, season, season_started)
 			VALUES ($1, $2, $3, $4, $5, $6, 1, $7) ON CONFLICT (id) DO NOTHING`,
 			b.ID, b.Title, string(b.Order), string(b.Operator), string(b.Metric), b.Reset, s.now().UnixMicro())
 		if err != nil {
@@ -37,13 +45,31 @@ func New(ctx context.Context, db DB, boards []leaderboard.Board) (*Store, error)
 	return s, nil
 }
 
+// checkBoard validates a board and puts its title in the form players
+// see (displayname.Title); an empty title stays empty.
+func checkBoard(b leaderboard.Board) (leaderboard.Board, error) {
+	if err := b.Validate(); err != nil {
+		return b, err
+	}
+	if b.Title != "" {
+		t, err := displayname.Title(b.Title)
+		if err != nil {
+			return b, leaderboard.Errorf(leaderboard.ErrInvalid, "board %q: %v", b.ID, err)
+		}
+		b.Title = t
+	}
+	return b, nil
+}
+
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.Ping(ctx) }
 
 // CreatePlayer makes a player with a fresh time-ordered id.
+// The name must pass displayname.Name; the player gets its enforced form.
 func (s *Store) CreatePlayer(ctx context.Context, name string) (leaderboard.Player, error) {
-	if err := leaderboard.ValidateName(name); err != nil {
-		return leaderboard.Player{}, err
+	name, err := displayname.Name(name)
+	if err != nil {
+		return leaderboard.Player{}, leaderboard.Errorf(leaderboard.ErrInvalid, "%v", err)
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -134,6 +160,26 @@ func (s *Store) Ratings(ctx context.Context, ids []string) (map[string]float64, 
 		out[id] = r
 	}
 	return out, nil
+}
+
+// nowSQL is the dialect's expression for the current time of the
+// database server in Unix microseconds (SQLite's is the clock of the host
+// that holds the file, to the millisecond).
+func nowSQL(d Dialect) string {
+	if d == Postgres {
+		return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
+	}
+	return "CAST(unixepoch('subsec') * 1000000 AS INTEGER)"
+}
+
+// DatabaseTime returns the current time of the database's clock, the clock
+// by which matches are stamped when recorded (RecordedSince).
+func (s *Store) DatabaseTime(ctx context.Context) (time.Time, error) {
+	var us int64
+	if err := s.db.QueryRow(ctx, `SELECT `+s.nowSQL).Scan(&us); err != nil {
+		return time.Time{}, fmt.Errorf("read the database clock: %w", err)
+	}
+	return fromMicros(us), nil
 }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -36,6 +36,12 @@ const (
 	// The room no longer wants backfill (it filled, or the match is close to
 	// its end).
 	RoomEvent_ROOM_EVENT_BACKFILL_DONE RoomEvent = 4
+	// Every player joined and the match is running. The matchmaker uses it
+	// to tell a running match (recorded as END_REASON_SERVER_LOST when its
+	// gameserver is lost) from a room still waiting for players (whose
+	// tickets go back to the queue); a room that never reports it counts as
+	// running once the matchmaker's room_start_timeout has passed.
+	RoomEvent_ROOM_EVENT_STARTED RoomEvent = 5
 )
 
 // Enum value maps for RoomEvent.
@@ -46,6 +52,7 @@ var (
 		2: "ROOM_EVENT_ENDED",
 		3: "ROOM_EVENT_BACKFILL_WANTED",
 		4: "ROOM_EVENT_BACKFILL_DONE",
+		5: "ROOM_EVENT_STARTED",
 	}
 	RoomEvent_value = map[string]int32{
 		"ROOM_EVENT_UNSPECIFIED":     0,
@@ -53,6 +60,7 @@ var (
 		"ROOM_EVENT_ENDED":           2,
 		"ROOM_EVENT_BACKFILL_WANTED": 3,
 		"ROOM_EVENT_BACKFILL_DONE":   4,
+		"ROOM_EVENT_STARTED":         5,
 	}
 )
 
@@ -805,13 +813,14 @@ const file_skirmish_v1_control_proto_rawDesc = "" +
 	"\x0fAddSeatsRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12'\n" +
 	"\x05seats\x18\x02 \x03(\v2\x11.skirmish.v1.SeatR\x05seats\"\x12\n" +
-	"\x10AddSeatsResponse*\x95\x01\n" +
+	"\x10AddSeatsResponse*\xad\x01\n" +
 	"\tRoomEvent\x12\x1a\n" +
 	"\x16ROOM_EVENT_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ROOM_EVENT_CANCELLED\x10\x01\x12\x14\n" +
 	"\x10ROOM_EVENT_ENDED\x10\x02\x12\x1e\n" +
 	"\x1aROOM_EVENT_BACKFILL_WANTED\x10\x03\x12\x1c\n" +
-	"\x18ROOM_EVENT_BACKFILL_DONE\x10\x042\x85\x02\n" +
+	"\x18ROOM_EVENT_BACKFILL_DONE\x10\x04\x12\x16\n" +
+	"\x12ROOM_EVENT_STARTED\x10\x052\x85\x02\n" +
 	"\x19GameserverRegistryService\x12J\n" +
 	"\tHeartbeat\x12\x1d.skirmish.v1.HeartbeatRequest\x1a\x1e.skirmish.v1.HeartbeatResponse\x12M\n" +
 	"\n" +

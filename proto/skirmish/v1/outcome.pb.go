@@ -32,6 +32,12 @@ const (
 	EndReason_END_REASON_ABANDONED EndReason = 3
 	// The server shut down before the match could finish.
 	EndReason_END_REASON_SHUTDOWN EndReason = 4
+	// The gameserver hosting the match was lost (its registration expired
+	// without a report of the match's end). The matchmaker publishes this
+	// outcome, with each player's team and no results, to the same
+	// "match-outcomes" queue the gameservers use; it is shown in match
+	// history ("server_lost") and changes no rating or stat.
+	EndReason_END_REASON_SERVER_LOST EndReason = 5
 )
 
 // Enum value maps for EndReason.
@@ -42,6 +48,7 @@ var (
 		2: "END_REASON_TIME_LIMIT",
 		3: "END_REASON_ABANDONED",
 		4: "END_REASON_SHUTDOWN",
+		5: "END_REASON_SERVER_LOST",
 	}
 	EndReason_value = map[string]int32{
 		"END_REASON_UNSPECIFIED": 0,
@@ -49,6 +56,7 @@ var (
 		"END_REASON_TIME_LIMIT":  2,
 		"END_REASON_ABANDONED":   3,
 		"END_REASON_SHUTDOWN":    4,
+		"END_REASON_SERVER_LOST": 5,
 	}
 )
 
@@ -424,13 +432,14 @@ const file_skirmish_v1_outcome_proto_rawDesc = "" +
 	"shotsFired\x12\x1b\n" +
 	"\tshots_hit\x18\t \x01(\rR\bshotsHit\x12\x12\n" +
 	"\x04left\x18\n" +
-	" \x01(\bR\x04left*\x91\x01\n" +
+	" \x01(\bR\x04left*\xad\x01\n" +
 	"\tEndReason\x12\x1a\n" +
 	"\x16END_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16END_REASON_SCORE_LIMIT\x10\x01\x12\x19\n" +
 	"\x15END_REASON_TIME_LIMIT\x10\x02\x12\x18\n" +
 	"\x14END_REASON_ABANDONED\x10\x03\x12\x17\n" +
-	"\x13END_REASON_SHUTDOWN\x10\x04B=Z;github.com/skirmishgg/skirmish/proto/skirmish/v1;skirmishv1b\x06proto3"
+	"\x13END_REASON_SHUTDOWN\x10\x04\x12\x1a\n" +
+	"\x16END_REASON_SERVER_LOST\x10\x05B=Z;github.com/skirmishgg/skirmish/proto/skirmish/v1;skirmishv1b\x06proto3"
 
 var (
 	file_skirmish_v1_outcome_proto_rawDescOnce sync.Once
