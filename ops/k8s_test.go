@@ -258,6 +258,7 @@ func checkManifests(t *testing.T, objs []obj, overlay string) {
 	checkFleet(t, byKind)
 	checkScaleOut(t, byKind, configMaps, overlay)
 	checkNetworkPolicies(t, objs, byKind)
+	checkInternalWiring(t, objs, byKind)
 }
 
 // checkFleet: dynamic TCP and UDP ports that the container listens on,
@@ -443,7 +444,7 @@ func checkContainerEnv(t *testing.T, workload string, c any, configMaps map[stri
 	}
 	flags := commandFlags(t, args...)
 	for n := range env(c, configMaps) {
-		if strings.HasPrefix(n, "SKIRMISH_") && !flags[n] && !pendingFlag(args[0], n) {
+		if strings.HasPrefix(n, "SKIRMISH_") && !flags[n] {
 			t.Errorf("%s/%s: %s is no flag of skirmish %s", workload, str(c, "name"), n, strings.Join(args, " "))
 		}
 	}
