@@ -36,8 +36,8 @@ func kustomizeBuild(t *testing.T, dir string) []byte {
 // probes, resources, disruption budgets, ServiceMonitors, the Fleet's
 // ports, health and grace period, the matchmaker's replicas on Redis, the
 // leaderboards on the Redis index, the stats workers' scaler,
-// NetworkPolicies that keep internal ports internal, and SKIRMISH_*
-// variables that are real flags.
+// NetworkPolicies that keep internal ports internal, the internal wiring
+// (checkInternalWiring), and SKIRMISH_* variables that are real flags.
 func TestKubernetes(t *testing.T) {
 	validate := tool(t, "kubectl-validate", "go install sigs.k8s.io/kubectl-validate@v0.0.4")
 	overlays, _ := filepath.Glob("k8s/overlays/*")
