@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 

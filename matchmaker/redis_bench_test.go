@@ -24,12 +24,13 @@ import (
 //   - match-p50-ms, match-p99-ms: from the second CreateTicket's answer to
 //     the watcher's MATCHED update (formation interval, lease holder's
 //     pass, claim, CreateRoom, commit, change feed, stream);
+//
 //   - feed-p50-ms, feed-p99-ms: from the gameserver's CreateRoom answer to
 //     the watcher's MATCHED update, an upper bound of the time from the
 //     commit to the watcher on the replica that did not commit (half the
 //     watchers).
 //
-//	go test ./matchmaker -run '^$' -bench RedisCreateToMatched -benchtime 2000x
+//     go test ./matchmaker -run '^$' -bench RedisCreateToMatched -benchtime 2000x
 func BenchmarkRedisCreateToMatched(b *testing.B) {
 	c, prefix := redisFor(b)
 	cfg := Config{PlayerRequestRate: -1}
