@@ -18,19 +18,16 @@ import (
 // SKIRMISH_TEST_REDIS_ADDR) and one in-test gameserver. Each op is one
 // duel pair arriving at 200 pairs a second: one player creates a ticket on
 // replica a, the other on replica b, and each watches its ticket on the
-// other replica than the one it created it on. Reported, over every
-// ticket:
+// other replica than the one it created it on. Reported over every
+// ticket: match-p50-ms and match-p99-ms, from the second CreateTicket's
+// answer to the watcher's MATCHED update (formation interval, the lease
+// holder's pass, claim, CreateRoom, commit, change feed, stream); and
+// feed-p50-ms and feed-p99-ms, from the gameserver's CreateRoom answer to
+// the watcher's MATCHED update, an upper bound of the time from the commit
+// to the watcher (half the watchers are on the replica that did not
+// commit).
 //
-//   - match-p50-ms, match-p99-ms: from the second CreateTicket's answer to
-//     the watcher's MATCHED update (formation interval, lease holder's
-//     pass, claim, CreateRoom, commit, change feed, stream);
-//
-//   - feed-p50-ms, feed-p99-ms: from the gameserver's CreateRoom answer to
-//     the watcher's MATCHED update, an upper bound of the time from the
-//     commit to the watcher on the replica that did not commit (half the
-//     watchers).
-//
-//     go test ./matchmaker -run '^$' -bench RedisCreateToMatched -benchtime 2000x
+//	go test ./matchmaker -run '^$' -bench RedisCreateToMatched -benchtime 2000x
 func BenchmarkRedisCreateToMatched(b *testing.B) {
 	c, prefix := redisFor(b)
 	cfg := Config{PlayerRequestRate: -1}
