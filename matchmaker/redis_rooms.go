@@ -402,7 +402,7 @@ func (s *redisStore) heartbeat(ctx context.Context, info *skirmishv1.Gameserver,
 	id := info.GetId()
 	_, err = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, s.p+"gs:"+id, "info", b, "pend", 0, "freed", 0, "suspect", 0)
-		p.Set(ctx, s.p+"gsl:"+id, now.UnixMilli(), s.cfg.GameserverTTL)
+		p.Set(ctx, s.p+"gsl:"+id, now.UnixMilli(), max(s.cfg.GameserverTTL, time.Millisecond))
 		p.SAdd(ctx, s.p+"gs", id)
 		return nil
 	})
