@@ -16,7 +16,7 @@ import (
 // BenchmarkRedisCreateToMatched measures matchmaking end to end on the
 // Redis store with two replicas sharing one Redis (127.0.0.1:6379, or
 // SKIRMISH_TEST_REDIS_ADDR) and one in-test gameserver. Each op is one
-// duel pair arriving at 200 pairs a second: one player creates a ticket on
+// duel pair arriving at 100 pairs a second: one player creates a ticket on
 // replica a, the other on replica b, and each watches its ticket on the
 // other replica than the one it created it on. Reported over every
 // ticket: match-p50-ms and match-p99-ms, from the second CreateTicket's
@@ -34,13 +34,14 @@ func BenchmarkRedisCreateToMatched(b *testing.B) {
 	ra := startReplica(b, cfg, nil, c, prefix, "a")
 	rb := startReplica(b, cfg, ra, c, prefix, "b")
 	rs := ra.startGameserverCap(b, "gs1", 0, 1<<30)
+	ra.heartbeatUntil(b, rs) // a run outlasts the gameserver TTL
 	tokens := make([]string, 2*b.N)
 	for i := range tokens {
 		tokens[i] = ra.token(b, fmt.Sprintf("p%d", i))
 	}
 	var mu sync.Mutex
 	var match, feed []time.Duration
-	tick := time.NewTicker(time.Second / 200)
+	tick := time.NewTicker(time.Second / 100)
 	defer tick.Stop()
 	var wg sync.WaitGroup
 	b.ResetTimer()
