@@ -52,7 +52,7 @@ type redisStore struct {
 	watchers map[string]chan struct{} // by ticket id, closed at its next change
 	byMode   map[string]*modeMetrics
 	estimate map[string]time.Duration // by mode, see updateEstimate
-	lastFeed time.Time // last message, pong or subscription on the feed
+	lastFeed time.Time                // last message, pong or subscription on the feed
 	feedUp   bool
 }
 
