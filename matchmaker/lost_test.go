@@ -44,7 +44,7 @@ func TestDeadGameserverCostsOneAllocation(t *testing.T) {
 		e := start(t, Config{FormationInterval: 10 * time.Millisecond, GameserverTTL: time.Minute}, nil)
 		dead := e.startGameserver(t, "gs1", 0) // ties on load go to gs1
 		e.startGameserver(t, "gs2", 0)
-		dead.stop()
+		dead.stop() // its registration stays fresh for a minute
 
 		first := e.duel(t, "p0", "p1")
 		if first.GetAssignment().GetWebsocketUrl() != "ws://gs2/ws" {

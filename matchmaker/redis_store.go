@@ -267,6 +267,7 @@ func (s *redisStore) view(ctx context.Context, id, player string, now time.Time)
 	}
 	pb, err := s.proto(ctx, t, player, now)
 	if err != nil {
+		s.unwatch(id, ch)
 		return nil, nil, err
 	}
 	if t.state != skirmishv1.TicketState_TICKET_STATE_SEARCHING {

@@ -33,6 +33,7 @@ func TestReplicasNeverDoubleMatch(t *testing.T) {
 	a := startReplica(t, cfg, nil, c, prefix, "a")
 	b := startReplica(t, cfg, a, c, prefix, "b")
 	rs := a.startGameserver(t, "gs1", 0)
+	a.heartbeatUntil(t, rs) // the test may outlast the gameserver TTL
 
 	const players = 40
 	var wg sync.WaitGroup
@@ -145,6 +146,7 @@ func TestRestartKeepsTickets(t *testing.T) {
 	cfg := Config{FormationInterval: 10 * time.Millisecond}
 	first := startReplica(t, cfg, nil, c, prefix, "a")
 	rs := first.startGameserver(t, "gs1", 0)
+	first.heartbeatUntil(t, rs) // the test may outlast the gameserver TTL
 	matched := first.duel(t, "bob", "carol")
 	alice := first.as(t, "alice")
 	searching := first.create(t, alice, "duel")
@@ -200,6 +202,7 @@ func TestFencedFormerCannotCommit(t *testing.T) {
 	waitLease(t, c, prefix, "a")
 	b := startReplica(t, cfg, a, c, prefix, "b")
 	rs := a.startGameserver(t, "gs1", 0)
+	a.heartbeatUntil(t, rs) // the test may outlast the gameserver TTL
 	alice, bob := a.as(t, "alice"), a.as(t, "bob")
 	ta, tb := a.create(t, alice, "duel"), b.create(t, bob, "duel")
 	select {
@@ -257,6 +260,7 @@ func TestLeaseEpochFences(t *testing.T) {
 	}))
 	t.Cleanup(func() { once.Do(func() { close(resume) }) })
 	rs := a.startGameserver(t, "gs1", 0)
+	a.heartbeatUntil(t, rs) // the test may outlast the gameserver TTL
 	alice, bob := a.as(t, "alice"), a.as(t, "bob")
 	ta, tb := a.create(t, alice, "duel"), a.create(t, bob, "duel")
 	<-paused

@@ -29,8 +29,10 @@
 // started put their tickets back in the queue, and its running matches are
 // published to the outcome queue (WithOutcomeQueue) as MatchOutcomes with
 // END_REASON_SERVER_LOST. A CreateRoom that fails makes its gameserver
-// suspect until its next heartbeat, so a dead gameserver costs one failed
-// allocation.
+// suspect until its next heartbeat, and a gameserver whose connection is
+// not known to work gets one CreateRoom at a time, so a dead gameserver
+// costs one failed allocation (plus any already in flight over a
+// connection that still looked healthy when it died).
 package matchmaker
 
 import (
