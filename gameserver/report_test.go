@@ -170,6 +170,9 @@ func TestBackfill(t *testing.T) {
 		cs = append(cs, c)
 	}
 	recvSnapshot(t, cs[0])
+	if rep := reg.nextReport(t, skirmishv1.RoomEvent_ROOM_EVENT_STARTED); rep.RoomId != roomID || rep.MatchId != "m-bf" {
+		t.Fatalf("started report = %v, want room %s of m-bf", rep, roomID)
+	}
 
 	// Before anyone left there is nothing to fill.
 	_, err := rooms.AddSeats(ts.serviceCtx(t), &skirmishv1.AddSeatsRequest{RoomId: roomID, Seats: []*skirmishv1.Seat{{PlayerId: "dave"}}})

@@ -115,6 +115,9 @@ func (r *Room) run(ctx context.Context) {
 		r.setState(StateRunning)
 		r.started = time.Now()
 		r.lastTick.Store(r.started.UnixNano())
+		// The matchmaker tells a running match (recorded as lost if this
+		// server dies) from a room still waiting (requeued) by this event.
+		r.report(skirmishv1.RoomEvent_ROOM_EVENT_STARTED, nil)
 		r.guard("start", func() {
 			for _, st := range r.seats {
 				if !st.joined && !st.left { // missed the join deadline
