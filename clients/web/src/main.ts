@@ -275,6 +275,14 @@ async function play(a: Assignment): Promise<MatchOutcome | undefined> {
   }, 1000);
   let raf = 0;
   const frame = () => {
+    if (!net) {
+      ctx.fillStyle = "#14161c";
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.fillStyle = "#aaa";
+      ctx.font = "bold 40px sans-serif";
+      ctx.textAlign = "center";
+      ctx.fillText("Match found: joining…", canvas.width / 2, canvas.height / 2);
+    }
     if (net) {
       const now = performance.now();
       const ents = net.interpolated(now);
