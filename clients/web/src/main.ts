@@ -199,6 +199,12 @@ async function play(a: Assignment): Promise<MatchOutcome | undefined> {
     mouse = { ...mouse, x: ((e.clientX - r.left) / r.width) * 1600, y: ((e.clientY - r.top) / r.height) * 900 };
   };
   canvas.onmousedown = () => { mouse.down = true; };
+  // On a touch screen, a tap on the score bar shows or hides the scoreboard.
+  canvas.onpointerdown = (e) => {
+    if (e.pointerType !== "touch") return;
+    const r = canvas.getBoundingClientRect();
+    if (e.clientY - r.top < r.height * 0.2) hook.scoreboard = !hook.scoreboard;
+  };
   canvas.onmouseup = () => { mouse.down = false; };
 
   let net: Netcode | undefined;
