@@ -199,6 +199,12 @@ async function play(a: Assignment): Promise<MatchOutcome | undefined> {
     mouse = { ...mouse, x: ((e.clientX - r.left) / r.width) * 1600, y: ((e.clientY - r.top) / r.height) * 900 };
   };
   canvas.onmousedown = () => { mouse.down = true; };
+  // On a touch screen, a tap on the score bar shows or hides the scoreboard.
+  canvas.onpointerdown = (e) => {
+    if (e.pointerType !== "touch") return;
+    const r = canvas.getBoundingClientRect();
+    if (e.clientY - r.top < r.height * 0.2) hook.scoreboard = !hook.scoreboard;
+  };
   canvas.onmouseup = () => { mouse.down = false; };
 
   let net: Netcode | undefined;
@@ -275,6 +281,14 @@ async function play(a: Assignment): Promise<MatchOutcome | undefined> {
   }, 1000);
   let raf = 0;
   const frame = () => {
+    if (!net) {
+      ctx.fillStyle = "#14161c";
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.fillStyle = "#aaa";
+      ctx.font = "bold 40px sans-serif";
+      ctx.textAlign = "center";
+      ctx.fillText("Match found: joining…", canvas.width / 2, canvas.height / 2);
+    }
     if (net) {
       const now = performance.now();
       const ents = net.interpolated(now);
