@@ -270,6 +270,7 @@ type matchmakerFlags struct {
 	store        string
 	redisAddr    string
 	redisPrefix  string
+	replicaID    string
 }
 
 func (m *matchmakerFlags) register(fs *flag.FlagSet, prefix, addr string) {
@@ -282,6 +283,7 @@ func (m *matchmakerFlags) register(fs *flag.FlagSet, prefix, addr string) {
 	fs.StringVar(&m.store, "matchmaker-store", matchmaker.StoreMemory, "where matchmaker state lives: memory (one process) or redis (shared by any number of matchmaker replicas, kept across restarts)")
 	fs.StringVar(&m.redisAddr, prefix+"redis-addr", "127.0.0.1:6379", "Redis address for --matchmaker-store redis")
 	fs.StringVar(&m.redisPrefix, prefix+"redis-prefix", "skirmish:mm:", "prefix of the matchmaker's keys in Redis; one per deployment, the same on every replica")
+	fs.StringVar(&m.replicaID, prefix+"replica-id", "", "this replica's name in the formation lease (the Redis key <redis-prefix>lease holds epoch|replica), e.g. the pod name; two live replicas must not share one (default: a random id)")
 }
 
 // newMatchmaker builds the matchmaker from its flags; a Redis client it
@@ -301,6 +303,9 @@ func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSourc
 		rc := redis.NewClient(&redis.Options{Addr: m.redisAddr})
 		cl.add(rc.Close)
 		opts = append(opts, matchmaker.WithRedis(rc, m.redisPrefix))
+		if m.replicaID != "" {
+			opts = append(opts, matchmaker.WithReplicaID(m.replicaID))
+		}
 	}
 	var cfg matchmaker.Config
 	if m.configFile != "" {
