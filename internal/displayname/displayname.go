@@ -29,6 +29,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/secure/precis"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Limits of the rule.
@@ -40,9 +41,13 @@ const (
 	// MaxMarks is the most combining marks allowed in a row, enough for
 	// any language's stacked diacritics.
 	MaxMarks = 3
-	// maxInputBytes bounds the work done on a text before its length is
-	// known: no text longer than this in bytes can be valid.
+	// maxInputBytes bounds the work Sanitize does on a text.
 	maxInputBytes = 4 * 4 * MaxTitleLen
+	// slack is how many input characters (before normalization removes
+	// spaces and composes marks) or normalized characters (before spaces
+	// collapse) a text of the limit's length may have: more is too long
+	// for certain, and is refused before the costlier PRECIS passes.
+	slack = 4
 )
 
 // ErrInvalid is wrapped by every error of this package.
@@ -66,14 +71,23 @@ func Name(name string) (string, error) { return enforce("name", name, MaxLen) }
 func Title(title string) (string, error) { return enforce("title", title, MaxTitleLen) }
 
 func enforce(what, s string, maxLen int) (string, error) {
-	if len(s) > maxInputBytes {
-		return "", &Error{what, fmt.Sprintf("is longer than %d characters", maxLen)}
+	tooLong := &Error{what, fmt.Sprintf("is longer than %d characters", maxLen)}
+	if len(s) > 4*slack*maxLen {
+		return "", tooLong
 	}
 	if !utf8.ValidString(s) {
 		return "", &Error{what, "is not valid UTF-8"}
 	}
+	if utf8.RuneCountInString(s) > slack*maxLen {
+		return "", tooLong
+	}
 	if err := check(what, s); err != nil {
 		return "", err
+	}
+	// Compatibility decomposition can expand one character to eighteen
+	// (U+FDFA); bound the text before PRECIS works on it.
+	if utf8.RuneCountInString(norm.NFKC.String(s)) > slack*maxLen {
+		return "", tooLong
 	}
 	out, err := precis.Nickname.String(s)
 	if err != nil {

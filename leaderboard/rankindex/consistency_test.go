@@ -73,6 +73,7 @@ func start(t testing.TB, cfg rankindex.Config, src rankindex.Source, idx rankind
 func TestWriterWritesThrough(t *testing.T) {
 	for _, db := range databases {
 		t.Run(db.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			replicaSrc, workerSrc := db.open(t)
 			addr := testenv.Redis(t)
@@ -105,6 +106,7 @@ func TestWriterWritesThrough(t *testing.T) {
 func TestDatabaseClock(t *testing.T) {
 	for _, db := range databases {
 		t.Run(db.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			src, _ := db.open(t)
 			before, err := src.DatabaseTime(ctx)
@@ -168,6 +170,7 @@ func (s *lateSource) RecordedSince(ctx context.Context, since time.Time, limit i
 func TestLateCommit(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			path := filepath.Join(t.TempDir(), "lb.db")
 			src := &lateSource{Source: openSQLite(t, path), hide: "m1"}
@@ -215,8 +218,12 @@ func TestDriftRepair(t *testing.T) {
 	}
 	for _, db := range databases {
 		for _, be := range backends {
+			if db.name == "postgres" && be.name == "memory" {
+				continue // the store's summary is the same SQL as with Redis
+			}
 			for _, tc := range cases {
 				t.Run(db.name+"/"+be.name+"/"+tc.name, func(t *testing.T) {
+					t.Parallel()
 					ctx := context.Background()
 					db, _ := db.open(t)
 					src := &lateSource{Source: db}
@@ -256,6 +263,7 @@ func TestDriftRepair(t *testing.T) {
 func TestNoDriftUnderLoad(t *testing.T) {
 	for _, db := range databases {
 		t.Run(db.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			replicaSrc, workerSrc := db.open(t)
 			reg := prometheus.NewRegistry()
