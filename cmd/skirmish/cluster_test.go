@@ -15,10 +15,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/skirmishgg/skirmish/clients/go/skirmish"
 	"github.com/skirmishgg/skirmish/internal/netlab"
 	"github.com/skirmishgg/skirmish/internal/testenv"
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
 // cluster is a deployment spread over the hosts of a netlab lab, each part
@@ -157,14 +159,20 @@ func (c *cluster) restart(ctx context.Context, p *part) {
 	}
 }
 
-// TestClusterAcrossHosts runs a deployment over eight hosts (data,
-// matchmaker, two gameservers, two leaderboards on the Redis rank index,
-// two stats workers on PostgreSQL through the SQS server) and plays duels
-// with bots while it kills (SIGKILL) a gameserver, a stats worker and a
-// leaderboard replica in turn and starts them again. Then: every match the
-// bots saw end is in the history exactly once, with its players; every
-// player's history lists it once; and both leaderboard replicas rank every
-// board exactly as SQL does.
+// TestClusterAcrossHosts runs a deployment over twelve hosts: a data host
+// (Redis, PostgreSQL, the SQS server), three matchmaker replicas sharing
+// their state in Redis, three gameservers reporting to any of them, two
+// leaderboards on the Redis rank index and two stats workers writing
+// through it. It checks that one player's tickets on two replicas at once
+// are refused but one, then plays duels with bots (each ticket on the next
+// replica) while it kills (SIGKILL) a gameserver, a matchmaker, a stats
+// worker and a leaderboard, one at a time, and starts each again; then it
+// cuts the formation lease holder off the network until another replica
+// forms matches; then it kills every matchmaker with two tickets
+// searching and checks they match after the restart. At the end: every
+// match the bots saw end is in the history exactly once, with its players;
+// every player's history lists it once; and both leaderboard replicas rank
+// every board exactly as SQL does.
 //
 // It needs root for the network namespaces, as CI has; elsewhere it skips
 // (testenv.Missing). docs/scaling.md describes the topology.
@@ -174,28 +182,66 @@ func TestClusterAcrossHosts(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	c := newCluster(t, ctx, "mm1", "gs1", "gs2", "lb1", "lb2", "sw1", "sw2")
+	mms := []string{"mm1", "mm2", "mm3"}
+	gss := []string{"gs1", "gs2", "gs3"}
+	c := newCluster(t, ctx, append(append(mms, gss...), "lb1", "lb2", "sw1", "sw2")...)
 	sqsArgs := []string{"--queue", "sqs", "--sqs-endpoint", c.sqs, "--queue-visibility-timeout", "5s"}
 	store := []string{"--database", c.dsn}
-	mm := c.lab.Host("mm1").HostPort(clusterMatchmakerPort)
-	mmInternal := c.lab.Host("mm1").HostPort(clusterMatchmakerInternalPort)
+	rankIndex := []string{"--rank-index", "redis", "--redis-addr", c.redis}
+	var mmPublic, mmInternal []string
+	for _, h := range mms {
+		mmPublic = append(mmPublic, c.lab.Host(h).HostPort(clusterMatchmakerPort))
+		mmInternal = append(mmInternal, c.lab.Host(h).HostPort(clusterMatchmakerInternalPort))
+	}
 
 	// Leaderboards first: they migrate the database.
 	for _, h := range []string{"lb1", "lb2"} {
-		c.start(ctx, h, clusterLeaderboardPort, append([]string{"leaderboard", "--addr", c.lab.Host(h).HostPort(clusterLeaderboardPort),
-			"--rank-index", "redis", "--redis-addr", c.redis, "--rate-limit", "-1"}, store...)...)
+		c.start(ctx, h, clusterLeaderboardPort, append(append([]string{"leaderboard", "--addr", c.lab.Host(h).HostPort(clusterLeaderboardPort),
+			"--rate-limit", "-1"}, rankIndex...), store...)...)
 	}
-	c.start(ctx, "mm1", clusterMatchmakerPort, append([]string{"matchmaker", "--addr", mm, "--internal-addr", mmInternal}, store...)...)
+	// Three matchmaker replicas share their state in Redis; each publishes
+	// the records of matches lost with a gameserver to the outcome queue.
+	for i, h := range mms {
+		c.start(ctx, h, clusterMatchmakerPort, append(append([]string{"matchmaker", "--addr", mmPublic[i], "--internal-addr", mmInternal[i],
+			"--matchmaker-store", "redis", "--redis-addr", c.redis, "--replica-id", h}, store...), sqsArgs...)...)
+	}
 	for _, h := range []string{"sw1", "sw2"} {
-		c.start(ctx, h, clusterWorkerPort, append(append([]string{"stats-worker", "--addr", c.lab.Host(h).HostPort(clusterWorkerPort)}, store...), sqsArgs...)...)
+		c.start(ctx, h, clusterWorkerPort, append(append(append([]string{"stats-worker", "--addr", c.lab.Host(h).HostPort(clusterWorkerPort)},
+			store...), sqsArgs...), rankIndex...)...)
 	}
-	for _, h := range []string{"gs1", "gs2"} {
+	// Gameservers reach the matchmakers through any replica.
+	for _, h := range gss {
 		c.start(ctx, h, clusterGameserverPort, append([]string{"gameserver", "--addr", c.lab.Host(h).HostPort(clusterGameserverPort),
 			"--internal-addr", c.lab.Host(h).HostPort(clusterGameserverInternalPort),
-			"--id", h, "--matchmaker", mmInternal, "--match-duration", "6s", "--webtransport-addr", "", "--no-web"}, sqsArgs...)...)
+			"--id", h, "--matchmaker", strings.Join(mmInternal, ","), "--match-duration", "6s", "--webtransport-addr", "", "--no-web"}, sqsArgs...)...)
+	}
+	lb1 := "http://" + c.lab.Host("lb1").HostPort(clusterLeaderboardPort)
+
+	// One player, a ticket on two replicas at once: one is refused.
+	dup, err := skirmish.SignInGuest(ctx, nil, lb1, "twice")
+	if err != nil {
+		t.Fatalf("SignInGuest: %v", err)
+	}
+	created := make(chan error, 2)
+	for _, addr := range mmPublic[:2] {
+		go func() {
+			m, err := skirmish.DialMatchmaker(ctx, addr, dup)
+			if err == nil {
+				defer m.Close()
+				var tk *skirmishv1.Ticket
+				if tk, err = m.CreateTicket(ctx, "team4", skirmish.FindOptions{}); err == nil {
+					defer m.CancelTicket(context.WithoutCancel(ctx), tk.GetId())
+				}
+			}
+			created <- err
+		}()
+	}
+	if errs := []error{<-created, <-created}; (errs[0] == nil) == (errs[1] == nil) {
+		t.Fatalf("one player's tickets on two replicas at once: errors %v; want exactly one refused", errs)
 	}
 
-	// Bots: duels, over and over, until the chaos is over.
+	// Bots: duels, over and over, until the chaos is over, each ticket on
+	// the next matchmaker replica.
 	const players = 8
 	play, stopPlay := context.WithCancel(ctx)
 	defer stopPlay()
@@ -211,10 +257,10 @@ func TestClusterAcrossHosts(t *testing.T) {
 			t.Fatalf("SignInGuest: %v", err)
 		}
 		wg.Go(func() {
-			for play.Err() == nil {
-				o, err := playOne(play, mm, s, int64(i))
+			for n := i; play.Err() == nil; n++ {
+				o, err := playOne(play, mmPublic[n%len(mmPublic)], s, int64(i))
 				if err != nil {
-					continue // a killed gameserver, or the end of play: queue again
+					continue // a killed part, or the end of play: queue again
 				}
 				mu.Lock()
 				seen[o.GetMatchId()] = append(seen[o.GetMatchId()], s.PlayerID)
@@ -223,7 +269,8 @@ func TestClusterAcrossHosts(t *testing.T) {
 		})
 	}
 
-	// The chaos: each kill in turn, with time to play between.
+	// The chaos: each kill in turn, with time to play between, then the
+	// formation lease holder cut off the network.
 	waitMatches := func(n int) {
 		t.Helper()
 		waitFor(t, ctx, fmt.Sprintf("%d matches seen", n), func() bool {
@@ -232,19 +279,98 @@ func TestClusterAcrossHosts(t *testing.T) {
 			return len(seen) >= n
 		})
 	}
-	waitMatches(2)
-	for _, victim := range []string{"gs1", "sw1", "lb2", "gs2", "sw2"} {
+	played := func() int {
 		mu.Lock()
-		before := len(seen)
-		mu.Unlock()
-		p := c.parts[victim]
+		defer mu.Unlock()
+		return len(seen)
+	}
+	waitMatches(2)
+	for _, victim := range []string{"gs1", "mm1", "sw1", "lb2", "mm2", "gs2", "sw2", "mm3", "gs3"} {
+		before := played()
 		t.Logf("kill -9 %s (%d matches seen)", victim, before)
+		p := c.parts[victim]
 		p.proc.Kill()
 		c.restart(ctx, p)
 		waitMatches(before + 2)
 	}
+	rc := redis.NewClient(&redis.Options{Addr: c.redis})
+	defer rc.Close()
+	holder := func() (epoch, replica string) {
+		v, _ := rc.Get(ctx, "skirmish:mm:lease").Result()
+		epoch, replica, _ = strings.Cut(v, "|")
+		return epoch, replica
+	}
+	var epoch, victim string
+	waitFor(t, ctx, "a formation lease holder", func() bool { epoch, victim = holder(); return victim != "" })
+	before := played()
+	t.Logf("cut %s, the lease holder (epoch %s), off the network (%d matches seen)", victim, epoch, before)
+	if err := c.lab.Host(victim).Cut(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "another replica takes the lease", func() bool { e, r := holder(); return r != "" && r != victim && e != epoch })
+	waitMatches(before + 2)
+	if err := c.lab.Host(victim).Heal(ctx); err != nil {
+		t.Fatal(err)
+	}
 	stopPlay()
 	wg.Wait()
+
+	// Tickets made before every matchmaker restarts still match after:
+	// two players search for a 2v2 (it needs four), every replica is
+	// killed and started again, two more come, and all four are matched.
+	var early []*skirmishv1.Ticket
+	sessions := map[string]skirmish.Session{}
+	for i, name := range []string{"early-1", "early-2", "late-1", "late-2"} {
+		s, err := skirmish.SignInGuest(ctx, nil, lb1, name)
+		if err != nil {
+			t.Fatalf("SignInGuest: %v", err)
+		}
+		sessions[name] = s
+		if i < 2 {
+			m, err := skirmish.DialMatchmaker(ctx, mmPublic[i], s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tk, err := m.CreateTicket(ctx, "team", skirmish.FindOptions{})
+			m.Close()
+			if err != nil {
+				t.Fatalf("CreateTicket(%s): %v", name, err)
+			}
+			early = append(early, tk)
+		}
+	}
+	for _, h := range mms {
+		c.parts[h].proc.Kill()
+	}
+	t.Log("every matchmaker killed; starting them again")
+	for _, h := range mms {
+		c.restart(ctx, c.parts[h])
+	}
+	assigned := make(chan error, 4)
+	for i, name := range []string{"early-1", "early-2", "late-1", "late-2"} {
+		go func() {
+			m, err := skirmish.DialMatchmaker(ctx, mmPublic[(i+1)%len(mmPublic)], sessions[name])
+			if err != nil {
+				assigned <- err
+				return
+			}
+			defer m.Close()
+			if i < 2 {
+				_, err = m.AwaitMatch(ctx, early[i].GetId(), nil)
+			} else {
+				_, err = m.FindMatch(ctx, "team", nil)
+			}
+			if err != nil {
+				err = fmt.Errorf("%s: %w", name, err)
+			}
+			assigned <- err
+		}()
+	}
+	for range 4 {
+		if err := <-assigned; err != nil {
+			t.Errorf("after every matchmaker restarted: %v", err)
+		}
+	}
 
 	// Every match the bots saw end is recorded once, with both players.
 	db, err := pgx.Connect(ctx, c.dsn)
