@@ -2,11 +2,16 @@ package gameserver
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
@@ -20,7 +25,7 @@ func (s *Server) heartbeats(ctx context.Context) {
 		<-ctx.Done()
 		return
 	}
-	conn, err := grpc.NewClient(s.cfg.MatchmakerAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := dialMatchmaker(s.cfg.MatchmakerAddr)
 	if err != nil {
 		s.log.Error("matchmaker address", "addr", s.cfg.MatchmakerAddr, "err", err)
 		<-ctx.Done()
@@ -63,6 +68,33 @@ func (s *Server) heartbeats(ctx context.Context) {
 		}
 		timer.Reset(interval)
 	}
+}
+
+// dialMatchmaker connects to the matchmaker's replicas, any of which
+// answers the registry: addr is one gRPC target (host:port, or
+// dns:///name:port for a name that resolves to every replica, such as a
+// Kubernetes headless Service) or a comma-separated list of host:port. The
+// calls are spread over every address round robin and skip one that is
+// down.
+func dialMatchmaker(addr string) (*grpc.ClientConn, error) {
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+	}
+	if !strings.Contains(addr, ",") {
+		return grpc.NewClient(addr, opts...)
+	}
+	var state resolver.State
+	for _, a := range strings.Split(addr, ",") {
+		a = strings.TrimSpace(a)
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return nil, fmt.Errorf("matchmaker address %q: %w", a, err)
+		}
+		state.Addresses = append(state.Addresses, resolver.Address{Addr: a})
+	}
+	r := manual.NewBuilderWithScheme("skirmish-matchmakers")
+	r.InitialState(state)
+	return grpc.NewClient(r.Scheme()+":///matchmaker", append(opts, grpc.WithResolvers(r))...)
 }
 
 func (s *Server) withToken(ctx context.Context) context.Context {

@@ -5,9 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -44,7 +41,7 @@ func (rp *reporter) run(ctx context.Context) {
 		<-ctx.Done()
 		return
 	}
-	conn, err := grpc.NewClient(rp.s.cfg.MatchmakerAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := dialMatchmaker(rp.s.cfg.MatchmakerAddr)
 	if err != nil {
 		rp.s.log.Error("matchmaker address", "addr", rp.s.cfg.MatchmakerAddr, "err", err)
 		<-ctx.Done()

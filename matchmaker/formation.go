@@ -57,7 +57,7 @@ type former struct {
 	prev, next, age []int32
 	taken           []bool
 	members         []int32
-	ident           []uint32 // 0, 1, 2...: the teams of a match of single players
+	ident           []uint32 // 1, 2, 3...: the teams of a match of single players
 }
 
 // grow returns s with length n, reusing its array when it is large enough.
@@ -161,7 +161,7 @@ func (f *former) form(mode Mode, cands []candidate) []group {
 				if len(f.ident) < k {
 					f.ident = make([]uint32, k)
 					for i := range f.ident {
-						f.ident[i] = uint32(i)
+						f.ident[i] = uint32(i) + 1
 					}
 				}
 				teams = f.ident[:len(best):len(best)]
@@ -252,7 +252,8 @@ func balanceTeams(mode Mode, ratings []float64) []uint32 {
 }
 
 // splitTeams puts the tickets of run, which hold k players, on the mode's
-// teams (numbered from 0) so that every team has k/Teams players, parties
+// teams (numbered from 1, as the Seat and Assignment contracts and the
+// games number them) so that every team has k/Teams players, parties
 // stay whole, and team rating totals are as close as possible: exhaustively
 // for two teams of up to 12 tickets, greedily otherwise (the strongest
 // ticket, largest parties first, goes to the weakest team with room). It
@@ -263,7 +264,7 @@ func splitTeams(mode Mode, k int, order []slot, run []int32) []uint32 {
 	teams := make([]uint32, n)
 	if mode.TeamSize == 1 {
 		for i := range teams {
-			teams[i] = uint32(i)
+			teams[i] = uint32(i) + 1
 		}
 		return teams
 	}
@@ -297,7 +298,7 @@ func splitTeams(mode Mode, k int, order []slot, run []int32) []uint32 {
 			return nil
 		}
 		for i := range n {
-			teams[i] = (bestMask >> i) & 1
+			teams[i] = (bestMask>>i)&1 + 1
 		}
 		return teams
 	}
@@ -328,7 +329,7 @@ func splitTeams(mode Mode, k int, order []slot, run []int32) []uint32 {
 		if team < 0 {
 			return nil
 		}
-		teams[i] = uint32(team)
+		teams[i] = uint32(team) + 1
 		room[team] -= int(s.size)
 		sums[team] += s.rating * float64(s.size)
 	}

@@ -81,12 +81,15 @@ func TestBalanceTeams(t *testing.T) {
 			sums := make([]float64, tt.mode.Teams)
 			sizes := make([]int, tt.mode.Teams)
 			for i, team := range teams {
-				sums[team] += tt.ratings[i]
-				sizes[team]++
+				if team < 1 || int(team) > tt.mode.Teams {
+					t.Fatalf("teams = %v, want numbers from 1 to %d", teams, tt.mode.Teams)
+				}
+				sums[team-1] += tt.ratings[i]
+				sizes[team-1]++
 			}
 			for team, n := range sizes {
 				if n != len(tt.ratings)/tt.mode.Teams {
-					t.Errorf("team %d has %d players, want %d (teams %v)", team, n, len(tt.ratings)/tt.mode.Teams, teams)
+					t.Errorf("team %d has %d players, want %d (teams %v)", team+1, n, len(tt.ratings)/tt.mode.Teams, teams)
 				}
 			}
 			if diff := slices.Max(sums) - slices.Min(sums); diff > tt.maxDiff {
@@ -95,8 +98,8 @@ func TestBalanceTeams(t *testing.T) {
 		})
 	}
 	ffa := balanceTeams(Mode{Teams: 8, TeamSize: 1}, []float64{1, 2, 3})
-	if fmt.Sprint(ffa) != "[0 1 2]" {
-		t.Errorf("ffa teams = %v, want [0 1 2]", ffa)
+	if fmt.Sprint(ffa) != "[1 2 3]" {
+		t.Errorf("ffa teams = %v, want [1 2 3]", ffa)
 	}
 }
 

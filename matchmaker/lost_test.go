@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/skirmishgg/skirmish/internal/queue/litequeue"
@@ -43,7 +44,7 @@ func TestDeadGameserverCostsOneAllocation(t *testing.T) {
 		e := start(t, Config{FormationInterval: 10 * time.Millisecond, GameserverTTL: time.Minute}, nil)
 		dead := e.startGameserver(t, "gs1", 0) // ties on load go to gs1
 		e.startGameserver(t, "gs2", 0)
-		dead.stop()
+		dead.stop() // its registration stays fresh for a minute
 
 		first := e.duel(t, "p0", "p1")
 		if first.GetAssignment().GetWebsocketUrl() != "ws://gs2/ws" {
@@ -73,7 +74,13 @@ func TestDeadGameserverCostsOneAllocation(t *testing.T) {
 // function is called (the gameserver dies); then it waits for the loop.
 func (e *env) heartbeatUntil(t testing.TB, rs *roomServer) (kill func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(e.asService(t))
+	tok, err := e.keys.IssueService("gameserver", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not e.asService: its context ends after waitTimeout, and a benchmark
+	// heartbeats for longer.
+	ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+tok))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -402,7 +402,7 @@ func (s *redisStore) heartbeat(ctx context.Context, info *skirmishv1.Gameserver,
 	id := info.GetId()
 	_, err = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, s.p+"gs:"+id, "info", b, "pend", 0, "freed", 0, "suspect", 0)
-		p.Set(ctx, s.p+"gsl:"+id, now.UnixMilli(), s.cfg.GameserverTTL)
+		p.Set(ctx, s.p+"gsl:"+id, now.UnixMilli(), max(s.cfg.GameserverTTL, time.Millisecond))
 		p.SAdd(ctx, s.p+"gs", id)
 		return nil
 	})
@@ -452,39 +452,34 @@ func (s *redisStore) gameserver(ctx context.Context, id string, now time.Time) (
 // servers reads the registry: the live gameservers, and the ids of those
 // whose liveness key expired.
 func (s *redisStore) servers(ctx context.Context, now time.Time) (live []*gameserver, lost []string, err error) {
-	ids, err := s.c.SMembers(ctx, s.p+"gs").Result()
+	vals, err := scriptServers.Run(ctx, s.c, nil, s.p).Slice()
 	if err != nil {
 		return nil, nil, fmt.Errorf("read registry: %w", err)
 	}
-	pipe := s.c.Pipeline()
-	fields := make([]*redis.SliceCmd, len(ids))
-	alive := make([]*redis.IntCmd, len(ids))
-	for i, id := range ids {
-		fields[i] = pipe.HMGet(ctx, s.p+"gs:"+id, "info", "pend", "freed", "suspect")
-		alive[i] = pipe.Exists(ctx, s.p+"gsl:"+id)
-	}
-	if len(ids) > 0 {
-		if _, err := pipe.Exec(ctx); err != nil {
-			return nil, nil, fmt.Errorf("read registry: %w", err)
+	str := func(x any) string {
+		switch v := x.(type) {
+		case string:
+			return v
+		case int64:
+			return strconv.FormatInt(v, 10)
 		}
+		return ""
 	}
-	for i, id := range ids {
-		if alive[i].Val() == 0 {
+	num := func(x any) uint32 {
+		n, _ := strconv.ParseInt(str(x), 10, 64)
+		return uint32(max(n, 0))
+	}
+	for i := 0; i+6 <= len(vals); i += 6 {
+		id := str(vals[i])
+		if str(vals[i+1]) != "1" {
 			lost = append(lost, id)
 			continue
 		}
-		v := fields[i].Val()
-		b, _ := v[0].(string)
 		info := &skirmishv1.Gameserver{}
-		if b == "" || proto.Unmarshal([]byte(b), info) != nil {
+		if b := str(vals[i+2]); b == "" || proto.Unmarshal([]byte(b), info) != nil {
 			continue
 		}
-		num := func(x any) uint32 {
-			s, _ := x.(string)
-			n, _ := strconv.ParseInt(s, 10, 64)
-			return uint32(max(n, 0))
-		}
-		live = append(live, &gameserver{info: info, lastSeen: now, pending: num(v[1]), freed: num(v[2]), suspect: num(v[3]) != 0})
+		live = append(live, &gameserver{info: info, lastSeen: now, pending: num(vals[i+3]), freed: num(vals[i+4]), suspect: num(vals[i+5]) != 0})
 	}
 	return live, lost, nil
 }

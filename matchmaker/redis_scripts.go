@@ -274,3 +274,17 @@ local v = redis.call('GET', k)
 if v and string.sub(v, string.find(v, '|', 1, true) + 1) == ARGV[2] then redis.call('DEL', k) end
 return 0
 `)
+
+// scriptServers reads the registry in one round trip: ARGV P. Returns,
+// for every registered gameserver, id, live (1 or 0), info, pend, freed,
+// suspect.
+var scriptServers = redis.NewScript(luaHelpers + `
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', P .. 'gs')) do
+  local f = redis.call('HMGET', P .. 'gs:' .. id, 'info', 'pend', 'freed', 'suspect')
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('EXISTS', P .. 'gsl:' .. id)
+  for i = 1, 4 do out[#out + 1] = f[i] or '' end
+end
+return out
+`)

@@ -51,7 +51,8 @@ type redisStore struct {
 	mu       sync.Mutex
 	watchers map[string]chan struct{} // by ticket id, closed at its next change
 	byMode   map[string]*modeMetrics
-	lastFeed time.Time // last message, pong or subscription on the feed
+	estimate map[string]time.Duration // by mode, see updateEstimate
+	lastFeed time.Time                // last message, pong or subscription on the feed
 	feedUp   bool
 }
 
@@ -79,6 +80,7 @@ func newRedisStore(cfg Config, c redis.UniversalClient, prefix, replica string, 
 		cfg: cfg, c: c, p: prefix, replica: replica, met: met, log: log,
 		watchers: make(map[string]chan struct{}),
 		byMode:   make(map[string]*modeMetrics),
+		estimate: make(map[string]time.Duration),
 	}, nil
 }
 
@@ -265,6 +267,7 @@ func (s *redisStore) view(ctx context.Context, id, player string, now time.Time)
 	}
 	pb, err := s.proto(ctx, t, player, now)
 	if err != nil {
+		s.unwatch(id, ch)
 		return nil, nil, err
 	}
 	if t.state != skirmishv1.TicketState_TICKET_STATE_SEARCHING {
@@ -625,15 +628,20 @@ func (s *redisStore) commit(ctx context.Context, m *match, assignments map[strin
 	}
 }
 
-// updateEstimate folds one wait into the mode's shared wait estimate.
+// updateEstimate folds one wait into the mode's wait estimate, kept by
+// this replica (the lease holder commits nearly every match, so its
+// estimate is everyone's) and written for the others to read; best effort.
 func (s *redisStore) updateEstimate(ctx context.Context, mode string, waited time.Duration) {
-	key := s.p + "estimate"
-	old, err := s.c.HGet(ctx, key, mode).Int64()
-	est := waited.Milliseconds()
-	if err == nil {
-		est = (old*7 + est) / 8
+	s.mu.Lock()
+	est, ok := s.estimate[mode]
+	if ok {
+		est = (est*7 + waited) / 8
+	} else {
+		est = waited
 	}
-	s.c.HSet(ctx, key, mode, est) // best effort: an estimate
+	s.estimate[mode] = est
+	s.mu.Unlock()
+	s.c.HSet(ctx, s.p+"estimate", mode, est.Milliseconds())
 }
 
 func (s *redisStore) requeue(ctx context.Context, m *match, reason string) error {

@@ -25,15 +25,14 @@ func startReplica(t testing.TB, cfg Config, base *env, c *redis.Client, prefix, 
 }
 
 // TestReplicasNeverDoubleMatch: players try to create a ticket on each of
-// two replicas at once; each gets exactly one, tickets made on different
-// replicas match each other, and no player is seated in two rooms.
+// two replicas at once, while no gameserver is there; each gets exactly
+// one, and once a gameserver comes, tickets made on different replicas
+// match each other and no player is seated in two rooms.
 func TestReplicasNeverDoubleMatch(t *testing.T) {
 	c, prefix := redisFor(t)
 	cfg := Config{FormationInterval: 10 * time.Millisecond}
 	a := startReplica(t, cfg, nil, c, prefix, "a")
 	b := startReplica(t, cfg, a, c, prefix, "b")
-	rs := a.startGameserver(t, "gs1", 0)
-
 	const players = 40
 	var wg sync.WaitGroup
 	created := make(chan struct {
@@ -62,6 +61,10 @@ func TestReplicasNeverDoubleMatch(t *testing.T) {
 	}
 	wg.Wait()
 	close(created)
+	// Matches form only now that every ticket exists: a player whose first
+	// ticket was already matched may rightly start a second search.
+	rs := a.startGameserver(t, "gs1", 0)
+	a.heartbeatUntil(t, rs) // the test may outlast the gameserver TTL
 	got := map[string]int{}
 	for cr := range created {
 		got[cr.player]++
@@ -145,6 +148,7 @@ func TestRestartKeepsTickets(t *testing.T) {
 	cfg := Config{FormationInterval: 10 * time.Millisecond}
 	first := startReplica(t, cfg, nil, c, prefix, "a")
 	rs := first.startGameserver(t, "gs1", 0)
+	first.heartbeatUntil(t, rs) // the test may outlast the gameserver TTL
 	matched := first.duel(t, "bob", "carol")
 	alice := first.as(t, "alice")
 	searching := first.create(t, alice, "duel")
@@ -200,6 +204,7 @@ func TestFencedFormerCannotCommit(t *testing.T) {
 	waitLease(t, c, prefix, "a")
 	b := startReplica(t, cfg, a, c, prefix, "b")
 	rs := a.startGameserver(t, "gs1", 0)
+	a.heartbeatUntil(t, rs) // the test may outlast the gameserver TTL
 	alice, bob := a.as(t, "alice"), a.as(t, "bob")
 	ta, tb := a.create(t, alice, "duel"), b.create(t, bob, "duel")
 	select {
@@ -257,6 +262,7 @@ func TestLeaseEpochFences(t *testing.T) {
 	}))
 	t.Cleanup(func() { once.Do(func() { close(resume) }) })
 	rs := a.startGameserver(t, "gs1", 0)
+	a.heartbeatUntil(t, rs) // the test may outlast the gameserver TTL
 	alice, bob := a.as(t, "alice"), a.as(t, "bob")
 	ta, tb := a.create(t, alice, "duel"), a.create(t, bob, "duel")
 	<-paused

@@ -3,11 +3,36 @@
 // to it.
 //
 // Where things happen: config.go (modes and settings), service.go
-// (MatchmakerService), pool.go (ticket states and queues), formation.go
-// (match formation and team balance; radix.go, its sorts), registry.go
-// and registry_service.go (gameservers), allocate.go (CreateRoom and join
-// tokens), interceptors.go (auth, logging, metrics, recovery), server.go
-// (New, Run).
+// (MatchmakerService), store.go (the seam between the service and its
+// state), store_memory.go with pool.go and rooms.go (state in the process:
+// ticket states and queues, rooms), redis_store.go, redis_scripts.go,
+// redis_rooms.go and redis_feed.go (state in Redis, shared by replicas:
+// fenced formation lease, compare-and-set commits, change feed),
+// formation.go (match formation and team balance; radix.go, its sorts),
+// registry.go and registry_service.go (gameservers), lost.go (records of
+// matches lost with their gameserver), allocate.go (CreateRoom, join
+// tokens, suspect gameservers), interceptors.go (auth, logging, metrics,
+// recovery), server.go (New, Run, the formation loop).
+//
+// # Replicas
+//
+// With WithRedis any number of matchmaker processes serve one deployment:
+// every call works on every replica, and the state outlives them all. One
+// replica at a time holds the formation lease (Config.LeaseTTL) and forms
+// matches, expires tickets and settles lost gameservers; each match it
+// forms commits only if, atomically, the lease is still its own (same
+// epoch) and every ticket is still searching at the version it read, so no
+// ticket is ever in two matches, whatever the timing. WatchTicket learns of
+// changes from a Redis pub/sub feed and re-reads on its own too.
+//
+// A gameserver that stops heartbeating is lost: its rooms that had not
+// started put their tickets back in the queue, and its running matches are
+// published to the outcome queue (WithOutcomeQueue) as MatchOutcomes with
+// END_REASON_SERVER_LOST. A CreateRoom that fails makes its gameserver
+// suspect until its next heartbeat, and a gameserver whose connection is
+// not known to work gets one CreateRoom at a time, so a dead gameserver
+// costs one failed allocation (plus any already in flight over a
+// connection that still looked healthy when it died).
 package matchmaker
 
 import (

@@ -196,7 +196,7 @@ func (r *roomServer) AddSeats(ctx context.Context, req *skirmishv1.AddSeatsReque
 }
 
 // startGameserver runs a RoomService on loopback and registers it with a
-// real Heartbeat call.
+// real Heartbeat call (once: see heartbeatUntil).
 func (e *env) startGameserver(t testing.TB, id string, failures int) *roomServer {
 	t.Helper()
 	return e.startGameserverCap(t, id, failures, 100)

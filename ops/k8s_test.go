@@ -36,8 +36,8 @@ func kustomizeBuild(t *testing.T, dir string) []byte {
 // probes, resources, disruption budgets, ServiceMonitors, the Fleet's
 // ports, health and grace period, the matchmaker's replicas on Redis, the
 // leaderboards on the Redis index, the stats workers' scaler,
-// NetworkPolicies that keep internal ports internal, and SKIRMISH_*
-// variables that are real flags.
+// NetworkPolicies that keep internal ports internal, the internal wiring
+// (checkInternalWiring), and SKIRMISH_* variables that are real flags.
 func TestKubernetes(t *testing.T) {
 	validate := tool(t, "kubectl-validate", "go install sigs.k8s.io/kubectl-validate@v0.0.4")
 	overlays, _ := filepath.Glob("k8s/overlays/*")
@@ -258,6 +258,7 @@ func checkManifests(t *testing.T, objs []obj, overlay string) {
 	checkFleet(t, byKind)
 	checkScaleOut(t, byKind, configMaps, overlay)
 	checkNetworkPolicies(t, objs, byKind)
+	checkInternalWiring(t, objs, byKind)
 }
 
 // checkFleet: dynamic TCP and UDP ports that the container listens on,
@@ -443,7 +444,7 @@ func checkContainerEnv(t *testing.T, workload string, c any, configMaps map[stri
 	}
 	flags := commandFlags(t, args...)
 	for n := range env(c, configMaps) {
-		if strings.HasPrefix(n, "SKIRMISH_") && !flags[n] && !pendingFlag(args[0], n) {
+		if strings.HasPrefix(n, "SKIRMISH_") && !flags[n] {
 			t.Errorf("%s/%s: %s is no flag of skirmish %s", workload, str(c, "name"), n, strings.Join(args, " "))
 		}
 	}

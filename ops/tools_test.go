@@ -128,22 +128,3 @@ func runOut(dir, name string, args ...string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
-
-// pendingFlags are flags that other work of the same release adds
-// (issue 13: the matchmaker's Redis store; the internal listener for
-// metrics and control APIs); the manifests set them already. Once they
-// exist, commandFlags finds them and this list is moot: delete it.
-var pendingFlags = map[string][]string{
-	"SKIRMISH_INTERNAL_ADDR":    {"gameserver", "matchmaker", "leaderboard"},
-	"SKIRMISH_MATCHMAKER_STORE": {"matchmaker"},
-	"SKIRMISH_REDIS_ADDR":       {"matchmaker"},
-}
-
-func pendingFlag(command, env string) bool {
-	for _, c := range pendingFlags[env] {
-		if c == command {
-			return true
-		}
-	}
-	return false
-}

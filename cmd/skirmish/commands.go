@@ -29,7 +29,7 @@ func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) erro
 	fs := newFlagSet("gameserver", stderr)
 	c.register(fs)
 	g.register(fs, "", "127.0.0.1:7800", 30*time.Second)
-	fs.StringVar(&g.matchmaker, "matchmaker", matchmakerInternalAddr, "matchmaker internal gRPC address (its --internal-addr) to register and report rooms to; empty runs without one")
+	fs.StringVar(&g.matchmaker, "matchmaker", matchmakerInternalAddr, "matchmaker internal gRPC address (its --internal-addr) to register with and report rooms to: host:port, dns:///name:port (every replica the name resolves to), or a comma-separated list of replicas; empty runs without one")
 	q.register(fs)
 	var a agonesFlags
 	a.register(fs)

@@ -39,8 +39,12 @@ func TestTypeScriptSDK(t *testing.T) {
 	sys, _ := startTestSystem(t, d)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	// Node 20 has WebSocket behind a flag; later versions ignore it.
-	cmd := exec.CommandContext(ctx, node, "--experimental-websocket", filepath.Join("e2e", "play.mjs"))
+	args := []string{filepath.Join("e2e", "play.mjs")}
+	if v, err := exec.Command(node, "-e", "process.stdout.write(String(typeof WebSocket))").Output(); err == nil && string(v) == "undefined" {
+		// Node before 22 has WebSocket only behind a flag.
+		args = append([]string{"--experimental-websocket"}, args...)
+	}
+	cmd := exec.CommandContext(ctx, node, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "LEADERBOARD_URL=http://"+sys.leaderboardAddr, "MATCHMAKER_URL=http://"+sys.matchmakerAddr)
 	var stdout, stderr bytes.Buffer

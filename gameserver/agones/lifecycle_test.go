@@ -31,7 +31,9 @@ import (
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
-const wait = 10 * time.Second
+// wait bounds every wait on the stand-in: generous, as an outcome's fsync on a
+// machine shared with other work has taken seconds.
+const wait = 20 * time.Second
 
 // lever steers the test game from the test: Stall makes Tick block until
 // Release, End makes the next Tick end the match.
@@ -261,7 +263,14 @@ func (r *rig) ctx() context.Context {
 func (r *rig) waitFor(what string, cond func() bool) {
 	r.t.Helper()
 	if !r.sc.WaitFor(r.ctx(), cond) {
-		r.t.Fatalf("timed out waiting for %s (state %s); calls: %v\nlogs:\n%s", what, r.sc.State(), r.sc.Calls(), r.logs.dump())
+		var labels []string
+		for _, c := range r.sc.Calls() {
+			if c.Path == "/metadata/label" || c.Path == "/ready" || c.Path == "/allocate" {
+				labels = append(labels, c.String()+" "+c.Body)
+			}
+		}
+		rooms, seats, _ := r.srv.Rooms().Load()
+		r.t.Fatalf("timed out waiting for %s (state %s, rooms %d, seats %d); state calls: %v\nlogs:\n%s", what, r.sc.State(), rooms, seats, labels, r.logs.dump())
 	}
 }
 
@@ -380,6 +389,11 @@ func TestLifecycle(t *testing.T) {
 	r.lever.End("m1")
 	r.waitFor("Ready again with no rooms", func() bool {
 		return r.sc.State() == agones.StateReady && r.counter("rooms") == 0 && r.counter("players") == 0
+	})
+
+	r.waitFor("m1's outcome published", func() bool {
+		n, err := r.ob.Pending(context.Background())
+		return err == nil && n == 0
 	})
 
 	// A second match runs when SIGTERM comes, and the queue is down.

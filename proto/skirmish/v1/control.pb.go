@@ -512,10 +512,12 @@ func (*ReportRoomResponse) Descriptor() ([]byte, []int) {
 }
 
 type Seat struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	PlayerId      string                 `protobuf:"bytes,1,opt,name=player_id,json=playerId,proto3" json:"player_id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Team          uint32                 `protobuf:"varint,3,opt,name=team,proto3" json:"team,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	PlayerId string                 `protobuf:"bytes,1,opt,name=player_id,json=playerId,proto3" json:"player_id,omitempty"`
+	Name     string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// team is the player's team, numbered from 1 (in modes where every
+	// player is their own team, each seat has its own number).
+	Team          uint32 `protobuf:"varint,3,opt,name=team,proto3" json:"team,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

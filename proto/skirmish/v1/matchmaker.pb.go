@@ -570,7 +570,8 @@ type Assignment struct {
 	WebtransportUrl string `protobuf:"bytes,4,opt,name=webtransport_url,json=webtransportUrl,proto3" json:"webtransport_url,omitempty"`
 	// join_token is the signed token to send in Join.
 	JoinToken string `protobuf:"bytes,5,opt,name=join_token,json=joinToken,proto3" json:"join_token,omitempty"`
-	Team      uint32 `protobuf:"varint,6,opt,name=team,proto3" json:"team,omitempty"`
+	// team is the player's team in the match, numbered from 1.
+	Team uint32 `protobuf:"varint,6,opt,name=team,proto3" json:"team,omitempty"`
 	// webtransport_cert_hashes are SHA-256 hashes of the gameserver's
 	// short-lived self-signed certificates, for the browser's
 	// serverCertificateHashes; empty when the certificate is CA-signed.

@@ -229,6 +229,9 @@ export type Seat = Message<"skirmish.v1.Seat"> & {
   name: string;
 
   /**
+   * team is the player's team, numbered from 1 (in modes where every
+   * player is their own team, each seat has its own number).
+   *
    * @generated from field: uint32 team = 3;
    */
   team: number;

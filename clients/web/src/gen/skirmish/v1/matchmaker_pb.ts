@@ -266,6 +266,8 @@ export type Assignment = Message<"skirmish.v1.Assignment"> & {
   joinToken: string;
 
   /**
+   * team is the player's team in the match, numbered from 1.
+   *
    * @generated from field: uint32 team = 6;
    */
   team: number;
