@@ -53,8 +53,8 @@ const (
 	clusterWorkerPort      = 7830
 	// Internal listeners, bound to each host's address so that the
 	// matchmaker and the gameservers reach each other's control APIs.
-	clusterMatchmakerInternalPort = 7819
-	clusterGameserverInternalPort = 7809
+	clusterMatchmakerInternalPort = 7812
+	clusterGameserverInternalPort = 7802
 )
 
 // newCluster makes the lab, starts the outside services on the data host

@@ -11,9 +11,9 @@ import (
 // matchmaker's GameserverRegistryService). Loopback, so that nothing
 // operational is reachable from outside unless an operator says so.
 const (
-	gameserverInternalAddr  = "127.0.0.1:7809"
-	matchmakerInternalAddr  = "127.0.0.1:7819"
-	leaderboardInternalAddr = "127.0.0.1:7829"
+	gameserverInternalAddr  = "127.0.0.1:7802"
+	matchmakerInternalAddr  = "127.0.0.1:7812"
+	leaderboardInternalAddr = "127.0.0.1:7822"
 )
 
 // registerInternalAddr registers --<prefix>internal-addr.

@@ -88,11 +88,11 @@ func TestDerivePageURLs(t *testing.T) {
 		matchmaker, mmURL, lbURL string // flags set before
 		wantMM, wantLB           string
 	}{
-		{matchmaker: "127.0.0.1:7819", wantMM: "http://127.0.0.1:7810", wantLB: "http://127.0.0.1:7820"},
+		{matchmaker: "127.0.0.1:7812", wantMM: "http://127.0.0.1:7810", wantLB: "http://127.0.0.1:7820"},
 		{matchmaker: "mm.internal:9000", wantMM: "http://mm.internal:7810", wantLB: "http://mm.internal:7820"},
-		{matchmaker: ":7819", wantMM: "http://127.0.0.1:7810", wantLB: "http://127.0.0.1:7820"},
-		{matchmaker: "0.0.0.0:7819", wantMM: "http://127.0.0.1:7810", wantLB: "http://127.0.0.1:7820"},
-		{matchmaker: "[::1]:7819", wantMM: "http://[::1]:7810", wantLB: "http://[::1]:7820"},
+		{matchmaker: ":7812", wantMM: "http://127.0.0.1:7810", wantLB: "http://127.0.0.1:7820"},
+		{matchmaker: "0.0.0.0:7812", wantMM: "http://127.0.0.1:7810", wantLB: "http://127.0.0.1:7820"},
+		{matchmaker: "[::1]:7812", wantMM: "http://[::1]:7810", wantLB: "http://[::1]:7820"},
 		{matchmaker: "127.0.0.1:7810", mmURL: "https://mm.example", lbURL: "https://lb.example", wantMM: "https://mm.example", wantLB: "https://lb.example"},
 		{matchmaker: "", wantMM: "", wantLB: ""},
 	}

@@ -37,7 +37,7 @@ func (w *webFlags) register(fs *flag.FlagSet, prefix, addr string) {
 // address the gameserver registers with (host:port, the matchmaker's
 // internal listener): the matchmaker's public port at its default 7810
 // and the leaderboard at its default port 7820, both on the same host. A
-// host left empty or unspecified (":7819", "0.0.0.0:7819") is taken as
+// host left empty or unspecified (":7812", "0.0.0.0:7812") is taken as
 // 127.0.0.1. With no matchmaker, the URLs stay empty.
 func (w *webFlags) derivePageURLs(matchmakerAddr string) {
 	host, _, err := net.SplitHostPort(matchmakerAddr)
