@@ -12,18 +12,24 @@ import (
 // defaults shown.
 type Edge struct {
 	// ConnsPerPeer is the most TCP connections one peer (an IPv4 address
-	// or an IPv6 /64) holds at once (16: a few players behind one NAT
-	// with a reconnect each); trusted proxies are exempt. MaxConns bounds
-	// all connections (Capacity x 2 + 256). Negative: no limit.
+	// or an IPv6 /64) holds at once (DefaultPeerConns); trusted proxies
+	// are exempt. MaxConns bounds all connections (Capacity x 2 + 256).
+	// Negative: no limit.
 	ConnsPerPeer, MaxConns int
 	// Proxies are the reverse proxies whose X-Forwarded-For is believed
 	// (for WebSocket's per-peer limits and logs).
 	Proxies limits.Proxies
 }
 
+// DefaultPeerConns is the default bound on one address's connections:
+// many players share an address behind a carrier NAT, a school or a LAN
+// party (each holds one connection, two while it reconnects), while one
+// host opening thousands is stopped.
+const DefaultPeerConns = 256
+
 func (e *Edge) fill() {
 	if e.ConnsPerPeer == 0 {
-		e.ConnsPerPeer = 16
+		e.ConnsPerPeer = DefaultPeerConns
 	}
 }
 

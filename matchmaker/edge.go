@@ -21,7 +21,7 @@ import (
 type Edge struct {
 	// GRPC bounds gRPC calls, native and transcoded from Connect and
 	// gRPC-Web: message size (64 KiB), streams per connection (100) and
-	// per peer (32), calls per peer (100/s, burst 200), error message size
+	// per peer (256), calls per peer (100/s, burst 200), error message size
 	// (512 bytes); GRPC.Proxies are the trusted reverse proxies.
 	GRPC serve.GRPCLimits
 	// MaxBody is the largest Connect or gRPC-Web request body, in bytes
@@ -29,7 +29,8 @@ type Edge struct {
 	// with RESOURCE_EXHAUSTED after at most this many bytes are read.
 	MaxBody int64
 	// ConnsPerPeer is the most TCP connections one peer holds at once
-	// (64); trusted proxies are exempt. MaxConns bounds all connections
+	// (256: many players share an address behind a NAT); trusted proxies
+	// are exempt. MaxConns bounds all connections
 	// (20000). Negative: no limit.
 	ConnsPerPeer, MaxConns int
 }
@@ -42,7 +43,7 @@ func (e *Edge) fill() {
 		e.MaxBody = int64(e.GRPC.MaxRecvMsgSize) + 1<<10
 	}
 	if e.ConnsPerPeer == 0 {
-		e.ConnsPerPeer = 64
+		e.ConnsPerPeer = 256
 	}
 	if e.MaxConns == 0 {
 		e.MaxConns = 20000

@@ -179,10 +179,10 @@ func TestConnectBodyBounded(t *testing.T) {
 }
 
 // TestStreamsPerPeerBounded: one connection opening 2,000 health Watch
-// streams, no token, gets at most StreamsPerPeer (32) of them open; the
-// others are refused with RESOURCE_EXHAUSTED.
+// streams, no token, gets at most StreamsPerPeer (here 32; 256 by
+// default) of them open; the others are refused with RESOURCE_EXHAUSTED.
 func TestStreamsPerPeerBounded(t *testing.T) {
-	e := startEdge(t, Config{})
+	e := startEdge(t, Config{Edge: Edge{GRPC: serve.GRPCLimits{StreamsPerPeer: 32}}})
 	health := healthgrpc.NewHealthClient(e.conn)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()

@@ -69,7 +69,8 @@ type Config struct {
 	MessageRate  float64
 	MessageBurst int
 	// SessionsPerPeer is the most sessions one address (an IPv4 address
-	// or an IPv6 /64) holds at once (16); more are refused with 429.
+	// or an IPv6 /64) holds at once (256: many players share an address
+	// behind a NAT); more are refused with 429.
 	// Negative: no bound.
 	SessionsPerPeer int
 }
@@ -105,7 +106,7 @@ func (c *Config) fill() error {
 		c.CheckOrigin = func(*http.Request) bool { return true }
 	}
 	if c.SessionsPerPeer == 0 {
-		c.SessionsPerPeer = 16
+		c.SessionsPerPeer = 256
 	}
 	return nil
 }

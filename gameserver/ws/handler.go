@@ -47,7 +47,7 @@ type Config struct {
 	MessageBurst int
 	// ConnsPerPeer is the most connections one client (limits.Key of its
 	// address, or of the address a trusted proxy forwarded) holds open at
-	// once (16); more are refused with 429 before the upgrade. Negative:
+	// once (256: many players share an address behind a NAT); more are refused with 429 before the upgrade. Negative:
 	// no bound.
 	ConnsPerPeer int
 	// Proxies are the reverse proxies whose X-Forwarded-For is believed.
@@ -66,7 +66,7 @@ func (c *Config) fill() {
 	def(&c.CloseTimeout, 2*time.Second)
 	def(&c.PingInterval, 5*time.Second)
 	if c.ConnsPerPeer == 0 {
-		c.ConnsPerPeer = 16
+		c.ConnsPerPeer = 256
 	}
 	if c.CheckOrigin == nil {
 		c.CheckOrigin = func(*http.Request) bool { return true }

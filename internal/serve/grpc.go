@@ -28,7 +28,7 @@ type GRPCLimits struct {
 	// MaxHeaderListSize bounds a call's metadata, in bytes (16 KiB).
 	MaxHeaderListSize uint32
 	// StreamsPerPeer is the most streaming calls one peer (limits.Key of
-	// its address) holds open at once over all its connections (32);
+	// its address) holds open at once over all its connections (256);
 	// more are refused with RESOURCE_EXHAUSTED. Negative: no limit.
 	StreamsPerPeer int
 	// PeerRate and PeerBurst bound the calls each peer may start, before
@@ -56,7 +56,7 @@ func (l *GRPCLimits) fill() {
 		l.MaxHeaderListSize = 16 << 10
 	}
 	if l.StreamsPerPeer == 0 {
-		l.StreamsPerPeer = 32
+		l.StreamsPerPeer = 256
 	}
 	if l.PeerRate == 0 {
 		l.PeerRate = 100

@@ -48,7 +48,7 @@ type Config struct {
 	// client (for the rate limit). Default: none.
 	Proxies limits.Proxies
 	// ConnsPerPeer is the most TCP connections one client address holds
-	// at once (64); trusted proxies are exempt. Negative: no limit.
+	// at once (256); trusted proxies are exempt. Negative: no limit.
 	ConnsPerPeer int
 }
 
@@ -75,7 +75,7 @@ func (c *Config) fill() error {
 		return fmt.Errorf("leaderboard rate burst %d: want at least 1", c.RateBurst)
 	}
 	if c.ConnsPerPeer == 0 {
-		c.ConnsPerPeer = 64
+		c.ConnsPerPeer = 256
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 10 * time.Second
