@@ -31,8 +31,9 @@ func (s *syncBuffer) String() string {
 }
 
 // TestGameserverAlonePage: `skirmish gameserver` run alone serves a page
-// whose config points at the matchmaker it registers with and at the
-// leaderboard beside it, so Play does not call the gameserver itself.
+// whose config points at the public port (7810) of the matchmaker whose
+// internal port it registers with, and at the leaderboard beside it, so
+// Play does not call the gameserver itself.
 func TestGameserverAlonePage(t *testing.T) {
 	// A port held but never served stands for the matchmaker, so that no
 	// other matchmaker on this machine is registered with.
@@ -84,7 +85,7 @@ func TestGameserverAlonePage(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
 		t.Fatal(err)
 	}
-	if want := "http://" + mm.Addr().String(); page.MatchmakerURL != want || page.LeaderboardURL != "http://127.0.0.1:7820" {
+	if want := "http://127.0.0.1:7810"; page.MatchmakerURL != want || page.LeaderboardURL != "http://127.0.0.1:7820" {
 		t.Errorf("config.json = %+v, want the matchmaker at %s and the leaderboard at http://127.0.0.1:7820", page, want)
 	}
 }
