@@ -105,8 +105,12 @@ try {
   // The desktop player walks at the phone player, aiming and firing, until
   // a hit shows (a damage number and a flash); both pages count it.
   const canvas = await pages[0].locator("#canvas").boundingBox();
-  const deadline = Date.now() + 12000;
-  let held = "";
+  // Walking straight at the target can run into a wall between them (the
+  // field's middle wall lies across the line between the two middle
+  // spawns) and fire into it forever: when the walker has not moved for
+  // half a second, it goes round along the other axis for a second.
+  const deadline = Date.now() + 20000;
+  let held = "", last = null, still = 0, detour = 0, detourKey = "";
   await pages[0].mouse.move(canvas.x + canvas.width / 2, canvas.y + canvas.height / 2);
   await pages[0].mouse.down();
   for (;;) {
@@ -117,8 +121,16 @@ try {
     if (h.me && o) {
       await pages[0].mouse.move(canvas.x + (o.x / 1600) * canvas.width, canvas.y + (o.y / 900) * canvas.height);
       const dx = o.x - h.me.x, dy = o.y - h.me.y;
-      let key = Math.abs(dx) > Math.abs(dy) ? (dx > 0 ? "d" : "a") : (dy > 0 ? "s" : "w");
-      if (Math.hypot(dx, dy) < 150) key = "";
+      const alongX = Math.abs(dx) > Math.abs(dy);
+      let key = alongX ? (dx > 0 ? "d" : "a") : (dy > 0 ? "s" : "w");
+      still = held && last && Math.hypot(h.me.x - last.x, h.me.y - last.y) < 2 ? still + 1 : 0;
+      last = { x: h.me.x, y: h.me.y };
+      if (still >= 10 && detour === 0) {
+        detour = 20;
+        detourKey = alongX ? (h.me.y > 450 ? "s" : "w") : (h.me.x > 800 ? "d" : "a");
+      }
+      if (detour > 0) { detour--; key = detourKey; }
+      else if (Math.hypot(dx, dy) < 150) key = "";
       if (key !== held) { if (held) await pages[0].keyboard.up(held); if (key) await pages[0].keyboard.down(key); held = key; }
     }
     await pages[0].waitForTimeout(50);
