@@ -22,27 +22,7 @@ import (
 // until every board is loaded.
 func run(t *testing.T, src rankindex.Source, idx rankindex.Index) *rankindex.Store {
 	t.Helper()
-	s, err := rankindex.New(rankindex.Config{Poll: 20 * time.Millisecond}, src, idx, prometheus.NewRegistry(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
-	})
-	select {
-	case <-s.Ready():
-	case err := <-done:
-		t.Fatalf("Run = %v before ready", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("index not ready after 10s")
-	}
-	return s
+	return start(t, rankindex.Config{Poll: 20 * time.Millisecond}, src, idx, prometheus.NewRegistry())
 }
 
 func openSQLite(t testing.TB, path string) *sqlite.Store {
