@@ -296,7 +296,12 @@ type PlayerResult struct {
 	ShotsFired   uint32 `protobuf:"varint,8,opt,name=shots_fired,json=shotsFired,proto3" json:"shots_fired,omitempty"`
 	ShotsHit     uint32 `protobuf:"varint,9,opt,name=shots_hit,json=shotsHit,proto3" json:"shots_hit,omitempty"`
 	// left is true when the player left before the end and did not return.
-	Left          bool `protobuf:"varint,10,opt,name=left,proto3" json:"left,omitempty"`
+	Left bool `protobuf:"varint,10,opt,name=left,proto3" json:"left,omitempty"`
+	// stats are the game's own per-player figures by name (for Arena
+	// "eliminations", "deaths", "damage", "shots_fired", "shots_hit"; a racing
+	// game might report "best_lap_ms"). Names are lower_snake_case, at most
+	// 32 bytes; at most 32 stats a player. Boards rank by one stat.
+	Stats         map[string]float64 `protobuf:"bytes,11,rep,name=stats,proto3" json:"stats,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -401,6 +406,13 @@ func (x *PlayerResult) GetLeft() bool {
 	return false
 }
 
+func (x *PlayerResult) GetStats() map[string]float64 {
+	if x != nil {
+		return x.Stats
+	}
+	return nil
+}
+
 var File_skirmish_v1_outcome_proto protoreflect.FileDescriptor
 
 const file_skirmish_v1_outcome_proto_rawDesc = "" +
@@ -425,7 +437,7 @@ const file_skirmish_v1_outcome_proto_rawDesc = "" +
 	"TeamResult\x12\x12\n" +
 	"\x04team\x18\x01 \x01(\rR\x04team\x12\x14\n" +
 	"\x05score\x18\x02 \x01(\x05R\x05score\x12\x1c\n" +
-	"\tplacement\x18\x03 \x01(\rR\tplacement\"\x97\x02\n" +
+	"\tplacement\x18\x03 \x01(\rR\tplacement\"\x8d\x03\n" +
 	"\fPlayerResult\x12\x1b\n" +
 	"\tplayer_id\x18\x01 \x01(\tR\bplayerId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -438,7 +450,12 @@ const file_skirmish_v1_outcome_proto_rawDesc = "" +
 	"shotsFired\x12\x1b\n" +
 	"\tshots_hit\x18\t \x01(\rR\bshotsHit\x12\x12\n" +
 	"\x04left\x18\n" +
-	" \x01(\bR\x04left*\xc3\x01\n" +
+	" \x01(\bR\x04left\x12:\n" +
+	"\x05stats\x18\v \x03(\v2$.skirmish.v1.PlayerResult.StatsEntryR\x05stats\x1a8\n" +
+	"\n" +
+	"StatsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01*\xc3\x01\n" +
 	"\tEndReason\x12\x1a\n" +
 	"\x16END_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16END_REASON_SCORE_LIMIT\x10\x01\x12\x19\n" +
@@ -461,25 +478,27 @@ func file_skirmish_v1_outcome_proto_rawDescGZIP() []byte {
 }
 
 var file_skirmish_v1_outcome_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_skirmish_v1_outcome_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_skirmish_v1_outcome_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_skirmish_v1_outcome_proto_goTypes = []any{
 	(EndReason)(0),                // 0: skirmish.v1.EndReason
 	(*MatchOutcome)(nil),          // 1: skirmish.v1.MatchOutcome
 	(*TeamResult)(nil),            // 2: skirmish.v1.TeamResult
 	(*PlayerResult)(nil),          // 3: skirmish.v1.PlayerResult
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	nil,                           // 4: skirmish.v1.PlayerResult.StatsEntry
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
 }
 var file_skirmish_v1_outcome_proto_depIdxs = []int32{
-	4, // 0: skirmish.v1.MatchOutcome.started_at:type_name -> google.protobuf.Timestamp
-	4, // 1: skirmish.v1.MatchOutcome.ended_at:type_name -> google.protobuf.Timestamp
+	5, // 0: skirmish.v1.MatchOutcome.started_at:type_name -> google.protobuf.Timestamp
+	5, // 1: skirmish.v1.MatchOutcome.ended_at:type_name -> google.protobuf.Timestamp
 	0, // 2: skirmish.v1.MatchOutcome.end_reason:type_name -> skirmish.v1.EndReason
 	2, // 3: skirmish.v1.MatchOutcome.teams:type_name -> skirmish.v1.TeamResult
 	3, // 4: skirmish.v1.MatchOutcome.players:type_name -> skirmish.v1.PlayerResult
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	4, // 5: skirmish.v1.PlayerResult.stats:type_name -> skirmish.v1.PlayerResult.StatsEntry
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_skirmish_v1_outcome_proto_init() }
@@ -493,7 +512,7 @@ func file_skirmish_v1_outcome_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_skirmish_v1_outcome_proto_rawDesc), len(file_skirmish_v1_outcome_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
