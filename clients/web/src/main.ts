@@ -14,6 +14,7 @@ import type { Link } from "./transport";
 import { Netcode } from "./netcode";
 import { draw, label } from "./render";
 import type { View } from "./render";
+import * as A from "./arena";
 import { Feedback } from "./feedback";
 import { TouchControls } from "./touch";
 
@@ -49,6 +50,8 @@ const hook = {
   feed: [] as string[], // the kill feed's lines
   hits: 0, // hits seen this match (any player losing health)
   scoreboard: false,
+  // The field, for a test that plans a path round the walls.
+  field: { width: A.WIDTH, height: A.HEIGHT, playerRadius: A.PLAYER_RADIUS, walls: A.WALLS },
 };
 (window as unknown as { __skirmish: typeof hook }).__skirmish = hook;
 

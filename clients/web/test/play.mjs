@@ -103,34 +103,31 @@ try {
   await shot(phone, "1-phone-playing");
 
   // The desktop player walks at the phone player, aiming and firing, until
-  // a hit shows (a damage number and a flash); both pages count it.
+  // a hit shows (a damage number and a flash); both pages count it. It
+  // follows a shortest path round the walls (breadth-first over 10 px
+  // cells) to a cell within 200 px of the target with a clear line of
+  // fire: walking straight at the target runs into walls and, on a loaded
+  // machine, used up the match before a hit landed.
   const canvas = await pages[0].locator("#canvas").boundingBox();
-  // Walking straight at the target can run into a wall between them (the
-  // field's middle wall lies across the line between the two middle
-  // spawns) and fire into it forever: when the walker has not moved for
-  // half a second, it goes round along the other axis for a second.
-  const deadline = Date.now() + 20000;
-  let held = "", last = null, still = 0, detour = 0, detourKey = "";
+  const { field } = await hook(pages[0]);
+  const route = planner(field);
+  const deadline = Date.now() + 30000;
+  const trail = [];
+  let held = "";
   await pages[0].mouse.move(canvas.x + canvas.width / 2, canvas.y + canvas.height / 2);
   await pages[0].mouse.down();
   for (;;) {
     const h = await hook(pages[0]);
     if (h.hits > 0) break;
-    if (Date.now() > deadline || h.screen !== "game") { await pages[0].mouse.up(); await fail(pages, `no hit landed: ${JSON.stringify(h)}`); }
+    if (h.me && (trail.length === 0 || Date.now() - trail[trail.length - 1].t > 1000)) trail.push({ t: Date.now(), x: Math.round(h.me.x), y: Math.round(h.me.y), key: held });
+    if (Date.now() > deadline || h.screen !== "game") {
+      await pages[0].mouse.up();
+      await fail(pages, `no hit landed: ${JSON.stringify(h)}; the hunter's trail, a point a second: ${JSON.stringify(trail.map(({ x, y, key }) => [x, y, key]))}`);
+    }
     const o = h.others[0];
     if (h.me && o) {
-      await pages[0].mouse.move(canvas.x + (o.x / 1600) * canvas.width, canvas.y + (o.y / 900) * canvas.height);
-      const dx = o.x - h.me.x, dy = o.y - h.me.y;
-      const alongX = Math.abs(dx) > Math.abs(dy);
-      let key = alongX ? (dx > 0 ? "d" : "a") : (dy > 0 ? "s" : "w");
-      still = held && last && Math.hypot(h.me.x - last.x, h.me.y - last.y) < 2 ? still + 1 : 0;
-      last = { x: h.me.x, y: h.me.y };
-      if (still >= 10 && detour === 0) {
-        detour = 20;
-        detourKey = alongX ? (h.me.y > 450 ? "s" : "w") : (h.me.x > 800 ? "d" : "a");
-      }
-      if (detour > 0) { detour--; key = detourKey; }
-      else if (Math.hypot(dx, dy) < 150) key = "";
+      await pages[0].mouse.move(canvas.x + (o.x / field.width) * canvas.width, canvas.y + (o.y / field.height) * canvas.height);
+      const key = route(h.me, o);
       if (key !== held) { if (held) await pages[0].keyboard.up(held); if (key) await pages[0].keyboard.down(key); held = key; }
     }
     await pages[0].waitForTimeout(50);
@@ -196,4 +193,51 @@ try {
   }));
 } finally {
   await browser.close();
+}
+
+// planner returns route(me, target): the key ("w", "a", "s", "d") that
+// moves a player at me one step along a shortest path to where it can hit
+// target, or "" once it is there. field is the page's hook.field.
+function planner(field) {
+  const cell = 10, cols = field.width / cell, rows = field.height / cell;
+  const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
+  const inWall = (x, y, r) => field.walls.some((w) => Math.hypot(x - clamp(x, w.x, w.x + w.w), y - clamp(y, w.y, w.y + w.h)) < r);
+  // A cell is free when a player at its centre stays 8 px clear of walls
+  // and edges, so moving between free cells never grazes a corner.
+  const r = field.playerRadius + 8;
+  const free = new Uint8Array(cols * rows);
+  for (let j = 0; j < rows; j++) for (let i = 0; i < cols; i++) {
+    const x = (i + 0.5) * cell, y = (j + 0.5) * cell;
+    free[j * cols + i] = x >= r && y >= r && x <= field.width - r && y <= field.height - r && !inWall(x, y, r) ? 1 : 0;
+  }
+  const clear = (a, b) => {
+    const n = Math.ceil(Math.hypot(b.x - a.x, b.y - a.y) / 4);
+    for (let k = 0; k <= n; k++) if (inWall(a.x + ((b.x - a.x) * k) / n, a.y + ((b.y - a.y) * k) / n, 6)) return false;
+    return true;
+  };
+  const near = (p, t) => Math.hypot(t.x - p.x, t.y - p.y) < 200 && clear(p, t);
+  const steps = [[1, 0, "d"], [-1, 0, "a"], [0, 1, "s"], [0, -1, "w"]];
+  return (me, target) => {
+    if (near(me, target)) return "";
+    const at = (i, j) => j * cols + i;
+    const si = clamp(Math.floor(me.x / cell), 0, cols - 1), sj = clamp(Math.floor(me.y / cell), 0, rows - 1);
+    const first = new Array(cols * rows); // the key of the first step towards each reached cell
+    first[at(si, sj)] = "";
+    const queue = [[si, sj]];
+    for (let q = 0; q < queue.length; q++) {
+      const [i, j] = queue[q];
+      if (q > 0 && near({ x: (i + 0.5) * cell, y: (j + 0.5) * cell }, target)) return first[at(i, j)];
+      for (const [di, dj, key] of steps) {
+        const ni = i + di, nj = j + dj;
+        if (ni < 0 || nj < 0 || ni >= cols || nj >= rows || first[at(ni, nj)] !== undefined) continue;
+        // A player pressed against a wall starts in a cell that is not
+        // free: it may step through such cells until it reaches a free one.
+        const x = (ni + 0.5) * cell, y = (nj + 0.5) * cell;
+        if (!free[at(ni, nj)] && (free[at(i, j)] || inWall(x, y, field.playerRadius))) continue;
+        first[at(ni, nj)] = q === 0 ? key : first[at(i, j)];
+        queue.push([ni, nj]);
+      }
+    }
+    return ""; // no free cell reaches the target: stand and fire
+  };
 }
