@@ -34,8 +34,7 @@ func TestTypeScriptSDK(t *testing.T) {
 		testenv.Missing(t, "the TypeScript SDK's build (npm ci && npm run build in clients/ts)", err)
 		return
 	}
-	d := testDevFlags(t, "--rate-limit", "1", "--rate-burst", "1")
-	d.gameserver.matchDuration = 6 * time.Second
+	d := testDevFlags(t, "--rate-limit", "1", "--rate-burst", "1", "--match-duration", "6s")
 	sys, _ := startTestSystem(t, d)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

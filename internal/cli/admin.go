@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -15,10 +15,10 @@ import (
 // secretFlags are never logged: their value is replaced by "REDACTED".
 var secretFlags = map[string]bool{"auth-key": true}
 
-// redactSetting returns the value of a setting as it may appear in logs:
+// RedactSetting returns the value of a setting as it may appear in logs:
 // secrets are replaced, and URLs lose their password (a PostgreSQL DSN in
 // --database, say).
-func redactSetting(name, value string) string {
+func RedactSetting(name, value string) string {
 	if value == "" {
 		return ""
 	}
@@ -41,25 +41,25 @@ func redactSetting(name, value string) string {
 	return value
 }
 
-// logConfig logs every setting of fs with its effective value (from a
+// LogConfig logs every setting of fs with its effective value (from a
 // flag, the environment or the default), secrets redacted, in one record.
-func logConfig(log *slog.Logger, fs *flag.FlagSet) {
+func LogConfig(log *slog.Logger, fs *flag.FlagSet) {
 	var attrs []any
 	fs.VisitAll(func(f *flag.Flag) {
-		attrs = append(attrs, slog.String(f.Name, redactSetting(f.Name, f.Value.String())))
+		attrs = append(attrs, slog.String(f.Name, RedactSetting(f.Name, f.Value.String())))
 	})
 	log.Info("effective config", slog.Group("config", attrs...))
 }
 
-// startAdmin logs the effective config of a long-running command and,
+// StartAdmin logs the effective config of a long-running command and,
 // when --pprof-addr is set, serves net/http/pprof there until ctx ends.
 // The pprof server stops and is waited for when cl closes.
-func (c *common) startAdmin(ctx context.Context, fs *flag.FlagSet, log *slog.Logger, cl *closer) error {
-	logConfig(log, fs)
-	if c.pprofAddr == "" {
+func (c *Common) StartAdmin(ctx context.Context, fs *flag.FlagSet, log *slog.Logger, cl *Closer) error {
+	LogConfig(log, fs)
+	if c.PprofAddr == "" {
 		return nil
 	}
-	ln, err := serve.Listen("pprof-addr", c.pprofAddr)
+	ln, err := serve.Listen("pprof-addr", c.PprofAddr)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (c *common) startAdmin(ctx context.Context, fs *flag.FlagSet, log *slog.Log
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- serve.HTTP(ctx, ln, mux, log) }()
-	cl.add(func() error {
+	cl.Add(func() error {
 		cancel()
 		return <-done
 	})
