@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/skirmishgg/skirmish/gameserver/game"
 	"github.com/skirmishgg/skirmish/internal/cli"
 	"github.com/skirmishgg/skirmish/internal/gameservercmd"
 	"github.com/skirmishgg/skirmish/internal/metrics"
@@ -23,8 +22,7 @@ import (
 type devFlags struct {
 	common     common
 	gameserver gameservercmd.Flags
-	games      []gameservercmd.Game
-	modes      []game.Mode // the games' modes, once the flags are parsed
+	games      []gameservercmd.Game // their flags are on the dev flag set
 	matchmaker matchmakerFlags
 	store      storeFlags
 	queue      queueFlags
@@ -55,9 +53,9 @@ func newDevFlags(stderr io.Writer) (*flag.FlagSet, *devFlags) {
 	return fs, &d
 }
 
-// checkGames builds the games' modes from their parsed settings.
-func (d *devFlags) checkGames() (err error) {
-	d.modes, err = gameservercmd.Modes(d.games)
+// checkGames checks the games' settings.
+func (d *devFlags) checkGames() error {
+	_, err := gameservercmd.Modes(d.games)
 	return err
 }
 
@@ -155,6 +153,10 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 		d.gameserver.Web.LeaderboardURL = "http://" + lbLn.Addr().String()
 	}
 
+	modes, err := gameservercmd.Modes(d.games)
+	if err != nil {
+		return nil, err
+	}
 	store, err := openStore(ctx, &d.common, &d.store, &cl)
 	if err != nil {
 		return nil, err
@@ -163,7 +165,7 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 	if err != nil {
 		return nil, err
 	}
-	gs, err := gameservercmd.New(ctx, &d.common.Common, &d.gameserver, d.modes, page(), nil, q, log, &cl.Closer)
+	gs, err := gameservercmd.New(ctx, &d.common.Common, &d.gameserver, modes, page(), nil, q, log, &cl.Closer)
 	if err != nil {
 		return nil, err
 	}

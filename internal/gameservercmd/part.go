@@ -58,6 +58,9 @@ type Part struct {
 // the browser client served at / (nil: none); drv is the Agones driver
 // (nil: Agones mode off). It starts nothing.
 func New(ctx context.Context, c *cli.Common, g *Flags, modes []game.Mode, page http.Handler, drv *agones.Driver, q queue.Queue, log *slog.Logger, cl *cli.Closer) (*Part, error) {
+	if len(modes) == 0 {
+		return nil, errors.New("gameserver: no modes to host")
+	}
 	keys, err := c.Keys()
 	if err != nil {
 		return nil, err

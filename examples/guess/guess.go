@@ -1,4 +1,12 @@
-package main
+// Package guess is Guess the Number, a small game for Skirmish written
+// against its public APIs only: the server draws a secret number from 1 to
+// --guess-max; each player sends guesses and alone sees whether the
+// secret is higher or lower than their last guess. The first to name it
+// wins; when nobody has by --guess-time, nobody does.
+//
+// server/ is its gameserver (a one-line main) and bot/ a bot that plays
+// it; docs/writing-a-game.md walks through all three.
+package guess
 
 import (
 	"flag"
@@ -11,11 +19,6 @@ import (
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
-
-// Guess the Number: the server draws a secret number from 1 to --guess-max;
-// each player sends guesses and alone sees whether the secret is higher
-// or lower than their last guess. The first to name it wins; when nobody
-// has by --guess-time, nobody does.
 
 // ModeGuess is the one mode: 2 to 8 players, each on their own team.
 const ModeGuess = "guess"
@@ -77,6 +80,16 @@ func validateSeats(seats []game.Seat) error {
 const (
 	KindPlayer = 1
 	KindMatch  = 2
+)
+
+// Field indexes of the entity kinds.
+const (
+	PlayerGuesses = 0
+	PlayerHint    = 1
+	PlayerRight   = 2
+
+	MatchEndTick = 0
+	MatchSecret  = 1
 )
 
 type player struct {
