@@ -10,6 +10,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"strconv"
@@ -24,17 +25,17 @@ func main() {
 	lbURL := flag.String("leaderboard", "http://127.0.0.1:7820", "leaderboard base URL (guest sign-in)")
 	mmAddr := flag.String("matchmaker", "127.0.0.1:7810", "matchmaker gRPC address")
 	name := flag.String("name", "Bot", "display name")
-	max := flag.Int("max", 100, "the gameserver's --guess-max")
+	highest := flag.Int("max", 100, "the gameserver's --guess-max")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *lbURL, *mmAddr, *name, *max); err != nil {
+	if err := run(ctx, *lbURL, *mmAddr, *name, *highest); err != nil {
 		fmt.Fprintln(os.Stderr, "bot:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, lbURL, mmAddr, name string, max int) error {
+func run(ctx context.Context, lbURL, mmAddr, name string, highest int) error {
 	s, err := skirmish.SignInGuest(ctx, nil, lbURL, name)
 	if err != nil {
 		return err
@@ -53,7 +54,7 @@ func run(ctx context.Context, lbURL, mmAddr, name string, max int) error {
 		return err
 	}
 	defer g.Close()
-	if err := play(ctx, g, max); err != nil {
+	if err := play(ctx, g, highest); err != nil {
 		return err
 	}
 	for _, p := range g.Outcome().GetPlayers() {
@@ -62,14 +63,17 @@ func run(ctx context.Context, lbURL, mmAddr, name string, max int) error {
 	return nil
 }
 
-// play searches for the secret from 1 to max: it sends a guess, waits for
-// the snapshot that counts it, and halves the range by the hint, until
-// the match ends.
-func play(ctx context.Context, g *skirmish.Game, max int) error {
+// play searches for the secret from 1 to highest: it guesses a number in the
+// range its hints leave, waits for the snapshot that counts the guess,
+// and narrows the range by the hint, until the match ends.
+func play(ctx context.Context, g *skirmish.Game, highest int) error {
 	me := g.Welcome().GetEntityId()
-	lo, hi := 1, max
+	lo, hi := 1, highest
 	for guesses := int32(1); ; guesses++ {
-		mid := (lo + hi) / 2
+		if lo > hi {
+			return fmt.Errorf("the hints left no number from 1 to %d (is --max the gameserver's --guess-max?)", highest)
+		}
+		mid := lo + rand.IntN(hi-lo+1)
 		in := &skirmishv1.Input{Game: &skirmishv1.Input_Custom{Custom: []byte(strconv.Itoa(mid))}}
 		if _, err := g.SendInput(in); err != nil {
 			return err
