@@ -159,7 +159,7 @@ func TestRoomCancelledReport(t *testing.T) {
 func TestBackfill(t *testing.T) {
 	keys := newKeys(t)
 	reg, addr := startRegistry(t, keys)
-	cfg := Config{MatchmakerAddr: addr, Arena: arena.Config{MatchDuration: time.Minute, BackfillMinTimeLeft: time.Second}}
+	cfg := Config{MatchmakerAddr: addr, Modes: arena.Modes(arena.Config{MatchDuration: time.Minute, BackfillMinTimeLeft: time.Second})}
 	ts := startServerKeys(t, cfg, keys)
 	rooms := skirmishv1.NewRoomServiceClient(ts.grpcConn(t))
 	roomID := ts.createRoom(t, "m-bf", "ffa", "alice", "bob", "carol")

@@ -3,8 +3,9 @@
 // (/, /config.json), /healthz and /readyz; on its internal listener: the
 // RoomService that the matchmaker calls to allocate rooms (gRPC, with
 // health and reflection), /metrics, /debug/pprof/, /healthz and /readyz;
-// and it sends heartbeats to the matchmaker's registry. Rooms and their lifecycle live in package room,
-// the reference game in package arena.
+// and it sends heartbeats to the matchmaker's registry. Rooms and their lifecycle live in package room.
+// It imports no game: the modes it hosts come in Config.Modes (package
+// gameserver/host builds a whole gameserver process around it).
 package gameserver
 
 import (
@@ -23,7 +24,6 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/skirmishgg/skirmish/gameserver/arena"
 	"github.com/skirmishgg/skirmish/gameserver/game"
 	"github.com/skirmishgg/skirmish/gameserver/room"
 	"github.com/skirmishgg/skirmish/gameserver/webtransport"
@@ -56,9 +56,7 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// Capacity is the most seats this server hosts at once (1000).
 	Capacity int
-	// Arena tunes the reference game (match length, score limits, tick rate).
-	Arena arena.Config
-	// Modes replaces the modes offered; nil means Arena's duel, ffa, team.
+	// Modes are the modes offered, of every game hosted; at least one.
 	Modes []game.Mode
 	// Rooms tunes rooms: join deadline, reconnection grace, drain timeout,
 	// slow clients, input rate. ServerID and Region are filled from above.
@@ -141,11 +139,10 @@ func New(cfg Config, keys *auth.Keys, sink OutcomeSink, reg *prometheus.Registry
 	if cfg.Capacity <= 0 {
 		cfg.Capacity = 1000
 	}
-	modes := cfg.Modes
-	if modes == nil {
-		modes = arena.Modes(cfg.Arena)
+	if len(cfg.Modes) == 0 {
+		return nil, errors.New("gameserver: no modes to host")
 	}
-	registry, err := game.NewRegistry(modes...)
+	registry, err := game.NewRegistry(cfg.Modes...)
 	if err != nil {
 		return nil, fmt.Errorf("gameserver: %w", err)
 	}

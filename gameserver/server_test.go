@@ -23,7 +23,7 @@ import (
 
 func shortMatch() Config {
 	return Config{
-		Arena: arena.Config{MatchDuration: time.Second},
+		Modes: arena.Modes(arena.Config{MatchDuration: time.Second}),
 		Rooms: room.Config{DrainTimeout: 5 * time.Second},
 	}
 }
