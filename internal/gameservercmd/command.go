@@ -79,6 +79,10 @@ func Run(ctx context.Context, cmd Command) error {
 	if err != nil {
 		return err
 	}
-	log.Info("gameserver ready", "addr", ln.Addr().String(), "internal", internal.Addr().String(), "queue", q.Backend, "modes", len(modes))
+	names := make([]string, len(modes))
+	for i, m := range modes {
+		names[i] = m.Name
+	}
+	log.Info("gameserver ready", "addr", ln.Addr().String(), "internal", internal.Addr().String(), "queue", q.Backend, "modes", names)
 	return part.Run(ctx, ln, internal)
 }
