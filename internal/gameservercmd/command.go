@@ -38,7 +38,7 @@ func Run(ctx context.Context, cmd Command) error {
 	fs := cli.NewFlagSet(cmd.Name, cmd.Stderr)
 	c.Register(fs)
 	g.Register(fs, "", "127.0.0.1:7800", 30*time.Second)
-	g.RegisterMatchmaker(fs)
+	g.RegisterStandalone(fs)
 	q.Register(fs)
 	for _, gm := range cmd.Games {
 		gm.Flags(fs)

@@ -23,7 +23,7 @@ type Flags struct {
 	PublicURL      string
 	ControlAddress string
 	// Matchmaker is the matchmaker's internal gRPC address; only `skirmish
-	// gameserver` has a flag for it (RegisterMatchmaker), `skirmish dev`
+	// gameserver` has a flag for it (RegisterStandalone), `skirmish dev`
 	// sets it to its own matchmaker.
 	Matchmaker   string
 	ID           string
@@ -54,9 +54,10 @@ func (g *Flags) Register(fs *flag.FlagSet, prefix, addr string, drain time.Durat
 	g.Web.register(fs, prefix, addr)
 }
 
-// RegisterMatchmaker registers --matchmaker, the registry a gameserver
-// run on its own registers with, and --agones.
-func (g *Flags) RegisterMatchmaker(fs *flag.FlagSet) {
+// RegisterStandalone registers the settings of a gameserver run on its
+// own (`skirmish gameserver`, gameserver/host): --matchmaker, the
+// registry it registers with, and --agones.
+func (g *Flags) RegisterStandalone(fs *flag.FlagSet) {
 	fs.StringVar(&g.Matchmaker, "matchmaker", cli.MatchmakerInternalAddr, "matchmaker internal gRPC address (its --internal-addr) to register with and report rooms to: host:port, dns:///name:port (every replica the name resolves to), or a comma-separated list of replicas; empty runs without one")
 	g.Agones.register(fs)
 }
