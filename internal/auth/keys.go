@@ -232,7 +232,9 @@ func ParsePublicKey(text string) (ed25519.PublicKey, error) {
 }
 
 // EncodePrivateKey is the text form of a private key ParsePrivateKey reads.
-func EncodePrivateKey(k ed25519.PrivateKey) string { return base64.StdEncoding.EncodeToString(k.Seed()) }
+func EncodePrivateKey(k ed25519.PrivateKey) string {
+	return base64.StdEncoding.EncodeToString(k.Seed())
+}
 
 // EncodePublicKey is the text form of a public key ParsePublicKey reads.
 func EncodePublicKey(k ed25519.PublicKey) string { return base64.StdEncoding.EncodeToString(k) }
