@@ -210,6 +210,7 @@ func (a *allocator) assignments(gs *skirmishv1.Gameserver, m *match, seats []*sk
 	for _, s := range seats {
 		join, err := a.keys.IssueJoin(auth.Join{
 			PlayerID: s.GetPlayerId(), Name: s.GetName(), MatchID: m.matchID, RoomID: m.roomID, Team: s.GetTeam(),
+			GameserverID: gs.GetId(),
 		}, a.cfg.JoinTokenTTL)
 		if err != nil {
 			return nil, err

@@ -320,7 +320,7 @@ func TestDuelMatch(t *testing.T) {
 			if err != nil {
 				t.Fatalf("VerifyJoin(%s's token): %v", player, err)
 			}
-			want := auth.Join{PlayerID: player, Name: "name-" + player, MatchID: fa.GetAssignment().GetMatchId(), RoomID: "room-1", Team: as.GetTeam()}
+			want := auth.Join{PlayerID: player, Name: "name-" + player, MatchID: fa.GetAssignment().GetMatchId(), RoomID: "room-1", Team: as.GetTeam(), GameserverID: "gs1"}
 			if join != want {
 				t.Errorf("join token = %+v, want %+v", join, want)
 			}

@@ -40,6 +40,9 @@ func oneOf(flagName, value string, accepted ...string) error {
 type common struct {
 	dataDir   string
 	authKey   string
+	// kindKeys are the per-kind keys (--session-key, --join-public-key,
+	// ...): see keys.
+	kindKeys  map[auth.Kind]*kindKey
 	logLevel  string
 	logFormat string
 	pprofAddr string
@@ -50,7 +53,8 @@ type common struct {
 
 func (c *common) register(fs *flag.FlagSet) {
 	c.registerDataDir(fs)
-	fs.StringVar(&c.authKey, "auth-key", "", "Ed25519 seed (base64) that signs and verifies tokens; empty reads or creates <data-dir>/auth.key")
+	fs.StringVar(&c.authKey, "auth-key", "", "master key (base64, 32 bytes) from which each kind of token's key is derived; a part holding it could mint any token, so in production give each part only its --<kind>-key / --<kind>-public-key instead (skirmish keys); empty, and no per-kind key set: read or create <data-dir>/auth.key")
+	c.registerKindKeys(fs)
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "extra admin listen address for net/http/pprof only (/debug/pprof/, also on the internal listener); empty: off")
@@ -83,17 +87,6 @@ func (c *common) logger(w io.Writer) *slog.Logger {
 		return slog.New(limits.LogHandler(slog.NewJSONHandler(w, opts), 0))
 	}
 	return slog.New(limits.LogHandler(slog.NewTextHandler(w, opts), 0))
-}
-
-func (c *common) keys() (*auth.Keys, error) {
-	if c.authKey != "" {
-		k, err := auth.ParseKey(c.authKey)
-		if err != nil {
-			return nil, settingError("auth-key", "%v", err)
-		}
-		return k, nil
-	}
-	return auth.LoadOrCreateKey(filepath.Join(c.dataDir, "auth.key"))
 }
 
 func (c *common) path(name string) string { return filepath.Join(c.dataDir, name) }

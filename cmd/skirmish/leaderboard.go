@@ -108,7 +108,7 @@ func newLeaderboardPart(store leaderboard.Store, lf *leaderboardFlags, c *common
 	if err != nil {
 		return nil, err
 	}
-	keys, err := c.keys()
+	keys, err := c.keys("leaderboard", httpapi.KeyNeeds(), log)
 	if err != nil {
 		return nil, err
 	}

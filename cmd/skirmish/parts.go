@@ -169,7 +169,7 @@ type gameserverPart struct {
 }
 
 func newGameserverPart(ctx context.Context, c *common, g *gameserverFlags, q queue.Queue, log *slog.Logger, cl *closer) (*gameserverPart, error) {
-	keys, err := c.keys()
+	keys, err := c.keys("gameserver", gameserver.KeyNeeds(), log)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +289,7 @@ func (m *matchmakerFlags) register(fs *flag.FlagSet, prefix, addr string) {
 // newMatchmaker builds the matchmaker from its flags; a Redis client it
 // opens is closed by cl.
 func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSource, log *slog.Logger, cl *closer, opts ...matchmaker.Option) (*matchmaker.Matchmaker, error) {
-	keys, err := c.keys()
+	keys, err := c.keys("matchmaker", matchmaker.KeyNeeds(), log)
 	if err != nil {
 		return nil, err
 	}

@@ -104,6 +104,13 @@ type Server struct {
 	metricsHandler http.Handler
 }
 
+// KeyNeeds returns the tokens the leaderboard signs and verifies: it
+// mints session tokens (guest sign-in) and only verifies service tokens
+// (of the service "admin"). New keeps only these of the keys it is given.
+func KeyNeeds() auth.Needs {
+	return auth.Needs{auth.KindSession: auth.Sign, auth.KindService: auth.Verify}
+}
+
 // New builds the server; it registers its request metrics with reg.
 func New(cfg Config, store leaderboard.Store, keys *auth.Keys, reg *prometheus.Registry, log *slog.Logger) (*Server, error) {
 	if err := cfg.fill(); err != nil {
@@ -111,6 +118,10 @@ func New(cfg Config, store leaderboard.Store, keys *auth.Keys, reg *prometheus.R
 	}
 	if store == nil || keys == nil || reg == nil {
 		return nil, errors.New("httpapi: store, keys and registry are required")
+	}
+	keys, err := keys.Only(KeyNeeds())
+	if err != nil {
+		return nil, fmt.Errorf("httpapi keys: %w", err)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
