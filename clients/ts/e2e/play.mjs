@@ -64,6 +64,10 @@ async function play(session, i) {
     if (i === 0) {
       await until(() => game.world !== undefined, "a first world");
       const snapshots = game.snapshots;
+      // The refresh path a rejoin takes once the join token expired: a new
+      // token for the same seat, from the matchmaker, with the session.
+      const fresh = await mm.refreshJoinToken(a);
+      if (!fresh.joinToken || fresh.roomId !== a.roomId || fresh.team !== a.team) throw new Error(`refreshJoinToken: ${JSON.stringify({ room: fresh.roomId, team: fresh.team })}`);
       const again = await game.rejoin({ initialMs: 50 });
       const end = await game.ended;
       if (end.dropped || end.error) throw new Error(`closing for rejoin ended as ${JSON.stringify(end)}`);
