@@ -38,8 +38,8 @@ func oneOf(flagName, value string, accepted ...string) error {
 
 // common are the settings every long-running command takes.
 type common struct {
-	dataDir   string
-	authKey   string
+	dataDir string
+	authKey string
 	// kindKeys are the per-kind keys (--session-key, --join-public-key,
 	// ...): see keys.
 	kindKeys  map[auth.Kind]*kindKey
