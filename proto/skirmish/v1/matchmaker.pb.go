@@ -790,7 +790,9 @@ type Assignment struct {
 	// webtransport_url is the gameserver's WebTransport endpoint, if it has
 	// one.
 	WebtransportUrl string `protobuf:"bytes,4,opt,name=webtransport_url,json=webtransportUrl,proto3" json:"webtransport_url,omitempty"`
-	// join_token is the signed token to send in Join.
+	// join_token is the signed token to send in Join. It expires after the
+	// matchmaker's join_token_ttl (2 minutes by default); a player who
+	// reconnects later gets a new one with RefreshJoinToken.
 	JoinToken string `protobuf:"bytes,5,opt,name=join_token,json=joinToken,proto3" json:"join_token,omitempty"`
 	// team is the player's team in the match, numbered from 1.
 	Team uint32 `protobuf:"varint,6,opt,name=team,proto3" json:"team,omitempty"`

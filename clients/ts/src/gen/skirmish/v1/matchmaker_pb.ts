@@ -365,7 +365,9 @@ export type Assignment = Message<"skirmish.v1.Assignment"> & {
   webtransportUrl: string;
 
   /**
-   * join_token is the signed token to send in Join.
+   * join_token is the signed token to send in Join. It expires after the
+   * matchmaker's join_token_ttl (2 minutes by default); a player who
+   * reconnects later gets a new one with RefreshJoinToken.
    *
    * @generated from field: string join_token = 5;
    */
