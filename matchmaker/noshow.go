@@ -76,6 +76,7 @@ func (p *pool) recordNoShows(r *room, missing []string, now time.Time) {
 		n.count = p.cfg.noShowCount(n, now) + 1
 		n.last = now
 		p.noShows[id] = n
+		p.met.noShows.Inc()
 		if t := p.active[id]; t != nil && t.state == skirmishv1.TicketState_TICKET_STATE_SEARCHING && !t.allocating {
 			p.remove(t)
 			p.end(t, skirmishv1.TicketState_TICKET_STATE_FAILED, noShowReason, now)

@@ -38,6 +38,9 @@ func TestNoShowCannotRematchVictim(t *testing.T) {
 		if final := waitFinal(t, wb); final.GetState() != skirmishv1.TicketState_TICKET_STATE_FAILED || final.GetFailureReason() != noShowReason {
 			t.Fatalf("bob's second ticket ended %v (%q), want FAILED (%q)", final.GetState(), final.GetFailureReason(), noShowReason)
 		}
+		if n := plainCounter(t, e, "skirmish_matchmaker_no_shows_total"); n != 1 {
+			t.Errorf("skirmish_matchmaker_no_shows_total = %v, want 1", n)
+		}
 		_, err := e.mm.CreateTicket(bob, &skirmishv1.CreateTicketRequest{Mode: "duel"})
 		st := status.Convert(err)
 		if st.Code() != codes.FailedPrecondition {
@@ -306,4 +309,21 @@ func TestMatchmakerHoldsOnlyItsKeys(t *testing.T) {
 	if _, err := New(Config{}, verifyOnly, nil, nil, nil); err == nil {
 		t.Error("New with a verify-only join key = nil error, want one: the matchmaker mints join tokens")
 	}
+}
+
+
+// plainCounter is the value of an unlabelled counter.
+func plainCounter(t testing.TB, e *env, name string) float64 {
+	t.Helper()
+	families, err := e.prom.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no counter %s", name)
+	return 0
 }

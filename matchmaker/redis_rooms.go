@@ -683,6 +683,7 @@ func (s *redisStore) recordNoShows(ctx context.Context, r *roomRec, missing []st
 	if err != nil {
 		return fmt.Errorf("record no-shows: %w", err)
 	}
+	s.met.noShows.Add(float64(len(players)))
 	for _, b := range buckets {
 		mode, _ := splitBucket(b)
 		s.modeMetrics(mode).ticketState(skirmishv1.TicketState_TICKET_STATE_FAILED)
