@@ -311,7 +311,6 @@ func TestMatchmakerHoldsOnlyItsKeys(t *testing.T) {
 	}
 }
 
-
 // plainCounter is the value of an unlabelled counter.
 func plainCounter(t testing.TB, e *env, name string) float64 {
 	t.Helper()
