@@ -326,3 +326,56 @@ func plainCounter(t testing.TB, e *env, name string) float64 {
 	t.Fatalf("no counter %s", name)
 	return 0
 }
+
+// TestNoShowFencesRedisPass: a no-show recorded between a formation
+// pass's read and its commit (on another replica, say) ends the no-show's
+// searching ticket, and the pass's claim on it fails its compare-and-set:
+// the no-show is not matched with the ticket read alongside.
+func TestNoShowFencesRedisPass(t *testing.T) {
+	window := SkillWindow{Initial: 100, Max: 100}
+	cfg, err := Config{Modes: map[string]Mode{"duel": {Teams: 2, TeamSize: 1, MinPlayers: 2, MaxWait: time.Hour, Window: window}}}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, prefix := redisFor(t)
+	met, err := newMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newRedisStore(cfg, c, prefix, "r1", met, testLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	t0 := time.Now()
+	for i, id := range []string{"alice", "bob"} {
+		if err := s.addTicket(ctx, newTicket("t-"+id, "duel", "", []member{{id: id, rating: 1500}}, nil, t0.Add(time.Duration(i)*time.Millisecond))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Bob's earlier room, waiting for him.
+	if _, err := s.updateRoom(ctx, "gs1", "room-0", func(*roomRec) *roomRec {
+		return &roomRec{MatchID: "m0", Mode: "duel", Players: []playerRec{{ID: "bob"}, {ID: "carol"}}}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(time.Second)
+	s.hooks.beforeClaim = func() {
+		if _, _, err := s.roomCancelled(ctx, "gs1", "room-0", []string{"bob"}, now); err != nil {
+			t.Error(err)
+		}
+	}
+	ms, err := s.pass(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 0 {
+		t.Fatalf("pass committed %d matches, want 0: bob's ticket changed after the read", len(ms))
+	}
+	if pb, _, err := s.view(ctx, "t-bob", "bob", now); err != nil || pb.GetState() != skirmishv1.TicketState_TICKET_STATE_FAILED {
+		t.Errorf("bob's ticket = %v, %v; want FAILED", pb, err)
+	}
+	if pb, _, err := s.view(ctx, "t-alice", "alice", now); err != nil || pb.GetState() != skirmishv1.TicketState_TICKET_STATE_SEARCHING {
+		t.Errorf("alice's ticket = %v, %v; want SEARCHING", pb, err)
+	}
+}
