@@ -112,11 +112,11 @@ type Server struct {
 }
 
 // KeyNeeds returns the tokens a gameserver verifies and signs: it only
-// verifies join tokens (it can mint none), and mints and verifies service
-// tokens for the calls between it and the matchmaker. New keeps only
-// these of the keys it is given.
+// verifies join tokens and the matchmaker's control tokens (it can mint
+// neither), and mints registry tokens for its calls to the matchmaker.
+// New keeps only these of the keys it is given.
 func KeyNeeds() auth.Needs {
-	return auth.Needs{auth.KindJoin: auth.Verify, auth.KindService: auth.Sign}
+	return auth.Needs{auth.KindJoin: auth.Verify, auth.KindControl: auth.Verify, auth.KindRegistry: auth.Sign}
 }
 
 // New checks the configuration and builds the server; it starts nothing.

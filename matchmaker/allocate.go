@@ -269,7 +269,7 @@ func (a *allocator) serviceToken() (string, error) {
 	if a.token != "" && time.Since(a.tokenAt) < ttl/2 {
 		return a.token, nil
 	}
-	tok, err := a.keys.IssueService(serviceName, ttl)
+	tok, err := a.keys.IssueService(auth.KindControl, serviceName, ttl)
 	if err != nil {
 		return "", err
 	}

@@ -302,7 +302,7 @@ func TestMatchmakerHoldsOnlyItsKeys(t *testing.T) {
 		t.Errorf("matchmaker keys: sign session %v, verify session %v, sign join %v; want false, true, true",
 			m.keys.CanSign(auth.KindSession), m.keys.CanVerify(auth.KindSession), m.keys.CanSign(auth.KindJoin))
 	}
-	verifyOnly, err := testKeys(t).Only(auth.Needs{auth.KindSession: auth.Verify, auth.KindJoin: auth.Verify, auth.KindInvite: auth.Sign, auth.KindService: auth.Sign})
+	verifyOnly, err := testKeys(t).Only(auth.Needs{auth.KindSession: auth.Verify, auth.KindJoin: auth.Verify, auth.KindInvite: auth.Sign, auth.KindControl: auth.Sign, auth.KindRegistry: auth.Verify})
 	if err != nil {
 		t.Fatal(err)
 	}

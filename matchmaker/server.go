@@ -133,11 +133,12 @@ func WithOutcomeQueue(q outcomequeue.Queue) Option { return func(o *options) { o
 // logger (nil: discard) and options (WithRedis, WithOutcomeQueue). It
 // starts nothing.
 // KeyNeeds returns the tokens the matchmaker verifies and signs: it
-// verifies players' sessions, mints join tokens and party invites, and
-// mints (and verifies) service tokens for calls to and from gameservers.
-// New keeps only these of the keys it is given.
+// verifies players' sessions, mints join tokens and party invites, mints
+// control tokens for its calls to gameservers and verifies the registry
+// tokens of gameservers' calls. New keeps only these of the keys it is
+// given.
 func KeyNeeds() auth.Needs {
-	return auth.Needs{auth.KindSession: auth.Verify, auth.KindJoin: auth.Sign, auth.KindInvite: auth.Sign, auth.KindService: auth.Sign}
+	return auth.Needs{auth.KindSession: auth.Verify, auth.KindJoin: auth.Sign, auth.KindInvite: auth.Sign, auth.KindControl: auth.Sign, auth.KindRegistry: auth.Verify}
 }
 
 func New(cfg Config, keys *auth.Keys, ratings RatingSource, reg *prometheus.Registry, log *slog.Logger, opts ...Option) (*Matchmaker, error) {

@@ -20,8 +20,15 @@ type kindKey struct {
 	public  string // --<kind>-public-key: base64 Ed25519 public key
 }
 
-// kindFlag is the flag prefix of a kind of token.
-func kindFlag(kind auth.Kind) string { return string(kind) }
+// kindFlag is the flag prefix of a kind of token: the kind's name, but
+// admin-token for admin tokens (the leaderboard's --admin-key is its
+// static admin secret).
+func kindFlag(kind auth.Kind) string {
+	if kind == auth.KindAdmin {
+		return "admin-token"
+	}
+	return string(kind)
+}
 
 // registerKindKeys registers --<kind>-key and --<kind>-public-key for
 // every kind of token.
@@ -154,9 +161,11 @@ func runKeys(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		errs = append(errs, err)
 	}
 	p("# Per-kind token keys derived from one master key. Give each part only what it needs:\n")
-	p("#   leaderboard:  SKIRMISH_SESSION_KEY, SKIRMISH_SERVICE_PUBLIC_KEY\n")
-	p("#   matchmaker:   SKIRMISH_SESSION_PUBLIC_KEY, SKIRMISH_JOIN_KEY, SKIRMISH_INVITE_KEY, SKIRMISH_SERVICE_KEY\n")
-	p("#   gameserver:   SKIRMISH_JOIN_PUBLIC_KEY, SKIRMISH_SERVICE_KEY\n")
+	p("#   leaderboard:  SKIRMISH_SESSION_KEY, SKIRMISH_ADMIN_TOKEN_PUBLIC_KEY\n")
+	p("#   matchmaker:   SKIRMISH_SESSION_PUBLIC_KEY, SKIRMISH_JOIN_KEY, SKIRMISH_INVITE_KEY, SKIRMISH_CONTROL_KEY, SKIRMISH_REGISTRY_PUBLIC_KEY\n")
+	p("#   gameserver:   SKIRMISH_JOIN_PUBLIC_KEY, SKIRMISH_CONTROL_PUBLIC_KEY, SKIRMISH_REGISTRY_KEY\n")
+	p("#   stats-worker: none\n")
+	p("# SKIRMISH_ADMIN_TOKEN_KEY mints admin tokens for the leaderboard's admin API: keep it with the operators, on no server.\n")
 	p("# Tokens made with the master key (--auth-key) verify with these keys.\n")
 	for _, kind := range auth.Kinds {
 		priv, err := auth.DeriveKey(master, kind)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"io"
@@ -60,16 +61,18 @@ func TestPerKindKeys(t *testing.T) {
 	flagOf := func(name string) string {
 		return "--" + strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(name, "SKIRMISH_")), "_", "-") + "=" + env[name]
 	}
-	lb, err := partKeys(t, "leaderboard", httpapi.KeyNeeds(), flagOf("SKIRMISH_SESSION_KEY"), flagOf("SKIRMISH_SERVICE_PUBLIC_KEY"))
+	lb, err := partKeys(t, "leaderboard", httpapi.KeyNeeds(), flagOf("SKIRMISH_SESSION_KEY"), flagOf("SKIRMISH_ADMIN_TOKEN_PUBLIC_KEY"))
 	if err != nil {
 		t.Fatalf("leaderboard keys: %v", err)
 	}
-	mm, err := partKeys(t, "matchmaker", matchmaker.KeyNeeds(), flagOf("SKIRMISH_SESSION_PUBLIC_KEY"), flagOf("SKIRMISH_JOIN_KEY"),
-		flagOf("SKIRMISH_INVITE_KEY"), flagOf("SKIRMISH_SERVICE_KEY"))
+	mmFlags := []string{flagOf("SKIRMISH_SESSION_PUBLIC_KEY"), flagOf("SKIRMISH_JOIN_KEY"), flagOf("SKIRMISH_INVITE_KEY"),
+		flagOf("SKIRMISH_CONTROL_KEY"), flagOf("SKIRMISH_REGISTRY_PUBLIC_KEY")}
+	mm, err := partKeys(t, "matchmaker", matchmaker.KeyNeeds(), mmFlags...)
 	if err != nil {
 		t.Fatalf("matchmaker keys: %v", err)
 	}
-	gs, err := partKeys(t, "gameserver", gameserver.KeyNeeds(), flagOf("SKIRMISH_JOIN_PUBLIC_KEY"), flagOf("SKIRMISH_SERVICE_KEY"))
+	gsFlags := []string{flagOf("SKIRMISH_JOIN_PUBLIC_KEY"), flagOf("SKIRMISH_CONTROL_PUBLIC_KEY"), flagOf("SKIRMISH_REGISTRY_KEY")}
+	gs, err := partKeys(t, "gameserver", gameserver.KeyNeeds(), gsFlags...)
 	if err != nil {
 		t.Fatalf("gameserver keys: %v", err)
 	}
@@ -88,6 +91,36 @@ func TestPerKindKeys(t *testing.T) {
 	if _, err := gs.VerifyJoin(join); err != nil {
 		t.Errorf("gameserver refuses the matchmaker's join token: %v", err)
 	}
+	ctl, err := mm.IssueService(auth.KindControl, "matchmaker", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gs.VerifyService(auth.KindControl, ctl); err != nil {
+		t.Errorf("gameserver refuses the matchmaker's control token: %v", err)
+	}
+	reg, err := gs.IssueService(auth.KindRegistry, "gameserver", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mm.VerifyService(auth.KindRegistry, reg); err != nil {
+		t.Errorf("matchmaker refuses the gameserver's registry token: %v", err)
+	}
+	// An admin token (the operator's) opens the leaderboard's admin API;
+	// a gameserver's registry token does not.
+	admin, err := auth.NewKeys(auth.Key{Kind: auth.KindAdmin, Private: mustPrivate(t, env["SKIRMISH_ADMIN_TOKEN_KEY"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	adm, err := admin.IssueService(auth.KindAdmin, "admin", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lb.VerifyService(auth.KindAdmin, adm); err != nil {
+		t.Errorf("leaderboard refuses the operator's admin token: %v", err)
+	}
+	if _, err := lb.VerifyService(auth.KindAdmin, reg); err == nil {
+		t.Error("leaderboard accepts a gameserver's registry token as an admin token")
+	}
 	// Tokens of the master key (--auth-key) verify with the per-kind keys.
 	full, err := auth.ParseKey(master)
 	if err != nil {
@@ -104,7 +137,11 @@ func TestPerKindKeys(t *testing.T) {
 		"gameserver session":  func() error { _, err := gs.IssueSession(auth.Session{PlayerID: "p"}, time.Minute); return err },
 		"matchmaker session":  func() error { _, err := mm.IssueSession(auth.Session{PlayerID: "p"}, time.Minute); return err },
 		"leaderboard join":    func() error { _, err := lb.IssueJoin(auth.Join{PlayerID: "p"}, time.Minute); return err },
-		"leaderboard service": func() error { _, err := lb.IssueService("admin", time.Minute); return err },
+		"leaderboard admin":   func() error { _, err := lb.IssueService(auth.KindAdmin, "admin", time.Minute); return err },
+		"gameserver admin":    func() error { _, err := gs.IssueService(auth.KindAdmin, "admin", time.Minute); return err },
+		"matchmaker admin":    func() error { _, err := mm.IssueService(auth.KindAdmin, "admin", time.Minute); return err },
+		"gameserver control":  func() error { _, err := gs.IssueService(auth.KindControl, "matchmaker", time.Minute); return err },
+		"matchmaker registry": func() error { _, err := mm.IssueService(auth.KindRegistry, "gameserver", time.Minute); return err },
 		"leaderboard invite": func() error {
 			_, _, err := lb.IssueInvite(auth.Invite{PlayerID: "p", LeaderID: "q"}, time.Minute)
 			return err
@@ -122,7 +159,7 @@ func TestPerKindKeys(t *testing.T) {
 
 	// A private key given to a part that only verifies is reduced to its
 	// public half.
-	gs2, err := partKeys(t, "gameserver", gameserver.KeyNeeds(), flagOf("SKIRMISH_JOIN_KEY"), flagOf("SKIRMISH_SERVICE_KEY"))
+	gs2, err := partKeys(t, "gameserver", gameserver.KeyNeeds(), flagOf("SKIRMISH_JOIN_KEY"), flagOf("SKIRMISH_CONTROL_PUBLIC_KEY"), flagOf("SKIRMISH_REGISTRY_KEY"))
 	if err != nil || gs2.CanSign(auth.KindJoin) {
 		t.Errorf("gameserver given --join-key: %v, can sign join %v; want verify only", err, err == nil && gs2.CanSign(auth.KindJoin))
 	}
@@ -134,9 +171,9 @@ func TestPerKindKeys(t *testing.T) {
 		want       string
 	}{
 		{"matchmaker with a public join key", "matchmaker", matchmaker.KeyNeeds(),
-			[]string{flagOf("SKIRMISH_SESSION_PUBLIC_KEY"), flagOf("SKIRMISH_JOIN_PUBLIC_KEY"), flagOf("SKIRMISH_INVITE_KEY"), flagOf("SKIRMISH_SERVICE_KEY")}, "--join-key"},
-		{"gameserver without a service key", "gameserver", gameserver.KeyNeeds(), []string{flagOf("SKIRMISH_JOIN_PUBLIC_KEY")}, "--service-key"},
-		{"bad public key", "gameserver", gameserver.KeyNeeds(), []string{"--join-public-key=bm9wZQ==", flagOf("SKIRMISH_SERVICE_KEY")}, "--join-public-key"},
+			[]string{flagOf("SKIRMISH_SESSION_PUBLIC_KEY"), flagOf("SKIRMISH_JOIN_PUBLIC_KEY"), flagOf("SKIRMISH_INVITE_KEY"), flagOf("SKIRMISH_CONTROL_KEY"), flagOf("SKIRMISH_REGISTRY_PUBLIC_KEY")}, "--join-key"},
+		{"gameserver without a registry key", "gameserver", gameserver.KeyNeeds(), []string{flagOf("SKIRMISH_JOIN_PUBLIC_KEY"), flagOf("SKIRMISH_CONTROL_PUBLIC_KEY")}, "--registry-key"},
+		{"bad public key", "gameserver", gameserver.KeyNeeds(), []string{"--join-public-key=bm9wZQ==", flagOf("SKIRMISH_CONTROL_PUBLIC_KEY"), flagOf("SKIRMISH_REGISTRY_KEY")}, "--join-public-key"},
 		{"bad master", "gameserver", gameserver.KeyNeeds(), []string{"--auth-key=bm9wZQ=="}, "--auth-key"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,4 +211,13 @@ func TestKeysFromDataDir(t *testing.T) {
 	if _, err := mm.VerifySession(sess); err != nil {
 		t.Errorf("matchmaker refuses the leaderboard's session from the shared data dir: %v", err)
 	}
+}
+
+func mustPrivate(t *testing.T, text string) ed25519.PrivateKey {
+	t.Helper()
+	k, err := auth.ParsePrivateKey(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

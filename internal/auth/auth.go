@@ -1,7 +1,8 @@
 // Package auth issues and verifies the signed tokens that Skirmish services
 // exchange: session tokens for signed-in players, join tokens that admit a
 // player to one room, party invites that let one party leader bring a
-// player onto a ticket, and service tokens for calls between services.
+// player onto a ticket, and service tokens of three kinds for calls
+// between services (control, registry, admin).
 //
 // Tokens are JWTs signed with Ed25519 (EdDSA), and every kind of token has
 // its own key pair (keys.go): a part holds the private key of only the
@@ -24,10 +25,12 @@ import (
 // Audiences tell the kinds of token apart, so that one kind can never be
 // used as another.
 const (
-	AudienceSession = "skirmish-session"
-	AudienceJoin    = "skirmish-join"
-	AudienceInvite  = "skirmish-party-invite"
-	AudienceService = "skirmish-service"
+	AudienceSession  = "skirmish-session"
+	AudienceJoin     = "skirmish-join"
+	AudienceInvite   = "skirmish-party-invite"
+	AudienceControl  = "skirmish-control"
+	AudienceRegistry = "skirmish-registry"
+	AudienceAdmin    = "skirmish-admin"
 )
 
 const issuer = "skirmish"
@@ -153,14 +156,22 @@ func (k *Keys) VerifyInvite(token string) (Invite, time.Time, error) {
 	return Invite{ID: c.ID, PlayerID: c.Subject, Name: c.Name, LeaderID: c.Leader, Mode: c.Mode}, c.ExpiresAt.Time, nil
 }
 
-// IssueService signs a token that lets the named service call another.
-func (k *Keys) IssueService(service string, ttl time.Duration) (string, error) {
-	return k.sign(KindService, service, ttl, claims{})
+// IssueService signs a service token of the kind (KindControl,
+// KindRegistry or KindAdmin) that names the calling service.
+func (k *Keys) IssueService(kind Kind, service string, ttl time.Duration) (string, error) {
+	if !slices.Contains(serviceKinds, kind) {
+		return "", fmt.Errorf("sign service token: %q is not a kind of service token", kind)
+	}
+	return k.sign(kind, service, ttl, claims{})
 }
 
-// VerifyService checks a service token and returns the calling service.
-func (k *Keys) VerifyService(token string) (string, error) {
-	c, err := k.verify(token, KindService, 0)
+// VerifyService checks a service token of the kind and returns the
+// calling service.
+func (k *Keys) VerifyService(kind Kind, token string) (string, error) {
+	if !slices.Contains(serviceKinds, kind) {
+		return "", fmt.Errorf("%w: %q is not a kind of service token", ErrInvalidToken, kind)
+	}
+	c, err := k.verify(token, kind, 0)
 	if err != nil {
 		return "", err
 	}

@@ -18,16 +18,25 @@ import (
 // Kind is a kind of token. Each kind is signed with its own key.
 type Kind string
 
-// The kinds of token.
+// The kinds of token. Service tokens come in three kinds, one per
+// direction of trust, so that no part can call where it has no business:
+// control (the matchmaker calls a gameserver's RoomService), registry (a
+// gameserver calls the matchmaker's registry and room reports) and admin
+// (an operator calls the leaderboard's admin API).
 const (
-	KindSession Kind = "session"
-	KindJoin    Kind = "join"
-	KindInvite  Kind = "invite"
-	KindService Kind = "service"
+	KindSession  Kind = "session"
+	KindJoin     Kind = "join"
+	KindInvite   Kind = "invite"
+	KindControl  Kind = "control"
+	KindRegistry Kind = "registry"
+	KindAdmin    Kind = "admin"
 )
 
 // Kinds lists every kind of token.
-var Kinds = []Kind{KindSession, KindJoin, KindInvite, KindService}
+var Kinds = []Kind{KindSession, KindJoin, KindInvite, KindControl, KindRegistry, KindAdmin}
+
+// serviceKinds are the kinds of service token (IssueService).
+var serviceKinds = []Kind{KindControl, KindRegistry, KindAdmin}
 
 // Audience is the JWT audience of the kind's tokens.
 func (k Kind) Audience() string {
@@ -38,8 +47,12 @@ func (k Kind) Audience() string {
 		return AudienceJoin
 	case KindInvite:
 		return AudienceInvite
-	case KindService:
-		return AudienceService
+	case KindControl:
+		return AudienceControl
+	case KindRegistry:
+		return AudienceRegistry
+	case KindAdmin:
+		return AudienceAdmin
 	}
 	return "skirmish-" + string(k)
 }

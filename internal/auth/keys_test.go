@@ -13,11 +13,13 @@ func issueAll(t *testing.T, k *Keys) map[Kind]string {
 	sess, err1 := k.IssueSession(Session{PlayerID: "p1"}, time.Hour)
 	join, err2 := k.IssueJoin(Join{PlayerID: "p1", RoomID: "r1", MatchID: "m1"}, time.Hour)
 	inv, _, err3 := k.IssueInvite(Invite{PlayerID: "p1", LeaderID: "p2", Mode: "team"}, time.Hour)
-	svc, err4 := k.IssueService("gameserver", time.Hour)
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	ctl, err4 := k.IssueService(KindControl, "matchmaker", time.Hour)
+	reg, err5 := k.IssueService(KindRegistry, "gameserver", time.Hour)
+	adm, err6 := k.IssueService(KindAdmin, "admin", time.Hour)
+	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
 		t.Fatal(err)
 	}
-	return map[Kind]string{KindSession: sess, KindJoin: join, KindInvite: inv, KindService: svc}
+	return map[Kind]string{KindSession: sess, KindJoin: join, KindInvite: inv, KindControl: ctl, KindRegistry: reg, KindAdmin: adm}
 }
 
 func verifyAs(k *Keys, kind Kind, tok string) error {
@@ -29,8 +31,8 @@ func verifyAs(k *Keys, kind Kind, tok string) error {
 		_, err = k.VerifyJoin(tok)
 	case KindInvite:
 		_, _, err = k.VerifyInvite(tok)
-	case KindService:
-		_, err = k.VerifyService(tok)
+	case KindControl, KindRegistry, KindAdmin:
+		_, err = k.VerifyService(kind, tok)
 	}
 	return err
 }
@@ -109,7 +111,7 @@ func withAll(t *testing.T, forger *Keys, kind Kind) *Keys {
 func TestVerifyOnlyCannotMint(t *testing.T) {
 	full := newTestKeys(t)
 	toks := issueAll(t, full)
-	gs, err := full.Only(Needs{KindJoin: Verify, KindService: Sign})
+	gs, err := full.Only(Needs{KindJoin: Verify, KindControl: Verify, KindRegistry: Sign})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +130,21 @@ func TestVerifyOnlyCannotMint(t *testing.T) {
 	if _, err := gs.VerifySession(toks[KindSession]); !errors.Is(err, ErrNoKey) {
 		t.Errorf("VerifySession without the session key = %v, want ErrNoKey", err)
 	}
-	if _, err := gs.IssueService("gameserver", time.Minute); err != nil {
-		t.Errorf("IssueService with the service key = %v", err)
+	if _, err := gs.IssueService(KindRegistry, "gameserver", time.Minute); err != nil {
+		t.Errorf("IssueService(registry) with the registry key = %v", err)
+	}
+	// The gameserver verifies the matchmaker's control calls and can
+	// mint neither them nor admin tokens.
+	if _, err := gs.VerifyService(KindControl, toks[KindControl]); err != nil {
+		t.Errorf("verify-only VerifyService(control) = %v", err)
+	}
+	for _, kind := range []Kind{KindControl, KindAdmin} {
+		if _, err := gs.IssueService(kind, "matchmaker", time.Minute); !errors.Is(err, ErrNoKey) {
+			t.Errorf("IssueService(%s) without its key = %v, want ErrNoKey", kind, err)
+		}
+	}
+	if _, err := full.IssueService(KindJoin, "x", time.Minute); err == nil {
+		t.Error("IssueService(join) = nil error, want one: join is not a service kind")
 	}
 	// A verify-only Keys cannot be widened to sign.
 	if _, err := gs.Only(Needs{KindJoin: Sign}); !errors.Is(err, ErrNoKey) {

@@ -32,7 +32,8 @@ type Config struct {
 	// DefaultLimit is the page size when a request names none. Default 10.
 	DefaultLimit int
 	// AdminKey, when set, is a bearer token that may call /v1/admin/...;
-	// service tokens of the service "admin" (auth.Keys.IssueService) may
+	// admin tokens (auth.Keys.IssueService with auth.KindAdmin) of the
+	// service "admin" may
 	// too. With neither, the admin API answers 401.
 	AdminKey string
 	// RatePerSecond and RateBurst bound each client's requests (by IP).
@@ -105,10 +106,10 @@ type Server struct {
 }
 
 // KeyNeeds returns the tokens the leaderboard signs and verifies: it
-// mints session tokens (guest sign-in) and only verifies service tokens
-// (of the service "admin"). New keeps only these of the keys it is given.
+// mints session tokens (guest sign-in) and only verifies admin tokens,
+// which an operator mints. New keeps only these of the keys it is given.
 func KeyNeeds() auth.Needs {
-	return auth.Needs{auth.KindSession: auth.Sign, auth.KindService: auth.Verify}
+	return auth.Needs{auth.KindSession: auth.Sign, auth.KindAdmin: auth.Verify}
 }
 
 // New builds the server; it registers its request metrics with reg.
