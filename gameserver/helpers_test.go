@@ -132,7 +132,7 @@ func (ts *testServer) grpcConn(t testing.TB) *grpc.ClientConn {
 }
 
 func (ts *testServer) serviceCtx(t testing.TB) context.Context {
-	token, err := ts.keys.IssueService("matchmaker", time.Minute)
+	token, err := ts.keys.IssueService(auth.KindControl, "matchmaker", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func (r *registry) authorized(ctx context.Context) error {
 	md, _ := metadata.FromIncomingContext(ctx)
 	for _, v := range md.Get("authorization") {
 		if tok, ok := strings.CutPrefix(v, "Bearer "); ok {
-			if _, err := r.keys.VerifyService(tok); err == nil {
+			if _, err := r.keys.VerifyService(auth.KindRegistry, tok); err == nil {
 				return nil
 			}
 		}

@@ -109,10 +109,22 @@ type Server struct {
 	edge   *edgeMetrics
 }
 
+// KeyNeeds returns the tokens a gameserver verifies and signs: it only
+// verifies join tokens and the matchmaker's control tokens (it can mint
+// neither), and mints registry tokens for its calls to the matchmaker.
+// New keeps only these of the keys it is given.
+func KeyNeeds() auth.Needs {
+	return auth.Needs{auth.KindJoin: auth.Verify, auth.KindControl: auth.Verify, auth.KindRegistry: auth.Sign}
+}
+
 // New checks the configuration and builds the server; it starts nothing.
 func New(cfg Config, keys *auth.Keys, sink OutcomeSink, reg *prometheus.Registry, log *slog.Logger) (*Server, error) {
 	if keys == nil {
 		return nil, errors.New("gameserver: auth keys are required")
+	}
+	keys, err := keys.Only(KeyNeeds())
+	if err != nil {
+		return nil, fmt.Errorf("gameserver keys: %w", err)
 	}
 	if sink == nil {
 		return nil, errors.New("gameserver: an outcome sink is required")

@@ -108,7 +108,7 @@ func newLeaderboardPart(store leaderboard.Store, lf *leaderboardFlags, c *common
 	if err != nil {
 		return nil, err
 	}
-	keys, err := c.Keys()
+	keys, err := c.Keys("leaderboard", httpapi.KeyNeeds(), log)
 	if err != nil {
 		return nil, err
 	}

@@ -113,7 +113,7 @@ func (m *matchmakerFlags) register(fs *flag.FlagSet, prefix, addr string) {
 // newMatchmaker builds the matchmaker from its flags; a Redis client it
 // opens is closed by cl.
 func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSource, log *slog.Logger, cl *closer, opts ...matchmaker.Option) (*matchmaker.Matchmaker, error) {
-	keys, err := c.Keys()
+	keys, err := c.Keys("matchmaker", matchmaker.KeyNeeds(), log)
 	if err != nil {
 		return nil, err
 	}

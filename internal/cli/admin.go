@@ -13,7 +13,7 @@ import (
 )
 
 // secretFlags are never logged: their value is replaced by "REDACTED".
-var secretFlags = map[string]bool{"auth-key": true}
+var secretFlags = map[string]bool{"auth-key": true, "session-key": true, "join-key": true, "invite-key": true, "control-key": true, "registry-key": true, "admin-token-key": true}
 
 // RedactSetting returns the value of a setting as it may appear in logs:
 // secrets are replaced, and URLs lose their password (a PostgreSQL DSN in

@@ -15,6 +15,13 @@ func TestRedactSetting(t *testing.T) {
 	}{
 		{"auth-key", "c2VjcmV0c2VlZA==", "REDACTED"},
 		{"auth-key", "", ""},
+		{"join-key", "c2VjcmV0c2VlZA==", "REDACTED"},
+		{"session-key", "c2VjcmV0c2VlZA==", "REDACTED"},
+		{"invite-key", "c2VjcmV0c2VlZA==", "REDACTED"},
+		{"control-key", "c2VjcmV0c2VlZA==", "REDACTED"},
+		{"registry-key", "c2VjcmV0c2VlZA==", "REDACTED"},
+		{"admin-token-key", "c2VjcmV0c2VlZA==", "REDACTED"},
+		{"join-public-key", "cHVibGlj", "cHVibGlj"},
 		{"database", "postgres://skirmish:hunter2@db:5432/skirmish?sslmode=disable", "postgres://skirmish:xxxxx@db:5432/skirmish?sslmode=disable"},
 		{"database", "postgres://skirmish@db:5432/skirmish", "postgres://skirmish@db:5432/skirmish"},
 		{"database", "host=db user=skirmish password=hunter2", "REDACTED"},

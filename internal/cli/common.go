@@ -14,8 +14,11 @@ import (
 
 // Common are the settings every long-running command takes.
 type Common struct {
-	DataDir   string
-	AuthKey   string
+	DataDir string
+	AuthKey string
+	// kindKeys are the per-kind keys (--session-key, --join-public-key,
+	// ...): see Keys.
+	kindKeys  map[auth.Kind]*kindKey
 	LogLevel  string
 	LogFormat string
 	PprofAddr string
@@ -27,7 +30,8 @@ type Common struct {
 // Register registers the common settings on fs.
 func (c *Common) Register(fs *flag.FlagSet) {
 	c.RegisterDataDir(fs)
-	fs.StringVar(&c.AuthKey, "auth-key", "", "Ed25519 seed (base64) that signs and verifies tokens; empty reads or creates <data-dir>/auth.key")
+	fs.StringVar(&c.AuthKey, "auth-key", "", "master key (base64, 32 bytes) from which each kind of token's key is derived; a part holding it could mint any token, so in production give each part only its --<kind>-key / --<kind>-public-key instead (skirmish keys); empty, and no per-kind key set: read or create <data-dir>/auth.key")
+	c.registerKindKeys(fs)
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "extra admin listen address for net/http/pprof only (/debug/pprof/, also on the internal listener); empty: off")
@@ -62,19 +66,6 @@ func (c *Common) Logger(w io.Writer) *slog.Logger {
 		return slog.New(limits.LogHandler(slog.NewJSONHandler(w, opts), 0))
 	}
 	return slog.New(limits.LogHandler(slog.NewTextHandler(w, opts), 0))
-}
-
-// Keys returns the token keys: from --auth-key, else from
-// <data-dir>/auth.key, made on first use.
-func (c *Common) Keys() (*auth.Keys, error) {
-	if c.AuthKey != "" {
-		k, err := auth.ParseKey(c.AuthKey)
-		if err != nil {
-			return nil, SettingError("auth-key", "%v", err)
-		}
-		return k, nil
-	}
-	return auth.LoadOrCreateKey(filepath.Join(c.DataDir, "auth.key"))
 }
 
 // Path is the file name in the data directory.

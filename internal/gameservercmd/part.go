@@ -61,7 +61,7 @@ func New(ctx context.Context, c *cli.Common, g *Flags, modes []game.Mode, page h
 	if len(modes) == 0 {
 		return nil, errors.New("gameserver: no modes to host")
 	}
-	keys, err := c.Keys()
+	keys, err := c.Keys("gameserver", gameserver.KeyNeeds(), log)
 	if err != nil {
 		return nil, err
 	}

@@ -54,6 +54,11 @@ type JoinOptions struct {
 	// and each input but the last of a message waits for the others. 0 or
 	// 1 sends every input at once.
 	InputsPerMessage int
+	// Refresh, when set, gets a new join token for the assignment: Rejoin
+	// calls it once when the gameserver refuses the token (it expired, as
+	// it does after a few minutes) and joins with the new one.
+	// Matchmaker.RefreshJoinToken fits.
+	Refresh func(ctx context.Context, a *skirmishv1.Assignment) (*skirmishv1.Assignment, error)
 }
 
 // Game is a player's connection to the room of a match. It reads snapshots

@@ -30,6 +30,12 @@ export interface JoinOptions extends ConnectOptions {
   noAcks?: boolean;
   /** A clock in ms; default performance.now or Date.now. */
   now?: () => number;
+  /**
+   * Gets a new join token for the assignment: rejoin calls it once when
+   * the gameserver refuses the token (it expired, as it does after a few
+   * minutes). `(a) => matchmaker.refreshJoinToken(a)` fits.
+   */
+  refresh?: (a: Assignment) => Promise<Assignment>;
 }
 
 /** An error the gameserver reported. */
@@ -222,14 +228,23 @@ function rejoinable(err: unknown): boolean {
  * and answers with a Welcome and a full snapshot). Connection failures and
  * rate limiting are retried as backoff says; other server refusals are
  * thrown at once. The token lives as long as the matchmaker made it
- * (default 2 minutes).
+ * (default 2 minutes): when the gameserver refuses it and opts.refresh is
+ * set (to Matchmaker.refreshJoinToken), rejoin gets a new token for the
+ * same seat once and joins with it, so a player can come back for as long
+ * as the match runs.
  */
 export async function rejoin(a: Assignment, opts: JoinOptions = {}, backoff?: Backoff, signal?: AbortSignal): Promise<Game> {
   const attempts = backoff?.attempts && backoff.attempts > 0 ? backoff.attempts : 10;
+  let refreshed = false;
   for (let attempt = 1; ; attempt++) {
     try {
       return await Game.join(a, opts);
     } catch (e) {
+      if (e instanceof ServerError && e.code === ErrorCode.UNAUTHENTICATED && opts.refresh && !refreshed) {
+        a = await opts.refresh(a);
+        refreshed = true;
+        continue;
+      }
       if (!rejoinable(e) || attempt >= attempts || signal?.aborted) throw e;
       await sleep(backoffWait(backoff, attempt), signal);
     }
