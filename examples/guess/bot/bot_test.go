@@ -93,7 +93,7 @@ func TestBotPlays(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	svc, err := keys.IssueService("matchmaker", time.Minute)
+	svc, err := keys.IssueService(auth.KindControl, "matchmaker", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
