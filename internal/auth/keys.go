@@ -275,19 +275,25 @@ func LoadOrCreateMaster(path string) ([]byte, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("create key directory: %w", err)
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) {
-			return LoadOrCreateMaster(path) // another process made it first
-		}
+		// The key is written whole to a file of its own and then linked
+		// into place: parts starting at once on one data directory never
+		// read a half-written key, and the first link wins.
+		f, err := os.CreateTemp(filepath.Dir(path), ".auth-key-*")
 		if err != nil {
 			return nil, fmt.Errorf("create key file: %w", err)
 		}
+		defer os.Remove(f.Name())
 		if _, err := f.WriteString(text + "\n"); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("write key file: %w", err)
 		}
 		if err := f.Close(); err != nil {
 			return nil, fmt.Errorf("write key file: %w", err)
+		}
+		if err := os.Link(f.Name(), path); errors.Is(err, os.ErrExist) {
+			return LoadOrCreateMaster(path) // another process made it first
+		} else if err != nil {
+			return nil, fmt.Errorf("create key file: %w", err)
 		}
 		return ParseMaster(text)
 	}

@@ -1,8 +1,11 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -242,5 +245,33 @@ func TestInviteRoundTrip(t *testing.T) {
 	got, exp, err := k.VerifyInvite(tok)
 	if err != nil || got != inv || exp.IsZero() {
 		t.Errorf("VerifyInvite = %+v, %v, %v; want %+v", got, exp, err, inv)
+	}
+}
+
+// TestLoadOrCreateMasterAtOnce: parts starting at once on one data
+// directory all read the one key that was made, never a half-written file.
+func TestLoadOrCreateMasterAtOnce(t *testing.T) {
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), "auth.key")
+		const parts = 8
+		keys := make([][]byte, parts)
+		errs := make([]error, parts)
+		var wg sync.WaitGroup
+		for i := range parts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				keys[i], errs[i] = LoadOrCreateMaster(path)
+			}()
+		}
+		wg.Wait()
+		for i := range parts {
+			if errs[i] != nil {
+				t.Fatalf("round %d, part %d: %v", round, i, errs[i])
+			}
+			if !bytes.Equal(keys[i], keys[0]) {
+				t.Fatalf("round %d: part %d read another key than part 0", round, i)
+			}
+		}
 	}
 }
