@@ -4,7 +4,7 @@
 // the outcome. Rejoin connects again after a drop, with the same token.
 import { create } from "@bufbuild/protobuf";
 import { ArenaInputSchema, ClientMessageSchema, ErrorCode } from "./gen/skirmish/v1/realtime_pb.js";
-import type { Input, ServerMessage, Snapshot, Welcome } from "./gen/skirmish/v1/realtime_pb.js";
+import type { Input, RosterEntry, ServerMessage, Snapshot, Welcome } from "./gen/skirmish/v1/realtime_pb.js";
 import type { Assignment } from "./gen/skirmish/v1/matchmaker_pb.js";
 import type { MatchOutcome } from "./gen/skirmish/v1/outcome_pb.js";
 import { apply, UnknownBaseError } from "./codec.js";
@@ -26,6 +26,8 @@ export interface JoinOptions extends ConnectOptions {
   onSnapshot?: (w: World, bytes: number) => void;
   /** Called for every message the server sends, after the SDK handled it. */
   onMessage?: (m: ServerMessage) => void;
+  /** Called with the whole roster each time it changes after the Welcome (see Game.roster). */
+  onRoster?: (roster: RosterEntry[]) => void;
   /** Never acknowledge snapshots, so the server sends them full. */
   noAcks?: boolean;
   /** A clock in ms; default performance.now or Date.now. */
@@ -63,6 +65,15 @@ export class Game {
   dropped = 0;
   /** Resolves once when the connection ends. */
   readonly ended: Promise<GameEnd>;
+  /**
+   * Who is in the match: one entry a seat (this player included) with its
+   * entity (0 until that player first joined), player id, display name,
+   * team and presence (waiting, connected, dropped, left). It comes with
+   * the Welcome and is replaced whole when someone joins, returns, drops
+   * or leaves; players gone for good stay on it, so their names remain
+   * known.
+   */
+  roster: RosterEntry[] = [];
 
   private link!: Link;
   private seq = 0;
@@ -105,6 +116,11 @@ export class Game {
   }
 
   get transport() { return this.link.kind; }
+
+  /** player returns the roster entry of the player whose entity is entityId, if any. */
+  player(entityId: number): RosterEntry | undefined {
+    return entityId === 0 ? undefined : this.roster.find((p) => p.entityId === entityId);
+  }
   get bytesIn() { return this.link.bytesIn; }
 
   /** sendInput stamps in with the next sequence number, sends it, and returns the number. */
@@ -151,7 +167,12 @@ export class Game {
   private onMessage(m: ServerMessage, bytes: number) {
     switch (m.msg.case) {
       case "welcome":
+        this.roster = m.msg.value.roster;
         this.handshake?.resolve(m.msg.value);
+        break;
+      case "roster":
+        this.roster = m.msg.value.players;
+        this.opts.onRoster?.(this.roster);
         break;
       case "error": {
         const err = new ServerError(m.msg.value.code, m.msg.value.message);
