@@ -71,6 +71,18 @@ async function play(session, i) {
       rejoined = { resumed: game.welcome.resumed, sameEntity: game.welcome.entityId === entityId, snapshotsBefore: snapshots };
       await until(() => game.world !== undefined, "a world after rejoining");
     }
+    if (i === 1) {
+      // Inputs sent faster than the server's limit are dropped with a
+      // RATE_LIMITED error; the match goes on.
+      await until(() => game.world !== undefined, "a first world");
+      for (let n = 0; n < 100; n++) game.sendArena(0, 0, 0, false);
+      await until(() => game.rateLimited > 0, "a RATE_LIMITED error after a burst of inputs");
+      const tick = game.world.tick;
+      let ended = false;
+      game.ended.then(() => { ended = true; });
+      await until(() => game.world.tick > tick + 5 || ended, "worlds after RATE_LIMITED");
+      if (ended) throw new Error("RATE_LIMITED ended the game");
+    }
     // The roster names the opponent, connected, with its entity.
     await until(() => game.roster.some((p) => p.name === names[1 - i] && p.entityId !== 0 && p.presence === Presence.CONNECTED), "the opponent on the roster");
     const them = game.roster.find((p) => p.name === names[1 - i]);
@@ -80,7 +92,7 @@ async function play(session, i) {
     }
     const end = await Promise.race([game.ended, new Promise((_, rej) => deadline.addEventListener("abort", () => rej(new Error("match did not end"))))]);
     if (!end.outcome) throw new Error(`player ${i}: connection ended without an outcome: ${end.error}`);
-    return { matchId: end.outcome.matchId, players: end.outcome.players.length, transport: game.transport, sawSearching: states.length > 0, snapshots: game.snapshots, rejoined, opponent };
+    return { matchId: end.outcome.matchId, players: end.outcome.players.length, transport: game.transport, sawSearching: states.length > 0, snapshots: game.snapshots, rejoined, opponent, rateLimited: game.rateLimited };
   } finally {
     clearInterval(tick);
   }

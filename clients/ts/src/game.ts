@@ -63,6 +63,12 @@ export class Game {
   snapshots = 0;
   /** Deltas against a world no longer held (the server sends a full one next). */
   dropped = 0;
+  /**
+   * RATE_LIMITED errors received: the server dropped inputs sent faster
+   * than its limit and said so (at most once a second); the connection
+   * stays open, so they do not end the game.
+   */
+  rateLimited = 0;
   /** Resolves once when the connection ends. */
   readonly ended: Promise<GameEnd>;
   /**
@@ -177,6 +183,7 @@ export class Game {
       case "error": {
         const err = new ServerError(m.msg.value.code, m.msg.value.message);
         if (this.handshake) this.handshake.reject(err);
+        else if (m.msg.value.code === ErrorCode.RATE_LIMITED) this.rateLimited++; // inputs dropped; the match goes on
         else this.finish({ error: err, dropped: false });
         break;
       }
