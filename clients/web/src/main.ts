@@ -388,7 +388,7 @@ async function start() {
     showResults(o);
   } catch (e) {
     show("lobby");
-    fail(String(e));
+    fail(abort.signal.aborted ? "" : String(e)); // Cancel: the SDK cancelled the ticket
   }
 }
 
