@@ -29,6 +29,8 @@ type seat struct {
 	entity  uint32
 	team    uint32
 	snap    skirmishv1.Snapshot // reused by sendSnapshot
+
+	rosterSeen uint64 // the roster version this seat's connection has (roster.go)
 }
 
 type eventKind int
@@ -81,6 +83,10 @@ type Room struct {
 	open      []game.Seat     // seats offered for backfill
 	cancelled bool
 	crashed   bool // the game panicked; it is never called again (crash.go)
+
+	// rosterVersion counts roster changes; rosterSent is the version last
+	// sent (roster.go).
+	rosterVersion, rosterSent uint64
 }
 
 // ID returns the room id.
@@ -125,6 +131,7 @@ func (r *Room) run(ctx context.Context) {
 				}
 			}
 		})
+		r.flushRoster()
 		if r.crashed {
 			reason = skirmishv1.EndReason_END_REASON_ERROR
 		} else {
@@ -163,6 +170,7 @@ func (r *Room) wait() skirmishv1.EndReason {
 			if r.handleGuarded(ev); r.crashed {
 				return skirmishv1.EndReason_END_REASON_ERROR
 			}
+			r.flushRoster()
 		case <-deadline.C:
 			if r.joinedCount() >= r.mode.MinPlayers {
 				return skirmishv1.EndReason_END_REASON_UNSPECIFIED
@@ -191,6 +199,7 @@ func (r *Room) play() skirmishv1.EndReason {
 			if r.handleGuarded(ev); r.crashed {
 				return skirmishv1.EndReason_END_REASON_ERROR
 			}
+			r.flushRoster()
 		case <-t.C:
 			start := time.Now()
 			if gap := start.Sub(last); gap > period*3/2 {
@@ -212,6 +221,7 @@ func (r *Room) play() skirmishv1.EndReason {
 			if ended {
 				return skirmishv1.EndReason_END_REASON_UNSPECIFIED
 			}
+			r.flushRoster() // after a drop or a leave this tick; free otherwise
 			if r.allGone() {
 				r.log.Info("room abandoned: every player is gone for good")
 				return skirmishv1.EndReason_END_REASON_ABANDONED
@@ -261,6 +271,7 @@ func (r *Room) handle(ev event) {
 		if st := ev.session.seat; st.session == ev.session {
 			st.session = nil
 			st.dropped = time.Now()
+			r.rosterChanged()
 			r.log.Debug("player dropped", "player", st.PlayerID)
 		}
 	case evLeave:
@@ -289,6 +300,9 @@ func (r *Room) attach(playerID string) (*Session, error) {
 		st.joined = true
 	}
 	s := &Session{room: r, seat: st, out: newOutbound(), limiter: st.limiter, written: make(chan struct{})}
+	st.session = s
+	r.rosterChanged()
+	st.rosterSeen = r.rosterVersion
 	s.welcome = &skirmishv1.Welcome{
 		RoomId:     r.id,
 		MatchId:    r.matchID,
@@ -298,9 +312,9 @@ func (r *Room) attach(playerID string) (*Session, error) {
 		Mode:       r.mode.Name,
 		TickRateHz: uint32(r.mode.TickRate),
 		Resumed:    resumed,
+		Roster:     r.roster(),
 	}
 	s.send(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Welcome{Welcome: s.welcome}})
-	st.session = s
 	st.lastSeq, st.pending, st.backlog = 0, nil, 0 // a new connection numbers its inputs afresh
 	return s, nil
 }
@@ -425,6 +439,7 @@ func (r *Room) sendSnapshot(st *seat) {
 		r.metrics.disconnects.WithLabelValues("too_slow").Inc()
 		st.session = nil
 		st.dropped = time.Now()
+		r.rosterChanged()
 	}
 }
 

@@ -41,6 +41,10 @@ type JoinOptions struct {
 	OnInputApplied func(seq uint32, latency time.Duration)
 	// OnPong, if set, is called for every pong with the round-trip time.
 	OnPong func(rtt time.Duration)
+	// OnRoster, if set, is called from the connection's reader goroutine
+	// with the whole roster each time it changes after the Welcome (see
+	// Game.Roster).
+	OnRoster func(roster []*skirmishv1.RosterEntry)
 	// Transport picks how to connect: TransportWebSocket (the default) or
 	// TransportWebTransport (see webtransport.go).
 	Transport Transport
@@ -78,6 +82,7 @@ type Game struct {
 	history [historySize]*World
 	sent    sendTimes
 	outcome *skirmishv1.MatchOutcome
+	roster  []*skirmishv1.RosterEntry
 	err     error
 	closed  bool // Close was called
 
@@ -115,6 +120,7 @@ func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Gam
 		return nil, err
 	}
 	g.welcome = welcome
+	g.roster = welcome.GetRoster()
 	go g.readLoop()
 	return g, nil
 }
@@ -312,6 +318,8 @@ func (g *Game) readLoop() {
 			if g.opts.OnPong != nil {
 				g.opts.OnPong(time.Since(time.UnixMicro(m.Pong.GetClientTimeUs())))
 			}
+		case *skirmishv1.ServerMessage_Roster:
+			g.setRoster(m.Roster.GetPlayers())
 		}
 	}
 }

@@ -6,7 +6,7 @@
 // matchmaker (refreshJoinToken) as it does for an expired token. Run by cmd/skirmish/ts_sdk_test.go with LEADERBOARD_URL and
 // MATCHMAKER_URL; prints one JSON line with what it saw, exits non-zero on
 // any failure.
-import { Game, Leaderboard, Matchmaker, TicketEndedError, TicketState, rejoin } from "../dist/index.js";
+import { Game, Leaderboard, Matchmaker, Presence, TicketEndedError, TicketState, rejoin } from "../dist/index.js";
 
 const lbURL = process.env.LEADERBOARD_URL;
 const mmURL = process.env.MATCHMAKER_URL;
@@ -81,9 +81,28 @@ async function play(session, i) {
       rejoined = { resumed: game.welcome.resumed, sameEntity: game.welcome.entityId === entityId, snapshotsBefore: snapshots, refreshes };
       await until(() => game.world !== undefined, "a world after rejoining");
     }
+    if (i === 1) {
+      // Inputs sent faster than the server's limit are dropped with a
+      // RATE_LIMITED error; the match goes on.
+      await until(() => game.world !== undefined, "a first world");
+      for (let n = 0; n < 100; n++) game.sendArena(0, 0, 0, false);
+      await until(() => game.rateLimited > 0, "a RATE_LIMITED error after a burst of inputs");
+      const tick = game.world.tick;
+      let ended = false;
+      game.ended.then(() => { ended = true; });
+      await until(() => game.world.tick > tick + 5 || ended, "worlds after RATE_LIMITED");
+      if (ended) throw new Error("RATE_LIMITED ended the game");
+    }
+    // The roster names the opponent, connected, with its entity.
+    await until(() => game.roster.some((p) => p.name === names[1 - i] && p.entityId !== 0 && p.presence === Presence.CONNECTED), "the opponent on the roster");
+    const them = game.roster.find((p) => p.name === names[1 - i]);
+    const opponent = game.player(them.entityId)?.name;
+    if (opponent !== names[1 - i] || game.player(game.welcome.entityId)?.name !== names[i]) {
+      throw new Error(`player ${i}: roster ${JSON.stringify(game.roster.map((p) => [p.entityId, p.name, p.presence]))}`);
+    }
     const end = await Promise.race([game.ended, new Promise((_, rej) => deadline.addEventListener("abort", () => rej(new Error("match did not end"))))]);
     if (!end.outcome) throw new Error(`player ${i}: connection ended without an outcome: ${end.error}`);
-    return { matchId: end.outcome.matchId, players: end.outcome.players.length, transport: game.transport, sawSearching: states.length > 0, snapshots: game.snapshots, rejoined };
+    return { matchId: end.outcome.matchId, players: end.outcome.players.length, transport: game.transport, sawSearching: states.length > 0, snapshots: game.snapshots, rejoined, opponent, rateLimited: game.rateLimited };
   } finally {
     clearInterval(tick);
   }

@@ -4,7 +4,7 @@
 // the outcome. Rejoin connects again after a drop, with the same token.
 import { create } from "@bufbuild/protobuf";
 import { ArenaInputSchema, ClientMessageSchema, ErrorCode } from "./gen/skirmish/v1/realtime_pb.js";
-import type { Input, ServerMessage, Snapshot, Welcome } from "./gen/skirmish/v1/realtime_pb.js";
+import type { Input, RosterEntry, ServerMessage, Snapshot, Welcome } from "./gen/skirmish/v1/realtime_pb.js";
 import type { Assignment } from "./gen/skirmish/v1/matchmaker_pb.js";
 import type { MatchOutcome } from "./gen/skirmish/v1/outcome_pb.js";
 import { apply, UnknownBaseError } from "./codec.js";
@@ -26,6 +26,8 @@ export interface JoinOptions extends ConnectOptions {
   onSnapshot?: (w: World, bytes: number) => void;
   /** Called for every message the server sends, after the SDK handled it. */
   onMessage?: (m: ServerMessage) => void;
+  /** Called with the whole roster each time it changes after the Welcome (see Game.roster). */
+  onRoster?: (roster: RosterEntry[]) => void;
   /** Never acknowledge snapshots, so the server sends them full. */
   noAcks?: boolean;
   /** A clock in ms; default performance.now or Date.now. */
@@ -67,8 +69,23 @@ export class Game {
   snapshots = 0;
   /** Deltas against a world no longer held (the server sends a full one next). */
   dropped = 0;
+  /**
+   * RATE_LIMITED errors received: the server dropped inputs sent faster
+   * than its limit and said so (at most once a second); the connection
+   * stays open, so they do not end the game.
+   */
+  rateLimited = 0;
   /** Resolves once when the connection ends. */
   readonly ended: Promise<GameEnd>;
+  /**
+   * Who is in the match: one entry a seat (this player included) with its
+   * entity (0 until that player first joined), player id, display name,
+   * team and presence (waiting, connected, dropped, left). It comes with
+   * the Welcome and is replaced whole when someone joins, returns, drops
+   * or leaves; players gone for good stay on it, so their names remain
+   * known.
+   */
+  roster: RosterEntry[] = [];
 
   private link!: Link;
   private seq = 0;
@@ -111,6 +128,11 @@ export class Game {
   }
 
   get transport() { return this.link.kind; }
+
+  /** player returns the roster entry of the player whose entity is entityId, if any. */
+  player(entityId: number): RosterEntry | undefined {
+    return entityId === 0 ? undefined : this.roster.find((p) => p.entityId === entityId);
+  }
   get bytesIn() { return this.link.bytesIn; }
 
   /** sendInput stamps in with the next sequence number, sends it, and returns the number. */
@@ -157,11 +179,17 @@ export class Game {
   private onMessage(m: ServerMessage, bytes: number) {
     switch (m.msg.case) {
       case "welcome":
+        this.roster = m.msg.value.roster;
         this.handshake?.resolve(m.msg.value);
+        break;
+      case "roster":
+        this.roster = m.msg.value.players;
+        this.opts.onRoster?.(this.roster);
         break;
       case "error": {
         const err = new ServerError(m.msg.value.code, m.msg.value.message);
         if (this.handshake) this.handshake.reject(err);
+        else if (m.msg.value.code === ErrorCode.RATE_LIMITED) this.rateLimited++; // inputs dropped; the match goes on
         else this.finish({ error: err, dropped: false });
         break;
       }

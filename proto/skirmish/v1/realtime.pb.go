@@ -21,6 +21,67 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Presence is whether a seated player is in the match right now.
+type Presence int32
+
+const (
+	Presence_PRESENCE_UNSPECIFIED Presence = 0
+	// WAITING: the player has not joined yet.
+	Presence_PRESENCE_WAITING Presence = 1
+	// CONNECTED: the player is connected.
+	Presence_PRESENCE_CONNECTED Presence = 2
+	// DROPPED: the connection was lost; the seat is kept for the server's
+	// reconnection grace period.
+	Presence_PRESENCE_DROPPED Presence = 3
+	// LEFT: the player is gone for good (left, or stayed away too long).
+	Presence_PRESENCE_LEFT Presence = 4
+)
+
+// Enum value maps for Presence.
+var (
+	Presence_name = map[int32]string{
+		0: "PRESENCE_UNSPECIFIED",
+		1: "PRESENCE_WAITING",
+		2: "PRESENCE_CONNECTED",
+		3: "PRESENCE_DROPPED",
+		4: "PRESENCE_LEFT",
+	}
+	Presence_value = map[string]int32{
+		"PRESENCE_UNSPECIFIED": 0,
+		"PRESENCE_WAITING":     1,
+		"PRESENCE_CONNECTED":   2,
+		"PRESENCE_DROPPED":     3,
+		"PRESENCE_LEFT":        4,
+	}
+)
+
+func (x Presence) Enum() *Presence {
+	p := new(Presence)
+	*p = x
+	return p
+}
+
+func (x Presence) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Presence) Descriptor() protoreflect.EnumDescriptor {
+	return file_skirmish_v1_realtime_proto_enumTypes[0].Descriptor()
+}
+
+func (Presence) Type() protoreflect.EnumType {
+	return &file_skirmish_v1_realtime_proto_enumTypes[0]
+}
+
+func (x Presence) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Presence.Descriptor instead.
+func (Presence) EnumDescriptor() ([]byte, []int) {
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{0}
+}
+
 type ErrorCode int32
 
 const (
@@ -84,11 +145,11 @@ func (x ErrorCode) String() string {
 }
 
 func (ErrorCode) Descriptor() protoreflect.EnumDescriptor {
-	return file_skirmish_v1_realtime_proto_enumTypes[0].Descriptor()
+	return file_skirmish_v1_realtime_proto_enumTypes[1].Descriptor()
 }
 
 func (ErrorCode) Type() protoreflect.EnumType {
-	return &file_skirmish_v1_realtime_proto_enumTypes[0]
+	return &file_skirmish_v1_realtime_proto_enumTypes[1]
 }
 
 func (x ErrorCode) Number() protoreflect.EnumNumber {
@@ -97,7 +158,7 @@ func (x ErrorCode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ErrorCode.Descriptor instead.
 func (ErrorCode) EnumDescriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{0}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{1}
 }
 
 // ClientMessage is everything a player sends to a gameserver.
@@ -639,6 +700,7 @@ type ServerMessage struct {
 	//	*ServerMessage_MatchEnd
 	//	*ServerMessage_Pong
 	//	*ServerMessage_Error
+	//	*ServerMessage_Roster
 	Msg           isServerMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -726,6 +788,15 @@ func (x *ServerMessage) GetError() *Error {
 	return nil
 }
 
+func (x *ServerMessage) GetRoster() *Roster {
+	if x != nil {
+		if x, ok := x.Msg.(*ServerMessage_Roster); ok {
+			return x.Roster
+		}
+	}
+	return nil
+}
+
 type isServerMessage_Msg interface {
 	isServerMessage_Msg()
 }
@@ -750,6 +821,12 @@ type ServerMessage_Error struct {
 	Error *Error `protobuf:"bytes,5,opt,name=error,proto3,oneof"`
 }
 
+type ServerMessage_Roster struct {
+	// roster is the match's players again, after someone joined, left,
+	// dropped or returned; never sent per tick.
+	Roster *Roster `protobuf:"bytes,6,opt,name=roster,proto3,oneof"`
+}
+
 func (*ServerMessage_Welcome) isServerMessage_Msg() {}
 
 func (*ServerMessage_Snapshot) isServerMessage_Msg() {}
@@ -759,6 +836,8 @@ func (*ServerMessage_MatchEnd) isServerMessage_Msg() {}
 func (*ServerMessage_Pong) isServerMessage_Msg() {}
 
 func (*ServerMessage_Error) isServerMessage_Msg() {}
+
+func (*ServerMessage_Roster) isServerMessage_Msg() {}
 
 // Welcome answers a successful Join.
 type Welcome struct {
@@ -772,7 +851,10 @@ type Welcome struct {
 	Mode       string `protobuf:"bytes,6,opt,name=mode,proto3" json:"mode,omitempty"`
 	TickRateHz uint32 `protobuf:"varint,7,opt,name=tick_rate_hz,json=tickRateHz,proto3" json:"tick_rate_hz,omitempty"`
 	// resumed is true when the player rejoined a seat it held before.
-	Resumed       bool `protobuf:"varint,8,opt,name=resumed,proto3" json:"resumed,omitempty"`
+	Resumed bool `protobuf:"varint,8,opt,name=resumed,proto3" json:"resumed,omitempty"`
+	// roster is everyone seated in the match, the player included, as of
+	// this Welcome; Roster messages replace it when it changes.
+	Roster        []*RosterEntry `protobuf:"bytes,9,rep,name=roster,proto3" json:"roster,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -863,6 +945,142 @@ func (x *Welcome) GetResumed() bool {
 	return false
 }
 
+func (x *Welcome) GetRoster() []*RosterEntry {
+	if x != nil {
+		return x.Roster
+	}
+	return nil
+}
+
+// Roster is every seat of the match, sent whole (it is small: one entry a
+// player) to every connected player whenever a player joins, returns,
+// drops, leaves, or a backfill seat is added. It replaces the roster of
+// the Welcome or of the Roster before it.
+type Roster struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Players       []*RosterEntry         `protobuf:"bytes,1,rep,name=players,proto3" json:"players,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Roster) Reset() {
+	*x = Roster{}
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Roster) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Roster) ProtoMessage() {}
+
+func (x *Roster) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Roster.ProtoReflect.Descriptor instead.
+func (*Roster) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Roster) GetPlayers() []*RosterEntry {
+	if x != nil {
+		return x.Players
+	}
+	return nil
+}
+
+// RosterEntry is one seat of the match as the other players may see it.
+type RosterEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// entity_id is the player's entity in snapshots; 0 until the player has
+	// joined for the first time.
+	EntityId uint32 `protobuf:"varint,1,opt,name=entity_id,json=entityId,proto3" json:"entity_id,omitempty"`
+	PlayerId string `protobuf:"bytes,2,opt,name=player_id,json=playerId,proto3" json:"player_id,omitempty"`
+	// name is the display name the player signed in with (at most 24
+	// characters, checked at sign-in by internal/displayname's rule).
+	Name          string   `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Team          uint32   `protobuf:"varint,4,opt,name=team,proto3" json:"team,omitempty"`
+	Presence      Presence `protobuf:"varint,5,opt,name=presence,proto3,enum=skirmish.v1.Presence" json:"presence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RosterEntry) Reset() {
+	*x = RosterEntry{}
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RosterEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RosterEntry) ProtoMessage() {}
+
+func (x *RosterEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RosterEntry.ProtoReflect.Descriptor instead.
+func (*RosterEntry) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RosterEntry) GetEntityId() uint32 {
+	if x != nil {
+		return x.EntityId
+	}
+	return 0
+}
+
+func (x *RosterEntry) GetPlayerId() string {
+	if x != nil {
+		return x.PlayerId
+	}
+	return ""
+}
+
+func (x *RosterEntry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RosterEntry) GetTeam() uint32 {
+	if x != nil {
+		return x.Team
+	}
+	return 0
+}
+
+func (x *RosterEntry) GetPresence() Presence {
+	if x != nil {
+		return x.Presence
+	}
+	return Presence_PRESENCE_UNSPECIFIED
+}
+
 // Snapshot is the world as one player sees it at a server tick. When
 // base_tick is 0 the snapshot is full: the client replaces its world with
 // the entities listed. Otherwise it is a delta against the snapshot of
@@ -904,7 +1122,7 @@ type Snapshot struct {
 
 func (x *Snapshot) Reset() {
 	*x = Snapshot{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[10]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -916,7 +1134,7 @@ func (x *Snapshot) String() string {
 func (*Snapshot) ProtoMessage() {}
 
 func (x *Snapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[10]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -929,7 +1147,7 @@ func (x *Snapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
 func (*Snapshot) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{10}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Snapshot) GetTick() uint32 {
@@ -998,7 +1216,7 @@ type MatchEnd struct {
 
 func (x *MatchEnd) Reset() {
 	*x = MatchEnd{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +1228,7 @@ func (x *MatchEnd) String() string {
 func (*MatchEnd) ProtoMessage() {}
 
 func (x *MatchEnd) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +1241,7 @@ func (x *MatchEnd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchEnd.ProtoReflect.Descriptor instead.
 func (*MatchEnd) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{11}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *MatchEnd) GetOutcome() *MatchOutcome {
@@ -1043,7 +1261,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1055,7 +1273,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1068,7 +1286,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{12}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Pong) GetClientTimeUs() int64 {
@@ -1097,7 +1315,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1109,7 +1327,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1122,7 +1340,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{13}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Error) GetCode() ErrorCode {
@@ -1172,14 +1390,15 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x04tick\x18\x01 \x01(\rR\x04tick\",\n" +
 	"\x04Ping\x12$\n" +
 	"\x0eclient_time_us\x18\x01 \x01(\x03R\fclientTimeUs\"\a\n" +
-	"\x05Leave\"\x88\x02\n" +
+	"\x05Leave\"\xb7\x02\n" +
 	"\rServerMessage\x120\n" +
 	"\awelcome\x18\x01 \x01(\v2\x14.skirmish.v1.WelcomeH\x00R\awelcome\x123\n" +
 	"\bsnapshot\x18\x02 \x01(\v2\x15.skirmish.v1.SnapshotH\x00R\bsnapshot\x124\n" +
 	"\tmatch_end\x18\x03 \x01(\v2\x15.skirmish.v1.MatchEndH\x00R\bmatchEnd\x12'\n" +
 	"\x04pong\x18\x04 \x01(\v2\x11.skirmish.v1.PongH\x00R\x04pong\x12*\n" +
-	"\x05error\x18\x05 \x01(\v2\x12.skirmish.v1.ErrorH\x00R\x05errorB\x05\n" +
-	"\x03msg\"\xdb\x01\n" +
+	"\x05error\x18\x05 \x01(\v2\x12.skirmish.v1.ErrorH\x00R\x05error\x12-\n" +
+	"\x06roster\x18\x06 \x01(\v2\x13.skirmish.v1.RosterH\x00R\x06rosterB\x05\n" +
+	"\x03msg\"\x8d\x02\n" +
 	"\aWelcome\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x19\n" +
 	"\bmatch_id\x18\x02 \x01(\tR\amatchId\x12\x1b\n" +
@@ -1189,7 +1408,16 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x04mode\x18\x06 \x01(\tR\x04mode\x12 \n" +
 	"\ftick_rate_hz\x18\a \x01(\rR\n" +
 	"tickRateHz\x12\x18\n" +
-	"\aresumed\x18\b \x01(\bR\aresumed\"\xe1\x01\n" +
+	"\aresumed\x18\b \x01(\bR\aresumed\x120\n" +
+	"\x06roster\x18\t \x03(\v2\x18.skirmish.v1.RosterEntryR\x06roster\"<\n" +
+	"\x06Roster\x122\n" +
+	"\aplayers\x18\x01 \x03(\v2\x18.skirmish.v1.RosterEntryR\aplayers\"\xa2\x01\n" +
+	"\vRosterEntry\x12\x1b\n" +
+	"\tentity_id\x18\x01 \x01(\rR\bentityId\x12\x1b\n" +
+	"\tplayer_id\x18\x02 \x01(\tR\bplayerId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x12\n" +
+	"\x04team\x18\x04 \x01(\rR\x04team\x121\n" +
+	"\bpresence\x18\x05 \x01(\x0e2\x15.skirmish.v1.PresenceR\bpresence\"\xe1\x01\n" +
 	"\bSnapshot\x12\x12\n" +
 	"\x04tick\x18\x01 \x01(\rR\x04tick\x12\x1b\n" +
 	"\tbase_tick\x18\x02 \x01(\rR\bbaseTick\x12$\n" +
@@ -1206,7 +1434,13 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x0eserver_time_us\x18\x02 \x01(\x03R\fserverTimeUs\"M\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.skirmish.v1.ErrorCodeR\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage*\xa4\x02\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage*{\n" +
+	"\bPresence\x12\x18\n" +
+	"\x14PRESENCE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10PRESENCE_WAITING\x10\x01\x12\x16\n" +
+	"\x12PRESENCE_CONNECTED\x10\x02\x12\x14\n" +
+	"\x10PRESENCE_DROPPED\x10\x03\x12\x11\n" +
+	"\rPRESENCE_LEFT\x10\x04*\xa4\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ERROR_CODE_BAD_MESSAGE\x10\x01\x12\x1e\n" +
@@ -1231,46 +1465,53 @@ func file_skirmish_v1_realtime_proto_rawDescGZIP() []byte {
 	return file_skirmish_v1_realtime_proto_rawDescData
 }
 
-var file_skirmish_v1_realtime_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_skirmish_v1_realtime_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_skirmish_v1_realtime_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_skirmish_v1_realtime_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_skirmish_v1_realtime_proto_goTypes = []any{
-	(ErrorCode)(0),        // 0: skirmish.v1.ErrorCode
-	(*ClientMessage)(nil), // 1: skirmish.v1.ClientMessage
-	(*Join)(nil),          // 2: skirmish.v1.Join
-	(*Inputs)(nil),        // 3: skirmish.v1.Inputs
-	(*Input)(nil),         // 4: skirmish.v1.Input
-	(*ArenaInput)(nil),    // 5: skirmish.v1.ArenaInput
-	(*SnapshotAck)(nil),   // 6: skirmish.v1.SnapshotAck
-	(*Ping)(nil),          // 7: skirmish.v1.Ping
-	(*Leave)(nil),         // 8: skirmish.v1.Leave
-	(*ServerMessage)(nil), // 9: skirmish.v1.ServerMessage
-	(*Welcome)(nil),       // 10: skirmish.v1.Welcome
-	(*Snapshot)(nil),      // 11: skirmish.v1.Snapshot
-	(*MatchEnd)(nil),      // 12: skirmish.v1.MatchEnd
-	(*Pong)(nil),          // 13: skirmish.v1.Pong
-	(*Error)(nil),         // 14: skirmish.v1.Error
-	(*MatchOutcome)(nil),  // 15: skirmish.v1.MatchOutcome
+	(Presence)(0),         // 0: skirmish.v1.Presence
+	(ErrorCode)(0),        // 1: skirmish.v1.ErrorCode
+	(*ClientMessage)(nil), // 2: skirmish.v1.ClientMessage
+	(*Join)(nil),          // 3: skirmish.v1.Join
+	(*Inputs)(nil),        // 4: skirmish.v1.Inputs
+	(*Input)(nil),         // 5: skirmish.v1.Input
+	(*ArenaInput)(nil),    // 6: skirmish.v1.ArenaInput
+	(*SnapshotAck)(nil),   // 7: skirmish.v1.SnapshotAck
+	(*Ping)(nil),          // 8: skirmish.v1.Ping
+	(*Leave)(nil),         // 9: skirmish.v1.Leave
+	(*ServerMessage)(nil), // 10: skirmish.v1.ServerMessage
+	(*Welcome)(nil),       // 11: skirmish.v1.Welcome
+	(*Roster)(nil),        // 12: skirmish.v1.Roster
+	(*RosterEntry)(nil),   // 13: skirmish.v1.RosterEntry
+	(*Snapshot)(nil),      // 14: skirmish.v1.Snapshot
+	(*MatchEnd)(nil),      // 15: skirmish.v1.MatchEnd
+	(*Pong)(nil),          // 16: skirmish.v1.Pong
+	(*Error)(nil),         // 17: skirmish.v1.Error
+	(*MatchOutcome)(nil),  // 18: skirmish.v1.MatchOutcome
 }
 var file_skirmish_v1_realtime_proto_depIdxs = []int32{
-	2,  // 0: skirmish.v1.ClientMessage.join:type_name -> skirmish.v1.Join
-	3,  // 1: skirmish.v1.ClientMessage.inputs:type_name -> skirmish.v1.Inputs
-	6,  // 2: skirmish.v1.ClientMessage.ack:type_name -> skirmish.v1.SnapshotAck
-	7,  // 3: skirmish.v1.ClientMessage.ping:type_name -> skirmish.v1.Ping
-	8,  // 4: skirmish.v1.ClientMessage.leave:type_name -> skirmish.v1.Leave
-	4,  // 5: skirmish.v1.Inputs.inputs:type_name -> skirmish.v1.Input
-	5,  // 6: skirmish.v1.Input.arena:type_name -> skirmish.v1.ArenaInput
-	10, // 7: skirmish.v1.ServerMessage.welcome:type_name -> skirmish.v1.Welcome
-	11, // 8: skirmish.v1.ServerMessage.snapshot:type_name -> skirmish.v1.Snapshot
-	12, // 9: skirmish.v1.ServerMessage.match_end:type_name -> skirmish.v1.MatchEnd
-	13, // 10: skirmish.v1.ServerMessage.pong:type_name -> skirmish.v1.Pong
-	14, // 11: skirmish.v1.ServerMessage.error:type_name -> skirmish.v1.Error
-	15, // 12: skirmish.v1.MatchEnd.outcome:type_name -> skirmish.v1.MatchOutcome
-	0,  // 13: skirmish.v1.Error.code:type_name -> skirmish.v1.ErrorCode
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	3,  // 0: skirmish.v1.ClientMessage.join:type_name -> skirmish.v1.Join
+	4,  // 1: skirmish.v1.ClientMessage.inputs:type_name -> skirmish.v1.Inputs
+	7,  // 2: skirmish.v1.ClientMessage.ack:type_name -> skirmish.v1.SnapshotAck
+	8,  // 3: skirmish.v1.ClientMessage.ping:type_name -> skirmish.v1.Ping
+	9,  // 4: skirmish.v1.ClientMessage.leave:type_name -> skirmish.v1.Leave
+	5,  // 5: skirmish.v1.Inputs.inputs:type_name -> skirmish.v1.Input
+	6,  // 6: skirmish.v1.Input.arena:type_name -> skirmish.v1.ArenaInput
+	11, // 7: skirmish.v1.ServerMessage.welcome:type_name -> skirmish.v1.Welcome
+	14, // 8: skirmish.v1.ServerMessage.snapshot:type_name -> skirmish.v1.Snapshot
+	15, // 9: skirmish.v1.ServerMessage.match_end:type_name -> skirmish.v1.MatchEnd
+	16, // 10: skirmish.v1.ServerMessage.pong:type_name -> skirmish.v1.Pong
+	17, // 11: skirmish.v1.ServerMessage.error:type_name -> skirmish.v1.Error
+	12, // 12: skirmish.v1.ServerMessage.roster:type_name -> skirmish.v1.Roster
+	13, // 13: skirmish.v1.Welcome.roster:type_name -> skirmish.v1.RosterEntry
+	13, // 14: skirmish.v1.Roster.players:type_name -> skirmish.v1.RosterEntry
+	0,  // 15: skirmish.v1.RosterEntry.presence:type_name -> skirmish.v1.Presence
+	18, // 16: skirmish.v1.MatchEnd.outcome:type_name -> skirmish.v1.MatchOutcome
+	1,  // 17: skirmish.v1.Error.code:type_name -> skirmish.v1.ErrorCode
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_skirmish_v1_realtime_proto_init() }
@@ -1296,14 +1537,15 @@ func file_skirmish_v1_realtime_proto_init() {
 		(*ServerMessage_MatchEnd)(nil),
 		(*ServerMessage_Pong)(nil),
 		(*ServerMessage_Error)(nil),
+		(*ServerMessage_Roster)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_skirmish_v1_realtime_proto_rawDesc), len(file_skirmish_v1_realtime_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   14,
+			NumEnums:      2,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file skirmish/v1/realtime.proto.
  */
 export const file_skirmish_v1_realtime: GenFile = /*@__PURE__*/
-  fileDesc("Chpza2lybWlzaC92MS9yZWFsdGltZS5wcm90bxILc2tpcm1pc2gudjEi0QEKDUNsaWVudE1lc3NhZ2USIQoEam9pbhgBIAEoCzIRLnNraXJtaXNoLnYxLkpvaW5IABIlCgZpbnB1dHMYAiABKAsyEy5za2lybWlzaC52MS5JbnB1dHNIABInCgNhY2sYAyABKAsyGC5za2lybWlzaC52MS5TbmFwc2hvdEFja0gAEiEKBHBpbmcYBCABKAsyES5za2lybWlzaC52MS5QaW5nSAASIwoFbGVhdmUYBSABKAsyEi5za2lybWlzaC52MS5MZWF2ZUgAQgUKA21zZyIVCgRKb2luEg0KBXRva2VuGAEgASgJIj4KBklucHV0cxIiCgZpbnB1dHMYASADKAsyEi5za2lybWlzaC52MS5JbnB1dBIQCghhY2tfdGljaxgCIAEoDSJYCgVJbnB1dBILCgNzZXEYASABKA0SKAoFYXJlbmEYCiABKAsyFy5za2lybWlzaC52MS5BcmVuYUlucHV0SAASEAoGY3VzdG9tGA8gASgMSABCBgoEZ2FtZSJHCgpBcmVuYUlucHV0Eg4KBm1vdmVfeBgBIAEoAhIOCgZtb3ZlX3kYAiABKAISCwoDYWltGAMgASgCEgwKBGZpcmUYBCABKAgiGwoLU25hcHNob3RBY2sSDAoEdGljaxgBIAEoDSIeCgRQaW5nEhYKDmNsaWVudF90aW1lX3VzGAEgASgDIgcKBUxlYXZlIt4BCg1TZXJ2ZXJNZXNzYWdlEicKB3dlbGNvbWUYASABKAsyFC5za2lybWlzaC52MS5XZWxjb21lSAASKQoIc25hcHNob3QYAiABKAsyFS5za2lybWlzaC52MS5TbmFwc2hvdEgAEioKCW1hdGNoX2VuZBgDIAEoCzIVLnNraXJtaXNoLnYxLk1hdGNoRW5kSAASIQoEcG9uZxgEIAEoCzIRLnNraXJtaXNoLnYxLlBvbmdIABIjCgVlcnJvchgFIAEoCzISLnNraXJtaXNoLnYxLkVycm9ySABCBQoDbXNnIpUBCgdXZWxjb21lEg8KB3Jvb21faWQYASABKAkSEAoIbWF0Y2hfaWQYAiABKAkSEQoJcGxheWVyX2lkGAMgASgJEhEKCWVudGl0eV9pZBgEIAEoDRIMCgR0ZWFtGAUgASgNEgwKBG1vZGUYBiABKAkSFAoMdGlja19yYXRlX2h6GAcgASgNEg8KB3Jlc3VtZWQYCCABKAginwEKCFNuYXBzaG90EgwKBHRpY2sYASABKA0SEQoJYmFzZV90aWNrGAIgASgNEhYKDmxhc3RfaW5wdXRfc2VxGAMgASgNEg8KB3JlbW92ZWQYBSADKA0SCwoDaWRzGAYgAygNEg0KBWtpbmRzGAcgAygNEg0KBW1hc2tzGAggAygEEg4KBnZhbHVlcxgJIAMoEUoECAQQBVIIZW50aXRpZXMiNgoITWF0Y2hFbmQSKgoHb3V0Y29tZRgBIAEoCzIZLnNraXJtaXNoLnYxLk1hdGNoT3V0Y29tZSI2CgRQb25nEhYKDmNsaWVudF90aW1lX3VzGAEgASgDEhYKDnNlcnZlcl90aW1lX3VzGAIgASgDIj4KBUVycm9yEiQKBGNvZGUYASABKA4yFi5za2lybWlzaC52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCSqkAgoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIaChZFUlJPUl9DT0RFX0JBRF9NRVNTQUdFEAESHgoaRVJST1JfQ09ERV9VTkFVVEhFTlRJQ0FURUQQAhIdChlFUlJPUl9DT0RFX1JPT01fTk9UX0ZPVU5EEAMSGQoVRVJST1JfQ09ERV9OT1RfU0VBVEVEEAQSGwoXRVJST1JfQ09ERV9SQVRFX0xJTUlURUQQBRIYChRFUlJPUl9DT0RFX1RPT19MQVJHRRAGEhcKE0VSUk9SX0NPREVfVE9PX1NMT1cQBxIXChNFUlJPUl9DT0RFX1JFUExBQ0VEEAgSHAoYRVJST1JfQ09ERV9TSFVUVElOR19ET1dOEAlCPVo7Z2l0aHViLmNvbS9za2lybWlzaGdnL3NraXJtaXNoL3Byb3RvL3NraXJtaXNoL3YxO3NraXJtaXNodjFiBnByb3RvMw", [file_skirmish_v1_outcome]);
+  fileDesc("Chpza2lybWlzaC92MS9yZWFsdGltZS5wcm90bxILc2tpcm1pc2gudjEi0QEKDUNsaWVudE1lc3NhZ2USIQoEam9pbhgBIAEoCzIRLnNraXJtaXNoLnYxLkpvaW5IABIlCgZpbnB1dHMYAiABKAsyEy5za2lybWlzaC52MS5JbnB1dHNIABInCgNhY2sYAyABKAsyGC5za2lybWlzaC52MS5TbmFwc2hvdEFja0gAEiEKBHBpbmcYBCABKAsyES5za2lybWlzaC52MS5QaW5nSAASIwoFbGVhdmUYBSABKAsyEi5za2lybWlzaC52MS5MZWF2ZUgAQgUKA21zZyIVCgRKb2luEg0KBXRva2VuGAEgASgJIj4KBklucHV0cxIiCgZpbnB1dHMYASADKAsyEi5za2lybWlzaC52MS5JbnB1dBIQCghhY2tfdGljaxgCIAEoDSJYCgVJbnB1dBILCgNzZXEYASABKA0SKAoFYXJlbmEYCiABKAsyFy5za2lybWlzaC52MS5BcmVuYUlucHV0SAASEAoGY3VzdG9tGA8gASgMSABCBgoEZ2FtZSJHCgpBcmVuYUlucHV0Eg4KBm1vdmVfeBgBIAEoAhIOCgZtb3ZlX3kYAiABKAISCwoDYWltGAMgASgCEgwKBGZpcmUYBCABKAgiGwoLU25hcHNob3RBY2sSDAoEdGljaxgBIAEoDSIeCgRQaW5nEhYKDmNsaWVudF90aW1lX3VzGAEgASgDIgcKBUxlYXZlIoUCCg1TZXJ2ZXJNZXNzYWdlEicKB3dlbGNvbWUYASABKAsyFC5za2lybWlzaC52MS5XZWxjb21lSAASKQoIc25hcHNob3QYAiABKAsyFS5za2lybWlzaC52MS5TbmFwc2hvdEgAEioKCW1hdGNoX2VuZBgDIAEoCzIVLnNraXJtaXNoLnYxLk1hdGNoRW5kSAASIQoEcG9uZxgEIAEoCzIRLnNraXJtaXNoLnYxLlBvbmdIABIjCgVlcnJvchgFIAEoCzISLnNraXJtaXNoLnYxLkVycm9ySAASJQoGcm9zdGVyGAYgASgLMhMuc2tpcm1pc2gudjEuUm9zdGVySABCBQoDbXNnIr8BCgdXZWxjb21lEg8KB3Jvb21faWQYASABKAkSEAoIbWF0Y2hfaWQYAiABKAkSEQoJcGxheWVyX2lkGAMgASgJEhEKCWVudGl0eV9pZBgEIAEoDRIMCgR0ZWFtGAUgASgNEgwKBG1vZGUYBiABKAkSFAoMdGlja19yYXRlX2h6GAcgASgNEg8KB3Jlc3VtZWQYCCABKAgSKAoGcm9zdGVyGAkgAygLMhguc2tpcm1pc2gudjEuUm9zdGVyRW50cnkiMwoGUm9zdGVyEikKB3BsYXllcnMYASADKAsyGC5za2lybWlzaC52MS5Sb3N0ZXJFbnRyeSJ4CgtSb3N0ZXJFbnRyeRIRCgllbnRpdHlfaWQYASABKA0SEQoJcGxheWVyX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSDAoEdGVhbRgEIAEoDRInCghwcmVzZW5jZRgFIAEoDjIVLnNraXJtaXNoLnYxLlByZXNlbmNlIp8BCghTbmFwc2hvdBIMCgR0aWNrGAEgASgNEhEKCWJhc2VfdGljaxgCIAEoDRIWCg5sYXN0X2lucHV0X3NlcRgDIAEoDRIPCgdyZW1vdmVkGAUgAygNEgsKA2lkcxgGIAMoDRINCgVraW5kcxgHIAMoDRINCgVtYXNrcxgIIAMoBBIOCgZ2YWx1ZXMYCSADKBFKBAgEEAVSCGVudGl0aWVzIjYKCE1hdGNoRW5kEioKB291dGNvbWUYASABKAsyGS5za2lybWlzaC52MS5NYXRjaE91dGNvbWUiNgoEUG9uZxIWCg5jbGllbnRfdGltZV91cxgBIAEoAxIWCg5zZXJ2ZXJfdGltZV91cxgCIAEoAyI+CgVFcnJvchIkCgRjb2RlGAEgASgOMhYuc2tpcm1pc2gudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkqewoIUHJlc2VuY2USGAoUUFJFU0VOQ0VfVU5TUEVDSUZJRUQQABIUChBQUkVTRU5DRV9XQUlUSU5HEAESFgoSUFJFU0VOQ0VfQ09OTkVDVEVEEAISFAoQUFJFU0VOQ0VfRFJPUFBFRBADEhEKDVBSRVNFTkNFX0xFRlQQBCqkAgoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIaChZFUlJPUl9DT0RFX0JBRF9NRVNTQUdFEAESHgoaRVJST1JfQ09ERV9VTkFVVEhFTlRJQ0FURUQQAhIdChlFUlJPUl9DT0RFX1JPT01fTk9UX0ZPVU5EEAMSGQoVRVJST1JfQ09ERV9OT1RfU0VBVEVEEAQSGwoXRVJST1JfQ09ERV9SQVRFX0xJTUlURUQQBRIYChRFUlJPUl9DT0RFX1RPT19MQVJHRRAGEhcKE0VSUk9SX0NPREVfVE9PX1NMT1cQBxIXChNFUlJPUl9DT0RFX1JFUExBQ0VEEAgSHAoYRVJST1JfQ09ERV9TSFVUVElOR19ET1dOEAlCPVo7Z2l0aHViLmNvbS9za2lybWlzaGdnL3NraXJtaXNoL3Byb3RvL3NraXJtaXNoL3YxO3NraXJtaXNodjFiBnByb3RvMw", [file_skirmish_v1_outcome]);
 
 /**
  * ClientMessage is everything a player sends to a gameserver.
@@ -286,6 +286,15 @@ export type ServerMessage = Message<"skirmish.v1.ServerMessage"> & {
      */
     value: Error;
     case: "error";
+  } | {
+    /**
+     * roster is the match's players again, after someone joined, left,
+     * dropped or returned; never sent per tick.
+     *
+     * @generated from field: skirmish.v1.Roster roster = 6;
+     */
+    value: Roster;
+    case: "roster";
   } | { case: undefined; value?: undefined };
 };
 
@@ -345,6 +354,14 @@ export type Welcome = Message<"skirmish.v1.Welcome"> & {
    * @generated from field: bool resumed = 8;
    */
   resumed: boolean;
+
+  /**
+   * roster is everyone seated in the match, the player included, as of
+   * this Welcome; Roster messages replace it when it changes.
+   *
+   * @generated from field: repeated skirmish.v1.RosterEntry roster = 9;
+   */
+  roster: RosterEntry[];
 };
 
 /**
@@ -353,6 +370,73 @@ export type Welcome = Message<"skirmish.v1.Welcome"> & {
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
   messageDesc(file_skirmish_v1_realtime, 9);
+
+/**
+ * Roster is every seat of the match, sent whole (it is small: one entry a
+ * player) to every connected player whenever a player joins, returns,
+ * drops, leaves, or a backfill seat is added. It replaces the roster of
+ * the Welcome or of the Roster before it.
+ *
+ * @generated from message skirmish.v1.Roster
+ */
+export type Roster = Message<"skirmish.v1.Roster"> & {
+  /**
+   * @generated from field: repeated skirmish.v1.RosterEntry players = 1;
+   */
+  players: RosterEntry[];
+};
+
+/**
+ * Describes the message skirmish.v1.Roster.
+ * Use `create(RosterSchema)` to create a new message.
+ */
+export const RosterSchema: GenMessage<Roster> = /*@__PURE__*/
+  messageDesc(file_skirmish_v1_realtime, 10);
+
+/**
+ * RosterEntry is one seat of the match as the other players may see it.
+ *
+ * @generated from message skirmish.v1.RosterEntry
+ */
+export type RosterEntry = Message<"skirmish.v1.RosterEntry"> & {
+  /**
+   * entity_id is the player's entity in snapshots; 0 until the player has
+   * joined for the first time.
+   *
+   * @generated from field: uint32 entity_id = 1;
+   */
+  entityId: number;
+
+  /**
+   * @generated from field: string player_id = 2;
+   */
+  playerId: string;
+
+  /**
+   * name is the display name the player signed in with (at most 24
+   * characters, checked at sign-in by internal/displayname's rule).
+   *
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: uint32 team = 4;
+   */
+  team: number;
+
+  /**
+   * @generated from field: skirmish.v1.Presence presence = 5;
+   */
+  presence: Presence;
+};
+
+/**
+ * Describes the message skirmish.v1.RosterEntry.
+ * Use `create(RosterEntrySchema)` to create a new message.
+ */
+export const RosterEntrySchema: GenMessage<RosterEntry> = /*@__PURE__*/
+  messageDesc(file_skirmish_v1_realtime, 11);
 
 /**
  * Snapshot is the world as one player sees it at a server tick. When
@@ -436,7 +520,7 @@ export type Snapshot = Message<"skirmish.v1.Snapshot"> & {
  * Use `create(SnapshotSchema)` to create a new message.
  */
 export const SnapshotSchema: GenMessage<Snapshot> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_realtime, 10);
+  messageDesc(file_skirmish_v1_realtime, 12);
 
 /**
  * MatchEnd is the last message of a match.
@@ -455,7 +539,7 @@ export type MatchEnd = Message<"skirmish.v1.MatchEnd"> & {
  * Use `create(MatchEndSchema)` to create a new message.
  */
 export const MatchEndSchema: GenMessage<MatchEnd> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_realtime, 11);
+  messageDesc(file_skirmish_v1_realtime, 13);
 
 /**
  * @generated from message skirmish.v1.Pong
@@ -477,7 +561,7 @@ export type Pong = Message<"skirmish.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_realtime, 12);
+  messageDesc(file_skirmish_v1_realtime, 14);
 
 /**
  * Error reports why the server rejected a message or is closing the
@@ -502,7 +586,54 @@ export type Error = Message<"skirmish.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_realtime, 13);
+  messageDesc(file_skirmish_v1_realtime, 15);
+
+/**
+ * Presence is whether a seated player is in the match right now.
+ *
+ * @generated from enum skirmish.v1.Presence
+ */
+export enum Presence {
+  /**
+   * @generated from enum value: PRESENCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * WAITING: the player has not joined yet.
+   *
+   * @generated from enum value: PRESENCE_WAITING = 1;
+   */
+  WAITING = 1,
+
+  /**
+   * CONNECTED: the player is connected.
+   *
+   * @generated from enum value: PRESENCE_CONNECTED = 2;
+   */
+  CONNECTED = 2,
+
+  /**
+   * DROPPED: the connection was lost; the seat is kept for the server's
+   * reconnection grace period.
+   *
+   * @generated from enum value: PRESENCE_DROPPED = 3;
+   */
+  DROPPED = 3,
+
+  /**
+   * LEFT: the player is gone for good (left, or stayed away too long).
+   *
+   * @generated from enum value: PRESENCE_LEFT = 4;
+   */
+  LEFT = 4,
+}
+
+/**
+ * Describes the enum skirmish.v1.Presence.
+ */
+export const PresenceSchema: GenEnum<Presence> = /*@__PURE__*/
+  enumDesc(file_skirmish_v1_realtime, 0);
 
 /**
  * @generated from enum skirmish.v1.ErrorCode
@@ -581,5 +712,5 @@ export enum ErrorCode {
  * Describes the enum skirmish.v1.ErrorCode.
  */
 export const ErrorCodeSchema: GenEnum<ErrorCode> = /*@__PURE__*/
-  enumDesc(file_skirmish_v1_realtime, 0);
+  enumDesc(file_skirmish_v1_realtime, 1);
 
