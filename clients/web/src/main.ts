@@ -188,6 +188,9 @@ async function play(a: Assignment): Promise<MatchOutcome | undefined> {
     onFallback: (e) => console.warn("WebTransport unavailable, falling back to WebSocket:", e),
     onSnapshot: (w) => net?.onWorld(w, performance.now()),
     onRoster: (r) => showRoster(r, hook.entityId),
+    // A rejoin after the join token expired (long matches) gets a new one
+    // for the same seat from the matchmaker, with the session.
+    refresh: (old) => new Matchmaker({ baseUrl: cfg.matchmaker_url, session: session!, backoff: backoff("matchmaking") }).refreshJoinToken(old),
     onMessage: (m) => {
       if (m.msg.case === "pong" && net) net.stats.rttMs = Date.now() - Number(m.msg.value.clientTimeUs) / 1000;
     },
@@ -261,7 +264,8 @@ async function play(a: Assignment): Promise<MatchOutcome | undefined> {
         return undefined;
       }
       // The connection dropped: the server keeps the seat for a while, so
-      // join again with the same token (the SDK retries with backoff).
+      // join again with the same token, or a refreshed one once it has
+      // expired (the SDK retries with backoff).
       $("status").textContent = "connection lost: rejoining…";
       try {
         game = await game.rejoin();
