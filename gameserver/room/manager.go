@@ -159,6 +159,8 @@ func (m *Manager) Create(matchID, mode string, seats []game.Seat) (*Room, error)
 		done:      make(chan struct{}),
 		maxBehind: max(1, int(m.cfg.SlowClientTimeout*time.Duration(md.TickRate)/time.Second)),
 	}
+	r.eventer, _ = g.(game.Eventer)
+	r.resyncer, _ = g.(game.Resyncer)
 	if bf, ok := g.(game.Backfiller); ok {
 		r.backfill = bf
 	}

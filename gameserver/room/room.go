@@ -28,7 +28,9 @@ type seat struct {
 	backlog int                 // ticks in a row that left inputs waiting
 	entity  uint32
 	team    uint32
-	snap    skirmishv1.Snapshot // reused by sendSnapshot
+	// eventSeq is the seq of the newest game event sent to the seat.
+	eventSeq uint64
+	snap     skirmishv1.Snapshot // reused by sendSnapshot
 }
 
 type eventKind int
@@ -76,6 +78,14 @@ type Room struct {
 	// lastTick is when the running room last finished a tick (Unix ns),
 	// 0 while it is not running; Manager.Stalled reads it.
 	lastTick atomic.Int64
+
+	// Game events (events.go): eventer and resyncer are nil when the game
+	// does not implement them; eventBacklog waits to be sent, eventBytes
+	// is its size.
+	eventer      game.Eventer
+	resyncer     game.Resyncer
+	eventBacklog []game.Event
+	eventBytes   int
 
 	backfill  game.Backfiller // nil when the game takes no newcomers
 	open      []game.Seat     // seats offered for backfill
@@ -298,10 +308,20 @@ func (r *Room) attach(playerID string) (*Session, error) {
 		Mode:       r.mode.Name,
 		TickRateHz: uint32(r.mode.TickRate),
 		Resumed:    resumed,
+		EventSeq:   st.eventSeq,
+		InputPolicy: map[game.InputKind]skirmishv1.InputPolicy{
+			game.LatestWins: skirmishv1.InputPolicy_INPUT_POLICY_LATEST_WINS,
+			game.Ordered:    skirmishv1.InputPolicy_INPUT_POLICY_ORDERED,
+		}[r.mode.Input.Kind],
+		MaxInputPayload: uint32(r.mode.Input.MaxPayloadBytes),
+		MaxQueuedInputs: uint32(r.mode.Input.MaxQueued),
 	}
 	s.send(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Welcome{Welcome: s.welcome}})
 	st.session = s
 	st.lastSeq, st.pending, st.backlog = 0, nil, 0 // a new connection numbers its inputs afresh
+	if resumed && r.resyncer != nil {
+		r.resyncer.Resync(playerID)
+	}
 	return s, nil
 }
 
@@ -324,9 +344,15 @@ func (r *Room) step() bool {
 		if st.session == nil {
 			continue
 		}
-		r.applyInputs(st)
+		if r.mode.Input.Kind == game.Ordered {
+			r.applyOrdered(st)
+		} else {
+			r.applyInputs(st)
+		}
 	}
 	ended := r.game.Tick()
+	r.takeEvents()
+	r.sendEvents(ended) // the last tick sends every event left
 	if len(r.open) > 0 && !ended && !r.backfill.Backfilling() {
 		r.open = nil
 		r.report(skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_DONE, nil)

@@ -21,6 +21,62 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// InputPolicy is how a room applies a mode's inputs.
+type InputPolicy int32
+
+const (
+	InputPolicy_INPUT_POLICY_UNSPECIFIED InputPolicy = 0
+	// Action games: one input per tick in sequence order; when inputs pile
+	// up the oldest waiting are applied or dropped, so the newest intent
+	// wins and a player never lags behind its own inputs.
+	InputPolicy_INPUT_POLICY_LATEST_WINS InputPolicy = 1
+	// Turn-based games: every input accepted is applied, in sequence order,
+	// at the next tick; none is dropped. Inputs beyond the mode's bound are
+	// refused at once with an Error the client sees.
+	InputPolicy_INPUT_POLICY_ORDERED InputPolicy = 2
+)
+
+// Enum value maps for InputPolicy.
+var (
+	InputPolicy_name = map[int32]string{
+		0: "INPUT_POLICY_UNSPECIFIED",
+		1: "INPUT_POLICY_LATEST_WINS",
+		2: "INPUT_POLICY_ORDERED",
+	}
+	InputPolicy_value = map[string]int32{
+		"INPUT_POLICY_UNSPECIFIED": 0,
+		"INPUT_POLICY_LATEST_WINS": 1,
+		"INPUT_POLICY_ORDERED":     2,
+	}
+)
+
+func (x InputPolicy) Enum() *InputPolicy {
+	p := new(InputPolicy)
+	*p = x
+	return p
+}
+
+func (x InputPolicy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (InputPolicy) Descriptor() protoreflect.EnumDescriptor {
+	return file_skirmish_v1_realtime_proto_enumTypes[0].Descriptor()
+}
+
+func (InputPolicy) Type() protoreflect.EnumType {
+	return &file_skirmish_v1_realtime_proto_enumTypes[0]
+}
+
+func (x InputPolicy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use InputPolicy.Descriptor instead.
+func (InputPolicy) EnumDescriptor() ([]byte, []int) {
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{0}
+}
+
 type ErrorCode int32
 
 const (
@@ -43,33 +99,50 @@ const (
 	ErrorCode_ERROR_CODE_REPLACED ErrorCode = 8
 	// The server is shutting down.
 	ErrorCode_ERROR_CODE_SHUTTING_DOWN ErrorCode = 9
+	// Codes 10 to 14 refuse one message and leave the connection open.
+	// INPUT_QUEUE_FULL: inputs of an ordered mode were refused because too
+	// many of the player's inputs wait for the next tick; the message names
+	// the refused sequence numbers. Nothing refused is applied later.
+	ErrorCode_ERROR_CODE_INPUT_QUEUE_FULL ErrorCode = 10
+	// INPUT_TOO_LARGE: an input's custom payload is larger than the mode
+	// accepts (Welcome.max_input_payload); the input was refused.
+	ErrorCode_ERROR_CODE_INPUT_TOO_LARGE ErrorCode = 11
+	// INPUT_RATE_LIMITED: inputs of an ordered mode were refused because the
+	// player sent messages faster than the server accepts.
+	ErrorCode_ERROR_CODE_INPUT_RATE_LIMITED ErrorCode = 12
 )
 
 // Enum value maps for ErrorCode.
 var (
 	ErrorCode_name = map[int32]string{
-		0: "ERROR_CODE_UNSPECIFIED",
-		1: "ERROR_CODE_BAD_MESSAGE",
-		2: "ERROR_CODE_UNAUTHENTICATED",
-		3: "ERROR_CODE_ROOM_NOT_FOUND",
-		4: "ERROR_CODE_NOT_SEATED",
-		5: "ERROR_CODE_RATE_LIMITED",
-		6: "ERROR_CODE_TOO_LARGE",
-		7: "ERROR_CODE_TOO_SLOW",
-		8: "ERROR_CODE_REPLACED",
-		9: "ERROR_CODE_SHUTTING_DOWN",
+		0:  "ERROR_CODE_UNSPECIFIED",
+		1:  "ERROR_CODE_BAD_MESSAGE",
+		2:  "ERROR_CODE_UNAUTHENTICATED",
+		3:  "ERROR_CODE_ROOM_NOT_FOUND",
+		4:  "ERROR_CODE_NOT_SEATED",
+		5:  "ERROR_CODE_RATE_LIMITED",
+		6:  "ERROR_CODE_TOO_LARGE",
+		7:  "ERROR_CODE_TOO_SLOW",
+		8:  "ERROR_CODE_REPLACED",
+		9:  "ERROR_CODE_SHUTTING_DOWN",
+		10: "ERROR_CODE_INPUT_QUEUE_FULL",
+		11: "ERROR_CODE_INPUT_TOO_LARGE",
+		12: "ERROR_CODE_INPUT_RATE_LIMITED",
 	}
 	ErrorCode_value = map[string]int32{
-		"ERROR_CODE_UNSPECIFIED":     0,
-		"ERROR_CODE_BAD_MESSAGE":     1,
-		"ERROR_CODE_UNAUTHENTICATED": 2,
-		"ERROR_CODE_ROOM_NOT_FOUND":  3,
-		"ERROR_CODE_NOT_SEATED":      4,
-		"ERROR_CODE_RATE_LIMITED":    5,
-		"ERROR_CODE_TOO_LARGE":       6,
-		"ERROR_CODE_TOO_SLOW":        7,
-		"ERROR_CODE_REPLACED":        8,
-		"ERROR_CODE_SHUTTING_DOWN":   9,
+		"ERROR_CODE_UNSPECIFIED":        0,
+		"ERROR_CODE_BAD_MESSAGE":        1,
+		"ERROR_CODE_UNAUTHENTICATED":    2,
+		"ERROR_CODE_ROOM_NOT_FOUND":     3,
+		"ERROR_CODE_NOT_SEATED":         4,
+		"ERROR_CODE_RATE_LIMITED":       5,
+		"ERROR_CODE_TOO_LARGE":          6,
+		"ERROR_CODE_TOO_SLOW":           7,
+		"ERROR_CODE_REPLACED":           8,
+		"ERROR_CODE_SHUTTING_DOWN":      9,
+		"ERROR_CODE_INPUT_QUEUE_FULL":   10,
+		"ERROR_CODE_INPUT_TOO_LARGE":    11,
+		"ERROR_CODE_INPUT_RATE_LIMITED": 12,
 	}
 )
 
@@ -84,11 +157,11 @@ func (x ErrorCode) String() string {
 }
 
 func (ErrorCode) Descriptor() protoreflect.EnumDescriptor {
-	return file_skirmish_v1_realtime_proto_enumTypes[0].Descriptor()
+	return file_skirmish_v1_realtime_proto_enumTypes[1].Descriptor()
 }
 
 func (ErrorCode) Type() protoreflect.EnumType {
-	return &file_skirmish_v1_realtime_proto_enumTypes[0]
+	return &file_skirmish_v1_realtime_proto_enumTypes[1]
 }
 
 func (x ErrorCode) Number() protoreflect.EnumNumber {
@@ -97,7 +170,7 @@ func (x ErrorCode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ErrorCode.Descriptor instead.
 func (ErrorCode) EnumDescriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{0}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{1}
 }
 
 // ClientMessage is everything a player sends to a gameserver.
@@ -639,6 +712,7 @@ type ServerMessage struct {
 	//	*ServerMessage_MatchEnd
 	//	*ServerMessage_Pong
 	//	*ServerMessage_Error
+	//	*ServerMessage_Event
 	Msg           isServerMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -726,6 +800,15 @@ func (x *ServerMessage) GetError() *Error {
 	return nil
 }
 
+func (x *ServerMessage) GetEvent() *GameEvent {
+	if x != nil {
+		if x, ok := x.Msg.(*ServerMessage_Event); ok {
+			return x.Event
+		}
+	}
+	return nil
+}
+
 type isServerMessage_Msg interface {
 	isServerMessage_Msg()
 }
@@ -750,6 +833,11 @@ type ServerMessage_Error struct {
 	Error *Error `protobuf:"bytes,5,opt,name=error,proto3,oneof"`
 }
 
+type ServerMessage_Event struct {
+	// event is a game-defined event (6 is taken by another message).
+	Event *GameEvent `protobuf:"bytes,7,opt,name=event,proto3,oneof"`
+}
+
 func (*ServerMessage_Welcome) isServerMessage_Msg() {}
 
 func (*ServerMessage_Snapshot) isServerMessage_Msg() {}
@@ -759,6 +847,85 @@ func (*ServerMessage_MatchEnd) isServerMessage_Msg() {}
 func (*ServerMessage_Pong) isServerMessage_Msg() {}
 
 func (*ServerMessage_Error) isServerMessage_Msg() {}
+
+func (*ServerMessage_Event) isServerMessage_Msg() {}
+
+// GameEvent is an event a game sends to one player or to all, apart from
+// snapshots: a card dealt, a round's result, a chat line. Events travel on
+// the reliable stream, in the order the game emitted them; seq numbers the
+// events of one player in a match from 1 without gaps, so a client that
+// sees a gap (after a reconnection) knows it missed some and relies on the
+// snapshot and on what the game sends again.
+type GameEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Seq   uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// tick is the server tick after which the game emitted the event.
+	Tick uint32 `protobuf:"varint,2,opt,name=tick,proto3" json:"tick,omitempty"`
+	// type is the game's name for the event, e.g. "round_result".
+	Type string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	// payload is the game's encoding of the event.
+	Payload       []byte `protobuf:"bytes,4,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GameEvent) Reset() {
+	*x = GameEvent{}
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GameEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GameEvent) ProtoMessage() {}
+
+func (x *GameEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GameEvent.ProtoReflect.Descriptor instead.
+func (*GameEvent) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GameEvent) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *GameEvent) GetTick() uint32 {
+	if x != nil {
+		return x.Tick
+	}
+	return 0
+}
+
+func (x *GameEvent) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *GameEvent) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
 
 // Welcome answers a successful Join.
 type Welcome struct {
@@ -772,14 +939,27 @@ type Welcome struct {
 	Mode       string `protobuf:"bytes,6,opt,name=mode,proto3" json:"mode,omitempty"`
 	TickRateHz uint32 `protobuf:"varint,7,opt,name=tick_rate_hz,json=tickRateHz,proto3" json:"tick_rate_hz,omitempty"`
 	// resumed is true when the player rejoined a seat it held before.
-	Resumed       bool `protobuf:"varint,8,opt,name=resumed,proto3" json:"resumed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Resumed bool `protobuf:"varint,8,opt,name=resumed,proto3" json:"resumed,omitempty"`
+	// event_seq is the seq of the newest game event the server sent this
+	// player before this connection (0: none). A resuming client that holds
+	// fewer missed some events.
+	EventSeq uint64 `protobuf:"varint,15,opt,name=event_seq,json=eventSeq,proto3" json:"event_seq,omitempty"`
+	// input_policy is how the room applies this mode's inputs.
+	InputPolicy InputPolicy `protobuf:"varint,16,opt,name=input_policy,json=inputPolicy,proto3,enum=skirmish.v1.InputPolicy" json:"input_policy,omitempty"`
+	// max_input_payload is the largest Input.custom this mode accepts, in
+	// bytes.
+	MaxInputPayload uint32 `protobuf:"varint,17,opt,name=max_input_payload,json=maxInputPayload,proto3" json:"max_input_payload,omitempty"`
+	// max_queued_inputs is, for INPUT_POLICY_ORDERED, how many inputs of a
+	// player may wait for the next tick; more are refused with
+	// ERROR_CODE_INPUT_QUEUE_FULL.
+	MaxQueuedInputs uint32 `protobuf:"varint,18,opt,name=max_queued_inputs,json=maxQueuedInputs,proto3" json:"max_queued_inputs,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Welcome) Reset() {
 	*x = Welcome{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[9]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -791,7 +971,7 @@ func (x *Welcome) String() string {
 func (*Welcome) ProtoMessage() {}
 
 func (x *Welcome) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[9]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -804,7 +984,7 @@ func (x *Welcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
 func (*Welcome) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{9}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Welcome) GetRoomId() string {
@@ -863,6 +1043,34 @@ func (x *Welcome) GetResumed() bool {
 	return false
 }
 
+func (x *Welcome) GetEventSeq() uint64 {
+	if x != nil {
+		return x.EventSeq
+	}
+	return 0
+}
+
+func (x *Welcome) GetInputPolicy() InputPolicy {
+	if x != nil {
+		return x.InputPolicy
+	}
+	return InputPolicy_INPUT_POLICY_UNSPECIFIED
+}
+
+func (x *Welcome) GetMaxInputPayload() uint32 {
+	if x != nil {
+		return x.MaxInputPayload
+	}
+	return 0
+}
+
+func (x *Welcome) GetMaxQueuedInputs() uint32 {
+	if x != nil {
+		return x.MaxQueuedInputs
+	}
+	return 0
+}
+
 // Snapshot is the world as one player sees it at a server tick. When
 // base_tick is 0 the snapshot is full: the client replaces its world with
 // the entities listed. Otherwise it is a delta against the snapshot of
@@ -904,7 +1112,7 @@ type Snapshot struct {
 
 func (x *Snapshot) Reset() {
 	*x = Snapshot{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[10]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -916,7 +1124,7 @@ func (x *Snapshot) String() string {
 func (*Snapshot) ProtoMessage() {}
 
 func (x *Snapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[10]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -929,7 +1137,7 @@ func (x *Snapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
 func (*Snapshot) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{10}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Snapshot) GetTick() uint32 {
@@ -998,7 +1206,7 @@ type MatchEnd struct {
 
 func (x *MatchEnd) Reset() {
 	*x = MatchEnd{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +1218,7 @@ func (x *MatchEnd) String() string {
 func (*MatchEnd) ProtoMessage() {}
 
 func (x *MatchEnd) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +1231,7 @@ func (x *MatchEnd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchEnd.ProtoReflect.Descriptor instead.
 func (*MatchEnd) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{11}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MatchEnd) GetOutcome() *MatchOutcome {
@@ -1043,7 +1251,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1055,7 +1263,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1068,7 +1276,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{12}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Pong) GetClientTimeUs() int64 {
@@ -1097,7 +1305,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1109,7 +1317,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1122,7 +1330,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{13}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Error) GetCode() ErrorCode {
@@ -1172,14 +1380,20 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x04tick\x18\x01 \x01(\rR\x04tick\",\n" +
 	"\x04Ping\x12$\n" +
 	"\x0eclient_time_us\x18\x01 \x01(\x03R\fclientTimeUs\"\a\n" +
-	"\x05Leave\"\x88\x02\n" +
+	"\x05Leave\"\xb8\x02\n" +
 	"\rServerMessage\x120\n" +
 	"\awelcome\x18\x01 \x01(\v2\x14.skirmish.v1.WelcomeH\x00R\awelcome\x123\n" +
 	"\bsnapshot\x18\x02 \x01(\v2\x15.skirmish.v1.SnapshotH\x00R\bsnapshot\x124\n" +
 	"\tmatch_end\x18\x03 \x01(\v2\x15.skirmish.v1.MatchEndH\x00R\bmatchEnd\x12'\n" +
 	"\x04pong\x18\x04 \x01(\v2\x11.skirmish.v1.PongH\x00R\x04pong\x12*\n" +
-	"\x05error\x18\x05 \x01(\v2\x12.skirmish.v1.ErrorH\x00R\x05errorB\x05\n" +
-	"\x03msg\"\xdb\x01\n" +
+	"\x05error\x18\x05 \x01(\v2\x12.skirmish.v1.ErrorH\x00R\x05error\x12.\n" +
+	"\x05event\x18\a \x01(\v2\x16.skirmish.v1.GameEventH\x00R\x05eventB\x05\n" +
+	"\x03msg\"_\n" +
+	"\tGameEvent\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x12\n" +
+	"\x04tick\x18\x02 \x01(\rR\x04tick\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\x12\x18\n" +
+	"\apayload\x18\x04 \x01(\fR\apayload\"\x8d\x03\n" +
 	"\aWelcome\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x19\n" +
 	"\bmatch_id\x18\x02 \x01(\tR\amatchId\x12\x1b\n" +
@@ -1189,7 +1403,11 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x04mode\x18\x06 \x01(\tR\x04mode\x12 \n" +
 	"\ftick_rate_hz\x18\a \x01(\rR\n" +
 	"tickRateHz\x12\x18\n" +
-	"\aresumed\x18\b \x01(\bR\aresumed\"\xe1\x01\n" +
+	"\aresumed\x18\b \x01(\bR\aresumed\x12\x1b\n" +
+	"\tevent_seq\x18\x0f \x01(\x04R\beventSeq\x12;\n" +
+	"\finput_policy\x18\x10 \x01(\x0e2\x18.skirmish.v1.InputPolicyR\vinputPolicy\x12*\n" +
+	"\x11max_input_payload\x18\x11 \x01(\rR\x0fmaxInputPayload\x12*\n" +
+	"\x11max_queued_inputs\x18\x12 \x01(\rR\x0fmaxQueuedInputs\"\xe1\x01\n" +
 	"\bSnapshot\x12\x12\n" +
 	"\x04tick\x18\x01 \x01(\rR\x04tick\x12\x1b\n" +
 	"\tbase_tick\x18\x02 \x01(\rR\bbaseTick\x12$\n" +
@@ -1206,7 +1424,11 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x0eserver_time_us\x18\x02 \x01(\x03R\fserverTimeUs\"M\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.skirmish.v1.ErrorCodeR\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage*\xa4\x02\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage*c\n" +
+	"\vInputPolicy\x12\x1c\n" +
+	"\x18INPUT_POLICY_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18INPUT_POLICY_LATEST_WINS\x10\x01\x12\x18\n" +
+	"\x14INPUT_POLICY_ORDERED\x10\x02*\x88\x03\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ERROR_CODE_BAD_MESSAGE\x10\x01\x12\x1e\n" +
@@ -1217,7 +1439,11 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x14ERROR_CODE_TOO_LARGE\x10\x06\x12\x17\n" +
 	"\x13ERROR_CODE_TOO_SLOW\x10\a\x12\x17\n" +
 	"\x13ERROR_CODE_REPLACED\x10\b\x12\x1c\n" +
-	"\x18ERROR_CODE_SHUTTING_DOWN\x10\tB=Z;github.com/skirmishgg/skirmish/proto/skirmish/v1;skirmishv1b\x06proto3"
+	"\x18ERROR_CODE_SHUTTING_DOWN\x10\t\x12\x1f\n" +
+	"\x1bERROR_CODE_INPUT_QUEUE_FULL\x10\n" +
+	"\x12\x1e\n" +
+	"\x1aERROR_CODE_INPUT_TOO_LARGE\x10\v\x12!\n" +
+	"\x1dERROR_CODE_INPUT_RATE_LIMITED\x10\fB=Z;github.com/skirmishgg/skirmish/proto/skirmish/v1;skirmishv1b\x06proto3"
 
 var (
 	file_skirmish_v1_realtime_proto_rawDescOnce sync.Once
@@ -1231,46 +1457,50 @@ func file_skirmish_v1_realtime_proto_rawDescGZIP() []byte {
 	return file_skirmish_v1_realtime_proto_rawDescData
 }
 
-var file_skirmish_v1_realtime_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_skirmish_v1_realtime_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_skirmish_v1_realtime_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_skirmish_v1_realtime_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_skirmish_v1_realtime_proto_goTypes = []any{
-	(ErrorCode)(0),        // 0: skirmish.v1.ErrorCode
-	(*ClientMessage)(nil), // 1: skirmish.v1.ClientMessage
-	(*Join)(nil),          // 2: skirmish.v1.Join
-	(*Inputs)(nil),        // 3: skirmish.v1.Inputs
-	(*Input)(nil),         // 4: skirmish.v1.Input
-	(*ArenaInput)(nil),    // 5: skirmish.v1.ArenaInput
-	(*SnapshotAck)(nil),   // 6: skirmish.v1.SnapshotAck
-	(*Ping)(nil),          // 7: skirmish.v1.Ping
-	(*Leave)(nil),         // 8: skirmish.v1.Leave
-	(*ServerMessage)(nil), // 9: skirmish.v1.ServerMessage
-	(*Welcome)(nil),       // 10: skirmish.v1.Welcome
-	(*Snapshot)(nil),      // 11: skirmish.v1.Snapshot
-	(*MatchEnd)(nil),      // 12: skirmish.v1.MatchEnd
-	(*Pong)(nil),          // 13: skirmish.v1.Pong
-	(*Error)(nil),         // 14: skirmish.v1.Error
-	(*MatchOutcome)(nil),  // 15: skirmish.v1.MatchOutcome
+	(InputPolicy)(0),      // 0: skirmish.v1.InputPolicy
+	(ErrorCode)(0),        // 1: skirmish.v1.ErrorCode
+	(*ClientMessage)(nil), // 2: skirmish.v1.ClientMessage
+	(*Join)(nil),          // 3: skirmish.v1.Join
+	(*Inputs)(nil),        // 4: skirmish.v1.Inputs
+	(*Input)(nil),         // 5: skirmish.v1.Input
+	(*ArenaInput)(nil),    // 6: skirmish.v1.ArenaInput
+	(*SnapshotAck)(nil),   // 7: skirmish.v1.SnapshotAck
+	(*Ping)(nil),          // 8: skirmish.v1.Ping
+	(*Leave)(nil),         // 9: skirmish.v1.Leave
+	(*ServerMessage)(nil), // 10: skirmish.v1.ServerMessage
+	(*GameEvent)(nil),     // 11: skirmish.v1.GameEvent
+	(*Welcome)(nil),       // 12: skirmish.v1.Welcome
+	(*Snapshot)(nil),      // 13: skirmish.v1.Snapshot
+	(*MatchEnd)(nil),      // 14: skirmish.v1.MatchEnd
+	(*Pong)(nil),          // 15: skirmish.v1.Pong
+	(*Error)(nil),         // 16: skirmish.v1.Error
+	(*MatchOutcome)(nil),  // 17: skirmish.v1.MatchOutcome
 }
 var file_skirmish_v1_realtime_proto_depIdxs = []int32{
-	2,  // 0: skirmish.v1.ClientMessage.join:type_name -> skirmish.v1.Join
-	3,  // 1: skirmish.v1.ClientMessage.inputs:type_name -> skirmish.v1.Inputs
-	6,  // 2: skirmish.v1.ClientMessage.ack:type_name -> skirmish.v1.SnapshotAck
-	7,  // 3: skirmish.v1.ClientMessage.ping:type_name -> skirmish.v1.Ping
-	8,  // 4: skirmish.v1.ClientMessage.leave:type_name -> skirmish.v1.Leave
-	4,  // 5: skirmish.v1.Inputs.inputs:type_name -> skirmish.v1.Input
-	5,  // 6: skirmish.v1.Input.arena:type_name -> skirmish.v1.ArenaInput
-	10, // 7: skirmish.v1.ServerMessage.welcome:type_name -> skirmish.v1.Welcome
-	11, // 8: skirmish.v1.ServerMessage.snapshot:type_name -> skirmish.v1.Snapshot
-	12, // 9: skirmish.v1.ServerMessage.match_end:type_name -> skirmish.v1.MatchEnd
-	13, // 10: skirmish.v1.ServerMessage.pong:type_name -> skirmish.v1.Pong
-	14, // 11: skirmish.v1.ServerMessage.error:type_name -> skirmish.v1.Error
-	15, // 12: skirmish.v1.MatchEnd.outcome:type_name -> skirmish.v1.MatchOutcome
-	0,  // 13: skirmish.v1.Error.code:type_name -> skirmish.v1.ErrorCode
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	3,  // 0: skirmish.v1.ClientMessage.join:type_name -> skirmish.v1.Join
+	4,  // 1: skirmish.v1.ClientMessage.inputs:type_name -> skirmish.v1.Inputs
+	7,  // 2: skirmish.v1.ClientMessage.ack:type_name -> skirmish.v1.SnapshotAck
+	8,  // 3: skirmish.v1.ClientMessage.ping:type_name -> skirmish.v1.Ping
+	9,  // 4: skirmish.v1.ClientMessage.leave:type_name -> skirmish.v1.Leave
+	5,  // 5: skirmish.v1.Inputs.inputs:type_name -> skirmish.v1.Input
+	6,  // 6: skirmish.v1.Input.arena:type_name -> skirmish.v1.ArenaInput
+	12, // 7: skirmish.v1.ServerMessage.welcome:type_name -> skirmish.v1.Welcome
+	13, // 8: skirmish.v1.ServerMessage.snapshot:type_name -> skirmish.v1.Snapshot
+	14, // 9: skirmish.v1.ServerMessage.match_end:type_name -> skirmish.v1.MatchEnd
+	15, // 10: skirmish.v1.ServerMessage.pong:type_name -> skirmish.v1.Pong
+	16, // 11: skirmish.v1.ServerMessage.error:type_name -> skirmish.v1.Error
+	11, // 12: skirmish.v1.ServerMessage.event:type_name -> skirmish.v1.GameEvent
+	0,  // 13: skirmish.v1.Welcome.input_policy:type_name -> skirmish.v1.InputPolicy
+	17, // 14: skirmish.v1.MatchEnd.outcome:type_name -> skirmish.v1.MatchOutcome
+	1,  // 15: skirmish.v1.Error.code:type_name -> skirmish.v1.ErrorCode
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_skirmish_v1_realtime_proto_init() }
@@ -1296,14 +1526,15 @@ func file_skirmish_v1_realtime_proto_init() {
 		(*ServerMessage_MatchEnd)(nil),
 		(*ServerMessage_Pong)(nil),
 		(*ServerMessage_Error)(nil),
+		(*ServerMessage_Event)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_skirmish_v1_realtime_proto_rawDesc), len(file_skirmish_v1_realtime_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   14,
+			NumEnums:      2,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
