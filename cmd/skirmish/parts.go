@@ -17,6 +17,7 @@ import (
 	"github.com/skirmishgg/skirmish/gameserver"
 	"github.com/skirmishgg/skirmish/gameserver/agones"
 	"github.com/skirmishgg/skirmish/gameserver/arena"
+	"github.com/skirmishgg/skirmish/gameserver/liarsdice"
 	"github.com/skirmishgg/skirmish/gameserver/outbox"
 	"github.com/skirmishgg/skirmish/internal/metrics"
 	"github.com/skirmishgg/skirmish/internal/queue"
@@ -153,7 +154,7 @@ func (g *gameserverFlags) config() gameserver.Config {
 		ControlAddress: g.controlAddress,
 		MatchmakerAddr: g.matchmaker,
 		Capacity:       g.capacity,
-		Arena:          arena.Config{MatchDuration: g.matchDuration},
+		Modes:          append(arena.Modes(arena.Config{MatchDuration: g.matchDuration}), liarsdice.Modes(liarsdice.Config{})...),
 	}
 	cfg.Rooms.DrainTimeout = g.drainTimeout
 	return cfg

@@ -41,6 +41,13 @@ type JoinOptions struct {
 	OnInputApplied func(seq uint32, latency time.Duration)
 	// OnPong, if set, is called for every pong with the round-trip time.
 	OnPong func(rtt time.Duration)
+	// OnEvent, if set, is called from the reader goroutine for every game
+	// event, in the order the game emitted them (see events.go).
+	OnEvent func(ev *skirmishv1.GameEvent)
+	// OnRefused, if set, is called for every refusal of inputs that
+	// leaves the connection open (Refusal reports which errors are), e.g.
+	// ERROR_CODE_INPUT_QUEUE_FULL in a turn-based mode.
+	OnRefused func(err *ServerError)
 	// Transport picks how to connect: TransportWebSocket (the default) or
 	// TransportWebTransport (see webtransport.go).
 	Transport Transport
@@ -76,6 +83,7 @@ type Game struct {
 	err     error
 	closed  bool // Close was called
 
+	eventSeq  atomic.Uint64 // newest GameEvent.seq received
 	bytesIn   atomic.Int64
 	snapshots atomic.Int64
 	// lastInput is when an input (carrying the ack) was last sent, in
@@ -302,7 +310,16 @@ func (g *Game) readLoop() {
 			g.outcome = m.MatchEnd.GetOutcome()
 			g.mu.Unlock()
 		case *skirmishv1.ServerMessage_Error:
-			g.finish(&ServerError{Code: m.Error.GetCode(), Message: m.Error.GetMessage()})
+			se := &ServerError{Code: m.Error.GetCode(), Message: m.Error.GetMessage()}
+			if Refusal(se.Code) {
+				if g.opts.OnRefused != nil {
+					g.opts.OnRefused(se)
+				}
+				continue
+			}
+			g.finish(se)
+		case *skirmishv1.ServerMessage_Event:
+			g.onEvent(m.Event)
 		case *skirmishv1.ServerMessage_Pong:
 			if g.opts.OnPong != nil {
 				g.opts.OnPong(time.Since(time.UnixMicro(m.Pong.GetClientTimeUs())))
