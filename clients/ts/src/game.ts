@@ -4,7 +4,7 @@
 // the outcome. Rejoin connects again after a drop, with the same token.
 import { create } from "@bufbuild/protobuf";
 import { ArenaInputSchema, ClientMessageSchema, ErrorCode } from "./gen/skirmish/v1/realtime_pb.js";
-import type { Input, ServerMessage, Snapshot, Welcome } from "./gen/skirmish/v1/realtime_pb.js";
+import type { GameEvent, Input, ServerMessage, Snapshot, Welcome } from "./gen/skirmish/v1/realtime_pb.js";
 import type { Assignment } from "./gen/skirmish/v1/matchmaker_pb.js";
 import type { MatchOutcome } from "./gen/skirmish/v1/outcome_pb.js";
 import { apply, UnknownBaseError } from "./codec.js";
@@ -12,6 +12,7 @@ import type { World } from "./codec.js";
 import { connect } from "./transport.js";
 import type { ConnectOptions, Link } from "./transport.js";
 import { backoffWait, sleep } from "./retry.js";
+import { isRefusal } from "./events.js";
 import type { Backoff } from "./retry.js";
 
 /** Recent worlds kept as possible bases for deltas (as the server keeps). */
@@ -26,6 +27,10 @@ export interface JoinOptions extends ConnectOptions {
   onSnapshot?: (w: World, bytes: number) => void;
   /** Called for every message the server sends, after the SDK handled it. */
   onMessage?: (m: ServerMessage) => void;
+  /** Called for every game event, in the order the game emitted them (see events.ts). */
+  onEvent?: (e: GameEvent) => void;
+  /** Called when the server refused inputs and kept the connection open (isRefusal). */
+  onRefused?: (e: ServerError) => void;
   /** Never acknowledge snapshots, so the server sends them full. */
   noAcks?: boolean;
   /** A clock in ms; default performance.now or Date.now. */
@@ -61,6 +66,8 @@ export class Game {
   snapshots = 0;
   /** Deltas against a world no longer held (the server sends a full one next). */
   dropped = 0;
+  /** The seq of the newest game event received on this connection (0: none). */
+  eventSeq = 0n;
   /** Resolves once when the connection ends. */
   readonly ended: Promise<GameEnd>;
 
@@ -155,12 +162,17 @@ export class Game {
         break;
       case "error": {
         const err = new ServerError(m.msg.value.code, m.msg.value.message);
-        if (this.handshake) this.handshake.reject(err);
+        if (!this.handshake && isRefusal(err.code)) this.opts.onRefused?.(err);
+        else if (this.handshake) this.handshake.reject(err);
         else this.finish({ error: err, dropped: false });
         break;
       }
       case "snapshot":
         if (!this.handshake) this.onSnapshot(m.msg.value, bytes);
+        break;
+      case "event":
+        this.eventSeq = m.msg.value.seq;
+        this.opts.onEvent?.(m.msg.value);
         break;
       case "matchEnd":
         this.outcome = m.msg.value.outcome;
