@@ -4,7 +4,9 @@ import (
 	"crypto/tls"
 	"flag"
 	"net"
+	"net/http"
 
+	"github.com/skirmishgg/skirmish/clients/dice"
 	"github.com/skirmishgg/skirmish/clients/web"
 	"github.com/skirmishgg/skirmish/gameserver"
 	"github.com/skirmishgg/skirmish/gameserver/webtransport"
@@ -59,6 +61,7 @@ func (w *webFlags) derivePageURLs(matchmakerAddr string) {
 func (w *webFlags) apply(prefix string, cfg *gameserver.Config) error {
 	if !w.noWeb {
 		cfg.Web = web.Handler()
+		cfg.Pages = map[string]http.Handler{"/dice/": dice.Handler()} // Liar's Dice
 		cfg.Page = gameserver.PageConfig{MatchmakerURL: w.matchmakerURL, LeaderboardURL: w.leaderboardURL}
 	}
 	if w.wtAddr == "" {

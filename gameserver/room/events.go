@@ -12,7 +12,9 @@ import (
 // Game events (game.Eventer). After every tick the room takes the game's
 // events and sends each to its recipients as a GameEvent on the reliable
 // stream, after the frames already queued and before the tick's
-// snapshot, so a player sees events in the order the game emitted them.
+// snapshot, so a player sees events in the order the game emitted them
+// (over WebTransport a snapshot, sent as a datagram, may still overtake
+// them).
 // Each seat numbers its events from 1 (seq); an event for a seat whose
 // player is away still takes a number, so after reconnecting the client
 // sees the gap (Welcome.event_seq tells the newest number sent before).

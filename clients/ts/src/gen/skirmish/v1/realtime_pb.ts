@@ -307,7 +307,10 @@ export const ServerMessageSchema: GenMessage<ServerMessage> = /*@__PURE__*/
 /**
  * GameEvent is an event a game sends to one player or to all, apart from
  * snapshots: a card dealt, a round's result, a chat line. Events travel on
- * the reliable stream, in the order the game emitted them; seq numbers the
+ * the reliable stream, in the order the game emitted them. (Over
+ * WebTransport snapshots travel as datagrams, so a snapshot may overtake
+ * an event of an earlier tick; over WebSocket the events of a tick come
+ * before its snapshot.) seq numbers the
  * events of one player in a match from 1 without gaps, so a client that
  * sees a gap (after a reconnection) knows it missed some and relies on the
  * snapshot and on what the game sends again.
