@@ -125,9 +125,16 @@ func playDice(ctx context.Context, mmAddr string, s skirmish.Session) (*skirmish
 	}
 	var mu sync.Mutex
 	var seqs []uint64
-	var reveals int
+	var reveals, refusedEvents int
 	refused := make(chan struct{}, 1)
+	tooLarge := make(chan *skirmish.ServerError, 1)
 	g, err := skirmish.Join(ctx, a, skirmish.JoinOptions{
+		OnRefused: func(e *skirmish.ServerError) {
+			select {
+			case tooLarge <- e:
+			default:
+			}
+		},
 		OnEvent: func(ev *skirmishv1.GameEvent) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -141,6 +148,7 @@ func playDice(ctx context.Context, mmAddr string, s skirmish.Session) (*skirmish
 					reveals++
 				}
 			case "refused":
+				refusedEvents++
 				select {
 				case refused <- struct{}{}:
 				default:
@@ -160,6 +168,9 @@ func playDice(ctx context.Context, mmAddr string, s skirmish.Session) (*skirmish
 	brain := bot.NewDiceBrain(w.GetEntityId())
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	// Once, out of turn: a payload over the mode's bound is refused by
+	// the room with the connection kept; a move never allowed by the game.
+	probed, gotTooLarge := false, false
 	for {
 		select {
 		case <-ctx.Done():
@@ -179,9 +190,17 @@ func playDice(ctx context.Context, mmAddr string, s skirmish.Session) (*skirmish
 			if reveals == 0 {
 				return nil, fmt.Errorf("no reveal event in a whole match (%d events)", len(seqs))
 			}
+			if probed && (refusedEvents == 0 || !gotTooLarge) {
+				return nil, fmt.Errorf("probes: %d refused events, too-large refusal %v; want both", refusedEvents, gotTooLarge)
+			}
 			return o, nil
 		case <-refused:
 			brain.Retry()
+		case e := <-tooLarge:
+			if e.Code != skirmishv1.ErrorCode_ERROR_CODE_INPUT_TOO_LARGE {
+				return nil, fmt.Errorf("refusal %v, want INPUT_TOO_LARGE", e)
+			}
+			gotTooLarge = true
 		case <-tick.C:
 			world := g.World()
 			if world == nil {
@@ -192,6 +211,16 @@ func playDice(ctx context.Context, mmAddr string, s skirmish.Session) (*skirmish
 					if e.Kind == 3 && (int32(e.ID)-100)/8 != seat {
 						return nil, fmt.Errorf("saw die %d of another player while bidding", e.ID)
 					}
+				}
+			}
+			if table, ok := world.Entity(1); ok && !probed && table.Field(1) == 1 && table.Field(2) != seat {
+				probed = true
+				big := &skirmishv1.Input{Game: &skirmishv1.Input_Custom{Custom: make([]byte, w.GetMaxInputPayload()+1)}}
+				if _, err := g.SendInput(big); err != nil {
+					return nil, err
+				}
+				if _, err := g.SendCustom([]byte{1, 48, 6}); err != nil { // never allowed: 48 dice
+					return nil, err
 				}
 			}
 			if mv := brain.Decide(world); mv != nil {
