@@ -40,7 +40,7 @@ func TestDiceEndToEnd(t *testing.T) {
 	errs := make(chan error, len(names))
 	for i := range names {
 		wg.Go(func() {
-			o, err := playDice(ctx, sys.matchmakerAddr, sessions[i])
+			o, err := playDice(ctx, sys.matchmakerAddr, sessions[i], i == 0)
 			if err != nil {
 				errs <- fmt.Errorf("%s: %w", names[i], err)
 				return
@@ -111,9 +111,11 @@ func TestDiceEndToEnd(t *testing.T) {
 }
 
 // playDice is one player of Liar's Dice with the bot's brain. It checks
-// on the way what a player must see: events numbered from 1 without a
-// gap, and never another player's dice while bidding.
-func playDice(ctx context.Context, mmAddr string, s skirmish.Session) (*skirmishv1.MatchOutcome, error) {
+// on the way what a player must see: events numbered from 1 without a gap
+// or a repeat, and never another player's dice while bidding. With rejoin
+// the player drops its connection after the first reveal and rejoins: the
+// events of the meantime are sent again, so the numbering stays whole.
+func playDice(ctx context.Context, mmAddr string, s skirmish.Session, rejoin bool) (*skirmishv1.MatchOutcome, error) {
 	mm, err := skirmish.DialMatchmaker(ctx, mmAddr, s)
 	if err != nil {
 		return nil, err
@@ -159,7 +161,7 @@ func playDice(ctx context.Context, mmAddr string, s skirmish.Session) (*skirmish
 	if err != nil {
 		return nil, err
 	}
-	defer g.Close()
+	defer func() { g.Close() }()
 	w := g.Welcome()
 	if w.GetInputPolicy() != skirmishv1.InputPolicy_INPUT_POLICY_ORDERED || w.GetMaxInputPayload() == 0 {
 		return nil, fmt.Errorf("welcome: input policy %v, payload %d; want ORDERED and a bound", w.GetInputPolicy(), w.GetMaxInputPayload())
@@ -222,6 +224,22 @@ func playDice(ctx context.Context, mmAddr string, s skirmish.Session) (*skirmish
 				if _, err := g.SendCustom([]byte{1, 48, 6}); err != nil { // never allowed: 48 dice
 					return nil, err
 				}
+			}
+			mu.Lock()
+			drop := rejoin && reveals > 0
+			mu.Unlock()
+			if drop {
+				rejoin = false
+				ng, err := g.Rejoin(ctx, skirmish.Backoff{})
+				if err != nil {
+					return nil, fmt.Errorf("rejoin: %w", err)
+				}
+				if !ng.Welcome().GetResumed() {
+					return nil, fmt.Errorf("rejoined without resuming the seat")
+				}
+				g = ng
+				brain.Retry()
+				continue
 			}
 			if mv := brain.Decide(world); mv != nil {
 				if _, err := g.SendCustom(mv); err != nil {

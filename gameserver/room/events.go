@@ -15,9 +15,12 @@ import (
 // snapshot, so a player sees events in the order the game emitted them
 // (over WebTransport a snapshot, sent as a datagram, may still overtake
 // them).
-// Each seat numbers its events from 1 (seq); an event for a seat whose
-// player is away still takes a number, so after reconnecting the client
-// sees the gap (Welcome.event_seq tells the newest number sent before).
+// Each seat numbers its events from 1 (seq) and keeps the newest
+// (eventLogLen, eventLogBytes). A client that reconnects tells the newest
+// it holds (Join.last_event_seq); right after the Welcome the room sends
+// again those after it that it still keeps, in order, so events queued on
+// a connection that dropped, or sent while the player was away, are not
+// lost. Events older than what the room keeps show as a gap in seq.
 //
 // Bounds: a tick sends at most Mode.MaxEventBytes (type plus payload, per
 // recipient); the rest waits for the next ticks in order. A game whose
@@ -30,6 +33,44 @@ import (
 // eventBacklogTicks bounds the events waiting to be sent, in ticks' worth
 // of Mode.MaxEventBytes.
 const eventBacklogTicks = 16
+
+// What a seat keeps of the events sent to it, for resending: the newest
+// eventLogLen, at most eventLogBytes of type and payload. They are queued
+// at once with the Welcome, before the connection's writer runs, so
+// eventLogLen stays below the connection's queue of 64 frames.
+const (
+	eventLogLen   = 48
+	eventLogBytes = 64 << 10
+)
+
+// eventLog is the newest events of one seat, oldest first.
+type eventLog struct {
+	events []*skirmishv1.GameEvent
+	bytes  int
+}
+
+func (l *eventLog) add(e *skirmishv1.GameEvent) {
+	l.events = append(l.events, e)
+	l.bytes += len(e.Type) + len(e.Payload)
+	drop := 0
+	for len(l.events)-drop > eventLogLen || l.bytes > eventLogBytes {
+		old := l.events[drop]
+		l.bytes -= len(old.Type) + len(old.Payload)
+		l.events[drop] = nil
+		drop++
+	}
+	l.events = l.events[drop:]
+}
+
+// resendEvents queues again, on the seat's new connection, the events it
+// keeps after seq after.
+func (r *Room) resendEvents(st *seat, after uint64) {
+	for _, e := range st.sentEvents.events {
+		if e.Seq > after && !r.pushEvent(st, e) {
+			return
+		}
+	}
+}
 
 // eventFault is the panic value of a game that broke the event bounds.
 type eventFault string
@@ -113,16 +154,21 @@ func (r *Room) sendEvent(st *seat, ev game.Event) {
 		return
 	}
 	st.eventSeq++
-	s := st.session
-	if s == nil {
-		return // the gap shows in the seq after reconnecting
+	e := &skirmishv1.GameEvent{Seq: st.eventSeq, Tick: r.tick, Type: ev.Type, Payload: ev.Payload}
+	st.sentEvents.add(e)
+	if st.session != nil { // else it is resent when the player reconnects
+		r.pushEvent(st, e)
 	}
-	b, err := (&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Event{Event: &skirmishv1.GameEvent{
-		Seq: st.eventSeq, Tick: r.tick, Type: ev.Type, Payload: ev.Payload,
-	}}}).MarshalVT()
+}
+
+// pushEvent queues one event on the seat's connection; it reports false
+// when the connection was cut because its queue is full.
+func (r *Room) pushEvent(st *seat, e *skirmishv1.GameEvent) bool {
+	s := st.session
+	b, err := (&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Event{Event: e}}).MarshalVT()
 	if err != nil {
 		r.log.Error("encode game event", "err", err)
-		return
+		return true
 	}
 	if !s.out.push(b) {
 		s.Fail(skirmishv1.ErrorCode_ERROR_CODE_TOO_SLOW, "the connection fell too far behind the game events")
@@ -130,8 +176,9 @@ func (r *Room) sendEvent(st *seat, ev game.Event) {
 		r.metrics.disconnects.WithLabelValues("too_slow").Inc()
 		st.session = nil
 		st.dropped = time.Now()
-		return
+		return false
 	}
 	r.metrics.events.Inc()
 	r.metrics.eventBytes.Add(float64(len(b)))
+	return true
 }

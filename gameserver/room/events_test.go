@@ -1,6 +1,7 @@
 package room
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -93,12 +94,13 @@ func describe(evs []*skirmishv1.ServerMessage) string {
 
 // TestGameEvents: events reach their recipients in the order emitted,
 // numbered per player, before the snapshot of their tick; a reconnecting
-// player learns the newest seq sent before (so it sees a gap), gets the
-// game's resync events and a full snapshot.
+// player gets again the events after the newest it holds (also those sent
+// while it was away), then the game's resync events and a full snapshot.
 func TestGameEvents(t *testing.T) {
 	script := map[int32][]game.Event{
-		2: {{Type: "hello", Payload: []byte("all")}, {To: "a", Type: "secret", Payload: []byte("for a")}},
-		3: {{To: "b", Type: "deal", Payload: []byte("for b")}, {Type: "round", Payload: []byte("1")}},
+		2:  {{Type: "hello", Payload: []byte("all")}, {To: "a", Type: "secret", Payload: []byte("for a")}},
+		3:  {{To: "b", Type: "deal", Payload: []byte("for b")}, {Type: "round", Payload: []byte("1")}},
+		40: {{Type: "late"}},
 	}
 	m, _ := newEventManager(t, 0, script, 0)
 	r, err := m.Create("m-events", "events", []game.Seat{{PlayerID: "a"}, {PlayerID: "b"}})
@@ -127,19 +129,46 @@ func TestGameEvents(t *testing.T) {
 		t.Errorf("b got events %q, want %q", d, "hello#1 deal#2 round#3")
 	}
 
-	// b drops and comes back.
+	// b drops; an event is sent while it is away; b comes back holding
+	// the events up to #2 (#3 was lost with the old connection, say).
 	sb.Detach()
+	if d := describe(nextFrames(t, ta, 1, isEvent)); d != "late#4" {
+		t.Fatalf("a got %q, want late#4", d)
+	}
 	tb2 := newTransport(false)
-	sb2 := attach(t, m, r.ID(), "b", tb2)
-	if w := sb2.Welcome(); !w.Resumed || w.EventSeq != 3 {
-		t.Errorf("welcome on resume: resumed %v, event_seq %d; want true, 3", w.Resumed, w.EventSeq)
+	sb2, err := m.AttachAfter(t.Context(), r.ID(), "b", 2)
+	if err != nil {
+		t.Fatal(err)
 	}
-	got = nextFrames(t, tb2, 2, func(m *skirmishv1.ServerMessage) bool { return isEvent(m) || m.GetSnapshot() != nil })
-	if e := got[0].GetEvent(); e == nil || e.Type != "resync" || e.Seq != 4 {
-		t.Errorf("after resuming b got %v first, want the resync event #4", got[0])
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); sb2.WriteLoop(ctx, tb2) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if w := sb2.Welcome(); !w.Resumed || w.EventSeq != 4 {
+		t.Errorf("welcome on resume: resumed %v, event_seq %d; want true, 4", w.Resumed, w.EventSeq)
 	}
-	if s := got[1].GetSnapshot(); s == nil || s.BaseTick != 0 {
-		t.Errorf("after resuming b got %v, want a full snapshot", got[1])
+	got = nextFrames(t, tb2, 4, func(m *skirmishv1.ServerMessage) bool { return isEvent(m) || m.GetSnapshot() != nil })
+	if d := describe(got[:3]); d != "round#3 late#4 resync#5" {
+		t.Errorf("after resuming b got events %q, want the two it missed, resent, then resync#5", d)
+	}
+	if s := got[3].GetSnapshot(); s == nil || s.BaseTick != 0 {
+		t.Errorf("after resuming b got %v, want a full snapshot", got[3])
+	}
+}
+
+// TestEventLogBounded: a seat keeps its newest events, at most
+// eventLogLen and eventLogBytes.
+func TestEventLogBounded(t *testing.T) {
+	var l eventLog
+	for i := range 100 {
+		l.add(&skirmishv1.GameEvent{Seq: uint64(i + 1), Type: "e", Payload: make([]byte, 9)})
+	}
+	if n := len(l.events); n != eventLogLen || l.events[0].Seq != 100-eventLogLen+1 || l.bytes != 10*eventLogLen {
+		t.Errorf("log of 100 events keeps %d from #%d (%d bytes), want the newest %d", n, l.events[0].Seq, l.bytes, eventLogLen)
+	}
+	l.add(&skirmishv1.GameEvent{Seq: 101, Type: "big", Payload: make([]byte, eventLogBytes-3)})
+	if len(l.events) != 1 || l.events[0].Seq != 101 || l.bytes != eventLogBytes {
+		t.Errorf("after a %d-byte event the log keeps %d events (%d bytes), want only it", eventLogBytes, len(l.events), l.bytes)
 	}
 }
 

@@ -28,8 +28,11 @@ type seat struct {
 	backlog int                 // ticks in a row that left inputs waiting
 	entity  uint32
 	team    uint32
-	// eventSeq is the seq of the newest game event sent to the seat.
-	eventSeq uint64
+	// eventSeq is the seq of the newest game event sent to the seat;
+	// sentEvents keeps the newest for resending after a reconnection
+	// (events.go).
+	eventSeq   uint64
+	sentEvents eventLog
 	snap     skirmishv1.Snapshot // reused by sendSnapshot
 }
 
@@ -46,6 +49,9 @@ type event struct {
 	kind     eventKind
 	session  *Session
 	playerID string
+	// eventsAfter, for evAttach, is Join.last_event_seq: the newest game
+	// event the client holds.
+	eventsAfter uint64
 	reply    chan attachReply
 	seats    []game.Seat
 	added    chan error
@@ -265,7 +271,7 @@ func (r *Room) seatOf(playerID string) *seat {
 func (r *Room) handle(ev event) {
 	switch ev.kind {
 	case evAttach:
-		s, err := r.attach(ev.playerID)
+		s, err := r.attach(ev.playerID, ev.eventsAfter)
 		ev.reply <- attachReply{s, err}
 	case evDetach:
 		if st := ev.session.seat; st.session == ev.session {
@@ -284,7 +290,7 @@ func (r *Room) handle(ev event) {
 	}
 }
 
-func (r *Room) attach(playerID string) (*Session, error) {
+func (r *Room) attach(playerID string, eventsAfter uint64) (*Session, error) {
 	st := r.seatOf(playerID)
 	if st == nil || st.left {
 		return nil, ErrNotSeated
@@ -319,8 +325,11 @@ func (r *Room) attach(playerID string) (*Session, error) {
 	s.send(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Welcome{Welcome: s.welcome}})
 	st.session = s
 	st.lastSeq, st.pending, st.backlog = 0, nil, 0 // a new connection numbers its inputs afresh
-	if resumed && r.resyncer != nil {
-		r.resyncer.Resync(playerID)
+	if resumed {
+		r.resendEvents(st, eventsAfter)
+		if r.resyncer != nil {
+			r.resyncer.Resync(playerID)
+		}
 	}
 	return s, nil
 }

@@ -18,10 +18,12 @@ import (
 //
 // A game sends events besides snapshots (a round's result, a card dealt):
 // JoinOptions.OnEvent receives them in order, each numbered by seq from 1
-// for this player in this match. After a reconnection (Rejoin), compare
-// the old connection's EventSeq with the new Welcome().EventSeq: when the
-// server had sent more, events were lost with the old connection, and the
-// player relies on the fresh snapshot and on what the game sends again.
+// for this player in this match. Game.Rejoin tells the server the newest
+// event held (JoinOptions.LastEventSeq), and the server sends again the
+// ones after it that it still holds (its newest 48), right after the
+// Welcome; a seq that skips ahead shows events older than that were lost,
+// and the player relies on the fresh snapshot and on what the game sends
+// again.
 
 // Refusal reports whether a server error refuses some inputs and leaves
 // the connection open (ERROR_CODE_INPUT_QUEUE_FULL, _INPUT_TOO_LARGE,

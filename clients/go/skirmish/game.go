@@ -44,6 +44,10 @@ type JoinOptions struct {
 	// OnEvent, if set, is called from the reader goroutine for every game
 	// event, in the order the game emitted them (see events.go).
 	OnEvent func(ev *skirmishv1.GameEvent)
+	// LastEventSeq is the seq of the newest game event the player holds
+	// from an earlier connection to this match (Game.Rejoin sets it): the
+	// server sends again the events after it that it still holds.
+	LastEventSeq uint64
 	// OnRefused, if set, is called for every refusal of inputs that
 	// leaves the connection open (Refusal reports which errors are), e.g.
 	// ERROR_CODE_INPUT_QUEUE_FULL in a turn-based mode.
@@ -112,6 +116,7 @@ func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Gam
 		return nil, err
 	}
 	g := &Game{assignment: a, conn: conn, opts: opts, done: make(chan struct{})}
+	g.eventSeq.Store(opts.LastEventSeq)
 	welcome, err := g.handshake(ctx, a.GetJoinToken())
 	if err != nil {
 		conn.Close()
@@ -123,7 +128,7 @@ func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Gam
 }
 
 func (g *Game) handshake(ctx context.Context, token string) (*skirmishv1.Welcome, error) {
-	join := &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Join{Join: &skirmishv1.Join{Token: token}}}
+	join := &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Join{Join: &skirmishv1.Join{Token: token, LastEventSeq: g.opts.LastEventSeq}}}
 	if err := g.write(join); err != nil {
 		return nil, fmt.Errorf("join: %w", err)
 	}

@@ -10,10 +10,11 @@
 //
 // A game sends events besides snapshots (a round's result, a card dealt):
 // JoinOptions.onEvent receives them in order, numbered by seq from 1 for
-// this player in this match. After rejoin(), compare the old game's
-// eventSeq with the new welcome.eventSeq: when the server had sent more,
-// some events were lost with the old connection, and the player relies on
-// the fresh snapshot and on what the game sends again.
+// this player in this match. Game.rejoin() tells the server the newest
+// event held (JoinOptions.lastEventSeq) and the server sends again the ones
+// after it that it still holds (its newest 48), right after the Welcome;
+// a seq that skips ahead shows that older ones were lost, and the player
+// relies on the fresh snapshot and on what the game sends again.
 import { ErrorCode } from "./gen/skirmish/v1/realtime_pb.js";
 import type { GameEvent } from "./gen/skirmish/v1/realtime_pb.js";
 

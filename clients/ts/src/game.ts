@@ -29,6 +29,8 @@ export interface JoinOptions extends ConnectOptions {
   onMessage?: (m: ServerMessage) => void;
   /** Called for every game event, in the order the game emitted them (see events.ts). */
   onEvent?: (e: GameEvent) => void;
+  /** The newest game event held from an earlier connection (rejoin sets it): the server resends those after it. */
+  lastEventSeq?: bigint;
   /** Called when the server refused inputs and kept the connection open (isRefusal). */
   onRefused?: (e: ServerError) => void;
   /** Never acknowledge snapshots, so the server sends them full. */
@@ -94,7 +96,8 @@ export class Game {
       onMessage: (m, n) => g.onMessage(m, n),
       onClose: (reason, normal) => g.onClose(reason, normal),
     }, opts);
-    g.link.send(create(ClientMessageSchema, { msg: { case: "join", value: { token: a.joinToken } } }));
+    g.eventSeq = opts.lastEventSeq ?? 0n;
+    g.link.send(create(ClientMessageSchema, { msg: { case: "join", value: { token: a.joinToken, lastEventSeq: g.eventSeq } } }));
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       g.welcome = await Promise.race([welcomed, new Promise<never>((_, reject) => {
@@ -152,7 +155,7 @@ export class Game {
   /** rejoin closes this connection and joins the same room again; see rejoin. */
   rejoin(backoff?: Backoff, signal?: AbortSignal): Promise<Game> {
     this.close();
-    return rejoin(this.assignment, this.opts, backoff, signal);
+    return rejoin(this.assignment, { ...this.opts, lastEventSeq: this.eventSeq }, backoff, signal);
   }
 
   private onMessage(m: ServerMessage, bytes: number) {

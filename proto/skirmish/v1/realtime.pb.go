@@ -308,8 +308,13 @@ func (*ClientMessage_Leave) isClientMessage_Msg() {}
 // token from the matchmaker's assignment; a reconnecting player sends the
 // same token again.
 type Join struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Token string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// last_event_seq, on a reconnection, is the seq of the newest GameEvent
+	// the client received in this match (0: none). Right after the Welcome
+	// the server sends again, in order, the events after it that it still
+	// holds (the newest 48 per player, at most 64 KiB).
+	LastEventSeq  uint64 `protobuf:"varint,15,opt,name=last_event_seq,json=lastEventSeq,proto3" json:"last_event_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -349,6 +354,13 @@ func (x *Join) GetToken() string {
 		return x.Token
 	}
 	return ""
+}
+
+func (x *Join) GetLastEventSeq() uint64 {
+	if x != nil {
+		return x.LastEventSeq
+	}
+	return 0
 }
 
 // Inputs carries the newest inputs a player has produced, oldest first.
@@ -944,8 +956,9 @@ type Welcome struct {
 	// resumed is true when the player rejoined a seat it held before.
 	Resumed bool `protobuf:"varint,8,opt,name=resumed,proto3" json:"resumed,omitempty"`
 	// event_seq is the seq of the newest game event the server sent this
-	// player before this connection (0: none). A resuming client that holds
-	// fewer missed some events.
+	// player before this connection (0: none). Events after
+	// Join.last_event_seq that the server still holds follow the Welcome; a
+	// first resent seq above last_event_seq + 1 shows the client a gap.
 	EventSeq uint64 `protobuf:"varint,15,opt,name=event_seq,json=eventSeq,proto3" json:"event_seq,omitempty"`
 	// input_policy is how the room applies this mode's inputs.
 	InputPolicy InputPolicy `protobuf:"varint,16,opt,name=input_policy,json=inputPolicy,proto3,enum=skirmish.v1.InputPolicy" json:"input_policy,omitempty"`
@@ -1361,9 +1374,10 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x03ack\x18\x03 \x01(\v2\x18.skirmish.v1.SnapshotAckH\x00R\x03ack\x12'\n" +
 	"\x04ping\x18\x04 \x01(\v2\x11.skirmish.v1.PingH\x00R\x04ping\x12*\n" +
 	"\x05leave\x18\x05 \x01(\v2\x12.skirmish.v1.LeaveH\x00R\x05leaveB\x05\n" +
-	"\x03msg\"\x1c\n" +
+	"\x03msg\"B\n" +
 	"\x04Join\x12\x14\n" +
-	"\x05token\x18\x01 \x01(\tR\x05token\"O\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12$\n" +
+	"\x0elast_event_seq\x18\x0f \x01(\x04R\flastEventSeq\"O\n" +
 	"\x06Inputs\x12*\n" +
 	"\x06inputs\x18\x01 \x03(\v2\x12.skirmish.v1.InputR\x06inputs\x12\x19\n" +
 	"\back_tick\x18\x02 \x01(\rR\aackTick\"l\n" +

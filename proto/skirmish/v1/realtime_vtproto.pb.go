@@ -207,6 +207,11 @@ func (m *Join) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
 	}
+	if m.LastEventSeq != 0 {
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.LastEventSeq))
+		i--
+		dAtA[i] = 0x78
+	}
 	if len(m.Token) > 0 {
 		i -= len(m.Token)
 		copy(dAtA[i:], m.Token)
@@ -1243,6 +1248,9 @@ func (m *Join) SizeVT() (n int) {
 	if l > 0 {
 		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
+	if m.LastEventSeq != 0 {
+		n += 1 + protohelpers.SizeOfVarint(uint64(m.LastEventSeq))
+	}
 	n += len(m.unknownFields)
 	return n
 }
@@ -1953,6 +1961,25 @@ func (m *Join) UnmarshalVT(dAtA []byte) error {
 			}
 			m.Token = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
+		case 15:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LastEventSeq", wireType)
+			}
+			m.LastEventSeq = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LastEventSeq |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := protohelpers.Skip(dAtA[iNdEx:])
