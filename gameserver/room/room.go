@@ -33,7 +33,7 @@ type seat struct {
 	// (events.go).
 	eventSeq   uint64
 	sentEvents eventLog
-	snap     skirmishv1.Snapshot // reused by sendSnapshot
+	snap       skirmishv1.Snapshot // reused by sendSnapshot
 }
 
 type eventKind int
@@ -52,9 +52,9 @@ type event struct {
 	// eventsAfter, for evAttach, is Join.last_event_seq: the newest game
 	// event the client holds.
 	eventsAfter uint64
-	reply    chan attachReply
-	seats    []game.Seat
-	added    chan error
+	reply       chan attachReply
+	seats       []game.Seat
+	added       chan error
 }
 
 type attachReply struct {
