@@ -28,12 +28,13 @@ type seat struct {
 	backlog int                 // ticks in a row that left inputs waiting
 	entity  uint32
 	team    uint32
+	snap    skirmishv1.Snapshot // reused by sendSnapshot
+
 	// eventSeq is the seq of the newest game event sent to the seat;
 	// sentEvents keeps the newest for resending after a reconnection
 	// (events.go).
 	eventSeq   uint64
 	sentEvents eventLog
-	snap       skirmishv1.Snapshot // reused by sendSnapshot
 }
 
 type eventKind int
@@ -49,12 +50,13 @@ type event struct {
 	kind     eventKind
 	session  *Session
 	playerID string
+	reply    chan attachReply
+	seats    []game.Seat
+	added    chan error
+
 	// eventsAfter, for evAttach, is Join.last_event_seq: the newest game
 	// event the client holds.
 	eventsAfter uint64
-	reply       chan attachReply
-	seats       []game.Seat
-	added       chan error
 }
 
 type attachReply struct {
