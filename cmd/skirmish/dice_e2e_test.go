@@ -20,7 +20,10 @@ import (
 // outcome with its named stats through the outbox and the queue to the
 // stats worker, and the match read back from history.
 func TestDiceEndToEnd(t *testing.T) {
-	d := testDevFlags(t, "--wait-scale", "0.1") // dice waits 20 s for 6 players: 2 s here
+	// dice waits 20 s for 6 players, 10 s here: time enough for the three
+	// tickets to meet on a loaded machine, so they form one match of 3
+	// rather than 2 and a player left alone.
+	d := testDevFlags(t, "--wait-scale", "0.5")
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	sys, shutdown := startTestSystem(t, d)

@@ -48,7 +48,7 @@ func newEventManager(t *testing.T, maxBytes int, script map[int32][]game.Event, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewManager(Config{DrainTimeout: time.Millisecond, JoinTimeout: 50 * time.Millisecond}, reg, sink, nil, nil)
+	m, err := NewManager(Config{DrainTimeout: time.Millisecond}, reg, sink, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
