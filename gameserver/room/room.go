@@ -327,7 +327,7 @@ func (r *Room) attach(playerID string, eventsAfter uint64) (*Session, error) {
 	s.send(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Welcome{Welcome: s.welcome}})
 	st.session = s
 	st.lastSeq, st.pending, st.backlog = 0, nil, 0 // a new connection numbers its inputs afresh
-	r.resendEvents(st, eventsAfter) // sent while away, or before a backfill seat's first join
+	r.resendEvents(st, eventsAfter)                // sent while away, or before a backfill seat's first join
 	if resumed && r.resyncer != nil {
 		r.resyncer.Resync(playerID)
 	}
