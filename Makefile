@@ -62,3 +62,8 @@ fuzz-corpus: ## grow the committed corpus: fuzz each target for CORPUSTIME, then
 		mkdir -p "$$pkg/testdata/fuzz/$$t"; \
 		cp -n "$$cache/$${pkg#./}/$$t"/* "$$pkg/testdata/fuzz/$$t/" 2>/dev/null || true; \
 	done
+
+.PHONY: dice
+dice: ## rebuild the Liar's Dice browser client (clients/dice/dist) on the TypeScript SDK (needs Node)
+	cd clients/ts && npm ci --no-audit --no-fund && npm run build
+	cd clients/dice && npm ci --no-audit --no-fund && npm run typecheck && npm run build

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,6 +66,9 @@ type Config struct {
 	WebSocket ws.Config
 	// Web, when set, is served at / (the browser game).
 	Web http.Handler
+	// Pages are more browser clients, each served at its path prefix
+	// (e.g. "/dice/" for Liar's Dice), beside Web and /config.json.
+	Pages map[string]http.Handler
 	// WebTransportAddr, when set, is the UDP host:port where players may
 	// connect over WebTransport (WebTransport.Certificate is then required).
 	WebTransportAddr string
@@ -202,6 +206,11 @@ func (s *Server) handler() http.Handler {
 	mux.Handle("GET /readyz", s.http.Wrap("/readyz", http.HandlerFunc(s.readyz)))
 	if s.cfg.Web != nil {
 		mux.Handle("/", s.http.Wrap("/", serve.SecurityHeaders(s.cfg.Web)))
+	}
+	for prefix, h := range s.cfg.Pages {
+		mux.Handle(prefix, s.http.Wrap(prefix, serve.SecurityHeaders(http.StripPrefix(strings.TrimSuffix(prefix, "/"), h))))
+	}
+	if s.cfg.Web != nil || len(s.cfg.Pages) > 0 {
 		mux.Handle("GET /config.json", s.http.Wrap("/config.json", serve.SecurityHeaders(http.HandlerFunc(s.pageConfig))))
 	}
 	return serve.MaxBody(mux, maxPublicBody)

@@ -150,8 +150,9 @@ func (w SkillWindow) width(waited float64) float64 {
 	return min(w.Initial+w.PerSecond*waited, w.Max)
 }
 
-// DefaultModes returns the built-in modes: "duel" (1v1), "ffa" (up to 8,
-// at least 2 after the wait), "team" (2v2) and "team4" (4v4, at least 3v3
+// DefaultModes returns the built-in modes: Arena's "duel" (1v1), "ffa" (up
+// to 8, at least 2 after the wait), "team" (2v2) and "team4" (4v4, at
+// least 3v3 after the wait), and Liar's Dice's "dice" (up to 6, at least 2
 // after the wait).
 func DefaultModes() map[string]Mode {
 	window := SkillWindow{Initial: 100, PerSecond: 20, Max: 800}
@@ -160,6 +161,7 @@ func DefaultModes() map[string]Mode {
 		"ffa":   {Teams: 8, TeamSize: 1, MinPlayers: 2, MaxWait: 30 * time.Second, Window: window},
 		"team":  {Teams: 2, TeamSize: 2, MinPlayers: 4, MaxWait: 60 * time.Second, Window: window},
 		"team4": {Teams: 2, TeamSize: 4, MinPlayers: 6, MaxWait: 90 * time.Second, Window: window},
+		"dice":  {Teams: 6, TeamSize: 1, MinPlayers: 2, MaxWait: 20 * time.Second, Window: window},
 	}
 }
 

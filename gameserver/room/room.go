@@ -31,6 +31,11 @@ type seat struct {
 	snap    skirmishv1.Snapshot // reused by sendSnapshot
 
 	rosterSeen uint64 // the roster version this seat's connection has (roster.go)
+	// eventSeq is the seq of the newest game event sent to the seat;
+	// sentEvents keeps the newest for resending after a reconnection
+	// (events.go).
+	eventSeq   uint64
+	sentEvents eventLog
 }
 
 type eventKind int
@@ -49,6 +54,10 @@ type event struct {
 	reply    chan attachReply
 	seats    []game.Seat
 	added    chan error
+
+	// eventsAfter, for evAttach, is Join.last_event_seq: the newest game
+	// event the client holds.
+	eventsAfter uint64
 }
 
 type attachReply struct {
@@ -78,6 +87,14 @@ type Room struct {
 	// lastTick is when the running room last finished a tick (Unix ns),
 	// 0 while it is not running; Manager.Stalled reads it.
 	lastTick atomic.Int64
+
+	// Game events (events.go): eventer and resyncer are nil when the game
+	// does not implement them; eventBacklog waits to be sent, eventBytes
+	// is its size.
+	eventer      game.Eventer
+	resyncer     game.Resyncer
+	eventBacklog []game.Event
+	eventBytes   int
 
 	backfill  game.Backfiller // nil when the game takes no newcomers
 	open      []game.Seat     // seats offered for backfill
@@ -265,7 +282,7 @@ func (r *Room) seatOf(playerID string) *seat {
 func (r *Room) handle(ev event) {
 	switch ev.kind {
 	case evAttach:
-		s, err := r.attach(ev.playerID)
+		s, err := r.attach(ev.playerID, ev.eventsAfter)
 		ev.reply <- attachReply{s, err}
 	case evDetach:
 		if st := ev.session.seat; st.session == ev.session {
@@ -285,7 +302,7 @@ func (r *Room) handle(ev event) {
 	}
 }
 
-func (r *Room) attach(playerID string) (*Session, error) {
+func (r *Room) attach(playerID string, eventsAfter uint64) (*Session, error) {
 	st := r.seatOf(playerID)
 	if st == nil || st.left {
 		return nil, ErrNotSeated
@@ -313,9 +330,20 @@ func (r *Room) attach(playerID string) (*Session, error) {
 		TickRateHz: uint32(r.mode.TickRate),
 		Resumed:    resumed,
 		Roster:     r.roster(),
+		EventSeq:   st.eventSeq,
+		InputPolicy: map[game.InputKind]skirmishv1.InputPolicy{
+			game.LatestWins: skirmishv1.InputPolicy_INPUT_POLICY_LATEST_WINS,
+			game.Ordered:    skirmishv1.InputPolicy_INPUT_POLICY_ORDERED,
+		}[r.mode.Input.Kind],
+		MaxInputPayload: uint32(r.mode.Input.MaxPayloadBytes),
+		MaxQueuedInputs: uint32(r.mode.Input.MaxQueued),
 	}
 	s.send(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Welcome{Welcome: s.welcome}})
 	st.lastSeq, st.pending, st.backlog = 0, nil, 0 // a new connection numbers its inputs afresh
+	r.resendEvents(st, eventsAfter)                // sent while away, or before a backfill seat's first join
+	if resumed && r.resyncer != nil {
+		r.resyncer.Resync(playerID)
+	}
 	return s, nil
 }
 
@@ -338,9 +366,15 @@ func (r *Room) step() bool {
 		if st.session == nil {
 			continue
 		}
-		r.applyInputs(st)
+		if r.mode.Input.Kind == game.Ordered {
+			r.applyOrdered(st)
+		} else {
+			r.applyInputs(st)
+		}
 	}
 	ended := r.game.Tick()
+	r.takeEvents()
+	r.sendEvents(ended) // the last tick sends every event left
 	if len(r.open) > 0 && !ended && !r.backfill.Backfilling() {
 		r.open = nil
 		r.report(skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_DONE, nil)

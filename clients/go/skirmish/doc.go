@@ -5,7 +5,9 @@
 // WebSocket or WebTransport (gameserver): it sends inputs, applies the
 // delta snapshots the server sends and exposes the world the player sees.
 // After a drop, Rejoin returns to the same seat with the join token, and
-// with JoinOptions.Refresh gets a new one when it has expired.
+// with JoinOptions.Refresh gets a new one when it has expired. Games other
+// than Arena take inputs as bytes (SendCustom) and send their own events
+// (JoinOptions.OnEvent, in order, resent after a Rejoin); see events.go.
 //
 // A typical session:
 //

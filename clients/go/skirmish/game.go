@@ -45,6 +45,17 @@ type JoinOptions struct {
 	// with the whole roster each time it changes after the Welcome (see
 	// Game.Roster).
 	OnRoster func(roster []*skirmishv1.RosterEntry)
+	// OnEvent, if set, is called from the reader goroutine for every game
+	// event, in the order the game emitted them (see events.go).
+	OnEvent func(ev *skirmishv1.GameEvent)
+	// LastEventSeq is the seq of the newest game event the player holds
+	// from an earlier connection to this match (Game.Rejoin sets it): the
+	// server sends again the events after it that it still holds.
+	LastEventSeq uint64
+	// OnRefused, if set, is called for every refusal of inputs that
+	// leaves the connection open (Refusal reports which errors are), e.g.
+	// ERROR_CODE_INPUT_QUEUE_FULL in a turn-based mode.
+	OnRefused func(err *ServerError)
 	// Transport picks how to connect: TransportWebSocket (the default) or
 	// TransportWebTransport (see webtransport.go).
 	Transport Transport
@@ -86,6 +97,7 @@ type Game struct {
 	err     error
 	closed  bool // Close was called
 
+	eventSeq  atomic.Uint64 // newest GameEvent.seq received
 	bytesIn   atomic.Int64
 	snapshots atomic.Int64
 	// lastInput is when an input (carrying the ack) was last sent, in
@@ -114,6 +126,7 @@ func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Gam
 		return nil, err
 	}
 	g := &Game{assignment: a, conn: conn, opts: opts, done: make(chan struct{})}
+	g.eventSeq.Store(opts.LastEventSeq)
 	welcome, err := g.handshake(ctx, a.GetJoinToken())
 	if err != nil {
 		conn.Close()
@@ -126,7 +139,7 @@ func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Gam
 }
 
 func (g *Game) handshake(ctx context.Context, token string) (*skirmishv1.Welcome, error) {
-	join := &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Join{Join: &skirmishv1.Join{Token: token}}}
+	join := &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Join{Join: &skirmishv1.Join{Token: token, LastEventSeq: g.opts.LastEventSeq}}}
 	if err := g.write(join); err != nil {
 		return nil, fmt.Errorf("join: %w", err)
 	}
@@ -313,7 +326,16 @@ func (g *Game) readLoop() {
 			g.outcome = m.MatchEnd.GetOutcome()
 			g.mu.Unlock()
 		case *skirmishv1.ServerMessage_Error:
-			g.finish(&ServerError{Code: m.Error.GetCode(), Message: m.Error.GetMessage()})
+			se := &ServerError{Code: m.Error.GetCode(), Message: m.Error.GetMessage()}
+			if Refusal(se.Code) {
+				if g.opts.OnRefused != nil {
+					g.opts.OnRefused(se)
+				}
+				continue
+			}
+			g.finish(se)
+		case *skirmishv1.ServerMessage_Event:
+			g.onEvent(m.Event)
 		case *skirmishv1.ServerMessage_Pong:
 			if g.opts.OnPong != nil {
 				g.opts.OnPong(time.Since(time.UnixMicro(m.Pong.GetClientTimeUs())))

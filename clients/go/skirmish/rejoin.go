@@ -23,10 +23,13 @@ func (g *Game) Dropped() bool {
 }
 
 // Rejoin connects again to this game's room with its join token and the
-// same options; see the function Rejoin. g is closed first.
+// same options; see the function Rejoin. g is closed first. The server
+// sends again the game events g missed that it still holds.
 func (g *Game) Rejoin(ctx context.Context, b Backoff) (*Game, error) {
 	_ = g.Close()
-	return Rejoin(ctx, g.assignment, g.opts, b)
+	opts := g.opts
+	opts.LastEventSeq = g.EventSeq()
+	return Rejoin(ctx, g.assignment, opts, b)
 }
 
 // Rejoin connects again to the room of an assignment after a drop, with

@@ -4,7 +4,7 @@
 // the outcome. Rejoin connects again after a drop, with the same token.
 import { create } from "@bufbuild/protobuf";
 import { ArenaInputSchema, ClientMessageSchema, ErrorCode } from "./gen/skirmish/v1/realtime_pb.js";
-import type { Input, RosterEntry, ServerMessage, Snapshot, Welcome } from "./gen/skirmish/v1/realtime_pb.js";
+import type { GameEvent, Input, RosterEntry, ServerMessage, Snapshot, Welcome } from "./gen/skirmish/v1/realtime_pb.js";
 import type { Assignment } from "./gen/skirmish/v1/matchmaker_pb.js";
 import type { MatchOutcome } from "./gen/skirmish/v1/outcome_pb.js";
 import { apply, UnknownBaseError } from "./codec.js";
@@ -12,6 +12,7 @@ import type { World } from "./codec.js";
 import { connect } from "./transport.js";
 import type { ConnectOptions, Link } from "./transport.js";
 import { backoffWait, sleep } from "./retry.js";
+import { isRefusal } from "./events.js";
 import type { Backoff } from "./retry.js";
 
 /** Recent worlds kept as possible bases for deltas (as the server keeps). */
@@ -28,6 +29,12 @@ export interface JoinOptions extends ConnectOptions {
   onMessage?: (m: ServerMessage) => void;
   /** Called with the whole roster each time it changes after the Welcome (see Game.roster). */
   onRoster?: (roster: RosterEntry[]) => void;
+  /** Called for every game event, in the order the game emitted them (see events.ts). */
+  onEvent?: (e: GameEvent) => void;
+  /** The newest game event held from an earlier connection (rejoin sets it): the server resends those after it. */
+  lastEventSeq?: bigint;
+  /** Called when the server refused inputs and kept the connection open (isRefusal). */
+  onRefused?: (e: ServerError) => void;
   /** Never acknowledge snapshots, so the server sends them full. */
   noAcks?: boolean;
   /** A clock in ms; default performance.now or Date.now. */
@@ -75,6 +82,8 @@ export class Game {
    * stays open, so they do not end the game.
    */
   rateLimited = 0;
+  /** The seq of the newest game event received on this connection (0: none). */
+  eventSeq = 0n;
   /** Resolves once when the connection ends. */
   readonly ended: Promise<GameEnd>;
   /**
@@ -110,7 +119,8 @@ export class Game {
       onMessage: (m, n) => g.onMessage(m, n),
       onClose: (reason, normal) => g.onClose(reason, normal),
     }, opts);
-    g.link.send(create(ClientMessageSchema, { msg: { case: "join", value: { token: a.joinToken } } }));
+    g.eventSeq = opts.lastEventSeq ?? 0n;
+    g.link.send(create(ClientMessageSchema, { msg: { case: "join", value: { token: a.joinToken, lastEventSeq: g.eventSeq } } }));
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       g.welcome = await Promise.race([welcomed, new Promise<never>((_, reject) => {
@@ -173,7 +183,7 @@ export class Game {
   /** rejoin closes this connection and joins the same room again; see rejoin. */
   rejoin(backoff?: Backoff, signal?: AbortSignal): Promise<Game> {
     this.close();
-    return rejoin(this.assignment, this.opts, backoff, signal);
+    return rejoin(this.assignment, { ...this.opts, lastEventSeq: this.eventSeq }, backoff, signal);
   }
 
   private onMessage(m: ServerMessage, bytes: number) {
@@ -190,11 +200,16 @@ export class Game {
         const err = new ServerError(m.msg.value.code, m.msg.value.message);
         if (this.handshake) this.handshake.reject(err);
         else if (m.msg.value.code === ErrorCode.RATE_LIMITED) this.rateLimited++; // inputs dropped; the match goes on
+        else if (isRefusal(err.code)) this.opts.onRefused?.(err);
         else this.finish({ error: err, dropped: false });
         break;
       }
       case "snapshot":
         if (!this.handshake) this.onSnapshot(m.msg.value, bytes);
+        break;
+      case "event":
+        this.eventSeq = m.msg.value.seq;
+        this.opts.onEvent?.(m.msg.value);
         break;
       case "matchEnd":
         this.outcome = m.msg.value.outcome;
