@@ -51,7 +51,11 @@ func (g *Game) Modes() ([]game.Mode, error) {
 		Name:       ModeGuess,
 		TickRate:   TickRate,
 		MinPlayers: 2,
-		Validate:   validateSeats,
+		// Every guess counts: the room keeps each one, in order, and
+		// refuses (rather than drops) more than 4 waiting or a payload
+		// longer than 7 digits.
+		Input:    game.InputPolicy{Kind: game.Ordered, MaxQueued: 4, MaxPayloadBytes: 7},
+		Validate: validateSeats,
 		New: func(cfg game.Config) (game.Game, error) {
 			if err := validateSeats(cfg.Seats); err != nil {
 				return nil, err
@@ -110,6 +114,7 @@ type match struct {
 	endTick uint32
 	over    bool
 	reason  skirmishv1.EndReason
+	events  []game.Event // for Events, after the tick
 }
 
 func newMatch(rules Game, cfg game.Config) *match {
@@ -161,7 +166,16 @@ func (m *match) Input(playerID string, in *skirmishv1.Input) {
 		p.hint = -1
 	default:
 		p.hint, p.right = 0, true
+		m.events = append(m.events, game.Event{Type: "found", Payload: []byte(p.seat.Name)})
 	}
+}
+
+// Events tells every player (To "") who named the secret, once: the
+// room sends it on the reliable stream after this tick.
+func (m *match) Events() []game.Event {
+	out := m.events
+	m.events = nil
+	return out
 }
 
 // Tick ends the match when someone named the secret, when the time is
