@@ -12,7 +12,6 @@ import (
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
-	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
 
 type seat struct {
@@ -28,7 +27,6 @@ type seat struct {
 	backlog int                 // ticks in a row that left inputs waiting
 	entity  uint32
 	team    uint32
-	snap    skirmishv1.Snapshot // reused by sendSnapshot
 }
 
 type eventKind int
@@ -70,6 +68,7 @@ type Room struct {
 
 	state     string
 	tick      uint32
+	enc       snapshotEncoder // this tick's shared snapshot bodies
 	started   time.Time
 	maxBehind int
 
@@ -392,27 +391,28 @@ func (r *Room) applyInputs(st *seat) {
 func (r *Room) sendSnapshot(st *seat) {
 	s := st.session
 	world := r.game.Snapshot(st.PlayerID)
-	// The seat's message is reused tick after tick, keeping its lists'
-	// storage: it is encoded before this returns.
-	snap := &st.snap
-	snap.Tick, snap.LastInputSeq, snap.BaseTick = r.tick, st.lastSeq, 0
-	sent := r.metrics.fullBytes
+	var base []game.Entity
+	var baseTick uint32
 	if ack := s.ack.Load(); ack <= r.tick {
-		if base, ok := s.hist.Get(ack); ok {
-			snapshot.Delta(snap, base, world)
-			snap.BaseTick = ack
-			sent = r.metrics.deltaBytes
+		if w, ok := s.hist.Get(ack); ok {
+			base, baseTick = w, ack
 		}
 	}
-	if snap.BaseTick == 0 {
-		snapshot.Full(snap, world)
-	}
 	s.hist.Put(r.tick, world)
-	b, err := (&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Snapshot{Snapshot: snap}}).MarshalVT()
+	// Encoded once per distinct (base, world) this tick (shared.go).
+	body, shared, err := r.enc.body(r.tick, baseTick, base, world)
 	if err != nil {
 		r.log.Error("encode snapshot", "err", err)
 		return
 	}
+	if shared {
+		r.metrics.sharedSnapshots.Inc()
+	}
+	sent := r.metrics.fullBytes
+	if baseTick != 0 {
+		sent = r.metrics.deltaBytes
+	}
+	b := frame(body, st.lastSeq)
 	sent.Add(float64(len(b)))
 	r.metrics.snapshots.Inc()
 	behind := s.out.pushSnapshot(b)
