@@ -373,10 +373,27 @@ func (p *clientProc) run() (ClientResult, error) {
 	return res, nil
 }
 
+// kill ends the client process: it gets clientExitGrace to exit by itself
+// once its stdin closes (after its result, that is how it finishes, and
+// writes its CPU profile), then it is killed.
 func (p *clientProc) kill() {
 	p.in.Close()
+	exited := make(chan struct{})
+	go func() {
+		p.cmd.Wait()
+		close(exited)
+	}()
+	select {
+	case <-exited:
+		return
+	case <-time.After(clientExitGrace):
+	}
 	if p.cmd.Process != nil {
 		p.cmd.Process.Kill()
 	}
-	p.cmd.Wait()
+	<-exited
 }
+
+// clientExitGrace is how long a client process has to exit after its
+// result before it is killed.
+const clientExitGrace = 5 * time.Second

@@ -65,7 +65,10 @@ type StepResult struct {
 	DeliveredRatio    float64 // messages received / messages due
 	// SupersededRatio is the share of snapshots the next tick's replaced
 	// before they were written (gameserver only).
-	SupersededRatio      float64
+	SupersededRatio float64
+	// SharedRatio is the share of snapshots whose encoding was shared
+	// with another player's (gameserver only).
+	SharedRatio          float64
 	CPU                  float64 // cores used by the server process
 	ClientCPU            float64 // cores used by the client process
 	RSSMiB               float64
@@ -165,7 +168,7 @@ func progress(w io.Writer, what string, r StepResult) {
 	fmt.Fprintf(w, "%-8s %5d conns  cpu %.1f µs/player-tick %.1f µs/delivered  load %.1f  tick p50 %-8s p99 %-8s overruns %-4d skipped %-4d delivered %5.1f%%  cpu %.2f + clients %.2f  rss %4.0f MiB",
 		what, r.Connections, r.MicrosPerPlayerTick(), r.MicrosPerDelivered(), r.LoadAvg, r.TickP50, r.TickP99, r.Overruns, r.Skipped, 100*r.DeliveredRatio, r.CPU, r.ClientCPU, r.RSSMiB)
 	if what == "skirmish" {
-		fmt.Fprintf(w, "  superseded %.2f%%  %5.0f B/player/s  input->snapshot p50 %s p99 %s  errors %d", 100*r.SupersededRatio, r.BytesPerPlayerSecond, r.LatencyP50, r.LatencyP99, r.Errors)
+		fmt.Fprintf(w, "  superseded %.2f%%  shared %.0f%%  %5.0f B/player/s  input->snapshot p50 %s p99 %s  errors %d", 100*r.SupersededRatio, 100*r.SharedRatio, r.BytesPerPlayerSecond, r.LatencyP50, r.LatencyP99, r.Errors)
 	}
 	fmt.Fprintln(w)
 }

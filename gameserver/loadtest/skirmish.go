@@ -158,6 +158,7 @@ func real(ctx context.Context, cfg Config, n int) (StepResult, error) {
 	res.Skipped = int(end.skipped - base.skipped)
 	if n := end.snapshots - base.snapshots; n > 0 {
 		res.SupersededRatio = (end.superseded - base.superseded) / n
+		res.SharedRatio = (end.shared - base.shared) / n
 	}
 	secs := cr.Elapsed.Seconds()
 	res.DeliveredRatio = float64(cr.Messages) / (float64(len(tokens)) * TickRate * secs)
@@ -218,6 +219,7 @@ func memInUse() int64 {
 type tickCounters struct {
 	overruns, skipped     float64
 	snapshots, superseded float64
+	shared                float64
 	buckets               []*dto.Bucket
 	count                 uint64
 }
@@ -235,6 +237,8 @@ func counters(reg *prometheus.Registry) tickCounters {
 			c.snapshots = mf.GetMetric()[0].GetCounter().GetValue()
 		case "skirmish_gameserver_snapshots_superseded_total":
 			c.superseded = mf.GetMetric()[0].GetCounter().GetValue()
+		case "skirmish_gameserver_snapshots_shared_total":
+			c.shared = mf.GetMetric()[0].GetCounter().GetValue()
 		case "skirmish_gameserver_tick_duration_seconds":
 			h := mf.GetMetric()[0].GetHistogram()
 			c.buckets, c.count = h.GetBucket(), h.GetSampleCount()
