@@ -61,3 +61,7 @@ fuzz-corpus: ## grow the committed corpus: fuzz each target for CORPUSTIME, then
 		mkdir -p "$$pkg/testdata/fuzz/$$t"; \
 		cp -n "$$cache/$${pkg#./}/$$t"/* "$$pkg/testdata/fuzz/$$t/" 2>/dev/null || true; \
 	done
+
+.PHONY: bench-load
+bench-load: ## the load test at 200, 400 and 1,000 players against the bare-echo floor (loopback, a few minutes; docs/benchmarks.md)
+	go run ./cmd/skirmish-bench loadtest -steps 200,400,1000 -step 10s
