@@ -32,6 +32,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.BoolVar(&cfg.BareEcho, "bare-echo", true, "the bare loop's readers also send one 30-byte message per tick each (the messaging floor of one input per player per tick); -bare-echo=false: messages down only")
 	fs.StringVar(&cfg.Transport, "transport", loadtest.TransportWebSocket, "websocket or webtransport (snapshots, inputs and the floor's messages as datagrams)")
 	fs.IntVar(&idle, "idle", 0, "instead of the curve, measure the server's memory per idle joined connection with this many connections")
+	fs.StringVar(&cfg.IdleHeapProfile, "idle-memprofile", "", "with -idle: write the server's heap profile, taken while the connections are held, to this file")
 	fs.StringVar(&steps, "steps", "200,400,800,1200,1600", "player counts to measure, comma-separated (each at most 4000)")
 	fs.DurationVar(&cfg.StepDuration, "step", 8*time.Second, "duration of each measurement (bare and skirmish each), at most 30s")
 	fs.StringVar(&png, "plot", "", "write a PNG plot of the curve to this file")

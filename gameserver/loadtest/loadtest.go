@@ -49,6 +49,9 @@ type Config struct {
 	// default) or "webtransport" (snapshots and the floor's messages down
 	// as datagrams, inputs and the floor's echoes up as datagrams).
 	Transport string
+	// IdleHeapProfile, when set, is where Idle writes the server's heap
+	// profile while the idle connections are held.
+	IdleHeapProfile string
 }
 
 // Transports accepted in Config.Transport.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -199,12 +201,31 @@ func Idle(ctx context.Context, cfg Config, n int) (IdleResult, error) {
 		return IdleResult{}, err
 	}
 	heap1, rss1 := memInUse(), rss()
+	if cfg.IdleHeapProfile != "" {
+		if err := writeHeapProfile(cfg.IdleHeapProfile); err != nil {
+			p.kill()
+			return IdleResult{}, err
+		}
+	}
 	if _, err := p.run(); err != nil {
 		return IdleResult{}, err
 	}
 	return IdleResult{Connections: n,
 		HeapStackPerConn: float64(heap1-heap0) / float64(n), RSSPerConn: float64(rss1-rss0) / float64(n),
 		HeapStackMiB: float64(heap1) / (1 << 20), RSSMiBNow: float64(rss1) / (1 << 20)}, nil
+}
+
+// writeHeapProfile writes the heap profile (after a GC) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	return f.Close()
 }
 
 func memInUse() int64 {
