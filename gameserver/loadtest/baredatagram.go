@@ -65,9 +65,11 @@ func bareDatagrams(ctx context.Context, cfg Config, n int, rate int) (StepResult
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(pc) }()
 	defer func() {
+		// Closing the server first means no handler starts (and calls
+		// handlers.Add) while handlers.Wait runs.
 		stop()
-		handlers.Wait()
 		srv.Close()
+		handlers.Wait()
 		<-served
 	}()
 
