@@ -67,3 +67,7 @@ fuzz-corpus: ## grow the committed corpus: fuzz each target for CORPUSTIME, then
 dice: ## rebuild the Liar's Dice browser client (clients/dice/dist) on the TypeScript SDK (needs Node)
 	cd clients/ts && npm ci --no-audit --no-fund && npm run build
 	cd clients/dice && npm ci --no-audit --no-fund && npm run typecheck && npm run build
+
+.PHONY: bench-load
+bench-load: ## the load test at 200, 400 and 1,000 players against the bare-echo floor (loopback, a few minutes; docs/benchmarks.md)
+	go run ./cmd/skirmish-bench loadtest -steps 200,400,1000 -step 10s

@@ -161,7 +161,7 @@ func runBot(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long the swarm plays")
 	fs.IntVar(&cfg.Matches, "matches", 0, "stop each bot after this many matches (0: play until --duration)")
 	fs.IntVar(&cfg.InputsPerMessage, "inputs-per-message", 1, "send inputs this many to a message (fewer messages, one more tick of latency per extra input)")
-	fs.BoolVar(&quiet, "quiet", false, "no progress bar")
+	fs.BoolVar(&quiet, "quiet", false, "no status lines on stderr while playing")
 	fs.Func("transport", "how bots reach the gameserver: websocket or webtransport", func(v string) (err error) {
 		cfg.Transport, err = skirmish.ParseTransport(v)
 		return err

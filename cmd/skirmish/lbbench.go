@@ -281,3 +281,16 @@ func hammer(ctx context.Context, workers int, d time.Duration, path func(*rand.R
 	return hammerResult{count: len(all), errors: errs, rate: float64(len(all)) / took.Seconds(),
 		p50: all[len(all)/2], p99: all[len(all)*99/100]}, nil
 }
+
+// startCPUProfile profiles this process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}

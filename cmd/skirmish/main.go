@@ -5,7 +5,10 @@
 //	skirmish matchmaker     tickets and match formation over gRPC
 //	skirmish leaderboard    the REST API
 //	skirmish stats-worker   consumes match outcomes from the queue
-//	skirmish bot            a swarm of bot players, for load tests
+//	skirmish bot            bot players that play through the whole flow, to try a deployment
+//
+// The load test lives in its own command, skirmish-bench, so that this
+// binary links no measuring or plotting code.
 //
 // Every flag can also be set with an environment variable: --data-dir is
 // SKIRMISH_DATA_DIR, --sqs-endpoint is SKIRMISH_SQS_ENDPOINT, and so on.
@@ -60,7 +63,6 @@ var commands = []command{
 		runVersion(stdout)
 		return nil
 	}},
-	{"loadtest", "measure one gameserver's capacity here: bare WebSocket loop vs Arena rooms with bots, stepped", runLoadtest},
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

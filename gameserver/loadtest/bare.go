@@ -17,8 +17,11 @@ import (
 // in a client process (cfg.ClientCommand); with cfg.BareEcho they also send
 // a message each per tick, which a reading goroutine per connection here
 // discards. It measures the per-tick write time, the process's CPU and RSS,
-// and what the readers receive.
+// and what the readers receive. Over WebTransport it is bareDatagrams.
 func bare(ctx context.Context, cfg Config, n int, rate int) (StepResult, error) {
+	if cfg.Transport == TransportWebTransport {
+		return bareDatagrams(ctx, cfg, n, rate)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return StepResult{}, err
@@ -125,6 +128,7 @@ func bare(ctx context.Context, cfg Config, n int, rate int) (StepResult, error) 
 	select {
 	case cr := <-result:
 		res.DeliveredRatio = float64(cr.Messages) / (float64(n) * float64(rate) * cr.Elapsed.Seconds())
+		res.Delivered = cr.Messages
 		res.ClientCPU = cr.CPU
 	case err := <-failed:
 		return res, err

@@ -45,6 +45,11 @@ type Job struct {
 	InputsPerMessage int `json:"inputs_per_message"`
 	// Echo: bare readers also send one 30-byte message per tick each.
 	Echo bool `json:"echo"`
+	// WebTransportURL, when set, makes the clients connect over
+	// WebTransport there instead of over WebSocket at URL; CertHash is the
+	// SHA-256 of the server's self-signed certificate.
+	WebTransportURL string `json:"webtransport_url"`
+	CertHash        []byte `json:"cert_hash"`
 	// Nice is the client process's scheduling priority (0 to 19).
 	Nice int `json:"nice"`
 }
@@ -92,7 +97,11 @@ func RunClients(ctx context.Context, in io.Reader, out io.Writer) error {
 	var res ClientResult
 	switch job.Mode {
 	case "bare":
-		res, err = bareClients(ctx, job, start)
+		if job.WebTransportURL != "" {
+			res, err = bareDatagramClients(ctx, job, start)
+		} else {
+			res, err = bareClients(ctx, job, start)
+		}
 	case "bots", "idle":
 		res, err = botClients(ctx, job, start)
 	default:
@@ -178,7 +187,7 @@ func botClients(ctx context.Context, job Job, start func() error) (ClientResult,
 		slots <- struct{}{}
 		joining.Go(func() {
 			defer func() { <-slots }()
-			g, err := skirmish.Join(ctx, &skirmishv1.Assignment{WebsocketUrl: job.URL, JoinToken: tok}, skirmish.JoinOptions{
+			opts := skirmish.JoinOptions{
 				Dialer:           dialer,
 				NoAcks:           job.Full,
 				InputsPerMessage: job.InputsPerMessage,
@@ -191,7 +200,12 @@ func botClients(ctx context.Context, job Job, start func() error) (ClientResult,
 					_ = latency.RecordValue(max(d.Microseconds(), 1))
 					mu.Unlock()
 				},
-			})
+			}
+			if job.WebTransportURL != "" {
+				opts.Transport = skirmish.TransportWebTransport
+				opts.WebTransport = skirmish.WebTransportOptions{URL: job.WebTransportURL, CertHashes: [][]byte{job.CertHash}}
+			}
+			g, err := skirmish.Join(ctx, &skirmishv1.Assignment{WebsocketUrl: job.URL, JoinToken: tok}, opts)
 			if err != nil {
 				// The step reports failed joins as errors and their seats
 				// as undelivered rather than ending.
@@ -359,10 +373,27 @@ func (p *clientProc) run() (ClientResult, error) {
 	return res, nil
 }
 
+// kill ends the client process: it gets clientExitGrace to exit by itself
+// once its stdin closes (after its result, that is how it finishes, and
+// writes its CPU profile), then it is killed.
 func (p *clientProc) kill() {
 	p.in.Close()
+	exited := make(chan struct{})
+	go func() {
+		p.cmd.Wait()
+		close(exited)
+	}()
+	select {
+	case <-exited:
+		return
+	case <-time.After(clientExitGrace):
+	}
 	if p.cmd.Process != nil {
 		p.cmd.Process.Kill()
 	}
-	p.cmd.Wait()
+	<-exited
 }
+
+// clientExitGrace is how long a client process has to exit after its
+// result before it is killed.
+const clientExitGrace = 5 * time.Second

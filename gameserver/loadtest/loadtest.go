@@ -45,7 +45,20 @@ type Config struct {
 	// messaging floor of any game that takes one input per player per
 	// tick, against which the gameserver's own cost can be told apart.
 	BareEcho bool
+	// Transport is how the clients reach both servers: "websocket" (the
+	// default) or "webtransport" (snapshots and the floor's messages down
+	// as datagrams, inputs and the floor's echoes up as datagrams).
+	Transport string
+	// IdleHeapProfile, when set, is where Idle writes the server's heap
+	// profile while the idle connections are held.
+	IdleHeapProfile string
 }
+
+// Transports accepted in Config.Transport.
+const (
+	TransportWebSocket    = "websocket"
+	TransportWebTransport = "webtransport"
+)
 
 // StepResult is one measurement.
 type StepResult struct {
@@ -55,7 +68,10 @@ type StepResult struct {
 	DeliveredRatio    float64 // messages received / messages due
 	// SupersededRatio is the share of snapshots the next tick's replaced
 	// before they were written (gameserver only).
-	SupersededRatio      float64
+	SupersededRatio float64
+	// SharedRatio is the share of snapshots whose encoding was shared
+	// with another player's (gameserver only).
+	SharedRatio          float64
 	CPU                  float64 // cores used by the server process
 	ClientCPU            float64 // cores used by the client process
 	RSSMiB               float64
@@ -64,6 +80,38 @@ type StepResult struct {
 	LatencyP99           time.Duration
 	Errors               int
 	Elapsed              time.Duration
+	// Delivered is how many messages the clients received in the step
+	// (snapshots, or the floor's messages).
+	Delivered int64
+	// LoadAvg is the machine's 1-minute load average at the end of the
+	// step: other processes competing for the cores inflate every
+	// wall-clock figure and, less, the CPU per message.
+	LoadAvg float64
+}
+
+// TickRate is the rate of both servers' ticks: messages per connection
+// per second.
+const TickRate = 30
+
+// MicrosPerPlayerTick is the server process's CPU time per connection and
+// tick period, in microseconds: cores used / (connections × 30 Hz). At
+// 1,000 players 14.7 µs is 0.44 of a core.
+func (r StepResult) MicrosPerPlayerTick() float64 {
+	if r.Connections == 0 {
+		return 0
+	}
+	return r.CPU * 1e6 / float64(r.Connections*TickRate)
+}
+
+// MicrosPerDelivered is the server process's CPU time per message the
+// clients received (a snapshot, or the floor's message), in microseconds:
+// unlike MicrosPerPlayerTick it does not flatter a server that fell
+// behind and sent less.
+func (r StepResult) MicrosPerDelivered() float64 {
+	if r.Delivered == 0 {
+		return 0
+	}
+	return r.CPU * r.Elapsed.Seconds() * 1e6 / float64(r.Delivered)
 }
 
 // Holds reports whether the step kept up: at least 98% of the messages
@@ -101,6 +149,7 @@ func Run(ctx context.Context, cfg Config) ([]Step, error) {
 			if err != nil {
 				return out, fmt.Errorf("bare loop with %d connections: %w", n, err)
 			}
+			b.LoadAvg = loadAverage()
 			progress(cfg.Progress, "bare", b)
 		}
 		runtime.GC()
@@ -108,6 +157,7 @@ func Run(ctx context.Context, cfg Config) ([]Step, error) {
 		if err != nil {
 			return out, fmt.Errorf("gameserver with %d players: %w", n, err)
 		}
+		r.LoadAvg = loadAverage()
 		progress(cfg.Progress, "skirmish", r)
 		out = append(out, Step{Players: n, Bare: b, Real: r})
 	}
@@ -118,10 +168,10 @@ func progress(w io.Writer, what string, r StepResult) {
 	if w == nil {
 		return
 	}
-	fmt.Fprintf(w, "%-8s %5d conns  tick p50 %-8s p99 %-8s overruns %-4d skipped %-4d delivered %5.1f%%  cpu %.2f + clients %.2f  rss %4.0f MiB",
-		what, r.Connections, r.TickP50, r.TickP99, r.Overruns, r.Skipped, 100*r.DeliveredRatio, r.CPU, r.ClientCPU, r.RSSMiB)
+	fmt.Fprintf(w, "%-8s %5d conns  cpu %.1f µs/player-tick %.1f µs/delivered  load %.1f  tick p50 %-8s p99 %-8s overruns %-4d skipped %-4d delivered %5.1f%%  cpu %.2f + clients %.2f  rss %4.0f MiB",
+		what, r.Connections, r.MicrosPerPlayerTick(), r.MicrosPerDelivered(), r.LoadAvg, r.TickP50, r.TickP99, r.Overruns, r.Skipped, 100*r.DeliveredRatio, r.CPU, r.ClientCPU, r.RSSMiB)
 	if what == "skirmish" {
-		fmt.Fprintf(w, "  superseded %.2f%%  %5.0f B/player/s  input->snapshot p50 %s p99 %s  errors %d", 100*r.SupersededRatio, r.BytesPerPlayerSecond, r.LatencyP50, r.LatencyP99, r.Errors)
+		fmt.Fprintf(w, "  superseded %.2f%%  shared %.0f%%  %5.0f B/player/s  input->snapshot p50 %s p99 %s  errors %d", 100*r.SupersededRatio, 100*r.SharedRatio, r.BytesPerPlayerSecond, r.LatencyP50, r.LatencyP99, r.Errors)
 	}
 	fmt.Fprintln(w)
 }
@@ -136,6 +186,28 @@ func Print(w io.Writer, steps []Step) {
 			s.Real.TickP99, s.Real.Overruns, s.Real.Skipped, 100*s.Real.SupersededRatio, 100*s.Real.DeliveredRatio, s.Real.CPU, s.Real.ClientCPU,
 			s.Real.RSSMiB, s.Real.BytesPerPlayerSecond,
 			s.Real.LatencyP50.Round(100*time.Microsecond), s.Real.LatencyP99.Round(100*time.Microsecond))
+	}
+}
+
+// PrintCost writes, per step, the server process's CPU per player-tick
+// and per delivered message for the floor (bare loop) and Skirmish, the
+// ratio of the two, and the load average: the figures to compare across
+// runs on a busy machine, since both sides of a step share its load.
+func PrintCost(w io.Writer, transport string, steps []Step) {
+	if transport == "" {
+		transport = TransportWebSocket
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "| players (%s) | floor server µs/player-tick | floor µs/delivered | skirmish server µs/player-tick | skirmish µs/snapshot delivered | skirmish / floor (per delivered) | server cores floor / skirmish | load avg floor / skirmish |\n", transport)
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	for _, s := range steps {
+		ratio := "-"
+		if f := s.Bare.MicrosPerDelivered(); f > 0 {
+			ratio = fmt.Sprintf("%.2fx", s.Real.MicrosPerDelivered()/f)
+		}
+		fmt.Fprintf(w, "| %d | %.1f | %.1f | %.1f | %.1f | %s | %.2f / %.2f | %.1f / %.1f |\n", s.Players,
+			s.Bare.MicrosPerPlayerTick(), s.Bare.MicrosPerDelivered(), s.Real.MicrosPerPlayerTick(), s.Real.MicrosPerDelivered(),
+			ratio, s.Bare.CPU, s.Real.CPU, s.Bare.LoadAvg, s.Real.LoadAvg)
 	}
 }
 

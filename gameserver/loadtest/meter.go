@@ -44,6 +44,21 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// loadAverage is the 1-minute load average from /proc/loadavg (0
+// elsewhere).
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
+}
+
 // rss is the resident set size from /proc/self/status (0 elsewhere).
 func rss() int64 {
 	b, err := os.ReadFile("/proc/self/status")

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +16,7 @@ import (
 	"github.com/skirmishgg/skirmish/gameserver/arena"
 	"github.com/skirmishgg/skirmish/gameserver/game"
 	"github.com/skirmishgg/skirmish/gameserver/room"
+	"github.com/skirmishgg/skirmish/gameserver/webtransport"
 	"github.com/skirmishgg/skirmish/gameserver/ws"
 	"github.com/skirmishgg/skirmish/internal/auth"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
@@ -29,10 +32,14 @@ type server struct {
 	reg  *prometheus.Registry
 	keys *auth.Keys
 	url  string
-	stop func()
+	// wtURL and certHash are where and how bots reach it over
+	// WebTransport (empty unless started with it).
+	wtURL    string
+	certHash []byte
+	stop     func()
 }
 
-func startServer(ctx context.Context, capacity int, joinTimeout time.Duration) (*server, error) {
+func startServer(ctx context.Context, capacity int, joinTimeout time.Duration, transport string) (*server, error) {
 	text, err := auth.GenerateKey()
 	if err != nil {
 		return nil, err
@@ -42,14 +49,30 @@ func startServer(ctx context.Context, capacity int, joinTimeout time.Duration) (
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
-	srv, err := gameserver.New(gameserver.Config{
+	cfg := gameserver.Config{
 		ID: "loadtest", Capacity: capacity,
 		Modes: arena.Modes(arena.Config{MatchDuration: time.Hour, ScoreLimit: 1 << 30}),
 		Rooms: room.Config{JoinTimeout: joinTimeout},
 		// Every bot connects from 127.0.0.1: no per-peer bounds.
 		Edge:      gameserver.Edge{ConnsPerPeer: -1, MaxConns: -1},
 		WebSocket: ws.Config{ConnsPerPeer: -1},
-	}, keys, discardSink{}, reg, nil)
+	}
+	var wtURL string
+	var hash []byte
+	if transport == TransportWebTransport {
+		cert, h, err := webtransport.DevCertificate("127.0.0.1")
+		if err != nil {
+			return nil, err
+		}
+		addr, err := freeUDPAddr()
+		if err != nil {
+			return nil, err
+		}
+		wtURL, hash = "https://"+addr+"/wt", h
+		cfg.WebTransportAddr, cfg.WebTransportURL = addr, wtURL
+		cfg.WebTransport = webtransport.Config{Certificate: cert, SessionsPerPeer: -1}
+	}
+	srv, err := gameserver.New(cfg, keys, discardSink{}, reg, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -60,8 +83,19 @@ func startServer(ctx context.Context, capacity int, joinTimeout time.Duration) (
 	sctx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- srv.Run(sctx, ln, nil) }()
-	return &server{srv: srv, reg: reg, keys: keys, url: "ws://" + ln.Addr().String() + "/ws",
+	return &server{srv: srv, reg: reg, keys: keys, url: "ws://" + ln.Addr().String() + "/ws", wtURL: wtURL, certHash: hash,
 		stop: func() { stop(); <-served }}, nil
+}
+
+// freeUDPAddr returns a 127.0.0.1 UDP address that was free a moment ago,
+// for a server that opens its own socket.
+func freeUDPAddr() (string, error) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free UDP port: %w", err)
+	}
+	defer pc.Close()
+	return pc.LocalAddr().String(), nil
 }
 
 // rooms creates 8-seat ffa rooms for n players and returns one join token
@@ -98,7 +132,7 @@ func (s *server) rooms(n, joinEach int) ([]string, error) {
 func real(ctx context.Context, cfg Config, n int) (StepResult, error) {
 	// Joining thousands of bots on a busy machine takes a while: rooms
 	// must not start (and give up seats) before everyone is in.
-	s, err := startServer(ctx, n+8, 5*time.Minute)
+	s, err := startServer(ctx, n+8, 5*time.Minute, cfg.Transport)
 	if err != nil {
 		return StepResult{}, err
 	}
@@ -107,7 +141,8 @@ func real(ctx context.Context, cfg Config, n int) (StepResult, error) {
 	if err != nil {
 		return StepResult{}, err
 	}
-	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "bots", URL: s.url, Tokens: tokens, Duration: cfg.StepDuration, Full: cfg.Full,
+	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "bots", URL: s.url, WebTransportURL: s.wtURL, CertHash: s.certHash,
+		Tokens: tokens, Duration: cfg.StepDuration, Full: cfg.Full,
 		InputsPerMessage: cfg.InputsPerMessage, Nice: cfg.ClientNice})
 	if err != nil {
 		return StepResult{}, err
@@ -125,9 +160,11 @@ func real(ctx context.Context, cfg Config, n int) (StepResult, error) {
 	res.Skipped = int(end.skipped - base.skipped)
 	if n := end.snapshots - base.snapshots; n > 0 {
 		res.SupersededRatio = (end.superseded - base.superseded) / n
+		res.SharedRatio = (end.shared - base.shared) / n
 	}
 	secs := cr.Elapsed.Seconds()
-	res.DeliveredRatio = float64(cr.Messages) / (float64(len(tokens)) * 30 * secs)
+	res.DeliveredRatio = float64(cr.Messages) / (float64(len(tokens)) * TickRate * secs)
+	res.Delivered = cr.Messages
 	res.BytesPerPlayerSecond = float64(cr.Bytes) / float64(len(tokens)) / secs
 	res.Errors = cr.Errors
 	res.ClientCPU = cr.CPU
@@ -147,7 +184,7 @@ type IdleResult struct {
 // and send nothing) from a client process and measures how much the
 // server process grew, per connection.
 func Idle(ctx context.Context, cfg Config, n int) (IdleResult, error) {
-	s, err := startServer(ctx, n+8, time.Hour)
+	s, err := startServer(ctx, n+8, time.Hour, cfg.Transport)
 	if err != nil {
 		return IdleResult{}, err
 	}
@@ -158,17 +195,37 @@ func Idle(ctx context.Context, cfg Config, n int) (IdleResult, error) {
 	}
 	tokens = tokens[:n]
 	heap0, rss0 := memInUse(), rss()
-	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "idle", URL: s.url, Tokens: tokens, Duration: time.Second})
+	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "idle", URL: s.url, WebTransportURL: s.wtURL, CertHash: s.certHash,
+		Tokens: tokens, Duration: time.Second})
 	if err != nil {
 		return IdleResult{}, err
 	}
 	heap1, rss1 := memInUse(), rss()
+	if cfg.IdleHeapProfile != "" {
+		if err := writeHeapProfile(cfg.IdleHeapProfile); err != nil {
+			p.kill()
+			return IdleResult{}, err
+		}
+	}
 	if _, err := p.run(); err != nil {
 		return IdleResult{}, err
 	}
 	return IdleResult{Connections: n,
 		HeapStackPerConn: float64(heap1-heap0) / float64(n), RSSPerConn: float64(rss1-rss0) / float64(n),
 		HeapStackMiB: float64(heap1) / (1 << 20), RSSMiBNow: float64(rss1) / (1 << 20)}, nil
+}
+
+// writeHeapProfile writes the heap profile (after a GC) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	return f.Close()
 }
 
 func memInUse() int64 {
@@ -183,6 +240,7 @@ func memInUse() int64 {
 type tickCounters struct {
 	overruns, skipped     float64
 	snapshots, superseded float64
+	shared                float64
 	buckets               []*dto.Bucket
 	count                 uint64
 }
@@ -200,6 +258,8 @@ func counters(reg *prometheus.Registry) tickCounters {
 			c.snapshots = mf.GetMetric()[0].GetCounter().GetValue()
 		case "skirmish_gameserver_snapshots_superseded_total":
 			c.superseded = mf.GetMetric()[0].GetCounter().GetValue()
+		case "skirmish_gameserver_snapshots_shared_total":
+			c.shared = mf.GetMetric()[0].GetCounter().GetValue()
 		case "skirmish_gameserver_tick_duration_seconds":
 			h := mf.GetMetric()[0].GetHistogram()
 			c.buckets, c.count = h.GetBucket(), h.GetSampleCount()

@@ -3,7 +3,6 @@ package room
 import (
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
@@ -171,11 +170,7 @@ func (r *Room) pushEvent(st *seat, e *skirmishv1.GameEvent) bool {
 		return true
 	}
 	if !s.out.push(b) {
-		s.Fail(skirmishv1.ErrorCode_ERROR_CODE_TOO_SLOW, "the connection fell too far behind the game events")
-		s.abortLater()
-		r.metrics.disconnects.WithLabelValues("too_slow").Inc()
-		st.session = nil
-		st.dropped = time.Now()
+		r.dropTooSlow(st, "the connection fell too far behind the game events")
 		return false
 	}
 	r.metrics.events.Inc()

@@ -19,6 +19,7 @@ type metrics struct {
 	deltaBytes, fullBytes prometheus.Counter
 	snapshots             prometheus.Counter
 	superseded            prometheus.Counter
+	sharedSnapshots       prometheus.Counter
 	messagesIn            prometheus.Counter
 	messagesOut           prometheus.Counter
 	disconnects           *prometheus.CounterVec
@@ -64,6 +65,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		superseded: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "skirmish_gameserver_snapshots_superseded_total",
 			Help: "Snapshots replaced by the next tick's before they were written: the player's connection, or the server's writers, fell a tick behind.",
+		}),
+		sharedSnapshots: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "skirmish_gameserver_snapshots_shared_total",
+			Help: "Snapshots whose encoding was shared with another player's of the same tick (same world, same acknowledged base): encoded once, sent to each with its own last input.",
 		}),
 		messagesIn: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "skirmish_gameserver_messages_received_total",
@@ -117,7 +122,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	})
 	if reg != nil {
 		reg.MustRegister(m.inputsRefused, m.events, m.eventBytes)
-		reg.MustRegister(m.panics, m.rooms, m.ticks, m.tickSeconds, m.snapshotBytes, m.snapshots, m.superseded,
+		reg.MustRegister(m.panics, m.rooms, m.ticks, m.tickSeconds, m.snapshotBytes, m.snapshots, m.superseded, m.sharedSnapshots,
 			m.messagesIn, m.messagesOut, m.disconnects, m.outcomes,
 			m.ticksSkipped, m.tickOverruns, m.reports, m.connections, m.rtt)
 	}

@@ -12,24 +12,21 @@ import (
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
-	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
 
 type seat struct {
 	game.Seat
-	limiter *rate.Limiter
-	session *Session // the live connection, or nil
-	joined  bool     // connected at least once
-	left    bool     // gone for good
-	dropped time.Time
-	added   time.Time           // when a backfill seat was added mid-match
-	lastSeq uint32              // newest input applied
-	pending []*skirmishv1.Input // inputs waiting for their tick, by seq
-	backlog int                 // ticks in a row that left inputs waiting
-	entity  uint32
-	team    uint32
-	snap    skirmishv1.Snapshot // reused by sendSnapshot
-
+	limiter    *rate.Limiter
+	session    *Session // the live connection, or nil
+	joined     bool     // connected at least once
+	left       bool     // gone for good
+	dropped    time.Time
+	added      time.Time           // when a backfill seat was added mid-match
+	lastSeq    uint32              // newest input applied
+	pending    []*skirmishv1.Input // inputs waiting for their tick, by seq
+	backlog    int                 // ticks in a row that left inputs waiting
+	entity     uint32
+	team       uint32
 	rosterSeen uint64 // the roster version this seat's connection has (roster.go)
 	// eventSeq is the seq of the newest game event sent to the seat;
 	// sentEvents keeps the newest for resending after a reconnection
@@ -81,6 +78,7 @@ type Room struct {
 
 	state     string
 	tick      uint32
+	enc       snapshotEncoder // this tick's shared snapshot bodies
 	started   time.Time
 	maxBehind int
 
@@ -440,27 +438,28 @@ func (r *Room) applyInputs(st *seat) {
 func (r *Room) sendSnapshot(st *seat) {
 	s := st.session
 	world := r.game.Snapshot(st.PlayerID)
-	// The seat's message is reused tick after tick, keeping its lists'
-	// storage: it is encoded before this returns.
-	snap := &st.snap
-	snap.Tick, snap.LastInputSeq, snap.BaseTick = r.tick, st.lastSeq, 0
-	sent := r.metrics.fullBytes
+	var base []game.Entity
+	var baseTick uint32
 	if ack := s.ack.Load(); ack <= r.tick {
-		if base, ok := s.hist.Get(ack); ok {
-			snapshot.Delta(snap, base, world)
-			snap.BaseTick = ack
-			sent = r.metrics.deltaBytes
+		if w, ok := s.hist.Get(ack); ok {
+			base, baseTick = w, ack
 		}
 	}
-	if snap.BaseTick == 0 {
-		snapshot.Full(snap, world)
-	}
 	s.hist.Put(r.tick, world)
-	b, err := (&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Snapshot{Snapshot: snap}}).MarshalVT()
+	// Encoded once per distinct (base, world) this tick (shared.go).
+	body, shared, err := r.enc.body(r.tick, baseTick, base, world)
 	if err != nil {
 		r.log.Error("encode snapshot", "err", err)
 		return
 	}
+	if shared {
+		r.metrics.sharedSnapshots.Inc()
+	}
+	sent := r.metrics.fullBytes
+	if baseTick != 0 {
+		sent = r.metrics.deltaBytes
+	}
+	b := frame(body, st.lastSeq)
 	sent.Add(float64(len(b)))
 	r.metrics.snapshots.Inc()
 	behind := s.out.pushSnapshot(b)
@@ -468,13 +467,20 @@ func (r *Room) sendSnapshot(st *seat) {
 		r.metrics.superseded.Inc()
 	}
 	if behind > r.maxBehind {
-		s.Fail(skirmishv1.ErrorCode_ERROR_CODE_TOO_SLOW, "the connection fell too far behind the snapshots")
-		s.abortLater()
-		r.metrics.disconnects.WithLabelValues("too_slow").Inc()
-		st.session = nil
-		st.dropped = time.Now()
-		r.rosterChanged()
+		r.dropTooSlow(st, "the connection fell too far behind the snapshots")
 	}
+}
+
+// dropTooSlow cuts a seat's connection that cannot keep up
+// (ERROR_CODE_TOO_SLOW): the seat is kept for the reconnection grace
+// period, as after any drop, and the others see it on the roster.
+func (r *Room) dropTooSlow(st *seat, why string) {
+	st.session.Fail(skirmishv1.ErrorCode_ERROR_CODE_TOO_SLOW, why)
+	st.session.abortLater()
+	r.metrics.disconnects.WithLabelValues("too_slow").Inc()
+	st.session = nil
+	st.dropped = time.Now()
+	r.rosterChanged()
 }
 
 // finish builds the outcome, makes it durable, and only then tells the

@@ -110,3 +110,9 @@ func (c *conn) closeSession(code skirmishv1.ErrorCode, reason string) {
 	}
 	c.sess.CloseWithError(wt.SessionErrorCode(code), reason)
 }
+
+// streamReadBuffer is the size of a session's control-stream read buffer:
+// players send small messages there (inputs mostly come as datagrams), and
+// an idle session should hold little memory; longer frames are read
+// through it in pieces.
+const streamReadBuffer = 512

@@ -231,7 +231,7 @@ func (s *Server) handle(ctx context.Context, sess *wt.Session) {
 		return
 	}
 	c := &conn{
-		sess: sess, stream: stream, cfg: &s.cfg, r: bufio.NewReader(stream),
+		sess: sess, stream: stream, cfg: &s.cfg, r: bufio.NewReaderSize(stream, streamReadBuffer),
 		limit:     wire.NewMessageLimiter(s.cfg.MessageRate, s.cfg.MessageBurst),
 		datagrams: s.snapshot.WithLabelValues("datagram").Inc,
 		streamed:  s.snapshot.WithLabelValues("stream").Inc,

@@ -19,8 +19,6 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/skirmishgg/skirmish/clients/go/skirmish"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
@@ -40,7 +38,7 @@ type Config struct {
 	// InputsPerMessage sends inputs that many to a message (see
 	// skirmish.JoinOptions); 0 or 1: each at once.
 	InputsPerMessage int
-	// Progress, when set, shows a progress bar there.
+	// Progress, when set, gets a plain status line every 5 s.
 	Progress io.Writer
 	// Transport is how bots reach the gameserver (WebSocket by default).
 	Transport skirmish.Transport
@@ -191,43 +189,39 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (Summary, error) {
 	}, nil
 }
 
-// progress draws a bar over the run's duration until the returned stop is
-// called.
+// progress writes one status line (elapsed of the duration, players,
+// matches, errors) every progressEvery until the returned stop is called.
+// It is plain text, with no terminal control, so logs and CI keep it.
 func (s *swarm) progress(ctx context.Context, start time.Time) (stop func()) {
 	if s.cfg.Progress == nil {
 		return func() {}
 	}
-	total := int(s.cfg.Duration / time.Second)
-	bar := progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(s.cfg.Progress),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionSetPredictTime(false),
-		progressbar.OptionShowDescriptionAtLineEnd(),
-		progressbar.OptionThrottle(200*time.Millisecond),
-	)
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		t := time.NewTicker(500 * time.Millisecond)
+		t := time.NewTicker(progressEvery)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
-				bar.Finish()
-				fmt.Fprintln(s.cfg.Progress)
+				return
+			case <-ctx.Done():
 				return
 			case <-t.C:
 				s.mu.Lock()
 				m := len(s.matches)
 				s.mu.Unlock()
-				bar.Describe(fmt.Sprintf("players %d  matches %d  errors %d", s.connected.Load(), m, s.errs.Load()))
-				bar.Set(int(time.Since(start) / time.Second))
+				fmt.Fprintf(s.cfg.Progress, "%s of %s  players %d  matches %d  errors %d\n",
+					time.Since(start).Round(time.Second), s.cfg.Duration, s.connected.Load(), m, s.errs.Load())
 			}
 		}
 	}()
 	return func() { close(done); <-finished }
 }
+
+// progressEvery is how often progress writes a status line.
+const progressEvery = 5 * time.Second
 
 func (s *swarm) fail(err error) {
 	s.errs.Add(1)

@@ -1,6 +1,7 @@
 package skirmish
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -49,7 +50,8 @@ type link interface {
 	// WriteDatagram sends one where loss is fine (acks, pings); links
 	// without datagrams send it reliably.
 	WriteDatagram(b []byte) error
-	// ReadMessage returns the next encoded ServerMessage.
+	// ReadMessage returns the next encoded ServerMessage, which may be
+	// overwritten by the next call.
 	ReadMessage() ([]byte, error)
 	SetReadDeadline(t time.Time) error
 	// CloseGracefully tells the server the player is closing.
@@ -59,7 +61,16 @@ type link interface {
 	NormalClose(err error) bool
 }
 
-type wsLink struct{ c *websocket.Conn }
+// wsLink is a WebSocket connection. Its write state is guarded by the
+// Game's writeMu, its read buffer used by the one reading goroutine.
+type wsLink struct {
+	c *websocket.Conn
+	// deadlineSet is when the write deadline was last moved: moving it
+	// costs a timer update, so it moves at most once a second.
+	deadlineSet time.Time
+	// rbuf holds the last message read; ReadMessage reuses it.
+	rbuf bytes.Buffer
+}
 
 func dialWebSocket(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (link, error) {
 	d := opts.Dialer
@@ -74,29 +85,44 @@ func dialWebSocket(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptio
 		return nil, fmt.Errorf("dial %s: %w", a.GetWebsocketUrl(), err)
 	}
 	conn.SetReadLimit(maxFrame)
-	return wsLink{conn}, nil
+	return &wsLink{c: conn}, nil
 }
 
-func (l wsLink) WriteMessage(b []byte) error {
-	l.c.SetWriteDeadline(time.Now().Add(defaultCallTimeout))
+// WriteMessage sends b. The write deadline is defaultCallTimeout from the
+// last time it moved, which is at most a second ago.
+func (l *wsLink) WriteMessage(b []byte) error {
+	if now := time.Now(); now.Sub(l.deadlineSet) > time.Second {
+		l.c.SetWriteDeadline(now.Add(defaultCallTimeout))
+		l.deadlineSet = now
+	}
 	return l.c.WriteMessage(websocket.BinaryMessage, b)
 }
 
-func (l wsLink) WriteDatagram(b []byte) error { return l.WriteMessage(b) }
+func (l *wsLink) WriteDatagram(b []byte) error { return l.WriteMessage(b) }
 
-func (l wsLink) ReadMessage() ([]byte, error) {
-	_, b, err := l.c.ReadMessage()
-	return b, err
+// ReadMessage returns the next message, in a buffer that the next call
+// reuses: the caller decodes it (decoding copies what it keeps) before
+// reading again.
+func (l *wsLink) ReadMessage() ([]byte, error) {
+	_, r, err := l.c.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	l.rbuf.Reset()
+	if _, err := l.rbuf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	return l.rbuf.Bytes(), nil
 }
 
-func (l wsLink) SetReadDeadline(t time.Time) error { return l.c.SetReadDeadline(t) }
+func (l *wsLink) SetReadDeadline(t time.Time) error { return l.c.SetReadDeadline(t) }
 
-func (l wsLink) CloseGracefully() {
+func (l *wsLink) CloseGracefully() {
 	_ = l.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 }
 
-func (l wsLink) Close() error { return l.c.Close() }
+func (l *wsLink) Close() error { return l.c.Close() }
 
-func (l wsLink) NormalClose(err error) bool {
+func (l *wsLink) NormalClose(err error) bool {
 	return websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway)
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestLoadtestFlagErrors: bad settings of loadtest and bot are refused
+// TestLoadtestFlagErrors: bad loadtest settings are refused
 // before anything runs.
 func TestLoadtestFlagErrors(t *testing.T) {
 	for _, tc := range []struct {
@@ -25,13 +25,10 @@ func TestLoadtestFlagErrors(t *testing.T) {
 		{[]string{"-idle", "30000"}, "idle"},
 		{[]string{"-client-nice", "20"}, "client-nice"},
 		{[]string{"-client-nice", "-1"}, "client-nice"},
-		{[]string{"bot", "-inputs-per-message", "0"}, "inputs-per-message"},
-		{[]string{"bot", "-players", "0"}, "players"},
+		{[]string{"-transport", "udp"}, "transport"},
+		{[]string{"-transport", "webtransport", "-bare-single"}, "bare-single"},
 	} {
 		args := append([]string{"loadtest"}, tc.args...)
-		if tc.args[0] == "bot" {
-			args = tc.args
-		}
 		err := run(context.Background(), args, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("loadtest %v = %v, want an error about %s", tc.args, err, tc.want)

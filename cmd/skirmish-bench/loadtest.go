@@ -13,10 +13,11 @@ import (
 	"github.com/skirmishgg/skirmish/gameserver/loadtest"
 )
 
-// runLoadtest measures one in-process gameserver's capacity on this
-// machine against a bare WebSocket loop, step by step, with the clients in
-// a second process it starts itself (`loadtest -role clients`); see
-// package gameserver/loadtest.
+// runLoadtest measures one in-process gameserver's capacity and CPU per
+// player-tick on this machine against the bare-echo floor (one message
+// down and one up per connection per tick, no game), step by step, over
+// WebSocket or WebTransport, with the clients in a second process it
+// starts itself (`loadtest -role clients`); see package gameserver/loadtest.
 func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var steps, png, profile, role string
 	var idle int
@@ -28,13 +29,15 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&cfg.ClientNice, "client-nice", 0, "nice value of the client process (0-19): the load generator yields the CPU to the server when both want it")
 	fs.BoolVar(&cfg.NoBare, "no-bare", false, "skip the bare loop (to profile the gameserver alone)")
 	fs.BoolVar(&cfg.BareSingle, "bare-single", false, "the bare loop writes from one goroutine rather than one writer goroutine per connection")
-	fs.BoolVar(&cfg.BareEcho, "bare-echo", false, "the bare loop's readers also send one 30-byte message per tick each (the messaging floor of one input per player per tick)")
+	fs.BoolVar(&cfg.BareEcho, "bare-echo", true, "the bare loop's readers also send one 30-byte message per tick each (the messaging floor of one input per player per tick); -bare-echo=false: messages down only")
+	fs.StringVar(&cfg.Transport, "transport", loadtest.TransportWebSocket, "websocket or webtransport (snapshots, inputs and the floor's messages as datagrams)")
 	fs.IntVar(&idle, "idle", 0, "instead of the curve, measure the server's memory per idle joined connection with this many connections")
+	fs.StringVar(&cfg.IdleHeapProfile, "idle-memprofile", "", "with -idle: write the server's heap profile, taken while the connections are held, to this file")
 	fs.StringVar(&steps, "steps", "200,400,800,1200,1600", "player counts to measure, comma-separated (each at most 4000)")
 	fs.DurationVar(&cfg.StepDuration, "step", 8*time.Second, "duration of each measurement (bare and skirmish each), at most 30s")
 	fs.StringVar(&png, "plot", "", "write a PNG plot of the curve to this file")
 	fs.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file, and of the last step's client process to this file plus .clients")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if profile != "" {
@@ -43,6 +46,9 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		defer stop()
+	}
+	if cfg.Transport != loadtest.TransportWebSocket && cfg.Transport != loadtest.TransportWebTransport {
+		return settingError("transport", "must be websocket or webtransport, got %q", cfg.Transport)
 	}
 	if role == "clients" {
 		return loadtest.RunClients(ctx, os.Stdin, stdout)
@@ -79,6 +85,9 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		cfg.Steps = append(cfg.Steps, n)
 	}
+	if cfg.BareSingle && cfg.Transport == loadtest.TransportWebTransport {
+		return settingError("bare-single", "is for the WebSocket floor only")
+	}
 	if cfg.ClientNice < 0 || cfg.ClientNice > 19 {
 		return settingError("client-nice", "must be from 0 to 19, got %d", cfg.ClientNice)
 	}
@@ -91,6 +100,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	cfg.Progress = stderr
 	res, err := loadtest.Run(ctx, cfg)
 	loadtest.Print(stdout, res)
+	loadtest.PrintCost(stdout, cfg.Transport, res)
 	loadtest.Summary(stdout, res)
 	if png != "" && len(res) > 0 {
 		if perr := loadtest.Plot(png, res); perr != nil {

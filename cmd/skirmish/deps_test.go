@@ -1,0 +1,32 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// TestNoBenchmarkDependencies: the production binary links no measuring
+// tools (they live in cmd/skirmish-bench): no load test, no plotting, no
+// progress bar.
+func TestNoBenchmarkDependencies(t *testing.T) {
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := exec.LookPath(goBin); err != nil {
+		if goBin, err = exec.LookPath("go"); err != nil {
+			t.Skip("no go command to list dependencies with")
+		}
+	}
+	out, err := exec.Command(goBin, "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	for dep := range strings.FieldsSeq(string(out)) {
+		for _, bad := range []string{"github.com/skirmishgg/skirmish/gameserver/loadtest", "gonum.org/", "github.com/schollz/progressbar"} {
+			if strings.HasPrefix(dep, bad) {
+				t.Errorf("skirmish depends on %s, a measuring tool's dependency (cmd/skirmish-bench's)", dep)
+			}
+		}
+	}
+}
