@@ -142,7 +142,10 @@ func TestHeartbeatsAndDeregister(t *testing.T) {
 func TestRoomCancelledReport(t *testing.T) {
 	keys := newKeys(t)
 	reg, addr := startRegistry(t, keys)
-	ts := startServerKeys(t, Config{MatchmakerAddr: addr, Rooms: room.Config{JoinTimeout: 100 * time.Millisecond}}, keys)
+	// Alice must have joined before the deadline for the report to name
+	// only bob: 2 s leaves a loaded machine room for her dial and join
+	// (100 ms did not: alice was missing too, now and then).
+	ts := startServerKeys(t, Config{MatchmakerAddr: addr, Rooms: room.Config{JoinTimeout: 2 * time.Second}}, keys)
 	roomID := ts.createRoom(t, "m-cancel", "duel", "alice", "bob")
 	a := ts.dial(t)
 	a.join(ts.joinToken(t, roomID, "m-cancel", "alice"))
