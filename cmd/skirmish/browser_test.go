@@ -18,38 +18,11 @@ import (
 // once forced to WebSocket. Screenshots go to $SKIRMISH_ARTIFACTS or a
 // temporary directory, whose path the test logs.
 func TestBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		testenv.Missing(t, "chromium", err)
+	b, ok := browserSetup(t, "web")
+	if !ok {
 		return
 	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		testenv.Missing(t, "node", err)
-		return
-	}
-	webDir, err := filepath.Abs("../../clients/web")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(webDir, "node_modules", "playwright-core")); err != nil {
-		testenv.Missing(t, "playwright-core (npm ci in clients/web)", err)
-		return
-	}
-	artifacts := os.Getenv("SKIRMISH_ARTIFACTS")
-	if artifacts == "" {
-		artifacts, err = os.MkdirTemp("", "skirmish-browser-")
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("browser screenshots in %s", artifacts)
+	chromium, node, webDir, artifacts := b.chromium, b.node, b.dir, b.artifacts
 
 	d := testDevFlags(t, "--match-duration", "40s")
 	ctx, cancel := context.WithTimeout(context.Background(), 240*time.Second)
@@ -76,4 +49,52 @@ func TestBrowser(t *testing.T) {
 			t.Logf("measured: %s", bytes.TrimSpace(stdout.Bytes()))
 		})
 	}
+}
+
+// browserTest is what a browser test runs with: Chromium, Node, the
+// client's directory under clients/ (with playwright-core installed) and
+// a directory for screenshots.
+type browserTest struct {
+	chromium, node, dir, artifacts string
+}
+
+// browserSetup finds Chromium ($CHROMIUM or /usr/bin/chromium), Node and
+// clients/<client> with its npm packages, and makes the screenshot
+// directory ($SKIRMISH_ARTIFACTS or a temporary one, logged). It reports
+// false, having skipped the test or (under CI) failed it, when one is
+// missing.
+func browserSetup(t *testing.T, client string) (browserTest, bool) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test in -short mode")
+	}
+	var b browserTest
+	b.chromium = os.Getenv("CHROMIUM")
+	if b.chromium == "" {
+		b.chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(b.chromium); err != nil {
+		testenv.Missing(t, "chromium", err)
+		return b, false
+	}
+	var err error
+	if b.node, err = exec.LookPath("node"); err != nil {
+		testenv.Missing(t, "node", err)
+		return b, false
+	}
+	if b.dir, err = filepath.Abs(filepath.Join("../../clients", client)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(b.dir, "node_modules", "playwright-core")); err != nil {
+		testenv.Missing(t, "playwright-core (npm ci in clients/"+client+")", err)
+		return b, false
+	}
+	b.artifacts = os.Getenv("SKIRMISH_ARTIFACTS")
+	if b.artifacts == "" {
+		if b.artifacts, err = os.MkdirTemp("", "skirmish-"+client+"-"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("browser screenshots in %s", b.artifacts)
+	return b, true
 }

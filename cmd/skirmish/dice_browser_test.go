@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/skirmishgg/skirmish/internal/testenv"
 )
 
 // TestDiceBrowser plays one match of Liar's Dice, the second game, to its
@@ -18,38 +16,11 @@ import (
 // Screenshots go to $SKIRMISH_ARTIFACTS or a temporary directory, whose
 // path the test logs.
 func TestDiceBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		testenv.Missing(t, "chromium", err)
+	b, ok := browserSetup(t, "dice")
+	if !ok {
 		return
 	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		testenv.Missing(t, "node", err)
-		return
-	}
-	diceDir, err := filepath.Abs("../../clients/dice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(diceDir, "node_modules", "playwright-core")); err != nil {
-		testenv.Missing(t, "playwright-core (npm ci in clients/dice)", err)
-		return
-	}
-	artifacts := os.Getenv("SKIRMISH_ARTIFACTS")
-	if artifacts == "" {
-		artifacts, err = os.MkdirTemp("", "skirmish-dice-")
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("browser screenshots in %s", artifacts)
+	chromium, node, diceDir, artifacts := b.chromium, b.node, b.dir, b.artifacts
 
 	d := testDevFlags(t, "--wait-scale", "0.05") // dice waits 20 s for 6 players: 1 s here
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Second)
@@ -61,7 +32,7 @@ func TestDiceBrowser(t *testing.T) {
 	cmd.Env = append(os.Environ(), "BASE_URL=http://"+sys.gameserverAddr, "TRANSPORT=auto", "ARTIFACTS="+artifacts, "CHROMIUM="+chromium)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	if stderr.Len() > 0 {
 		t.Logf("browser log:\n%s", stderr.Bytes())
 	}
