@@ -45,7 +45,7 @@ func (l *leaderboardFlags) register(fs *flag.FlagSet) {
 // season scheduler.
 type leaderboardPart struct {
 	store  leaderboard.Store
-	boards []leaderboard.Board // from --boards-file
+	boards boardfile.File // from --boards-file
 	redis  *redis.Client       // nil with the memory index
 	index  *rankindex.Store
 	sched  *seasons.Scheduler
@@ -59,7 +59,7 @@ func (p *leaderboardPart) Run(ctx context.Context, ln, internal net.Listener) er
 	if p.redis != nil {
 		defer p.redis.Close()
 	}
-	if err := boardfile.Apply(ctx, p.store, p.boards); err != nil {
+	if err := boardfile.ApplyFile(ctx, p.store, p.boards); err != nil {
 		return settingError("boards-file", "%v", err)
 	}
 	return runAll(ctx, p.index.Run, p.sched.Run,
@@ -85,7 +85,7 @@ func newLeaderboardPart(store leaderboard.Store, lf *leaderboardFlags, c *common
 	}
 	p := &leaderboardPart{store: store}
 	if lf.boardsFile != "" {
-		if p.boards, err = boardfile.Load(lf.boardsFile); err != nil {
+		if p.boards, err = boardfile.LoadFile(lf.boardsFile); err != nil {
 			return nil, settingError("boards-file", "%v", err)
 		}
 	}

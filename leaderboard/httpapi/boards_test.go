@@ -42,7 +42,7 @@ func TestAdminBoardsAndSeasons(t *testing.T) {
 	ctx := context.Background()
 	for i, p := range []string{"ada", "bob", "cat", "dan", "eve"} {
 		m := leaderboard.Match{ID: "m-" + p, Mode: "duel", EndedAt: time.Unix(1_800_000_000+int64(i), 0), Players: []leaderboard.Result{
-			{PlayerID: p, Name: p, Team: 1, Placement: 1, Damage: int64(100 * (i + 1))},
+			{PlayerID: p, Name: p, Team: 1, Placement: 1, Stats: map[string]float64{"damage": float64(100 * (i + 1))}},
 			{PlayerID: "z" + p, Name: "z" + p, Team: 2, Placement: 2},
 		}}
 		if _, err := e.store.ApplyOutcome(ctx, m); err != nil {

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/skirmishgg/skirmish/leaderboard"
@@ -38,7 +39,7 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatalf("reopen: %v", err)
 	}
 	defer s.Close()
-	if got, err := s.GetPlayer(ctx, p.ID); err != nil || got != p {
+	if got, err := s.GetPlayer(ctx, p.ID); err != nil || !reflect.DeepEqual(got, p) {
 		t.Errorf("GetPlayer after reopen = %+v, %v, want %+v", got, err, p)
 	}
 }
