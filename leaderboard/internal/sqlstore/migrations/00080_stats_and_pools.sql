@@ -5,7 +5,8 @@
 -- metric and an operator.
 --
 -- Existing data: every match_players row keeps its five Arena figures as
--- stats; every player keeps their lifetime sums; a player's rating (mean
+-- stats (but for void results without any: a lost server's outcome had
+-- no results); every player keeps their lifetime sums; a player's rating (mean
 -- and deviation) seeds the pool of every mode they played a counted match
 -- in, with that pool's match count; every mode recorded so far is mapped
 -- to a pool of its own name; boards of metric "rating" rank the duel
@@ -47,15 +48,20 @@ CREATE TABLE match_player_stats (
     FOREIGN KEY (match_id, player_id) REFERENCES match_players (match_id, player_id)
 );
 INSERT INTO match_player_stats (match_id, player_id, stat, value)
-    SELECT match_id, player_id, 'eliminations', CAST(eliminations AS DOUBLE PRECISION) FROM match_players;
+    SELECT match_id, player_id, 'eliminations', CAST(eliminations AS DOUBLE PRECISION) FROM match_players
+    WHERE standing <> 'void' OR eliminations + deaths + damage + shots_fired + shots_hit > 0;
 INSERT INTO match_player_stats (match_id, player_id, stat, value)
-    SELECT match_id, player_id, 'deaths', CAST(deaths AS DOUBLE PRECISION) FROM match_players;
+    SELECT match_id, player_id, 'deaths', CAST(deaths AS DOUBLE PRECISION) FROM match_players
+    WHERE standing <> 'void' OR eliminations + deaths + damage + shots_fired + shots_hit > 0;
 INSERT INTO match_player_stats (match_id, player_id, stat, value)
-    SELECT match_id, player_id, 'damage', CAST(damage AS DOUBLE PRECISION) FROM match_players;
+    SELECT match_id, player_id, 'damage', CAST(damage AS DOUBLE PRECISION) FROM match_players
+    WHERE standing <> 'void' OR eliminations + deaths + damage + shots_fired + shots_hit > 0;
 INSERT INTO match_player_stats (match_id, player_id, stat, value)
-    SELECT match_id, player_id, 'shots_fired', CAST(shots_fired AS DOUBLE PRECISION) FROM match_players;
+    SELECT match_id, player_id, 'shots_fired', CAST(shots_fired AS DOUBLE PRECISION) FROM match_players
+    WHERE standing <> 'void' OR eliminations + deaths + damage + shots_fired + shots_hit > 0;
 INSERT INTO match_player_stats (match_id, player_id, stat, value)
-    SELECT match_id, player_id, 'shots_hit', CAST(shots_hit AS DOUBLE PRECISION) FROM match_players;
+    SELECT match_id, player_id, 'shots_hit', CAST(shots_hit AS DOUBLE PRECISION) FROM match_players
+    WHERE standing <> 'void' OR eliminations + deaths + damage + shots_fired + shots_hit > 0;
 
 CREATE TABLE player_stats (
     player_id TEXT NOT NULL REFERENCES players (id),
