@@ -46,7 +46,7 @@ func (l *leaderboardFlags) register(fs *flag.FlagSet) {
 type leaderboardPart struct {
 	store  leaderboard.Store
 	boards boardfile.File // from --boards-file
-	redis  *redis.Client       // nil with the memory index
+	redis  *redis.Client  // nil with the memory index
 	index  *rankindex.Store
 	sched  *seasons.Scheduler
 	srv    *httpapi.Server
