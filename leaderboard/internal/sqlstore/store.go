@@ -280,6 +280,9 @@ func (s *Store) PutRatingPool(ctx context.Context, mode, pool string) error {
 // its own name when it has none yet. Only the first match of a mode
 // writes; the others read, so concurrent matches never wait on the row.
 func poolOf(ctx context.Context, tx Queryer, mode string) (string, error) {
+	if mode == "" {
+		return "", nil // a publisher that did not say: the pool of no mode
+	}
 	var pool string
 	err := tx.QueryRow(ctx, `SELECT pool FROM rating_pools WHERE mode = $1`, mode).Scan(&pool)
 	if err == nil {
