@@ -232,6 +232,6 @@ func TestStaleReads(t *testing.T) {
 func duel(id, winner string, elims int64, ended time.Time) leaderboard.Match {
 	return leaderboard.Match{ID: id, Mode: "duel", EndedAt: ended, Players: []leaderboard.Result{
 		{PlayerID: winner, Name: winner, Team: 1, Placement: 1, Stats: map[string]float64{"eliminations": float64(elims)}},
-		{PlayerID: "bob", Name: "bob", Team: 2, Placement: 2},
+		{PlayerID: "bob", Name: "bob", Team: 2, Placement: 2, Stats: map[string]float64{"eliminations": 0}},
 	}}
 }
