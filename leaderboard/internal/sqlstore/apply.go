@@ -14,18 +14,20 @@ import (
 )
 
 // ApplyOutcome records a match in one transaction, once per match id. A
-// match always goes into history; it changes the stats, ratings and board
-// entries only of the players for whom it counts (leaderboard.Match.Judge:
+// match always goes into history with every player's stats; it changes the
+// stat sums, the ratings in the pool of its mode and the board entries only
+// of the players for whom it counts (leaderboard.Match.Judge:
 // void matches change nothing, leavers lose, nobody else is punished).
 //
-// Concurrency: the match row is inserted first, so a second transaction
-// with the same id waits on the first and then inserts nothing. Players are
-// locked (by an upsert) in id order, so two matches with common players
-// cannot deadlock, and each reads the other's committed rating.
+// Concurrency: the match row is inserted first (after reading its mode's
+// rating pool), so a second transaction with the same id waits on the first
+// and then inserts nothing. Players are locked (by an upsert) in id order,
+// so two matches with common players cannot deadlock, and each reads the
+// other's committed rating in the pool after taking the lock.
 //
 // Round trips: each step is one statement for all the players of the match
-// (multi-row VALUES), so an outcome costs about ten statements whatever its
-// size; the adapters reuse prepared statements (database/sql statements on
+// (multi-row VALUES), so an outcome costs about a dozen statements whatever
+// its size (one more the first time a mode is seen: its rating pool); the adapters reuse prepared statements (database/sql statements on
 // SQLite, pgx's statement cache on PostgreSQL).
 func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, error) {
 	if err := m.Validate(); err != nil {
