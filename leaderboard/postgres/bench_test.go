@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/skirmishgg/skirmish/leaderboard"
 	"github.com/skirmishgg/skirmish/internal/testenv"
+	"github.com/skirmishgg/skirmish/leaderboard"
 	"github.com/skirmishgg/skirmish/leaderboard/postgres"
 )
 
