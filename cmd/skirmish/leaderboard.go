@@ -38,7 +38,7 @@ func (l *leaderboardFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.redisAddr, "redis-addr", "127.0.0.1:6379", "Redis address for --rank-index redis")
 	fs.StringVar(&l.redisPrefix, "redis-prefix", "skirmish:lb:", "prefix of the rank index keys in Redis; one per deployment")
 	fs.StringVar(&l.corsOrigin, "cors-origin", "*", "Access-Control-Allow-Origin of the leaderboard API: * or the browser game's origin")
-	fs.StringVar(&l.boardsFile, "boards-file", "", "YAML file of boards to create or update at start (see leaderboard/boardfile)")
+	fs.StringVar(&l.boardsFile, "boards-file", "", "YAML file of boards to create or update, and modes to map to rating pools, at start (see leaderboard/boardfile)")
 }
 
 // leaderboardPart is the REST API over a rank-indexed store, with the
