@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -214,34 +215,33 @@ func lockPlayers(ctx context.Context, tx Queryer, m leaderboard.Match, now int64
 	return before, nil
 }
 
-// insertResults stores every player's result row and stats.
+// insertResults stores every player's result row, stats included.
 func insertResults(ctx context.Context, tx Queryer, m leaderboard.Match) error {
-	args := make([]any, 0, 10*len(m.Players))
-	stats := 0
+	args := make([]any, 0, 11*len(m.Players))
 	for _, p := range m.Players {
-		args = append(args, m.ID, p.PlayerID, p.Name, p.Team, p.Placement, p.Left, p.Standing.String(),
+		stats, err := encodeStats(p.Stats)
+		if err != nil {
+			return fmt.Errorf("stats of %q: %w", p.PlayerID, err)
+		}
+		args = append(args, m.ID, p.PlayerID, p.Name, p.Team, p.Placement, stats, p.Left, p.Standing.String(),
 			p.RatingBefore, p.RatingAfter, m.EndedAt.UnixMicro())
-		stats += len(p.Stats)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO match_players (match_id, player_id, name, team, placement,
-			left_early, standing, rating_before, rating_after, ended_at)
-		VALUES `+values(len(m.Players), 10, nil), args...); err != nil {
+			stats, left_early, standing, rating_before, rating_after, ended_at)
+		VALUES `+values(len(m.Players), 11, nil), args...); err != nil {
 		return fmt.Errorf("insert results: %w", err)
 	}
-	if stats == 0 {
-		return nil
-	}
-	args = make([]any, 0, 4*stats)
-	for _, p := range m.Players {
-		for _, name := range slices.Sorted(maps.Keys(p.Stats)) {
-			args = append(args, m.ID, p.PlayerID, name, p.Stats[name])
-		}
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO match_player_stats (match_id, player_id, stat, value)
-		VALUES `+values(stats, 4, nil), args...); err != nil {
-		return fmt.Errorf("insert result stats: %w", err)
-	}
 	return nil
+}
+
+// encodeStats is the stats column of a result: a JSON object of numbers by
+// name (keys sorted), or "" for none.
+func encodeStats(stats map[string]float64) (string, error) {
+	if len(stats) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(stats)
+	return string(b), err
 }
 
 // countCasts are the types of the columns of updateStats' VALUES: id,

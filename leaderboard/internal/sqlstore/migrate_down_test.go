@@ -14,8 +14,9 @@ import (
 	"github.com/skirmishgg/skirmish/internal/testenv"
 )
 
-// TestMigrationDown: migration 00080 undone puts Arena's figures, the
-// most played pool's rating and the boards' metric and operator back.
+// TestMigrationDown: migration 00080 undone puts the players' Arena
+// figures, the most played pool's rating and the boards' metric and
+// operator back.
 func TestMigrationDown(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "lb.db")+"?_pragma=foreign_keys(1)")
@@ -47,9 +48,8 @@ func testDown(t *testing.T, db *sql.DB, d Dialect) {
 		`INSERT INTO player_stats (player_id, stat, value) VALUES ('ada', 'eliminations', 12), ('ada', 'laps', 3)`,
 		`INSERT INTO matches (id, room_id, mode, region, gameserver_id, started_at, ended_at, end_reason, rating_pool, recorded_at)
 			VALUES ('m1', 'r', 'ffa', 'eu', 'gs', 1, 20, 'score_limit', 'ffa', 21)`,
-		`INSERT INTO match_players (match_id, player_id, name, team, placement, left_early, standing, rating_before, rating_after, ended_at)
-			VALUES ('m1', 'ada', 'ada', 1, 1, false, 'won', 1500, 1550, 20)`,
-		`INSERT INTO match_player_stats (match_id, player_id, stat, value) VALUES ('m1', 'ada', 'eliminations', 7)`,
+		`INSERT INTO match_players (match_id, player_id, name, team, placement, stats, left_early, standing, rating_before, rating_after, ended_at)
+			VALUES ('m1', 'ada', 'ada', 1, 1, '{"eliminations":7}', false, 'won', 1500, 1550, 20)`,
 		`INSERT INTO boards (id, title, sort_order, stat, aggregate, modes, pool, reset_schedule, season, season_started)
 			VALUES ('fast', 'Fast', 'asc', 'matches', 'min', '', '', '', 1, 1)`,
 	} {
@@ -76,8 +76,9 @@ func testDown(t *testing.T, db *sql.DB, d Dialect) {
 	if rating != 1550 || sigma != 420 || elims != 12 {
 		t.Errorf("players row = rating %v, sigma %v, eliminations %d; want the ffa pool's 1550, 420 and 12", rating, sigma, elims)
 	}
-	if err := db.QueryRowContext(ctx, `SELECT eliminations FROM match_players WHERE match_id = 'm1'`).Scan(&matchElims); err != nil || matchElims != 7 {
-		t.Errorf("match_players eliminations = %d, %v; want 7", matchElims, err)
+	// The per-match figures are not restored (the migration says why).
+	if err := db.QueryRowContext(ctx, `SELECT eliminations FROM match_players WHERE match_id = 'm1'`).Scan(&matchElims); err != nil {
+		t.Errorf("match_players after down: %v", err)
 	}
 	var metric, operator string
 	if err := db.QueryRowContext(ctx, `SELECT metric, operator FROM boards WHERE id = 'fast'`).Scan(&metric, &operator); err != nil ||

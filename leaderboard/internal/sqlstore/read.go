@@ -2,9 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/skirmishgg/skirmish/leaderboard"
 )
@@ -114,7 +114,7 @@ func (s *Store) PlayerRank(ctx context.Context, boardID, playerID string) (leade
 	return e, nil
 }
 
-const resultCols = `mp.player_id, mp.name, mp.team, mp.placement,
+const resultCols = `mp.player_id, mp.name, mp.team, mp.placement, mp.stats,
 	mp.left_early, mp.standing, mp.rating_before, mp.rating_after`
 
 // standing scans a stored standing into a leaderboard.Standing.
@@ -133,34 +133,31 @@ func (d standing) Scan(v any) error {
 }
 
 func resultDest(r *leaderboard.Result) []any {
-	return []any{&r.PlayerID, &r.Name, &r.Team, &r.Placement, &r.Left, standing{&r.Standing}, &r.RatingBefore, &r.RatingAfter}
+	return []any{&r.PlayerID, &r.Name, &r.Team, &r.Placement, statsDest{&r.Stats}, &r.Left, standing{&r.Standing}, &r.RatingBefore, &r.RatingAfter}
 }
 
-// resultStats reads the stats of results: fn is called with each row's
-// match id, player id, stat name and value.
-func resultStats(ctx context.Context, q Queryer, query string, args []any, fn func(match, player, stat string, v float64)) error {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var match, player, stat string
-		var v float64
-		if err := rows.Scan(&match, &player, &stat, &v); err != nil {
-			return err
-		}
-		fn(match, player, stat, v)
-	}
-	return rows.Err()
-}
+// statsDest scans a result's stats column (encodeStats) into a map; ""
+// is no stats.
+type statsDest struct{ m *map[string]float64 }
 
-// setStat sets one stat of a result.
-func setStat(r *leaderboard.Result, stat string, v float64) {
-	if r.Stats == nil {
-		r.Stats = map[string]float64{}
+func (d statsDest) Scan(v any) error {
+	var b []byte
+	switch v := v.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("stats: unexpected %T", v)
 	}
-	r.Stats[stat] = v
+	*d.m = nil
+	if len(b) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, d.m); err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	return nil
 }
 
 // GetMatch returns a recorded match with its teams and players.
@@ -214,20 +211,6 @@ func (s *Store) GetMatch(ctx context.Context, id string) (leaderboard.Match, err
 	if err := rows.Err(); err != nil {
 		return leaderboard.Match{}, fmt.Errorf("players of match %q: %w", id, err)
 	}
-	rows.Close()
-	byPlayer := make(map[string]*leaderboard.Result, len(m.Players))
-	for i := range m.Players {
-		byPlayer[m.Players[i].PlayerID] = &m.Players[i]
-	}
-	err = resultStats(ctx, s.db, `SELECT match_id, player_id, stat, value FROM match_player_stats WHERE match_id = $1`,
-		[]any{id}, func(_, player, stat string, v float64) {
-			if r := byPlayer[player]; r != nil {
-				setStat(r, stat, v)
-			}
-		})
-	if err != nil {
-		return leaderboard.Match{}, fmt.Errorf("stats of match %q: %w", id, err)
-	}
 	return m, nil
 }
 
@@ -270,31 +253,6 @@ func (s *Store) PlayerMatches(ctx context.Context, playerID string, limit int, b
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("matches of %q: %w", playerID, err)
-	}
-	rows.Close()
-	if len(out) == 0 {
-		return out, nil
-	}
-	// The page's stats in one statement, by primary key.
-	byMatch := make(map[string]*leaderboard.Result, len(out))
-	args = []any{playerID}
-	var in strings.Builder
-	for i := range out {
-		byMatch[out[i].MatchID] = &out[i].Result
-		if i > 0 {
-			in.WriteByte(',')
-		}
-		args = append(args, out[i].MatchID)
-		fmt.Fprintf(&in, "$%d", len(args))
-	}
-	err = resultStats(ctx, s.db, `SELECT match_id, player_id, stat, value FROM match_player_stats
-		WHERE player_id = $1 AND match_id IN (`+in.String()+`)`, args, func(match, _, stat string, v float64) {
-		if r := byMatch[match]; r != nil {
-			setStat(r, stat, v)
-		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("stats of the matches of %q: %w", playerID, err)
 	}
 	return out, nil
 }

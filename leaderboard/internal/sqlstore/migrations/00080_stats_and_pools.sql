@@ -5,7 +5,7 @@
 -- metric and an operator.
 --
 -- Existing data: every match_players row keeps its five Arena figures as
--- stats (but for void results without any: a lost server's outcome had
+-- stats (a JSON object in its stats column) (but for void results without any: a lost server's outcome had
 -- no results); every player keeps their lifetime sums; a player's rating (mean
 -- and deviation) seeds the pool of every mode they played a counted match
 -- in, with that pool's match count; every mode recorded so far is mapped
@@ -39,28 +39,11 @@ INSERT INTO player_ratings (pool, player_id, rating, sigma, matches, updated_at)
 ALTER TABLE matches ADD COLUMN rating_pool TEXT NOT NULL DEFAULT '';
 UPDATE matches SET rating_pool = mode;
 
-CREATE TABLE match_player_stats (
-    match_id  TEXT NOT NULL,
-    player_id TEXT NOT NULL,
-    stat      TEXT NOT NULL,
-    value     DOUBLE PRECISION NOT NULL,
-    PRIMARY KEY (match_id, player_id, stat),
-    FOREIGN KEY (match_id, player_id) REFERENCES match_players (match_id, player_id)
-);
-INSERT INTO match_player_stats (match_id, player_id, stat, value)
-    SELECT match_id, player_id, 'eliminations', CAST(eliminations AS DOUBLE PRECISION) FROM match_players
-    WHERE standing <> 'void' OR eliminations + deaths + damage + shots_fired + shots_hit > 0;
-INSERT INTO match_player_stats (match_id, player_id, stat, value)
-    SELECT match_id, player_id, 'deaths', CAST(deaths AS DOUBLE PRECISION) FROM match_players
-    WHERE standing <> 'void' OR eliminations + deaths + damage + shots_fired + shots_hit > 0;
-INSERT INTO match_player_stats (match_id, player_id, stat, value)
-    SELECT match_id, player_id, 'damage', CAST(damage AS DOUBLE PRECISION) FROM match_players
-    WHERE standing <> 'void' OR eliminations + deaths + damage + shots_fired + shots_hit > 0;
-INSERT INTO match_player_stats (match_id, player_id, stat, value)
-    SELECT match_id, player_id, 'shots_fired', CAST(shots_fired AS DOUBLE PRECISION) FROM match_players
-    WHERE standing <> 'void' OR eliminations + deaths + damage + shots_fired + shots_hit > 0;
-INSERT INTO match_player_stats (match_id, player_id, stat, value)
-    SELECT match_id, player_id, 'shots_hit', CAST(shots_hit AS DOUBLE PRECISION) FROM match_players
+-- a result's stats: a JSON object of numbers by name, '' for none; read and
+-- written with its result only
+ALTER TABLE match_players ADD COLUMN stats TEXT NOT NULL DEFAULT '';
+UPDATE match_players SET stats = '{"damage":' || damage || ',"deaths":' || deaths
+    || ',"eliminations":' || eliminations || ',"shots_fired":' || shots_fired || ',"shots_hit":' || shots_hit || '}'
     WHERE standing <> 'void' OR eliminations + deaths + damage + shots_fired + shots_hit > 0;
 
 CREATE TABLE player_stats (
@@ -115,10 +98,11 @@ ALTER TABLE players DROP COLUMN rating;
 ALTER TABLE players DROP COLUMN rating_sigma;
 
 -- +goose Down
--- Back to the older shape: Arena's five figures from their stats, the
--- rating of each player's most played pool, and metric and operator from
--- stat and aggregate. Stats of other names and the other pools' ratings
--- are lost.
+-- Back to the older shape: players' lifetime Arena figures from their
+-- stat sums, the rating of each player's most played pool, and metric and
+-- operator from stat and aggregate. Lost: the per-match figures (JSON,
+-- which the two dialects read with different functions; they come back
+-- as 0), stats of other names and the other pools' ratings.
 ALTER TABLE players ADD COLUMN rating DOUBLE PRECISION NOT NULL DEFAULT 1500;
 ALTER TABLE players ADD COLUMN rating_sigma DOUBLE PRECISION NOT NULL DEFAULT 500;
 ALTER TABLE players ADD COLUMN eliminations BIGINT NOT NULL DEFAULT 0;
@@ -139,12 +123,7 @@ ALTER TABLE match_players ADD COLUMN deaths BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE match_players ADD COLUMN damage BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE match_players ADD COLUMN shots_fired BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE match_players ADD COLUMN shots_hit BIGINT NOT NULL DEFAULT 0;
-UPDATE match_players SET
-    eliminations = COALESCE((SELECT CAST(s.value AS BIGINT) FROM match_player_stats s WHERE s.match_id = match_players.match_id AND s.player_id = match_players.player_id AND s.stat = 'eliminations'), 0),
-    deaths = COALESCE((SELECT CAST(s.value AS BIGINT) FROM match_player_stats s WHERE s.match_id = match_players.match_id AND s.player_id = match_players.player_id AND s.stat = 'deaths'), 0),
-    damage = COALESCE((SELECT CAST(s.value AS BIGINT) FROM match_player_stats s WHERE s.match_id = match_players.match_id AND s.player_id = match_players.player_id AND s.stat = 'damage'), 0),
-    shots_fired = COALESCE((SELECT CAST(s.value AS BIGINT) FROM match_player_stats s WHERE s.match_id = match_players.match_id AND s.player_id = match_players.player_id AND s.stat = 'shots_fired'), 0),
-    shots_hit = COALESCE((SELECT CAST(s.value AS BIGINT) FROM match_player_stats s WHERE s.match_id = match_players.match_id AND s.player_id = match_players.player_id AND s.stat = 'shots_hit'), 0);
+ALTER TABLE match_players DROP COLUMN stats;
 ALTER TABLE boards ADD COLUMN metric TEXT NOT NULL DEFAULT '';
 ALTER TABLE boards ADD COLUMN operator TEXT NOT NULL DEFAULT '';
 UPDATE boards SET metric = stat,
@@ -154,7 +133,6 @@ ALTER TABLE boards DROP COLUMN modes;
 ALTER TABLE boards DROP COLUMN aggregate;
 ALTER TABLE boards DROP COLUMN stat;
 DROP TABLE player_stats;
-DROP TABLE match_player_stats;
 ALTER TABLE matches DROP COLUMN rating_pool;
 DROP TABLE player_ratings;
 DROP TABLE rating_pools;
