@@ -45,7 +45,7 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 	applied := false
 	err := s.db.InTx(ctx, func(tx Queryer) error {
 		var err error
-		if m.Pool, err = poolOf(ctx, tx, m.Mode); err != nil {
+		if m.Pool, err = s.poolOf(ctx, tx, m.Mode); err != nil {
 			return err
 		}
 		n, err := tx.Exec(ctx, `INSERT INTO matches (id, room_id, mode, region, gameserver_id,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,7 +24,16 @@ type Store struct {
 	// rank index polls by it, so the clocks of the hosts that write and
 	// poll do not matter.
 	nowSQL string
+
+	// pools caches the rating pool of each mode read from rating_pools:
+	// a mode's pool never changes once set (PutRatingPool), so a cached
+	// one stays right in every process. At most maxCachedPools modes.
+	poolsMu sync.Mutex
+	pools   map[string]string
 }
+
+// maxCachedPools bounds Store.pools; modes past it are read each time.
+const maxCachedPools = 1024
 
 var _ leaderboard.Store = (*Store)(nil)
 
@@ -31,7 +41,7 @@ var _ leaderboard.Store = (*Store)(nil)
 // dialect is d, and makes sure the given boards exist (existing boards are
 // left as they are).
 func New(ctx context.Context, db DB, d Dialect, boards []leaderboard.Board) (*Store, error) {
-	s := &Store{db: db, now: time.Now, nowSQL: nowSQL(d)}
+	s := &Store{db: db, now: time.Now, nowSQL: nowSQL(d), pools: map[string]string{}}
 	for _, b := range boards {
 		b, err := checkBoard(b)
 		if err != nil {
@@ -278,25 +288,38 @@ func (s *Store) PutRatingPool(ctx context.Context, mode, pool string) error {
 
 // poolOf returns the rating pool of a mode, mapping the mode to a pool of
 // its own name when it has none yet. Only the first match of a mode
-// writes; the others read, so concurrent matches never wait on the row.
-func poolOf(ctx context.Context, tx Queryer, mode string) (string, error) {
+// writes; the others read (or find the pool cached), so concurrent matches
+// never wait on the row.
+func (s *Store) poolOf(ctx context.Context, tx Queryer, mode string) (string, error) {
 	if mode == "" {
 		return "", nil // a publisher that did not say: the pool of no mode
 	}
-	var pool string
-	err := tx.QueryRow(ctx, `SELECT pool FROM rating_pools WHERE mode = $1`, mode).Scan(&pool)
-	if err == nil {
+	s.poolsMu.Lock()
+	pool, ok := s.pools[mode]
+	s.poolsMu.Unlock()
+	if ok {
 		return pool, nil
 	}
-	if !errors.Is(err, ErrNoRows) {
+	err := tx.QueryRow(ctx, `SELECT pool FROM rating_pools WHERE mode = $1`, mode).Scan(&pool)
+	if errors.Is(err, ErrNoRows) {
+		if _, err := tx.Exec(ctx, `INSERT INTO rating_pools (mode, pool) VALUES ($1, $1) ON CONFLICT (mode) DO NOTHING`, mode); err != nil {
+			return "", fmt.Errorf("rating pool of mode %q: %w", mode, err)
+		}
+		// Not cached: the transaction that made the row may yet roll back.
+		err = tx.QueryRow(ctx, `SELECT pool FROM rating_pools WHERE mode = $1`, mode).Scan(&pool)
+		if err != nil {
+			return "", fmt.Errorf("rating pool of mode %q: %w", mode, err)
+		}
+		return pool, nil
+	}
+	if err != nil {
 		return "", fmt.Errorf("rating pool of mode %q: %w", mode, err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO rating_pools (mode, pool) VALUES ($1, $1) ON CONFLICT (mode) DO NOTHING`, mode); err != nil {
-		return "", fmt.Errorf("rating pool of mode %q: %w", mode, err)
+	s.poolsMu.Lock()
+	if len(s.pools) < maxCachedPools {
+		s.pools[mode] = pool
 	}
-	if err := tx.QueryRow(ctx, `SELECT pool FROM rating_pools WHERE mode = $1`, mode).Scan(&pool); err != nil {
-		return "", fmt.Errorf("rating pool of mode %q: %w", mode, err)
-	}
+	s.poolsMu.Unlock()
 	return pool, nil
 }
 
