@@ -1,5 +1,5 @@
 # Skirmish developer tasks. `make help` lists them.
-# buf is pinned here and in clients/web/package.json (@bufbuild/buf); keep
+# buf is pinned here and in clients/ts/package.json (@bufbuild/buf); keep
 # the two versions equal. `go run` builds it from source the first time
 # (4 to 9 minutes on 2 cores); later runs use the Go build cache.
 BUF_VERSION := v1.75.0
@@ -35,8 +35,9 @@ lint: ## gofmt and go vet
 bench: ## the go test benchmarks recorded in docs/benchmarks.md
 	go test -run '^$$' -bench . -benchmem ./...
 
-web: ## regenerate the browser client's TypeScript from proto/, type-check it and rebuild clients/web/dist (needs Node)
-	cd clients/web && npm ci --no-audit --no-fund && npm run gen && npm run typecheck && npm run build
+web: ## regenerate the TypeScript SDK's code from proto/, type-check the browser client and rebuild clients/web/dist with the SDK (needs Node)
+	cd clients/ts && npm ci --no-audit --no-fund && npm run gen
+	cd clients/web && npm ci --no-audit --no-fund && npm run typecheck && npm run build
 
 sdk-ts: ## regenerate, type-check, build and unit-test the TypeScript SDK in clients/ts (needs Node)
 	cd clients/ts && npm ci --no-audit --no-fund && npm run gen && npm test
@@ -61,3 +62,8 @@ fuzz-corpus: ## grow the committed corpus: fuzz each target for CORPUSTIME, then
 		mkdir -p "$$pkg/testdata/fuzz/$$t"; \
 		cp -n "$$cache/$${pkg#./}/$$t"/* "$$pkg/testdata/fuzz/$$t/" 2>/dev/null || true; \
 	done
+
+.PHONY: dice
+dice: ## rebuild the Liar's Dice browser client (clients/dice/dist) on the TypeScript SDK (needs Node)
+	cd clients/ts && npm ci --no-audit --no-fund && npm run build
+	cd clients/dice && npm ci --no-audit --no-fund && npm run typecheck && npm run build

@@ -19,6 +19,7 @@ import (
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
 	"github.com/skirmishgg/skirmish/gameserver/room"
+	"github.com/skirmishgg/skirmish/internal/auth"
 	"github.com/skirmishgg/skirmish/internal/serve"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
@@ -33,7 +34,7 @@ func newGRPC(s *Server, reg prometheus.Registerer) *grpc.Server {
 		if err != nil {
 			return nil, status.Error(codes.Unauthenticated, "a service token is required")
 		}
-		if _, err := s.keys.VerifyService(token); err != nil {
+		if _, err := s.keys.VerifyService(auth.KindControl, token); err != nil {
 			return nil, status.Error(codes.Unauthenticated, "invalid service token")
 		}
 		return ctx, nil

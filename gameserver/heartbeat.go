@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/resolver/manual"
 
+	"github.com/skirmishgg/skirmish/internal/auth"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -98,7 +99,7 @@ func dialMatchmaker(addr string) (*grpc.ClientConn, error) {
 }
 
 func (s *Server) withToken(ctx context.Context) context.Context {
-	token, err := s.keys.IssueService("gameserver", 5*time.Minute)
+	token, err := s.keys.IssueService(auth.KindRegistry, "gameserver", 5*time.Minute)
 	if err != nil {
 		return ctx
 	}

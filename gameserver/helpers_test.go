@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/skirmishgg/skirmish/gameserver/arena"
 	"github.com/skirmishgg/skirmish/internal/auth"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
@@ -78,6 +79,9 @@ func startServerKeys(t testing.TB, cfg Config, keys *auth.Keys) *testServer {
 	t.Helper()
 	sink := &memSink{}
 	cfg.ID = "gs-test"
+	if cfg.Modes == nil {
+		cfg.Modes = arena.Modes(arena.Config{})
+	}
 	if cfg.Rooms.DrainTimeout == 0 {
 		cfg.Rooms.DrainTimeout = 100 * time.Millisecond
 	}
@@ -128,7 +132,7 @@ func (ts *testServer) grpcConn(t testing.TB) *grpc.ClientConn {
 }
 
 func (ts *testServer) serviceCtx(t testing.TB) context.Context {
-	token, err := ts.keys.IssueService("matchmaker", time.Minute)
+	token, err := ts.keys.IssueService(auth.KindControl, "matchmaker", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func (r *registry) authorized(ctx context.Context) error {
 	md, _ := metadata.FromIncomingContext(ctx)
 	for _, v := range md.Get("authorization") {
 		if tok, ok := strings.CutPrefix(v, "Bearer "); ok {
-			if _, err := r.keys.VerifyService(tok); err == nil {
+			if _, err := r.keys.VerifyService(auth.KindRegistry, tok); err == nil {
 				return nil
 			}
 		}
@@ -159,7 +159,7 @@ func TestRoomCancelledReport(t *testing.T) {
 func TestBackfill(t *testing.T) {
 	keys := newKeys(t)
 	reg, addr := startRegistry(t, keys)
-	cfg := Config{MatchmakerAddr: addr, Arena: arena.Config{MatchDuration: time.Minute, BackfillMinTimeLeft: time.Second}}
+	cfg := Config{MatchmakerAddr: addr, Modes: arena.Modes(arena.Config{MatchDuration: time.Minute, BackfillMinTimeLeft: time.Second})}
 	ts := startServerKeys(t, cfg, keys)
 	rooms := skirmishv1.NewRoomServiceClient(ts.grpcConn(t))
 	roomID := ts.createRoom(t, "m-bf", "ffa", "alice", "bob", "carol")

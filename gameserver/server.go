@@ -3,8 +3,9 @@
 // (/, /config.json), /healthz and /readyz; on its internal listener: the
 // RoomService that the matchmaker calls to allocate rooms (gRPC, with
 // health and reflection), /metrics, /debug/pprof/, /healthz and /readyz;
-// and it sends heartbeats to the matchmaker's registry. Rooms and their lifecycle live in package room,
-// the reference game in package arena.
+// and it sends heartbeats to the matchmaker's registry. Rooms and their lifecycle live in package room.
+// It imports no game: the modes it hosts come in Config.Modes (package
+// gameserver/host builds a whole gameserver process around it).
 package gameserver
 
 import (
@@ -16,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,7 +25,6 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/skirmishgg/skirmish/gameserver/arena"
 	"github.com/skirmishgg/skirmish/gameserver/game"
 	"github.com/skirmishgg/skirmish/gameserver/room"
 	"github.com/skirmishgg/skirmish/gameserver/webtransport"
@@ -56,9 +57,7 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// Capacity is the most seats this server hosts at once (1000).
 	Capacity int
-	// Arena tunes the reference game (match length, score limits, tick rate).
-	Arena arena.Config
-	// Modes replaces the modes offered; nil means Arena's duel, ffa, team.
+	// Modes are the modes offered, of every game hosted; at least one.
 	Modes []game.Mode
 	// Rooms tunes rooms: join deadline, reconnection grace, drain timeout,
 	// slow clients, input rate. ServerID and Region are filled from above.
@@ -67,6 +66,9 @@ type Config struct {
 	WebSocket ws.Config
 	// Web, when set, is served at / (the browser game).
 	Web http.Handler
+	// Pages are more browser clients, each served at its path prefix
+	// (e.g. "/dice/" for Liar's Dice), beside Web and /config.json.
+	Pages map[string]http.Handler
 	// WebTransportAddr, when set, is the UDP host:port where players may
 	// connect over WebTransport (WebTransport.Certificate is then required).
 	WebTransportAddr string
@@ -111,10 +113,22 @@ type Server struct {
 	edge   *edgeMetrics
 }
 
+// KeyNeeds returns the tokens a gameserver verifies and signs: it only
+// verifies join tokens and the matchmaker's control tokens (it can mint
+// neither), and mints registry tokens for its calls to the matchmaker.
+// New keeps only these of the keys it is given.
+func KeyNeeds() auth.Needs {
+	return auth.Needs{auth.KindJoin: auth.Verify, auth.KindControl: auth.Verify, auth.KindRegistry: auth.Sign}
+}
+
 // New checks the configuration and builds the server; it starts nothing.
 func New(cfg Config, keys *auth.Keys, sink OutcomeSink, reg *prometheus.Registry, log *slog.Logger) (*Server, error) {
 	if keys == nil {
 		return nil, errors.New("gameserver: auth keys are required")
+	}
+	keys, err := keys.Only(KeyNeeds())
+	if err != nil {
+		return nil, fmt.Errorf("gameserver keys: %w", err)
 	}
 	if sink == nil {
 		return nil, errors.New("gameserver: an outcome sink is required")
@@ -141,11 +155,10 @@ func New(cfg Config, keys *auth.Keys, sink OutcomeSink, reg *prometheus.Registry
 	if cfg.Capacity <= 0 {
 		cfg.Capacity = 1000
 	}
-	modes := cfg.Modes
-	if modes == nil {
-		modes = arena.Modes(cfg.Arena)
+	if len(cfg.Modes) == 0 {
+		return nil, errors.New("gameserver: no modes to host")
 	}
-	registry, err := game.NewRegistry(modes...)
+	registry, err := game.NewRegistry(cfg.Modes...)
 	if err != nil {
 		return nil, fmt.Errorf("gameserver: %w", err)
 	}
@@ -193,6 +206,11 @@ func (s *Server) handler() http.Handler {
 	mux.Handle("GET /readyz", s.http.Wrap("/readyz", http.HandlerFunc(s.readyz)))
 	if s.cfg.Web != nil {
 		mux.Handle("/", s.http.Wrap("/", serve.SecurityHeaders(s.cfg.Web)))
+	}
+	for prefix, h := range s.cfg.Pages {
+		mux.Handle(prefix, s.http.Wrap(prefix, serve.SecurityHeaders(http.StripPrefix(strings.TrimSuffix(prefix, "/"), h))))
+	}
+	if s.cfg.Web != nil || len(s.cfg.Pages) > 0 {
 		mux.Handle("GET /config.json", s.http.Wrap("/config.json", serve.SecurityHeaders(http.HandlerFunc(s.pageConfig))))
 	}
 	return serve.MaxBody(mux, maxPublicBody)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ import (
 
 func shortMatch() Config {
 	return Config{
-		Arena: arena.Config{MatchDuration: time.Second},
+		Modes: arena.Modes(arena.Config{MatchDuration: time.Second}),
 		Rooms: room.Config{DrainTimeout: 5 * time.Second},
 	}
 }
@@ -40,11 +41,23 @@ func TestPlayMatch(t *testing.T) {
 	if wa.RoomId != roomID || wa.EntityId == wb.EntityId || wa.Mode != "duel" || wa.TickRateHz != 30 || wa.Resumed {
 		t.Fatalf("Welcome = %v, want room %s, distinct entities, duel at 30 Hz, not resumed", wa, roomID)
 	}
+	if n := len(wb.Roster); n != 2 || wb.Roster[0].Name != "Nalice" || wb.Roster[1].Name != "Nbob" {
+		t.Errorf("bob's Welcome roster = %v, want alice and bob by name", wb.Roster)
+	}
 	var full, deltas int
 	var maxSeq uint32
+	var rosterSeen []string // names alice learns by Roster messages
 	for _, c := range []*client{a, b} {
 		for {
 			m := c.recv()
+			if r := m.GetRoster(); r != nil {
+				if c == a {
+					for _, p := range r.Players {
+						rosterSeen = append(rosterSeen, p.Name)
+					}
+				}
+				continue
+			}
 			if s := m.GetSnapshot(); s != nil {
 				if s.BaseTick == 0 {
 					full++
@@ -67,6 +80,9 @@ func TestPlayMatch(t *testing.T) {
 			}
 			break
 		}
+	}
+	if !slices.Contains(rosterSeen, "Nbob") {
+		t.Errorf("alice's Roster messages named %v, want bob (Nbob) after he joined", rosterSeen)
 	}
 	if full == 0 || deltas == 0 || maxSeq == 0 {
 		t.Errorf("got %d full and %d delta snapshots, last input seq %d; want some of each and seq > 0", full, deltas, maxSeq)

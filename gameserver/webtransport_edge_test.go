@@ -30,7 +30,7 @@ func startBoundedWT(t *testing.T, cfg webtransport.Config) (*testServer, string)
 		t.Fatal(err)
 	}
 	cfg.Certificate = cert
-	ts := startServer(t, Config{Arena: arena.Config{MatchDuration: time.Minute}, WebTransportAddr: "127.0.0.1:0", WebTransport: cfg,
+	ts := startServer(t, Config{Modes: arena.Modes(arena.Config{MatchDuration: time.Minute}), WebTransportAddr: "127.0.0.1:0", WebTransport: cfg,
 		Web: http.NotFoundHandler()})
 	resp, err := http.Get("http://" + ts.addr + "/config.json")
 	if err != nil {

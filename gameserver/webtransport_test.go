@@ -29,7 +29,7 @@ func startWebTransportServer(t testing.TB, matchLen time.Duration) (*testServer,
 		t.Fatal(err)
 	}
 	ts := startServer(t, Config{
-		Arena:                  arena.Config{MatchDuration: matchLen},
+		Modes:                  arena.Modes(arena.Config{MatchDuration: matchLen}),
 		Web:                    http.NotFoundHandler(),
 		Page:                   PageConfig{MatchmakerURL: "http://mm.test"},
 		WebTransportAddr:       "127.0.0.1:0",

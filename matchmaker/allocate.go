@@ -210,6 +210,7 @@ func (a *allocator) assignments(gs *skirmishv1.Gameserver, m *match, seats []*sk
 	for _, s := range seats {
 		join, err := a.keys.IssueJoin(auth.Join{
 			PlayerID: s.GetPlayerId(), Name: s.GetName(), MatchID: m.matchID, RoomID: m.roomID, Team: s.GetTeam(),
+			GameserverID: gs.GetId(),
 		}, a.cfg.JoinTokenTTL)
 		if err != nil {
 			return nil, err
@@ -268,7 +269,7 @@ func (a *allocator) serviceToken() (string, error) {
 	if a.token != "" && time.Since(a.tokenAt) < ttl/2 {
 		return a.token, nil
 	}
-	tok, err := a.keys.IssueService(serviceName, ttl)
+	tok, err := a.keys.IssueService(auth.KindControl, serviceName, ttl)
 	if err != nil {
 		return "", err
 	}

@@ -95,7 +95,8 @@ func TestRoomEndedFreesSeats(t *testing.T) {
 
 // TestRoomCancelledRequeues: when a room is cancelled because bob never
 // joined, alice's ticket goes back to searching at the front of the queue
-// and she is matched again; bob's is not requeued.
+// and she is matched again; bob's is not requeued, and bob, who did not
+// join, waits out a no-show cooldown before he may search again.
 func TestRoomCancelledRequeues(t *testing.T) {
 	eachStore(t, func(t *testing.T, start starter) {
 		e := start(t, Config{FormationInterval: 10 * time.Millisecond}, nil)
@@ -111,7 +112,10 @@ func TestRoomCancelledRequeues(t *testing.T) {
 		if err != nil || got.GetTicket().GetState() != skirmishv1.TicketState_TICKET_STATE_SEARCHING || got.GetTicket().GetAssignment() != nil {
 			t.Fatalf("alice's ticket after the cancel = %v, %v; want SEARCHING without assignment", got, err)
 		}
-		e.create(t, bob, "duel") // bob is free to search again, on a new ticket
+		if _, err := e.mm.CreateTicket(bob, &skirmishv1.CreateTicketRequest{Mode: "duel"}); status.Code(err) != codes.FailedPrecondition {
+			t.Errorf("bob's CreateTicket right after his no-show = %v, want FailedPrecondition", err)
+		}
+		e.create(t, e.as(t, "carol"), "duel")
 		final := waitFinal(t, e.watch(t, alice, first.GetId()))
 		if final.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED || final.GetAssignment().GetRoomId() == as.GetRoomId() {
 			t.Errorf("alice's requeued ticket = %v, want MATCHED into a new room", final)

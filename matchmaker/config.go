@@ -64,6 +64,24 @@ type Config struct {
 	// JoinTokenTTL is how long a join token in an assignment is valid.
 	// Default 2m.
 	JoinTokenTTL time.Duration `yaml:"join_token_ttl"`
+	// JoinRefreshMaxAge is how long after its issue a join token may be
+	// exchanged for a new one with RefreshJoinToken, as long as its room
+	// still runs. Default 6h (the longest the matchmaker remembers a
+	// room).
+	JoinRefreshMaxAge time.Duration `yaml:"join_refresh_max_age"`
+	// PartyInviteTTL is how long a party invite (CreatePartyInvite) is
+	// valid; each is also used up by the first CreateTicket that carries
+	// it. Default 5m.
+	PartyInviteTTL time.Duration `yaml:"party_invite_ttl"`
+	// NoShowCooldowns are the requeue cooldowns of a player who was
+	// matched and never joined (a cancelled room's missing player): after
+	// their n-th no-show, CreateTicket refuses them for
+	// NoShowCooldowns[n-1] (the last entry beyond the list). Default 30s,
+	// 2m, 10m, 30m; [0s] turns the cooldown off.
+	NoShowCooldowns []time.Duration `yaml:"no_show_cooldowns"`
+	// NoShowDecay forgives one no-show per NoShowDecay without another.
+	// Default 1h.
+	NoShowDecay time.Duration `yaml:"no_show_decay"`
 	// AllowedOrigins are the browser origins (e.g. http://127.0.0.1:7800,
 	// where the gameserver serves the game) allowed to call the matchmaker
 	// with Connect or gRPC-Web; "*" allows any. Default ["*"]: calls carry
@@ -132,8 +150,9 @@ func (w SkillWindow) width(waited float64) float64 {
 	return min(w.Initial+w.PerSecond*waited, w.Max)
 }
 
-// DefaultModes returns the built-in modes: "duel" (1v1), "ffa" (up to 8,
-// at least 2 after the wait), "team" (2v2) and "team4" (4v4, at least 3v3
+// DefaultModes returns the built-in modes: Arena's "duel" (1v1), "ffa" (up
+// to 8, at least 2 after the wait), "team" (2v2) and "team4" (4v4, at
+// least 3v3 after the wait), and Liar's Dice's "dice" (up to 6, at least 2
 // after the wait).
 func DefaultModes() map[string]Mode {
 	window := SkillWindow{Initial: 100, PerSecond: 20, Max: 800}
@@ -142,6 +161,7 @@ func DefaultModes() map[string]Mode {
 		"ffa":   {Teams: 8, TeamSize: 1, MinPlayers: 2, MaxWait: 30 * time.Second, Window: window},
 		"team":  {Teams: 2, TeamSize: 2, MinPlayers: 4, MaxWait: 60 * time.Second, Window: window},
 		"team4": {Teams: 2, TeamSize: 4, MinPlayers: 6, MaxWait: 90 * time.Second, Window: window},
+		"dice":  {Teams: 6, TeamSize: 1, MinPlayers: 2, MaxWait: 20 * time.Second, Window: window},
 	}
 }
 
@@ -180,6 +200,14 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.GameserverTTL, 3*c.HeartbeatInterval)
 	setDefault(&c.CreateRoomTimeout, 5*time.Second)
 	setDefault(&c.JoinTokenTTL, 2*time.Minute)
+	setDefault(&c.JoinRefreshMaxAge, roomTTL)
+	setDefault(&c.PartyInviteTTL, 5*time.Minute)
+	setDefault(&c.NoShowDecay, time.Hour)
+	if len(c.NoShowCooldowns) == 0 {
+		c.NoShowCooldowns = []time.Duration{30 * time.Second, 2 * time.Minute, 10 * time.Minute, 30 * time.Minute}
+	} else {
+		c.NoShowCooldowns = slices.Clone(c.NoShowCooldowns)
+	}
 	setDefault(&c.Allocation, AllocateLeastLoaded)
 	setDefault(&c.MaxConcurrentAllocations, 64)
 	setDefault(&c.WaitScale, 1)
@@ -206,6 +234,12 @@ func (c Config) withDefaults() (Config, error) {
 	positive("gameserver_ttl", c.GameserverTTL)
 	positive("create_room_timeout", c.CreateRoomTimeout)
 	positive("join_token_ttl", c.JoinTokenTTL)
+	positive("join_refresh_max_age", c.JoinRefreshMaxAge)
+	positive("party_invite_ttl", c.PartyInviteTTL)
+	positive("no_show_decay", c.NoShowDecay)
+	for i, d := range c.NoShowCooldowns {
+		positive(fmt.Sprintf("no_show_cooldowns[%d]", i), d)
+	}
 	positive("room_start_timeout", c.RoomStartTimeout)
 	positive("lease_ttl", c.LeaseTTL)
 	positive("watch_refresh", c.WatchRefresh)

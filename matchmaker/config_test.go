@@ -18,7 +18,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
-	if got := cfg.modeNames(); strings.Join(got, ",") != "duel,ffa,team,team4" {
+	if got := cfg.modeNames(); strings.Join(got, ",") != "dice,duel,ffa,team,team4" {
 		t.Errorf("default modes = %v", got)
 	}
 	if cfg.GameserverTTL != 3*cfg.HeartbeatInterval || cfg.Allocation != AllocateLeastLoaded {
@@ -53,7 +53,7 @@ modes:
 			}
 		}},
 		{name: "json", text: `{"heartbeat_interval": "1s"}`, check: func(t *testing.T, cfg Config) {
-			if cfg.GameserverTTL != 3*time.Second || len(cfg.Modes) != 4 {
+			if cfg.GameserverTTL != 3*time.Second || len(cfg.Modes) != len(DefaultModes()) {
 				t.Errorf("GameserverTTL = %v, %d modes; want 3s and the defaults", cfg.GameserverTTL, len(cfg.Modes))
 			}
 		}},

@@ -325,6 +325,30 @@ func TestBadInputEveryMethod(t *testing.T) {
 			_, err := e.mm.CancelTicket(player, &skirmishv1.CancelTicketRequest{TicketId: "nope"})
 			return err
 		}, codes.NotFound},
+		{"/skirmish.v1.MatchmakerService/CreatePartyInvite", "no token", func() error {
+			_, err := e.mm.CreatePartyInvite(none, &skirmishv1.CreatePartyInviteRequest{LeaderId: "bob", Mode: "team"})
+			return err
+		}, codes.Unauthenticated},
+		{"/skirmish.v1.MatchmakerService/CreatePartyInvite", "10 KiB leader id", func() error {
+			_, err := e.mm.CreatePartyInvite(player, &skirmishv1.CreatePartyInviteRequest{LeaderId: long, Mode: "team"})
+			return err
+		}, codes.InvalidArgument},
+		{"/skirmish.v1.MatchmakerService/CreatePartyInvite", "unknown mode", func() error {
+			_, err := e.mm.CreatePartyInvite(player, &skirmishv1.CreatePartyInviteRequest{LeaderId: "bob", Mode: long})
+			return err
+		}, codes.InvalidArgument},
+		{"/skirmish.v1.MatchmakerService/RefreshJoinToken", "no token", func() error {
+			_, err := e.mm.RefreshJoinToken(none, &skirmishv1.RefreshJoinTokenRequest{JoinToken: "x"})
+			return err
+		}, codes.Unauthenticated},
+		{"/skirmish.v1.MatchmakerService/RefreshJoinToken", "not a join token", func() error {
+			_, err := e.mm.RefreshJoinToken(player, &skirmishv1.RefreshJoinTokenRequest{JoinToken: "x"})
+			return err
+		}, codes.InvalidArgument},
+		{"/skirmish.v1.MatchmakerService/RefreshJoinToken", "10 KiB join token", func() error {
+			_, err := e.mm.RefreshJoinToken(player, &skirmishv1.RefreshJoinTokenRequest{JoinToken: long})
+			return err
+		}, codes.InvalidArgument},
 		{"/skirmish.v1.GameserverRegistryService/Heartbeat", "session token", func() error {
 			_, err := e.gsreg.Heartbeat(player, &skirmishv1.HeartbeatRequest{})
 			return err

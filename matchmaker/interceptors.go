@@ -125,7 +125,7 @@ func authenticate(keys *auth.Keys, sessions *sessionCache, lim *playerLimiter) g
 			if err != nil {
 				return nil, err
 			}
-			if _, err := keys.VerifyService(token); err != nil {
+			if _, err := keys.VerifyService(auth.KindRegistry, token); err != nil {
 				return nil, status.Error(codes.Unauthenticated, "authorization: invalid service token")
 			}
 			return ctx, nil

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/skirmishgg/skirmish/internal/auth"
 	"github.com/skirmishgg/skirmish/internal/queue/litequeue"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
@@ -74,7 +75,7 @@ func TestDeadGameserverCostsOneAllocation(t *testing.T) {
 // function is called (the gameserver dies); then it waits for the loop.
 func (e *env) heartbeatUntil(t testing.TB, rs *roomServer) (kill func()) {
 	t.Helper()
-	tok, err := e.keys.IssueService("gameserver", time.Hour)
+	tok, err := e.keys.IssueService(auth.KindRegistry, "gameserver", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

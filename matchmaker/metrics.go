@@ -20,6 +20,7 @@ type metrics struct {
 	backfills          *prometheus.CounterVec
 	gameservers        *prometheus.GaugeVec
 	passDuration       prometheus.Histogram
+	noShows            prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -63,8 +64,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Time of one formation pass over every queue.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 8),
 		}),
+		noShows: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "skirmish_matchmaker_no_shows_total",
+			Help: "Matched players who never joined their room (missing from a cancelled room): each gets a requeue cooldown.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.tickets, m.searching, m.matches, m.timeToMatch, m.allocationFailures, m.allocationDuration, m.backfills, m.gameservers, m.passDuration} {
+	for _, c := range []prometheus.Collector{m.tickets, m.searching, m.matches, m.timeToMatch, m.allocationFailures, m.allocationDuration, m.backfills, m.gameservers, m.passDuration, m.noShows} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -31,6 +31,9 @@ type pool struct {
 	removals  uint64                  // tickets taken out of a queue, ever
 	searching map[string]*modeCount   // by mode; updateSearching
 	byMode    map[string]*modeMetrics // modeMetrics
+	noShows   map[string]noShow       // by player id; noshow.go
+	invites   map[string]time.Time    // used party invite ids -> their expiry
+	prunedAt  time.Time               // last pruneNoShows
 
 	passMu  sync.Mutex // held by a pass: one at a time, as scratch is the pass's
 	scratch passScratch
@@ -120,6 +123,8 @@ func newPool(cfg Config, met *metrics) *pool {
 		rooms:    make(map[roomKey]*room),
 		epoch:    time.Now(),
 		byMode:   make(map[string]*modeMetrics),
+		noShows:  make(map[string]noShow),
+		invites:  make(map[string]time.Time),
 	}
 }
 
@@ -414,6 +419,10 @@ func (p *pool) prune(now time.Time) {
 	}
 	if n > 0 {
 		p.ended = append(p.ended[:0], p.ended[n:]...)
+	}
+	if now.Sub(p.prunedAt) >= time.Second {
+		p.pruneNoShows(now)
+		p.prunedAt = now
 	}
 }
 

@@ -323,7 +323,12 @@ func (s *redisStore) roomCancelled(ctx context.Context, gs, room string, missing
 		return 0, 0, err
 	}
 	n, err := s.requeueMatched(ctx, room, old.Tickets, missing, now)
-	return old.Seats, n, err
+	if err != nil {
+		return old.Seats, n, err
+	}
+	// The room record is gone: only the replica that deleted it gets
+	// here, so each no-show is counted once.
+	return old.Seats, n, s.recordNoShows(ctx, old, missing, now)
 }
 
 // requeueMatched puts the tickets matched into the room back in the queue.
@@ -653,4 +658,86 @@ func (s *redisStore) outcomesSent(ctx context.Context, matchIDs []string) error 
 		return nil
 	}
 	return s.c.HDel(ctx, s.p+"lost", matchIDs...).Err()
+}
+
+// recordNoShows counts a no-show for the missing players who were matched
+// into the room, and ends their searching tickets (scriptNoShow).
+func (s *redisStore) recordNoShows(ctx context.Context, r *roomRec, missing []string, now time.Time) error {
+	var players []string
+	for _, id := range missing {
+		if slices.ContainsFunc(r.Players, func(p playerRec) bool { return p.ID == id }) && !slices.Contains(players, id) {
+			players = append(players, id)
+		}
+	}
+	if len(players) == 0 {
+		return nil
+	}
+	args := []any{s.p, now.UnixMilli(), now.UnixNano(), max(s.cfg.NoShowDecay.Milliseconds(), 1), s.retentionMs(), noShowReason, len(s.cfg.NoShowCooldowns)}
+	for _, d := range s.cfg.NoShowCooldowns {
+		args = append(args, d.Milliseconds())
+	}
+	for _, id := range players {
+		args = append(args, id)
+	}
+	buckets, err := scriptNoShow.Run(ctx, s.c, nil, args...).StringSlice()
+	if err != nil {
+		return fmt.Errorf("record no-shows: %w", err)
+	}
+	s.met.noShows.Add(float64(len(players)))
+	for _, b := range buckets {
+		mode, _ := splitBucket(b)
+		s.modeMetrics(mode).ticketState(skirmishv1.TicketState_TICKET_STATE_FAILED)
+	}
+	return nil
+}
+
+func (s *redisStore) cooldown(ctx context.Context, players []string, now time.Time) (string, time.Time, error) {
+	cmds := make([]*redis.SliceCmd, len(players))
+	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range players {
+			cmds[i] = p.HMGet(ctx, s.p+"ns:"+id, "n", "l")
+		}
+		return nil
+	})
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("read no-shows: %w", err)
+	}
+	for i, cmd := range cmds {
+		v := cmd.Val()
+		if len(v) != 2 || v[0] == nil || v[1] == nil {
+			continue
+		}
+		n, err1 := strconv.Atoi(fmt.Sprint(v[0]))
+		l, err2 := strconv.ParseInt(fmt.Sprint(v[1]), 10, 64)
+		if err1 != nil || err2 != nil {
+			return "", time.Time{}, fmt.Errorf("no-shows of %s: bad record %v", players[i], v)
+		}
+		if until := s.cfg.noShowUntil(noShow{count: n, last: time.UnixMilli(l)}); now.Before(until) {
+			return players[i], until, nil
+		}
+	}
+	return "", time.Time{}, nil
+}
+
+func (s *redisStore) useInvites(ctx context.Context, ids []string, expires []time.Time, now time.Time) (int, error) {
+	if len(ids) == 0 {
+		return -1, nil
+	}
+	args := []any{s.p}
+	for i, id := range ids {
+		args = append(args, id, max(expires[i].Sub(now).Milliseconds(), 1))
+	}
+	n, err := scriptUseInvites.Run(ctx, s.c, nil, args...).Int()
+	if err != nil {
+		return 0, fmt.Errorf("use party invites: %w", err)
+	}
+	return n, nil
+}
+
+func (s *redisStore) roomLive(ctx context.Context, gs, room string) (bool, error) {
+	n, err := s.c.Exists(ctx, s.roomKey(gs, room)).Result()
+	if err != nil {
+		return false, fmt.Errorf("read room %s: %w", room, err)
+	}
+	return n == 1, nil
 }

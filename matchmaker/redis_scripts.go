@@ -26,6 +26,9 @@ import "github.com/redis/go-redis/v9"
 //	lease         string "<epoch>|<replica>" with a TTL: the formation lease
 //	lease:epoch   counter, the last epoch handed out
 //	changes       pub/sub channel: the id of every ticket that changed
+//	ns:<player>   hash, the player's no-shows: n (count at the last), l
+//	              (its time, ms); expires once it no longer matters
+//	inv:<id>      string, a used party invite, until the invite expires
 //
 // Rooms, the registry and lost outcomes: see redis_rooms.go.
 const luaHelpers = `
@@ -287,4 +290,52 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'gs')) do
   for i = 1, 4 do out[#out + 1] = f[i] or '' end
 end
 return out
+`)
+
+// scriptNoShow counts a no-show for each player (noshow.go): ARGV P, now
+// ms, now ns, decay ms, retention ms, reason, K, K cooldowns ms, player
+// ids... Each player's ns:<player> hash holds n (the count at the last
+// no-show) and l (its time, ms), and expires once it no longer matters.
+// A player's searching, unclaimed ticket ends FAILED with the reason.
+// Returns the buckets of the tickets it ended.
+var scriptNoShow = redis.NewScript(luaHelpers + `
+local now, decay, k = tonumber(ARGV[2]), tonumber(ARGV[4]), tonumber(ARGV[7])
+local steps = {}
+for i = 1, k do steps[i] = tonumber(ARGV[7 + i]) end
+local out = {}
+for i = 8 + k, #ARGV do
+  local pid = ARGV[i]
+  local key = P .. 'ns:' .. pid
+  local f = redis.call('HMGET', key, 'n', 'l')
+  local n = 0
+  if f[1] and f[2] then
+    n = tonumber(f[1]) - math.floor((now - tonumber(f[2])) / decay)
+    if n < 0 then n = 0 end
+  end
+  n = n + 1
+  redis.call('HSET', key, 'n', n, 'l', now)
+  redis.call('PEXPIRE', key, math.max(steps[math.min(n, k)], n * decay, 1))
+  local id = redis.call('GET', P .. 'a:' .. pid)
+  if id then
+    local tk = P .. 't:' .. id
+    local t = redis.call('HMGET', tk, 'st', 'c', 'b')
+    if tonumber(t[1]) == SEARCHING and t[2] == '' then
+      unqueue(id, tk)
+      finish(id, tk, FAILED, ARGV[6], ARGV[3], ARGV[5])
+      out[#out + 1] = t[3]
+    end
+  end
+end
+return out
+`)
+
+// scriptUseInvites marks party invites used: ARGV P, then (invite id,
+// lifetime ms) pairs. When one is already used it marks none and returns
+// its index (from 0); otherwise it returns -1.
+var scriptUseInvites = redis.NewScript(luaHelpers + `
+for i = 2, #ARGV, 2 do
+  if redis.call('EXISTS', P .. 'inv:' .. ARGV[i]) == 1 then return (i - 2) / 2 end
+end
+for i = 2, #ARGV, 2 do redis.call('SET', P .. 'inv:' .. ARGV[i], 1, 'PX', ARGV[i + 1]) end
+return -1
 `)

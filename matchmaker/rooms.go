@@ -69,7 +69,8 @@ func (p *pool) roomEnded(gameserverID, roomID string) int {
 // front of the queue (they keep their creation time) with a fresh deadline;
 // their clients watch the same ticket id again. Tickets with a missing
 // player stay matched: those players walked away, and their party with
-// them. It returns how many tickets were requeued.
+// them; each missing player gets a no-show (noshow.go). It returns how
+// many tickets were requeued.
 func (p *pool) roomCancelled(gameserverID, roomID string, missing []string, now time.Time) (seats, requeued int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -83,6 +84,7 @@ func (p *pool) roomCancelled(gameserverID, roomID string, missing []string, now 
 	for _, id := range missing {
 		gone[id] = true
 	}
+	p.recordNoShows(r, missing, now)
 	for _, t := range r.tickets {
 		if p.requeueMatched(t, roomID, gone, now) {
 			requeued++

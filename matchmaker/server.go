@@ -127,11 +127,20 @@ func WithReplicaID(id string) Option { return func(o *options) { o.replica = id 
 func WithOutcomeQueue(q outcomequeue.Queue) Option { return func(o *options) { o.outcomes = q } }
 
 // New builds a matchmaker from cfg (unset fields get their defaults), the
-// keys that verify session and service tokens and sign join tokens, an
+// keys (see KeyNeeds), an
 // optional source of ratings (nil: everyone has DefaultRating), the
 // registry its metrics go to and are served from (nil: a new one), a
 // logger (nil: discard) and options (WithRedis, WithOutcomeQueue). It
 // starts nothing.
+// KeyNeeds returns the tokens the matchmaker verifies and signs: it
+// verifies players' sessions, mints join tokens and party invites, mints
+// control tokens for its calls to gameservers and verifies the registry
+// tokens of gameservers' calls. New keeps only these of the keys it is
+// given.
+func KeyNeeds() auth.Needs {
+	return auth.Needs{auth.KindSession: auth.Verify, auth.KindJoin: auth.Sign, auth.KindInvite: auth.Sign, auth.KindControl: auth.Sign, auth.KindRegistry: auth.Verify}
+}
+
 func New(cfg Config, keys *auth.Keys, ratings RatingSource, reg *prometheus.Registry, log *slog.Logger, opts ...Option) (*Matchmaker, error) {
 	var o options
 	for _, opt := range opts {
@@ -140,7 +149,11 @@ func New(cfg Config, keys *auth.Keys, ratings RatingSource, reg *prometheus.Regi
 	if keys == nil {
 		return nil, errors.New("matchmaker: keys are required")
 	}
-	cfg, err := cfg.withDefaults()
+	keys, err := keys.Only(KeyNeeds())
+	if err != nil {
+		return nil, fmt.Errorf("matchmaker keys: %w", err)
+	}
+	cfg, err = cfg.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("matchmaker config: %w", err)
 	}

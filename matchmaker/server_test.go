@@ -138,7 +138,7 @@ func (e *env) as(t testing.TB, player string) context.Context {
 // asService returns a context carrying a service token.
 func (e *env) asService(t testing.TB) context.Context {
 	t.Helper()
-	tok, err := e.keys.IssueService("gameserver", time.Hour)
+	tok, err := e.keys.IssueService(auth.KindRegistry, "gameserver", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ type roomServer struct {
 
 func (r *roomServer) CreateRoom(ctx context.Context, req *skirmishv1.CreateRoomRequest) (*skirmishv1.CreateRoomResponse, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
-	if svc, err := r.keys.VerifyService(auth.BearerToken(strings.Join(md.Get("authorization"), ""))); err != nil || svc != "matchmaker" {
+	if svc, err := r.keys.VerifyService(auth.KindControl, auth.BearerToken(strings.Join(md.Get("authorization"), ""))); err != nil || svc != "matchmaker" {
 		return nil, status.Error(codes.Unauthenticated, "bad service token")
 	}
 	select {
@@ -188,7 +188,7 @@ func (r *roomServer) CreateRoom(ctx context.Context, req *skirmishv1.CreateRoomR
 
 func (r *roomServer) AddSeats(ctx context.Context, req *skirmishv1.AddSeatsRequest) (*skirmishv1.AddSeatsResponse, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
-	if svc, err := r.keys.VerifyService(auth.BearerToken(strings.Join(md.Get("authorization"), ""))); err != nil || svc != "matchmaker" {
+	if svc, err := r.keys.VerifyService(auth.KindControl, auth.BearerToken(strings.Join(md.Get("authorization"), ""))); err != nil || svc != "matchmaker" {
 		return nil, status.Error(codes.Unauthenticated, "bad service token")
 	}
 	r.adds <- req
@@ -320,7 +320,7 @@ func TestDuelMatch(t *testing.T) {
 			if err != nil {
 				t.Fatalf("VerifyJoin(%s's token): %v", player, err)
 			}
-			want := auth.Join{PlayerID: player, Name: "name-" + player, MatchID: fa.GetAssignment().GetMatchId(), RoomID: "room-1", Team: as.GetTeam()}
+			want := auth.Join{PlayerID: player, Name: "name-" + player, MatchID: fa.GetAssignment().GetMatchId(), RoomID: "room-1", Team: as.GetTeam(), GameserverID: "gs1"}
 			if join != want {
 				t.Errorf("join token = %+v, want %+v", join, want)
 			}

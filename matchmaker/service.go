@@ -8,12 +8,16 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/skirmishgg/skirmish/internal/auth"
+	"github.com/skirmishgg/skirmish/internal/limits"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -31,6 +35,8 @@ const (
 	maxRegionName = 64
 	maxLatencyMs  = 60_000
 	maxTicketID   = 64
+	maxPlayerID   = 128
+	maxJoinToken  = 4096
 )
 
 // ticketService serves MatchmakerService. The auth interceptor has put the
@@ -52,7 +58,7 @@ func (s *ticketService) CreateTicket(ctx context.Context, req *skirmishv1.Create
 	if err := validateLatencies(req.GetLatenciesMs()); err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	members, err := s.party(sess, mode, req)
+	members, invites, err := s.party(sess, mode, req)
 	if err != nil {
 		return nil, err
 	}
@@ -60,15 +66,31 @@ func (s *ticketService) CreateTicket(ctx context.Context, req *skirmishv1.Create
 	for i, m := range members {
 		ids[i] = m.id
 	}
+	now := time.Now()
+	if player, until, err := s.m.store.cooldown(ctx, ids, now); err != nil {
+		return nil, ticketError(err)
+	} else if player != "" {
+		return nil, cooldownStatus(members, player, until, now)
+	}
 	if id, err := s.m.store.hasActive(ctx, ids...); err != nil {
 		return nil, ticketError(err)
 	} else if id != "" { // skip the rating lookup for a doomed call
 		return nil, alreadyExists(members, id)
 	}
+	if len(invites) > 0 {
+		invIDs, expires := make([]string, len(invites)), make([]time.Time, len(invites))
+		for i, inv := range invites {
+			invIDs[i], expires[i] = inv.id, inv.expires
+		}
+		if used, err := s.m.store.useInvites(ctx, invIDs, expires, now); err != nil {
+			return nil, ticketError(err)
+		} else if used >= 0 {
+			return nil, status.Errorf(codes.InvalidArgument, "party_invites[%d]: the invite was already used; ask %s for a new one", used, members[used+1].id)
+		}
+	}
 	for i, r := range s.m.ratingsOf(ctx, req.GetMode(), ids) {
 		members[i].rating = r
 	}
-	now := time.Now()
 	t := newTicket(uuid.NewString(), req.GetMode(), bestRegion(req.GetLatenciesMs()), members, req.GetLatenciesMs(), now)
 	if err := s.m.store.addTicket(ctx, t); err != nil {
 		var active *activeError
@@ -84,42 +106,132 @@ func (s *ticketService) CreateTicket(ctx context.Context, req *skirmishv1.Create
 	return &skirmishv1.CreateTicketResponse{Ticket: pb}, nil
 }
 
+// partyInvite is a verified party invite.
+type partyInvite struct {
+	id      string
+	expires time.Time
+}
+
 // party returns the ticket's players: the caller, then the party members
-// whose session tokens the request carries.
-func (s *ticketService) party(caller auth.Session, mode Mode, req *skirmishv1.CreateTicketRequest) ([]member, error) {
-	tokens := req.GetPartyTokens()
-	if n := len(tokens) + 1; n > mode.TeamSize {
-		return nil, status.Errorf(codes.InvalidArgument, "party_tokens: a party of %d is larger than the team size %d of mode %q", n, mode.TeamSize, req.GetMode())
+// whose invites the request carries, with the invites.
+func (s *ticketService) party(caller auth.Session, mode Mode, req *skirmishv1.CreateTicketRequest) ([]member, []partyInvite, error) {
+	if len(req.GetPartyTokens()) > 0 {
+		return nil, nil, status.Error(codes.InvalidArgument, "party_tokens: session tokens are not accepted; each member calls CreatePartyInvite and the leader sends party_invites")
 	}
-	members := make([]member, 0, len(tokens)+1)
+	invites := req.GetPartyInvites()
+	if n := len(invites) + 1; n > mode.TeamSize {
+		return nil, nil, status.Errorf(codes.InvalidArgument, "party_invites: a party of %d is larger than the team size %d of mode %q", n, mode.TeamSize, req.GetMode())
+	}
+	members := make([]member, 0, len(invites)+1)
 	members = append(members, member{id: caller.PlayerID, name: caller.Name})
-	for i, tok := range tokens {
+	out := make([]partyInvite, 0, len(invites))
+	for i, tok := range invites {
 		if tok == "" {
-			return nil, status.Errorf(codes.InvalidArgument, "party_tokens[%d]: empty token", i)
+			return nil, nil, status.Errorf(codes.InvalidArgument, "party_invites[%d]: empty invite", i)
 		}
-		sess, err := s.m.keys.VerifySession(tok)
-		if err != nil {
-			return nil, status.Errorf(codes.InvalidArgument, "party_tokens[%d]: invalid session token", i)
+		inv, expires, err := s.m.keys.VerifyInvite(tok)
+		switch {
+		case err != nil:
+			return nil, nil, status.Errorf(codes.InvalidArgument, "party_invites[%d]: invalid or expired party invite", i)
+		case inv.LeaderID != caller.PlayerID:
+			return nil, nil, status.Errorf(codes.InvalidArgument, "party_invites[%d]: the invite is for another leader", i)
+		case inv.Mode != req.GetMode():
+			return nil, nil, status.Errorf(codes.InvalidArgument, "party_invites[%d]: the invite is for mode %q", i, limits.Clip(inv.Mode, maxRegionName))
 		}
 		for _, m := range members {
-			if m.id == sess.PlayerID {
-				return nil, status.Errorf(codes.InvalidArgument, "party_tokens[%d]: player %s is already in the party", i, sess.PlayerID)
+			if m.id == inv.PlayerID {
+				return nil, nil, status.Errorf(codes.InvalidArgument, "party_invites[%d]: player %s is already in the party", i, inv.PlayerID)
 			}
 		}
-		members = append(members, member{id: sess.PlayerID, name: sess.Name})
+		members = append(members, member{id: inv.PlayerID, name: inv.Name})
+		out = append(out, partyInvite{id: inv.ID, expires: expires})
 	}
-	return members, nil
+	return members, out, nil
 }
 
 // alreadyExists is the ALREADY_EXISTS status for a member with an active
-// ticket, naming the party token that carried them.
+// ticket, naming the party invite that carried them.
 func alreadyExists(members []member, playerID string) error {
-	for i, m := range members {
-		if m.id == playerID && i > 0 {
-			return status.Errorf(codes.AlreadyExists, "party_tokens[%d]: player %s already has an active ticket", i-1, playerID)
-		}
+	if i := memberIndex(members, playerID); i > 0 {
+		return status.Errorf(codes.AlreadyExists, "party_invites[%d]: player %s already has an active ticket", i-1, playerID)
 	}
 	return status.Error(codes.AlreadyExists, "player already has an active ticket")
+}
+
+// cooldownStatus is the FAILED_PRECONDITION status for a member in a
+// no-show cooldown, with the wait as RetryInfo.
+func cooldownStatus(members []member, playerID string, until, now time.Time) error {
+	wait := until.Sub(now).Round(time.Second)
+	msg := fmt.Sprintf("player did not join their last match; queue again in %v", wait)
+	if i := memberIndex(members, playerID); i > 0 {
+		msg = fmt.Sprintf("party_invites[%d]: player %s did not join their last match; the party may queue again in %v", i-1, playerID, wait)
+	}
+	st, err := status.New(codes.FailedPrecondition, msg).WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(until.Sub(now))})
+	if err != nil {
+		return status.Error(codes.FailedPrecondition, msg)
+	}
+	return st.Err()
+}
+
+func memberIndex(members []member, playerID string) int {
+	for i, m := range members {
+		if m.id == playerID {
+			return i
+		}
+	}
+	return -1
+}
+
+// CreatePartyInvite mints a party invite for the caller, for the leader
+// and mode the request names, valid for PartyInviteTTL and usable once.
+func (s *ticketService) CreatePartyInvite(ctx context.Context, req *skirmishv1.CreatePartyInviteRequest) (*skirmishv1.CreatePartyInviteResponse, error) {
+	sess := sessionFrom(ctx)
+	switch {
+	case req.GetLeaderId() == "" || len(req.GetLeaderId()) > maxPlayerID:
+		return nil, status.Errorf(codes.InvalidArgument, "leader_id: required, at most %d bytes", maxPlayerID)
+	case req.GetLeaderId() == sess.PlayerID:
+		return nil, status.Error(codes.InvalidArgument, "leader_id: the leader is the caller; a leader needs no invite")
+	}
+	if _, ok := s.m.cfg.Modes[req.GetMode()]; !ok {
+		return nil, status.Errorf(codes.InvalidArgument, "mode: unknown mode %q; accepted: %s", limits.Clip(req.GetMode(), maxRegionName), strings.Join(s.m.cfg.modeNames(), ", "))
+	}
+	tok, _, err := s.m.keys.IssueInvite(auth.Invite{PlayerID: sess.PlayerID, Name: sess.Name, LeaderID: req.GetLeaderId(), Mode: req.GetMode()}, s.m.cfg.PartyInviteTTL)
+	if err != nil {
+		s.m.log.ErrorContext(ctx, "sign party invite", "err", err)
+		return nil, status.Error(codes.Internal, "internal error")
+	}
+	return &skirmishv1.CreatePartyInviteResponse{Invite: tok, ExpiresAt: timestamppb.New(time.Now().Add(s.m.cfg.PartyInviteTTL))}, nil
+}
+
+// RefreshJoinToken re-issues the caller's join token for the same seat
+// while its room still runs (see the proto).
+func (s *ticketService) RefreshJoinToken(ctx context.Context, req *skirmishv1.RefreshJoinTokenRequest) (*skirmishv1.RefreshJoinTokenResponse, error) {
+	sess := sessionFrom(ctx)
+	if req.GetJoinToken() == "" || len(req.GetJoinToken()) > maxJoinToken {
+		return nil, status.Errorf(codes.InvalidArgument, "join_token: required, at most %d bytes", maxJoinToken)
+	}
+	join, err := s.m.keys.VerifyJoinForRefresh(req.GetJoinToken(), s.m.cfg.JoinRefreshMaxAge)
+	switch {
+	case err != nil:
+		return nil, status.Error(codes.InvalidArgument, "join_token: invalid, or issued too long ago to refresh")
+	case join.PlayerID != sess.PlayerID:
+		return nil, status.Error(codes.PermissionDenied, "join_token: the token is another player's")
+	case join.GameserverID == "":
+		return nil, status.Error(codes.FailedPrecondition, "join_token: made before refresh existed; find a new match")
+	}
+	live, err := s.m.store.roomLive(ctx, join.GameserverID, join.RoomID)
+	if err != nil {
+		return nil, ticketError(err)
+	}
+	if !live {
+		return nil, status.Error(codes.FailedPrecondition, "join_token: the match has ended or its room is gone; find a new match")
+	}
+	tok, err := s.m.keys.IssueJoin(join, s.m.cfg.JoinTokenTTL)
+	if err != nil {
+		s.m.log.ErrorContext(ctx, "sign join token", "err", err)
+		return nil, status.Error(codes.Internal, "internal error")
+	}
+	return &skirmishv1.RefreshJoinTokenResponse{JoinToken: tok, ExpiresAt: timestamppb.New(time.Now().Add(s.m.cfg.JoinTokenTTL))}, nil
 }
 
 func (s *ticketService) GetTicket(ctx context.Context, req *skirmishv1.GetTicketRequest) (*skirmishv1.GetTicketResponse, error) {

@@ -51,7 +51,20 @@ type store interface {
 	// allocation.
 	requeue(ctx context.Context, m *match, reason string) error
 
-	// Room reports from gameservers (any replica receives them).
+	// cooldown returns the first of the players in a no-show cooldown
+	// (noshow.go) and when it ends, or "".
+	cooldown(ctx context.Context, playerIDs []string, now time.Time) (player string, until time.Time, err error)
+	// useInvites marks party invites (by id) used until their expiry,
+	// atomically: it returns the index of the first one already used, and
+	// then marks none, or -1.
+	useInvites(ctx context.Context, ids []string, expires []time.Time, now time.Time) (int, error)
+	// roomLive reports whether the room is allocated and not reported
+	// ended or cancelled (nor lost with its gameserver).
+	roomLive(ctx context.Context, gameserverID, roomID string) (bool, error)
+
+	// Room reports from gameservers (any replica receives them). A
+	// cancelled room's missing players who were matched into it each get
+	// a no-show, and their searching tickets end.
 	roomCancelled(ctx context.Context, gameserverID, roomID string, missing []string, now time.Time) (seats, requeued int, err error)
 	roomEnded(ctx context.Context, gameserverID, roomID string) (seats int, err error)
 	roomStarted(ctx context.Context, gameserverID, roomID string) error

@@ -53,6 +53,19 @@ func (s *memoryStore) requeue(_ context.Context, m *match, reason string) error 
 	return nil
 }
 
+func (s *memoryStore) cooldown(_ context.Context, players []string, now time.Time) (string, time.Time, error) {
+	player, until := s.pool.cooldown(players, now)
+	return player, until, nil
+}
+
+func (s *memoryStore) useInvites(_ context.Context, ids []string, expires []time.Time, now time.Time) (int, error) {
+	return s.pool.useInvites(ids, expires, now), nil
+}
+
+func (s *memoryStore) roomLive(_ context.Context, gs, room string) (bool, error) {
+	return s.pool.roomLive(gs, room), nil
+}
+
 func (s *memoryStore) roomCancelled(_ context.Context, gs, room string, missing []string, now time.Time) (int, int, error) {
 	seats, requeued := s.pool.roomCancelled(gs, room, missing, now)
 	return seats, requeued, nil

@@ -2,7 +2,12 @@
 // timestamps, so the output is the same on every machine (CI checks it
 // is committed up to date).
 import * as esbuild from "esbuild";
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+
+if (!existsSync("../ts/node_modules/@bufbuild/protobuf")) {
+  console.error("clients/ts has no node_modules: run `npm ci` in clients/ts first (the SDK's dependencies come from there)");
+  process.exit(1);
+}
 
 rmSync("dist", { recursive: true, force: true });
 mkdirSync("dist");
@@ -14,6 +19,10 @@ await esbuild.build({
   format: "iife",
   target: ["chrome120", "firefox120", "safari17"],
   outfile: "dist/app.js",
+  // @skirmish/sdk (../ts) is bundled from its TypeScript source, so the
+  // SDK needs no build of its own first (its dependencies come from
+  // ../ts/node_modules: npm ci there).
+  conditions: ["source"],
   legalComments: "none",
   // tsconfig.json is for type-checking (npm run typecheck); the bundle
   // does not depend on it.

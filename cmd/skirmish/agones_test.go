@@ -52,32 +52,3 @@ func TestGameserverAgonesMode(t *testing.T) {
 		t.Errorf("state calls %v, want %v", states, want)
 	}
 }
-
-func TestAgonesFlag(t *testing.T) {
-	env := func(port string) func(string) string {
-		return func(k string) string {
-			if k == agones.PortEnv {
-				return port
-			}
-			return ""
-		}
-	}
-	tests := []struct {
-		mode, port string
-		want       bool
-	}{
-		{"auto", "", false},
-		{"auto", "9358", true},
-		{"on", "", true},
-		{"off", "9358", false},
-	}
-	for _, tt := range tests {
-		a := agonesFlags{mode: tt.mode}
-		if got := a.enabled(env(tt.port)); got != tt.want {
-			t.Errorf("--agones %s with %s=%q: enabled = %v, want %v", tt.mode, agones.PortEnv, tt.port, got, tt.want)
-		}
-	}
-	if err := (&agonesFlags{mode: "maybe"}).validate(); err == nil {
-		t.Error("--agones maybe: no error")
-	}
-}

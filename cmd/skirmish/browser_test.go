@@ -51,9 +51,7 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Logf("browser screenshots in %s", artifacts)
 
-	d := testDevFlags(t)
-	d.gameserver.matchDuration = 40 * time.Second
-	d.gameserver.web.wtAddr = "127.0.0.1:0"
+	d := testDevFlags(t, "--match-duration", "40s")
 	ctx, cancel := context.WithTimeout(context.Background(), 240*time.Second)
 	defer cancel()
 	sys, _ := startTestSystem(t, d)

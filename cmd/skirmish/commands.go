@@ -3,68 +3,23 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/skirmishgg/skirmish/clients/go/bot"
 	"github.com/skirmishgg/skirmish/clients/go/skirmish"
+	"github.com/skirmishgg/skirmish/gameserver/host"
+	"github.com/skirmishgg/skirmish/internal/cli"
 	"github.com/skirmishgg/skirmish/internal/metrics"
 	"github.com/skirmishgg/skirmish/internal/serve"
 	"github.com/skirmishgg/skirmish/matchmaker"
 )
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("skirmish "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = flagUsage(fs)
-	return fs
-}
-
+// runGameserver is `skirmish gameserver`: the composition root of
+// gameserver/host with the games of this binary and Arena's browser client.
 func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) error {
-	var c common
-	var g gameserverFlags
-	var q queueFlags
-	fs := newFlagSet("gameserver", stderr)
-	c.register(fs)
-	g.register(fs, "", "127.0.0.1:7800", 30*time.Second)
-	fs.StringVar(&g.matchmaker, "matchmaker", matchmakerInternalAddr, "matchmaker internal gRPC address (its --internal-addr) to register with and report rooms to: host:port, dns:///name:port (every replica the name resolves to), or a comma-separated list of replicas; empty runs without one")
-	q.register(fs)
-	var a agonesFlags
-	a.register(fs)
-	var cl closer
-	defer cl.close()
-	log, err := c.start(ctx, fs, args, stderr, &cl, g.validate, q.validate, a.validate)
-	if err != nil {
-		return err
-	}
-	g.web.derivePageURLs(g.matchmaker)
-	if g.agones, err = setupAgones(ctx, &a, &g, log); err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped while waiting for the sidecar
-		}
-		return err
-	}
-	qu, err := openQueue(ctx, &c, &q, &cl)
-	if err != nil {
-		return err
-	}
-	part, err := newGameserverPart(ctx, &c, &g, qu, log, &cl)
-	if err != nil {
-		return err
-	}
-	ln, err := serve.Listen("addr", g.addr)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-	internal, err := serve.Listen("internal-addr", g.internalAddr)
-	if err != nil {
-		return err
-	}
-	log.Info("gameserver ready", "addr", ln.Addr().String(), "internal", internal.Addr().String(), "queue", q.backend)
-	return part.run(ctx, ln, internal)
+	return host.Run(ctx, host.Options{Games: games(), Args: args, Name: "skirmish gameserver", Stderr: stderr, Page: page()})
 }
 
 func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -76,10 +31,10 @@ func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) erro
 	c.register(fs)
 	m.register(fs, "", "127.0.0.1:7810")
 	fs.StringVar(&s.database, "database", "", "leaderboard database to read ratings from (postgres:// URL or SQLite file); empty rates everyone 1500")
-	q.register(fs) // the gameservers' outcome queue: matches lost with their gameserver are recorded there
+	q.Register(fs) // the gameservers' outcome queue: matches lost with their gameserver are recorded there
 	var cl closer
 	defer cl.close()
-	log, err := c.start(ctx, fs, args, stderr, &cl, q.validate)
+	log, err := c.start(ctx, fs, args, stderr, &cl, q.Validate)
 	if err != nil {
 		return err
 	}
@@ -121,7 +76,7 @@ func runLeaderboard(ctx context.Context, args []string, _, stderr io.Writer) err
 	s.register(fs)
 	lf.register(fs)
 	fs.StringVar(&addr, "addr", "127.0.0.1:7820", "leaderboard listen address (REST, health)")
-	registerInternalAddr(fs, &internalAddr, "", leaderboardInternalAddr, "")
+	cli.RegisterInternalAddr(fs, &internalAddr, "", cli.LeaderboardInternalAddr, "")
 	var cl closer
 	defer cl.close()
 	log, err := c.start(ctx, fs, args, stderr, &cl)
@@ -158,13 +113,13 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 	fs := newFlagSet("stats-worker", stderr)
 	c.register(fs)
 	s.register(fs)
-	q.register(fs)
+	q.Register(fs)
 	w.register(fs)
 	ix.register(fs)
 	fs.StringVar(&addr, "addr", "127.0.0.1:7830", "internal listen address for /healthz, /readyz, /metrics and /debug/pprof/")
 	var cl closer
 	defer cl.close()
-	log, err := c.start(ctx, fs, args, stderr, &cl, q.validate)
+	log, err := c.start(ctx, fs, args, stderr, &cl, q.Validate)
 	if err != nil {
 		return err
 	}
@@ -177,7 +132,7 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 		return err
 	}
 	reg := metrics.NewRegistry()
-	w.visibility = q.visibility
+	w.visibility = q.Visibility
 	if store, err = ix.wrap(store, &cl, reg, log); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/skirmishgg/skirmish/internal/cli"
 	"github.com/skirmishgg/skirmish/internal/testenv"
 )
 
@@ -23,7 +24,7 @@ func TestMissingDatabaseHint(t *testing.T) {
 	u.Path = "/skirmish_never_created"
 	var cl closer
 	defer cl.close()
-	_, err = openStore(context.Background(), &common{dataDir: t.TempDir()}, &storeFlags{database: u.String()}, &cl)
+	_, err = openStore(context.Background(), &common{cli.Common{DataDir: t.TempDir()}}, &storeFlags{database: u.String()}, &cl)
 	if err == nil {
 		t.Fatal("openStore of a missing database succeeded")
 	}

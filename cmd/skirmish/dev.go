@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/skirmishgg/skirmish/internal/cli"
+	"github.com/skirmishgg/skirmish/internal/gameservercmd"
 	"github.com/skirmishgg/skirmish/internal/metrics"
 	"github.com/skirmishgg/skirmish/internal/serve"
 	"github.com/skirmishgg/skirmish/matchmaker"
@@ -19,7 +21,8 @@ import (
 // devFlags are the settings of `skirmish dev`.
 type devFlags struct {
 	common     common
-	gameserver gameserverFlags
+	gameserver gameservercmd.Flags
+	games      []gameservercmd.Game // their flags are on the dev flag set
 	matchmaker matchmakerFlags
 	store      storeFlags
 	queue      queueFlags
@@ -35,22 +38,32 @@ func newDevFlags(stderr io.Writer) (*flag.FlagSet, *devFlags) {
 	fs := newFlagSet("dev", stderr)
 	d.common.register(fs)
 	// A developer wants Ctrl-C to return promptly: a short drain.
-	d.gameserver.register(fs, "gameserver-", "127.0.0.1:7800", 5*time.Second)
+	d.gameserver.Register(fs, "gameserver-", "127.0.0.1:7800", 5*time.Second)
 	d.matchmaker.register(fs, "matchmaker-", "127.0.0.1:7810")
 	fs.StringVar(&d.lbAddr, "leaderboard-addr", "127.0.0.1:7820", "leaderboard listen address")
-	registerInternalAddr(fs, &d.lbInternal, "leaderboard-", leaderboardInternalAddr, "")
+	cli.RegisterInternalAddr(fs, &d.lbInternal, "leaderboard-", cli.LeaderboardInternalAddr, "")
 	d.store.register(fs)
 	d.lb.register(fs)
-	d.queue.register(fs)
+	d.queue.Register(fs)
 	d.stats.register(fs)
+	d.games = hosted(games())
+	for _, g := range d.games {
+		g.Flags(fs)
+	}
 	return fs, &d
+}
+
+// checkGames checks the games' settings.
+func (d *devFlags) checkGames() error {
+	_, err := gameservercmd.Modes(d.games)
+	return err
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, d := newDevFlags(stderr)
 	var admin closer
 	defer admin.close()
-	log, err := d.common.start(ctx, fs, args, stderr, &admin, d.gameserver.validate, d.queue.validate)
+	log, err := d.common.start(ctx, fs, args, stderr, &admin, d.gameserver.Validate, d.queue.Validate, d.checkGames)
 	if err != nil {
 		return err
 	}
@@ -68,7 +81,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 Play in a browser:  http://%[1]s/
 Play with bots:  go run ./cmd/skirmish bot --players 4 --leaderboard http://%[3]s --matchmaker %[2]s
 
-`, sys.gameserverAddr, sys.matchmakerAddr, sys.leaderboardAddr, d.common.dataDir, storeName(&d.store), d.queue.backend,
+`, sys.gameserverAddr, sys.matchmakerAddr, sys.leaderboardAddr, d.common.DataDir, storeName(&d.store), d.queue.Backend,
 		sys.gameserverInternal, sys.matchmakerInternal, sys.leaderboardInternal)
 	err = sys.wait()
 	log.Info("skirmish stopped")
@@ -104,11 +117,11 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 	listen := func(setting, addr string) (net.Listener, error) {
 		ln, err := serve.Listen(setting, addr)
 		if err == nil {
-			cl.add(func() error { ln.Close(); return nil })
+			cl.Add(func() error { ln.Close(); return nil })
 		}
 		return ln, err
 	}
-	gsLn, err := listen("gameserver-addr", d.gameserver.addr)
+	gsLn, err := listen("gameserver-addr", d.gameserver.Addr)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +133,7 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 	if err != nil {
 		return nil, err
 	}
-	gsInt, err := listen("gameserver-internal-addr", d.gameserver.internalAddr)
+	gsInt, err := listen("gameserver-internal-addr", d.gameserver.InternalAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -132,14 +145,18 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 	if err != nil {
 		return nil, err
 	}
-	d.gameserver.matchmaker = mmInt.Addr().String()
-	if d.gameserver.web.matchmakerURL == "" {
-		d.gameserver.web.matchmakerURL = "http://" + mmLn.Addr().String()
+	d.gameserver.Matchmaker = mmInt.Addr().String()
+	if d.gameserver.Web.MatchmakerURL == "" {
+		d.gameserver.Web.MatchmakerURL = "http://" + mmLn.Addr().String()
 	}
-	if d.gameserver.web.leaderboardURL == "" {
-		d.gameserver.web.leaderboardURL = "http://" + lbLn.Addr().String()
+	if d.gameserver.Web.LeaderboardURL == "" {
+		d.gameserver.Web.LeaderboardURL = "http://" + lbLn.Addr().String()
 	}
 
+	modes, err := gameservercmd.Modes(d.games)
+	if err != nil {
+		return nil, err
+	}
 	store, err := openStore(ctx, &d.common, &d.store, &cl)
 	if err != nil {
 		return nil, err
@@ -148,7 +165,7 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 	if err != nil {
 		return nil, err
 	}
-	gs, err := newGameserverPart(ctx, &d.common, &d.gameserver, q, log, &cl)
+	gs, err := gameservercmd.New(ctx, &d.common.Common, &d.gameserver, modes, page(), nil, q, log, &cl.Closer)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +180,7 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 	if err != nil {
 		return nil, err
 	}
-	d.stats.visibility = d.queue.visibility
+	d.stats.visibility = d.queue.Visibility
 	worker, err := newStatsWorker(&d.stats, q, lb.index, lbReg, log)
 	if err != nil {
 		return nil, err
@@ -189,7 +206,7 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 // devParts are what runInOrder runs; tests give stand-ins.
 type (
 	devGameserver interface {
-		run(ctx context.Context, ln, internal net.Listener) error
+		Run(ctx context.Context, ln, internal net.Listener) error
 	}
 	devPart interface {
 		Run(ctx context.Context, ln, internal net.Listener) error
@@ -225,7 +242,7 @@ func runInOrder(ctx context.Context,
 			// ctx ends at shutdown, or when another part failed.
 			defer stopWorker()
 			defer stopMM()
-			return gs.run(ctx, gsLn, gsInt)
+			return gs.Run(ctx, gsLn, gsInt)
 		},
 		func(gctx context.Context) error {
 			defer mmDone.Done()

@@ -29,13 +29,13 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var q queueFlags
 	var max int
 	fs := newFlagSet("dlq "+sub, stderr)
-	c.registerDataDir(fs)
-	q.register(fs)
+	c.RegisterDataDir(fs)
+	q.Register(fs)
 	fs.IntVar(&max, "max", 100, "most dead letters to "+sub)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if err := must(q.validate, c.ensureDataDir); err != nil {
+	if err := must(q.Validate, c.EnsureDataDir); err != nil {
 		return err
 	}
 	if max < 1 || max > 100000 {
@@ -50,7 +50,7 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	admin := qu.(queue.Admin)
 	if sub == "redrive" {
 		n, err := admin.Redrive(ctx, max)
-		fmt.Fprintf(stdout, "moved %d dead letters back to %s\n", n, queueName(&q))
+		fmt.Fprintf(stdout, "moved %d dead letters back to %s\n", n, q.Name())
 		return err
 	}
 	msgs, err := admin.DeadLetters(ctx, max)

@@ -31,10 +31,10 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("postgres+sqs", func(t *testing.T) {
 		d := testDevFlags(t)
 		d.store.database = testenv.Postgres(t)
-		d.queue.backend = "sqs"
-		d.queue.sqsEndpoint = testenv.SQS(t)
-		d.queue.sqsQueue = fmt.Sprintf("e2e-%d", time.Now().UnixNano())
-		d.queue.sqsCreate = true
+		d.queue.Backend = "sqs"
+		d.queue.SQSEndpoint = testenv.SQS(t)
+		d.queue.SQSQueue = fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+		d.queue.SQSCreate = true
 		t.Setenv("AWS_ACCESS_KEY_ID", "test")
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 		playDuel(t, d)

@@ -108,11 +108,11 @@ func newLeaderboardPart(store leaderboard.Store, lf *leaderboardFlags, c *common
 	if err != nil {
 		return nil, err
 	}
-	keys, err := c.keys()
+	keys, err := c.Keys("leaderboard", httpapi.KeyNeeds(), log)
 	if err != nil {
 		return nil, err
 	}
-	proxies, err := c.proxies()
+	proxies, err := c.Proxies()
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +150,6 @@ func (f *statsIndexFlags) wrap(store leaderboard.Store, cl *closer, reg promethe
 		return nil, errors.New("stats worker store cannot feed the rank index")
 	}
 	c := redis.NewClient(&redis.Options{Addr: f.redisAddr})
-	cl.add(c.Close)
+	cl.Add(c.Close)
 	return rankindex.NewWriter(src, rankindex.NewRedis(c, f.redisPrefix), reg, log.With("part", "stats-worker"))
 }

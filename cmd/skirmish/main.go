@@ -54,6 +54,7 @@ var commands = []command{
 	{"stats-worker", "run a stats worker that applies match outcomes", runStatsWorker},
 	{"queues", "setup: create the match-outcome queue, its dead-letter queue and redrive policy", runQueues},
 	{"dlq", "list or redrive the dead-lettered match outcomes", runDLQ},
+	{"keys", "print each kind of token's key pair (from --auth-key or new) and which part needs which", runKeys},
 	{"bot", "play N bot players through the whole flow and print a summary", runBot},
 	{"version", "print the version of this binary (also --version)", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		runVersion(stdout)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/skirmishgg/skirmish/clients/go/bot"
+	"github.com/skirmishgg/skirmish/internal/cli"
 	"github.com/skirmishgg/skirmish/internal/metrics"
 	"github.com/skirmishgg/skirmish/internal/serve"
 	"github.com/skirmishgg/skirmish/internal/testenv"
@@ -108,8 +109,8 @@ func hasPartPrefix(name string) bool {
 // in a temp dir, with its /metrics admin server; it returns the address.
 func startStatsAdmin(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	c := common{dataDir: t.TempDir()}
-	q := queueFlags{backend: "sqlite"}
+	c := common{cli.Common{DataDir: t.TempDir()}}
+	q := queueFlags{Backend: "sqlite"}
 	var cl closer
 	store, err := openStore(ctx, &c, &storeFlags{}, &cl)
 	if err != nil {

@@ -25,15 +25,15 @@ func runQueues(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var c common
 	var q queueFlags
 	fs := newFlagSet("queues setup", stderr)
-	c.registerDataDir(fs)
-	q.registerExisting(fs)
+	c.RegisterDataDir(fs)
+	q.RegisterExisting(fs)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if err := must(q.validate, c.ensureDataDir); err != nil {
+	if err := must(q.Validate, c.EnsureDataDir); err != nil {
 		return err
 	}
-	q.sqsCreate = true
+	q.SQSCreate = true
 	var cl closer
 	defer cl.close()
 	qu, err := openQueue(ctx, &c, &q, &cl)
@@ -50,14 +50,7 @@ func runQueues(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "queue %s ready (%s): dead letters after %d receives, visibility timeout %s\n",
-		queueName(&q), q.backend, q.maxReceives, q.visibility)
+		q.Name(), q.Backend, q.MaxReceives, q.Visibility)
 	fmt.Fprintf(stdout, "  %d waiting, %d in flight, %d dead\n", d.Visible, d.InFlight, d.Dead)
 	return nil
-}
-
-func queueName(q *queueFlags) string {
-	if q.backend == "sqs" {
-		return q.sqsQueue
-	}
-	return queue.MatchOutcomes
 }

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,8 +23,9 @@ import (
 )
 
 // TestSDKParty finds a 2v2 through `skirmish dev` with the Go SDK: alice
-// brings bob as her party (bob waits on her ticket), carol and dave search
-// alone; the party must land on one team of one room.
+// brings bob as her party with the invite bob minted for her (his session
+// token stays his; he waits on her ticket), carol and dave search alone;
+// the party must land on one team of one room.
 func TestSDKParty(t *testing.T) {
 	// The built-in modes with short waits, so that a failing allocation
 	// ends the tickets in seconds rather than a minute.
@@ -70,10 +75,14 @@ func TestSDKParty(t *testing.T) {
 			mu.Unlock()
 		})
 	}
+	invite, err := mms["bob"].CreatePartyInvite(ctx, sess["alice"].PlayerID, "team")
+	if err != nil {
+		t.Fatalf("bob's CreatePartyInvite: %v", err)
+	}
 	find("alice", func() (*skirmishv1.Assignment, error) {
 		return mms["alice"].FindMatchOptions(ctx, "team", skirmish.FindOptions{
-			Party:    []skirmish.Session{sess["bob"]},
-			OnTicket: func(tk *skirmishv1.Ticket) { ticket <- tk.GetId() },
+			PartyInvites: []string{invite},
+			OnTicket:     func(tk *skirmishv1.Ticket) { ticket <- tk.GetId() },
 		})
 	})
 	find("bob", func() (*skirmishv1.Assignment, error) {
@@ -244,4 +253,133 @@ func TestBotSwarmWaitsOutSignInLimit(t *testing.T) {
 		t.Errorf("swarm of %d under the sign-in limit: %d joined, %d matches, %d errors (last %v); want %d, %d, 0",
 			players, sum.PlayersJoined, sum.Matches, sum.Errors, sum.LastError, players, players/2)
 	}
+}
+
+// TestSDKRejoinAfterTokenExpiry: join tokens live 1 s here (join_token_ttl
+// in the modes file); alice is cut off, and comes back after her token
+// expired: the gameserver refuses the old token, and Rejoin with
+// JoinOptions.Refresh gets a new one from the matchmaker with her session
+// and puts her back on her seat.
+func TestSDKRejoinAfterTokenExpiry(t *testing.T) {
+	modes := filepath.Join(t.TempDir(), "modes.yaml")
+	if err := os.WriteFile(modes, []byte("join_token_ttl: 1s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sys, _ := startTestSystem(t, testDevFlags(t, "--match-duration", "60s", "--modes-file", modes))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	lb, err := skirmish.NewLeaderboard("http://"+sys.leaderboardAddr, skirmish.LeaderboardOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	assigned := map[string]*skirmishv1.Assignment{}
+	mms := map[string]*skirmish.Matchmaker{}
+	errs := make(chan error, 2)
+	var wg sync.WaitGroup
+	for _, n := range []string{"alice", "bob"} {
+		s, err := lb.SignInGuest(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mm, err := skirmish.DialMatchmaker(ctx, sys.matchmakerAddr, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { mm.Close() })
+		mms[n] = mm
+		wg.Go(func() {
+			a, err := mm.FindMatch(ctx, "duel", nil)
+			if err != nil {
+				errs <- fmt.Errorf("%s: %w", n, err)
+				return
+			}
+			mu.Lock()
+			assigned[n] = a
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var cut func()
+	dialer := &websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		server, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		mine, theirs := net.Pipe()
+		go func() { io.Copy(server, theirs); server.Close() }()
+		go func() { io.Copy(theirs, server); theirs.Close() }()
+		mu.Lock()
+		cut = func() { theirs.Close(); server.Close() }
+		mu.Unlock()
+		return mine, nil
+	}}
+	bob, err := skirmish.Join(ctx, assigned["bob"], skirmish.JoinOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bob.Close() })
+	opts := skirmish.JoinOptions{Dialer: dialer}
+	alice, err := skirmish.Join(ctx, assigned["alice"], opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { alice.Close() })
+	entity := alice.Welcome().GetEntityId()
+	waitFor(t, ctx, "alice's first snapshot", func() bool { return alice.World() != nil })
+	mu.Lock()
+	cut()
+	mu.Unlock()
+	select {
+	case <-alice.Done():
+	case <-ctx.Done():
+		t.Fatal("alice's game did not end after its connection was cut")
+	}
+	// Wait out the token's expiry and the verifiers' 5 s leeway.
+	exp := tokenExpiry(t, assigned["alice"].GetJoinToken())
+	select {
+	case <-time.After(time.Until(exp.Add(6 * time.Second))):
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	}
+	// Without a refresh the gameserver refuses the expired token.
+	var se *skirmish.ServerError
+	if _, err := skirmish.Rejoin(ctx, assigned["alice"], opts, skirmish.Backoff{Initial: 50 * time.Millisecond, Attempts: 2}); !errors.As(err, &se) ||
+		se.Code != skirmishv1.ErrorCode_ERROR_CODE_UNAUTHENTICATED {
+		t.Fatalf("Rejoin with the expired token and no Refresh = %v, want UNAUTHENTICATED", err)
+	}
+	opts.Refresh = mms["alice"].RefreshJoinToken
+	again, err := skirmish.Rejoin(ctx, assigned["alice"], opts, skirmish.Backoff{Initial: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("Rejoin with Refresh after the token expired: %v", err)
+	}
+	t.Cleanup(func() { again.Close() })
+	if got := again.Welcome().GetEntityId(); got != entity {
+		t.Errorf("rejoined as entity %d, want %d", got, entity)
+	}
+	waitFor(t, ctx, "a snapshot after rejoining", func() bool { return again.Snapshots() > 0 })
+}
+
+// tokenExpiry reads the exp claim of a JWT without verifying it.
+func tokenExpiry(t *testing.T, token string) time.Time {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("join token %q is not a JWT", token)
+	}
+	body, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Exp int64 `json:"exp"`
+	}
+	if err := json.Unmarshal(body, &c); err != nil || c.Exp == 0 {
+		t.Fatalf("join token claims %s: %v", body, err)
+	}
+	return time.Unix(c.Exp, 0)
 }

@@ -16,7 +16,8 @@ import (
 // TestTypeScriptSDK plays a duel through `skirmish dev` with the
 // TypeScript SDK (clients/ts/e2e/play.mjs under Node): sign-in and the
 // leaderboard over REST, matchmaking over Connect, the match over
-// WebSocket, and a rejoin with the join token mid-match. The leaderboard
+// WebSocket, and a rejoin mid-match whose refused join token the SDK
+// refreshes with the matchmaker. The leaderboard
 // allows one request a second per address, so the SDK must honour its
 // Retry-After to finish. It needs Node and the SDK built (`npm ci && npm
 // run build` in clients/ts).
@@ -34,8 +35,7 @@ func TestTypeScriptSDK(t *testing.T) {
 		testenv.Missing(t, "the TypeScript SDK's build (npm ci && npm run build in clients/ts)", err)
 		return
 	}
-	d := testDevFlags(t, "--rate-limit", "1", "--rate-burst", "1")
-	d.gameserver.matchDuration = 6 * time.Second
+	d := testDevFlags(t, "--rate-limit", "1", "--rate-burst", "1", "--match-duration", "6s")
 	sys, _ := startTestSystem(t, d)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

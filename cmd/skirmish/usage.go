@@ -1,11 +1,9 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"runtime/debug"
-	"strings"
 )
 
 // version is the release this binary was built from. Release builds set
@@ -53,40 +51,4 @@ func runVersion(w io.Writer) {
 		goVersion = info.GoVersion
 	}
 	fmt.Fprintf(w, "skirmish %s (%s)\n", buildVersion(), goVersion)
-}
-
-// envName is the environment variable that sets a flag: --data-dir is
-// SKIRMISH_DATA_DIR.
-func envName(flagName string) string {
-	return "SKIRMISH_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(flagName))
-}
-
-// flagUsage prints a command's flags, each with its environment variable
-// and default, in the layout of the flag package.
-func flagUsage(fs *flag.FlagSet) func() {
-	return func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: %s [flags]\n\nFlags (each also set by the environment variable shown):\n", fs.Name())
-		fs.VisitAll(func(f *flag.Flag) {
-			typ, text := flag.UnquoteUsage(f)
-			fmt.Fprintf(w, "  -%s", f.Name)
-			if typ != "" {
-				fmt.Fprintf(w, " %s", typ)
-			}
-			fmt.Fprintf(w, "    $%s\n    \t%s", envName(f.Name), strings.ReplaceAll(text, "\n", "\n    \t"))
-			switch {
-			case f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0":
-			case typ == "string":
-				fmt.Fprintf(w, " (default %q)", f.DefValue)
-			default:
-				fmt.Fprintf(w, " (default %s)", f.DefValue)
-			}
-			fmt.Fprintln(w)
-		})
-	}
-}
-
-// isHelp reports whether arg asks for the usage.
-func isHelp(arg string) bool {
-	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
 }

@@ -80,27 +80,3 @@ func TestVersion(t *testing.T) {
 		t.Errorf("with version set, printed %q, want skirmish v9.8.7", out.String())
 	}
 }
-
-// TestDerivePageURLs: a gameserver run alone serves a page that finds the
-// matchmaker it registers with and the leaderboard beside it.
-func TestDerivePageURLs(t *testing.T) {
-	tests := []struct {
-		matchmaker, mmURL, lbURL string // flags set before
-		wantMM, wantLB           string
-	}{
-		{matchmaker: "127.0.0.1:7812", wantMM: "http://127.0.0.1:7810", wantLB: "http://127.0.0.1:7820"},
-		{matchmaker: "mm.internal:9000", wantMM: "http://mm.internal:7810", wantLB: "http://mm.internal:7820"},
-		{matchmaker: ":7812", wantMM: "http://127.0.0.1:7810", wantLB: "http://127.0.0.1:7820"},
-		{matchmaker: "0.0.0.0:7812", wantMM: "http://127.0.0.1:7810", wantLB: "http://127.0.0.1:7820"},
-		{matchmaker: "[::1]:7812", wantMM: "http://[::1]:7810", wantLB: "http://[::1]:7820"},
-		{matchmaker: "127.0.0.1:7810", mmURL: "https://mm.example", lbURL: "https://lb.example", wantMM: "https://mm.example", wantLB: "https://lb.example"},
-		{matchmaker: "", wantMM: "", wantLB: ""},
-	}
-	for _, tt := range tests {
-		w := webFlags{matchmakerURL: tt.mmURL, leaderboardURL: tt.lbURL}
-		w.derivePageURLs(tt.matchmaker)
-		if w.matchmakerURL != tt.wantMM || w.leaderboardURL != tt.wantLB {
-			t.Errorf("derivePageURLs(%q) = %q, %q; want %q, %q", tt.matchmaker, w.matchmakerURL, w.leaderboardURL, tt.wantMM, tt.wantLB)
-		}
-	}
-}

@@ -4,9 +4,11 @@
 // gameserver runs each room as one goroutine at the mode's fixed tick rate
 // and calls the game only from that goroutine, so game code needs no locks.
 // Within one tick the room calls, in this order: Join/Leave for players that
-// arrived or left, Input with each player's next input (one per player per
-// tick, in sequence order; more only when a player's inputs pile up), Tick
-// once, then Snapshot once per connected viewer.
+// arrived or left, Input with each player's inputs as the mode's
+// InputPolicy says (latest-wins: one per player per tick, in sequence order,
+// more only when a player's inputs pile up; ordered: every input accepted,
+// in sequence order), Tick once, Events once when the game is an Eventer,
+// then Snapshot once per connected viewer.
 package game
 
 import (
@@ -93,6 +95,83 @@ type Backfiller interface {
 	AddSeat(s Seat) error
 }
 
+// InputKind is how a room applies a mode's inputs.
+type InputKind int
+
+const (
+	// LatestWins is for action games: one input per player per tick, in
+	// sequence order. Inputs that pile up beyond a small buffer are
+	// applied together, and beyond MaxQueued waiting the oldest are
+	// dropped: the newest intent wins. It is the default.
+	LatestWins InputKind = iota
+	// Ordered is for turn-based games: every input the room accepts is
+	// given to the game, in sequence order, at the next tick; none is ever
+	// dropped. An input that would make more than MaxQueued wait, or that
+	// arrives over the input rate limit, is refused at once with an Error
+	// (ERROR_CODE_INPUT_QUEUE_FULL, ERROR_CODE_INPUT_RATE_LIMITED) that
+	// names it, and is never applied.
+	Ordered
+)
+
+// Bounds of an InputPolicy.
+const (
+	// DefaultMaxQueued is the default MaxQueued.
+	DefaultMaxQueued = 64
+	// DefaultMaxPayloadBytes is the default MaxPayloadBytes.
+	DefaultMaxPayloadBytes = 256
+	// MaxPayloadBytesLimit is the largest MaxPayloadBytes a mode may set:
+	// a whole client frame is at most 4096 bytes.
+	MaxPayloadBytesLimit = 2048
+	// DefaultMaxEventBytes is the default Mode.MaxEventBytes.
+	DefaultMaxEventBytes = 16 << 10
+)
+
+// InputPolicy is how the room treats a mode's inputs.
+type InputPolicy struct {
+	Kind InputKind
+	// MaxQueued bounds one player's inputs waiting for the next tick
+	// (DefaultMaxQueued when 0).
+	MaxQueued int
+	// MaxPayloadBytes bounds Input.custom, the game-defined payload, in
+	// bytes (DefaultMaxPayloadBytes when 0, at most MaxPayloadBytesLimit).
+	// A larger input is refused with ERROR_CODE_INPUT_TOO_LARGE and never
+	// applied.
+	MaxPayloadBytes int
+}
+
+// Event is a game-defined message to one player (To is the player id) or
+// to every player of the match (To is ""). The room sends events on the
+// reliable stream in the order the game emitted them, as GameEvent
+// messages numbered per player.
+type Event struct {
+	To      string
+	Type    string
+	Payload []byte
+}
+
+// Eventer is implemented by games that send events besides snapshots.
+// The room calls Events once after every Tick, from its goroutine, and
+// sends what it returns; the game gives each event once (the room keeps
+// the slice, so the game must not change it afterwards). A tick's events
+// may hold at most Mode.MaxEventBytes (type plus payload, summed over
+// recipients); the room sends the excess at later ticks, still in order,
+// and ends the match with END_REASON_ERROR when a game keeps emitting
+// more than it can send (a backlog of 16 ticks' worth).
+type Eventer interface {
+	Events() []Event
+}
+
+// Resyncer is implemented by games that want to bring a player who
+// reconnected up to date beyond the fresh full snapshot every
+// reconnection gets: the room calls Resync(playerID) when a player who
+// had joined before attaches again, before the next tick, and the game
+// typically queues events for that player (see Eventer). Events sent
+// while the player was away may be lost with the old connection; the
+// GameEvent seq shows the client the gap.
+type Resyncer interface {
+	Resync(playerID string)
+}
+
 // Mode describes one playable mode of a game.
 type Mode struct {
 	// Name is what the matchmaker and CreateRoom use, e.g. "duel".
@@ -102,6 +181,13 @@ type Mode struct {
 	// MinPlayers is the fewest joined players the room starts with once the
 	// join deadline has passed.
 	MinPlayers int
+	// Input is how the room applies inputs; the zero value is LatestWins
+	// with the default bounds.
+	Input InputPolicy
+	// MaxEventBytes bounds the game events (Eventer) sent per tick, in
+	// bytes of type plus payload summed over recipients
+	// (DefaultMaxEventBytes when 0).
+	MaxEventBytes int
 	// Validate checks the seats of a new room; nil accepts any.
 	Validate func(seats []Seat) error
 	// New creates a match.
@@ -134,6 +220,21 @@ func NewRegistry(modes ...Mode) (*Registry, error) {
 		}
 		if m.MinPlayers <= 0 {
 			m.MinPlayers = 1
+		}
+		if m.Input.Kind != LatestWins && m.Input.Kind != Ordered {
+			return nil, fmt.Errorf("register mode %q: unknown input policy kind %d", m.Name, m.Input.Kind)
+		}
+		if m.Input.MaxQueued <= 0 {
+			m.Input.MaxQueued = DefaultMaxQueued
+		}
+		if m.Input.MaxPayloadBytes <= 0 {
+			m.Input.MaxPayloadBytes = DefaultMaxPayloadBytes
+		}
+		if m.Input.MaxPayloadBytes > MaxPayloadBytesLimit {
+			return nil, fmt.Errorf("register mode %q: MaxPayloadBytes %d is over the limit of %d", m.Name, m.Input.MaxPayloadBytes, MaxPayloadBytesLimit)
+		}
+		if m.MaxEventBytes <= 0 {
+			m.MaxEventBytes = DefaultMaxEventBytes
 		}
 		r.modes[m.Name] = m
 	}

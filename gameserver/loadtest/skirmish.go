@@ -44,7 +44,7 @@ func startServer(ctx context.Context, capacity int, joinTimeout time.Duration) (
 	reg := prometheus.NewRegistry()
 	srv, err := gameserver.New(gameserver.Config{
 		ID: "loadtest", Capacity: capacity,
-		Arena: arena.Config{MatchDuration: time.Hour, ScoreLimit: 1 << 30},
+		Modes: arena.Modes(arena.Config{MatchDuration: time.Hour, ScoreLimit: 1 << 30}),
 		Rooms: room.Config{JoinTimeout: joinTimeout},
 		// Every bot connects from 127.0.0.1: no per-peer bounds.
 		Edge:      gameserver.Edge{ConnsPerPeer: -1, MaxConns: -1},

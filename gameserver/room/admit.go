@@ -30,7 +30,7 @@ func (m *Manager) Admit(ctx context.Context, keys *auth.Keys, first *skirmishv1.
 	if err != nil {
 		return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_UNAUTHENTICATED, Text: "invalid join token"}
 	}
-	sess, err := m.Attach(ctx, claims.RoomID, claims.PlayerID)
+	sess, err := m.AttachAfter(ctx, claims.RoomID, claims.PlayerID, j.GetLastEventSeq())
 	switch {
 	case errors.Is(err, ErrRoomNotFound):
 		return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_ROOM_NOT_FOUND, Text: "no such room here, or it has ended"}

@@ -51,6 +51,7 @@ func (r *Room) report(ev skirmishv1.RoomEvent, missing []string) {
 // runs and the game wants it, offers the seat for backfill.
 func (r *Room) leftForGood(st *seat) {
 	st.left = true
+	r.rosterChanged()
 	r.game.Leave(st.PlayerID)
 	if r.backfill == nil || r.state != StateRunning {
 		return
@@ -105,6 +106,7 @@ func (r *Room) addSeats(seats []game.Seat) error {
 		r.m.addSeats(r, 1)
 	}
 	r.open = open
+	r.rosterChanged()
 	r.log.Info("backfill seats added", "seats", len(seats), "still_open", len(open))
 	if len(open) == 0 {
 		r.report(skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_DONE, nil)

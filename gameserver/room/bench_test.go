@@ -66,7 +66,7 @@ func benchTick(b *testing.B, players int, ack, bots bool) {
 	var sessions []*Session
 	for _, s := range seats {
 		r.seats = append(r.seats, &seat{Seat: s, limiter: nil})
-		sess, err := r.attach(s.PlayerID)
+		sess, err := r.attach(s.PlayerID, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

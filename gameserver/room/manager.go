@@ -159,6 +159,8 @@ func (m *Manager) Create(matchID, mode string, seats []game.Seat) (*Room, error)
 		done:      make(chan struct{}),
 		maxBehind: max(1, int(m.cfg.SlowClientTimeout*time.Duration(md.TickRate)/time.Second)),
 	}
+	r.eventer, _ = g.(game.Eventer)
+	r.resyncer, _ = g.(game.Resyncer)
 	if bf, ok := g.(game.Backfiller); ok {
 		r.backfill = bf
 	}
@@ -185,6 +187,14 @@ func (m *Manager) Create(matchID, mode string, seats []game.Seat) (*Room, error)
 // connection if there is one, and returns the new session. Errors are
 // ErrRoomNotFound or ErrNotSeated.
 func (m *Manager) Attach(ctx context.Context, roomID, playerID string) (*Session, error) {
+	return m.AttachAfter(ctx, roomID, playerID, 0)
+}
+
+// AttachAfter is Attach for a client that holds the game events up to
+// seq eventsAfter (Join.last_event_seq): when it resumes its seat, the
+// events after it that the room still holds are sent again right after
+// the Welcome.
+func (m *Manager) AttachAfter(ctx context.Context, roomID, playerID string, eventsAfter uint64) (*Session, error) {
 	m.mu.Lock()
 	r := m.rooms[roomID]
 	m.mu.Unlock()
@@ -192,7 +202,7 @@ func (m *Manager) Attach(ctx context.Context, roomID, playerID string) (*Session
 		return nil, ErrRoomNotFound
 	}
 	reply := make(chan attachReply, 1)
-	r.post(event{kind: evAttach, playerID: playerID, reply: reply})
+	r.post(event{kind: evAttach, playerID: playerID, eventsAfter: eventsAfter, reply: reply})
 	select {
 	case a := <-reply:
 		return a.session, a.err

@@ -29,6 +29,9 @@ type metrics struct {
 	connections           *prometheus.GaugeVec
 	rtt                   *prometheus.HistogramVec
 	panics                *prometheus.CounterVec
+	inputsRefused         *prometheus.CounterVec
+	events                prometheus.Counter
+	eventBytes            prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -100,7 +103,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}, []string{"transport"}),
 	}
+	m.inputsRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "skirmish_gameserver_inputs_refused_total",
+		Help: "Inputs refused with an Error the player sees, by reason (too_large, queue_full, rate_limited).",
+	}, []string{"reason"})
+	m.events = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "skirmish_gameserver_game_events_total",
+		Help: "Game-defined events queued for players, one per recipient.",
+	})
+	m.eventBytes = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "skirmish_gameserver_game_event_bytes_total",
+		Help: "Bytes of encoded game events queued for players.",
+	})
 	if reg != nil {
+		reg.MustRegister(m.inputsRefused, m.events, m.eventBytes)
 		reg.MustRegister(m.panics, m.rooms, m.ticks, m.tickSeconds, m.snapshotBytes, m.snapshots, m.superseded,
 			m.messagesIn, m.messagesOut, m.disconnects, m.outcomes,
 			m.ticksSkipped, m.tickOverruns, m.reports, m.connections, m.rtt)

@@ -29,6 +29,13 @@ type seat struct {
 	entity  uint32
 	team    uint32
 	snap    skirmishv1.Snapshot // reused by sendSnapshot
+
+	rosterSeen uint64 // the roster version this seat's connection has (roster.go)
+	// eventSeq is the seq of the newest game event sent to the seat;
+	// sentEvents keeps the newest for resending after a reconnection
+	// (events.go).
+	eventSeq   uint64
+	sentEvents eventLog
 }
 
 type eventKind int
@@ -47,6 +54,10 @@ type event struct {
 	reply    chan attachReply
 	seats    []game.Seat
 	added    chan error
+
+	// eventsAfter, for evAttach, is Join.last_event_seq: the newest game
+	// event the client holds.
+	eventsAfter uint64
 }
 
 type attachReply struct {
@@ -77,10 +88,22 @@ type Room struct {
 	// 0 while it is not running; Manager.Stalled reads it.
 	lastTick atomic.Int64
 
+	// Game events (events.go): eventer and resyncer are nil when the game
+	// does not implement them; eventBacklog waits to be sent, eventBytes
+	// is its size.
+	eventer      game.Eventer
+	resyncer     game.Resyncer
+	eventBacklog []game.Event
+	eventBytes   int
+
 	backfill  game.Backfiller // nil when the game takes no newcomers
 	open      []game.Seat     // seats offered for backfill
 	cancelled bool
 	crashed   bool // the game panicked; it is never called again (crash.go)
+
+	// rosterVersion counts roster changes; rosterSent is the version last
+	// sent (roster.go).
+	rosterVersion, rosterSent uint64
 }
 
 // ID returns the room id.
@@ -125,6 +148,7 @@ func (r *Room) run(ctx context.Context) {
 				}
 			}
 		})
+		r.flushRoster()
 		if r.crashed {
 			reason = skirmishv1.EndReason_END_REASON_ERROR
 		} else {
@@ -163,6 +187,7 @@ func (r *Room) wait() skirmishv1.EndReason {
 			if r.handleGuarded(ev); r.crashed {
 				return skirmishv1.EndReason_END_REASON_ERROR
 			}
+			r.flushRoster()
 		case <-deadline.C:
 			if r.joinedCount() >= r.mode.MinPlayers {
 				return skirmishv1.EndReason_END_REASON_UNSPECIFIED
@@ -191,6 +216,7 @@ func (r *Room) play() skirmishv1.EndReason {
 			if r.handleGuarded(ev); r.crashed {
 				return skirmishv1.EndReason_END_REASON_ERROR
 			}
+			r.flushRoster()
 		case <-t.C:
 			start := time.Now()
 			if gap := start.Sub(last); gap > period*3/2 {
@@ -212,6 +238,7 @@ func (r *Room) play() skirmishv1.EndReason {
 			if ended {
 				return skirmishv1.EndReason_END_REASON_UNSPECIFIED
 			}
+			r.flushRoster() // after a drop or a leave this tick; free otherwise
 			if r.allGone() {
 				r.log.Info("room abandoned: every player is gone for good")
 				return skirmishv1.EndReason_END_REASON_ABANDONED
@@ -255,12 +282,13 @@ func (r *Room) seatOf(playerID string) *seat {
 func (r *Room) handle(ev event) {
 	switch ev.kind {
 	case evAttach:
-		s, err := r.attach(ev.playerID)
+		s, err := r.attach(ev.playerID, ev.eventsAfter)
 		ev.reply <- attachReply{s, err}
 	case evDetach:
 		if st := ev.session.seat; st.session == ev.session {
 			st.session = nil
 			st.dropped = time.Now()
+			r.rosterChanged()
 			r.log.Debug("player dropped", "player", st.PlayerID)
 		}
 	case evLeave:
@@ -274,7 +302,7 @@ func (r *Room) handle(ev event) {
 	}
 }
 
-func (r *Room) attach(playerID string) (*Session, error) {
+func (r *Room) attach(playerID string, eventsAfter uint64) (*Session, error) {
 	st := r.seatOf(playerID)
 	if st == nil || st.left {
 		return nil, ErrNotSeated
@@ -289,6 +317,9 @@ func (r *Room) attach(playerID string) (*Session, error) {
 		st.joined = true
 	}
 	s := &Session{room: r, seat: st, out: newOutbound(), limiter: st.limiter, written: make(chan struct{})}
+	st.session = s
+	r.rosterChanged()
+	st.rosterSeen = r.rosterVersion
 	s.welcome = &skirmishv1.Welcome{
 		RoomId:     r.id,
 		MatchId:    r.matchID,
@@ -298,10 +329,21 @@ func (r *Room) attach(playerID string) (*Session, error) {
 		Mode:       r.mode.Name,
 		TickRateHz: uint32(r.mode.TickRate),
 		Resumed:    resumed,
+		Roster:     r.roster(),
+		EventSeq:   st.eventSeq,
+		InputPolicy: map[game.InputKind]skirmishv1.InputPolicy{
+			game.LatestWins: skirmishv1.InputPolicy_INPUT_POLICY_LATEST_WINS,
+			game.Ordered:    skirmishv1.InputPolicy_INPUT_POLICY_ORDERED,
+		}[r.mode.Input.Kind],
+		MaxInputPayload: uint32(r.mode.Input.MaxPayloadBytes),
+		MaxQueuedInputs: uint32(r.mode.Input.MaxQueued),
 	}
 	s.send(&skirmishv1.ServerMessage{Msg: &skirmishv1.ServerMessage_Welcome{Welcome: s.welcome}})
-	st.session = s
 	st.lastSeq, st.pending, st.backlog = 0, nil, 0 // a new connection numbers its inputs afresh
+	r.resendEvents(st, eventsAfter)                // sent while away, or before a backfill seat's first join
+	if resumed && r.resyncer != nil {
+		r.resyncer.Resync(playerID)
+	}
 	return s, nil
 }
 
@@ -324,9 +366,15 @@ func (r *Room) step() bool {
 		if st.session == nil {
 			continue
 		}
-		r.applyInputs(st)
+		if r.mode.Input.Kind == game.Ordered {
+			r.applyOrdered(st)
+		} else {
+			r.applyInputs(st)
+		}
 	}
 	ended := r.game.Tick()
+	r.takeEvents()
+	r.sendEvents(ended) // the last tick sends every event left
 	if len(r.open) > 0 && !ended && !r.backfill.Backfilling() {
 		r.open = nil
 		r.report(skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_DONE, nil)
@@ -425,6 +473,7 @@ func (r *Room) sendSnapshot(st *seat) {
 		r.metrics.disconnects.WithLabelValues("too_slow").Inc()
 		st.session = nil
 		st.dropped = time.Now()
+		r.rosterChanged()
 	}
 }
 

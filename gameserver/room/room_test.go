@@ -34,7 +34,9 @@ func (g *secretGame) idx(p string) int {
 	}
 	return -1
 }
-func (g *secretGame) Join(p string) (uint32, uint32)  { return uint32(g.idx(p) + 1), 0 }
+func (g *secretGame) Join(p string) (uint32, uint32) {
+	return uint32(g.idx(p) + 1), g.seats[g.idx(p)].Team
+}
 func (g *secretGame) Leave(string)                    {}
 func (g *secretGame) Input(string, *skirmishv1.Input) {}
 func (g *secretGame) Tick() bool                      { g.tick++; return false }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,10 +37,6 @@ type Aborter interface {
 // abortGrace is how long a client cut off as too slow gets to take its
 // error message and close frame before the connection is aborted.
 const abortGrace = time.Second
-
-// maxPendingInputs bounds the inputs of one connection waiting for the
-// next tick; older ones are dropped first.
-const maxPendingInputs = 64
 
 // Session is one connection's hold on a seat, from Attach until the
 // connection ends, the room ends, or a newer connection replaces it.
@@ -80,15 +75,10 @@ func (s *Session) Handle(msg *skirmishv1.ClientMessage) error {
 		// The ack rides along even when the inputs are dropped.
 		s.acknowledge(m.Inputs.AckTick)
 		if !s.limiter.Allow() {
-			s.rateLimited()
+			s.refuseRateLimited(m.Inputs.Inputs)
 			return nil
 		}
-		s.mu.Lock()
-		s.inputs = append(s.inputs, m.Inputs.Inputs...)
-		if n := len(s.inputs); n > maxPendingInputs {
-			s.inputs = slices.Delete(s.inputs, 0, n-maxPendingInputs)
-		}
-		s.mu.Unlock()
+		s.queueInputs(m.Inputs.Inputs) // by the mode's input policy (inputs.go)
 	case *skirmishv1.ClientMessage_Ack:
 		s.acknowledge(m.Ack.Tick)
 	case *skirmishv1.ClientMessage_Ping:

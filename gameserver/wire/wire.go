@@ -16,8 +16,10 @@ const (
 	MaxFrame = 4096
 	// MaxInputs is the most inputs one Inputs message may carry.
 	MaxInputs = 32
-	// MaxCustomInput is the largest custom (non-Arena) input, in bytes.
-	MaxCustomInput = 256
+	// MaxCustomInput is the largest custom (game-defined) input accepted
+	// by any mode, in bytes; each mode sets its own, smaller bound
+	// (game.InputPolicy.MaxPayloadBytes), which the room enforces.
+	MaxCustomInput = 2048
 	// MaxToken is the longest join token accepted, in bytes.
 	MaxToken = 2048
 )

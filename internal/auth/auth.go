@@ -1,33 +1,36 @@
 // Package auth issues and verifies the signed tokens that Skirmish services
 // exchange: session tokens for signed-in players, join tokens that admit a
-// player to one room, and service tokens for calls between services.
+// player to one room, party invites that let one party leader bring a
+// player onto a ticket, and service tokens of three kinds for calls
+// between services (control, registry, admin).
 //
-// Tokens are JWTs signed with Ed25519 (EdDSA). Every service holds the same
-// key, set by configuration; a service that only verifies tokens needs just
-// the public half, so a gameserver admits players without calling back to the
-// matchmaker.
+// Tokens are JWTs signed with Ed25519 (EdDSA), and every kind of token has
+// its own key pair (keys.go): a part holds the private key of only the
+// kinds it mints and the public key of the kinds it only verifies, so a
+// gameserver, which admits players with join tokens, can neither mint
+// one nor a session token. The audience claim tells the kinds apart too.
 package auth
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 )
 
 // Audiences tell the kinds of token apart, so that one kind can never be
 // used as another.
 const (
-	AudienceSession = "skirmish-session"
-	AudienceJoin    = "skirmish-join"
-	AudienceService = "skirmish-service"
+	AudienceSession  = "skirmish-session"
+	AudienceJoin     = "skirmish-join"
+	AudienceInvite   = "skirmish-party-invite"
+	AudienceControl  = "skirmish-control"
+	AudienceRegistry = "skirmish-registry"
+	AudienceAdmin    = "skirmish-admin"
 )
 
 const issuer = "skirmish"
@@ -35,6 +38,11 @@ const issuer = "skirmish"
 // ErrInvalidToken is returned for any token that does not verify: malformed,
 // badly signed, expired or of the wrong kind.
 var ErrInvalidToken = errors.New("invalid token")
+
+// ErrNoKey is returned by an Issue or Verify method when the Keys hold no
+// key for that kind of token: no private key to mint one, or no key at
+// all to verify one. It is a configuration fault, not the client's.
+var ErrNoKey = errors.New("no key for this kind of token")
 
 // Session identifies a signed-in player.
 type Session struct {
@@ -49,100 +57,45 @@ type Join struct {
 	MatchID  string
 	RoomID   string
 	Team     uint32
+	// GameserverID names the gameserver that hosts the room; the
+	// matchmaker uses it to tell whether the room still runs before it
+	// re-issues the token. Empty in tokens made before it existed.
+	GameserverID string
+}
+
+// Invite lets one party leader put one player on one ticket: the player
+// (PlayerID, Name) mints it with their own session and hands it to the
+// leader (LeaderID), never their session token. ID is unique per invite,
+// so that it can be used once.
+type Invite struct {
+	ID       string
+	PlayerID string
+	Name     string
+	LeaderID string
+	Mode     string
 }
 
 // claims is the JWT body of every token kind; the audience says which
 // fields are set.
 type claims struct {
 	jwt.RegisteredClaims
-	Name    string `json:"name,omitempty"`
-	MatchID string `json:"mid,omitempty"`
-	RoomID  string `json:"rid,omitempty"`
-	Team    uint32 `json:"team,omitempty"`
-}
-
-// Keys signs and verifies tokens. The zero value is not usable; build one
-// with NewKeys, ParseKey or LoadOrCreateKey.
-type Keys struct {
-	priv ed25519.PrivateKey // nil when the keys only verify
-	pub  ed25519.PublicKey
-	now  func() time.Time
-}
-
-// NewKeys makes keys from an Ed25519 private key.
-func NewKeys(priv ed25519.PrivateKey) *Keys {
-	return &Keys{priv: priv, pub: priv.Public().(ed25519.PublicKey), now: time.Now}
-}
-
-// GenerateKey returns a new random key in the text form ParseKey reads.
-func GenerateKey() (string, error) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return "", fmt.Errorf("generate key: %w", err)
-	}
-	return base64.StdEncoding.EncodeToString(priv.Seed()), nil
-}
-
-// ParseKey reads a key in its text form: the base64 of a 32-byte Ed25519
-// seed.
-func ParseKey(text string) (*Keys, error) {
-	seed, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
-	if err != nil {
-		return nil, fmt.Errorf("auth key is not base64: %w", err)
-	}
-	if len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("auth key is %d bytes, want an Ed25519 seed of %d bytes", len(seed), ed25519.SeedSize)
-	}
-	return NewKeys(ed25519.NewKeyFromSeed(seed)), nil
-}
-
-// LoadOrCreateKey reads the key stored at path, creating the file with a new
-// key when it does not exist. Services on one machine that share a data
-// directory thereby share a key.
-func LoadOrCreateKey(path string) (*Keys, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		text, err := GenerateKey()
-		if err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("create key directory: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) {
-			return LoadOrCreateKey(path) // another process made it first
-		}
-		if err != nil {
-			return nil, fmt.Errorf("create key file: %w", err)
-		}
-		if _, err := f.WriteString(text + "\n"); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("write key file: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			return nil, fmt.Errorf("write key file: %w", err)
-		}
-		return ParseKey(text)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read key file: %w", err)
-	}
-	k, err := ParseKey(string(b))
-	if err != nil {
-		return nil, fmt.Errorf("key file %s: %w", path, err)
-	}
-	return k, nil
+	Name       string `json:"name,omitempty"`
+	MatchID    string `json:"mid,omitempty"`
+	RoomID     string `json:"rid,omitempty"`
+	Team       uint32 `json:"team,omitempty"`
+	Gameserver string `json:"gs,omitempty"`
+	Leader     string `json:"ldr,omitempty"`
+	Mode       string `json:"mode,omitempty"`
 }
 
 // IssueSession signs a session token for a player, valid for ttl.
 func (k *Keys) IssueSession(s Session, ttl time.Duration) (string, error) {
-	return k.sign(AudienceSession, s.PlayerID, ttl, claims{Name: s.Name})
+	return k.sign(KindSession, s.PlayerID, ttl, claims{Name: s.Name})
 }
 
 // VerifySession checks a session token and returns the player it names.
 func (k *Keys) VerifySession(token string) (Session, error) {
-	c, err := k.verify(token, AudienceSession)
+	c, err := k.verify(token, KindSession, 0)
 	if err != nil {
 		return Session{}, err
 	}
@@ -151,63 +104,141 @@ func (k *Keys) VerifySession(token string) (Session, error) {
 
 // IssueJoin signs a join token for one seat in one room, valid for ttl.
 func (k *Keys) IssueJoin(j Join, ttl time.Duration) (string, error) {
-	return k.sign(AudienceJoin, j.PlayerID, ttl, claims{Name: j.Name, MatchID: j.MatchID, RoomID: j.RoomID, Team: j.Team})
+	return k.sign(KindJoin, j.PlayerID, ttl, claims{Name: j.Name, MatchID: j.MatchID, RoomID: j.RoomID, Team: j.Team, Gameserver: j.GameserverID})
 }
 
 // VerifyJoin checks a join token and returns the seat it grants.
 func (k *Keys) VerifyJoin(token string) (Join, error) {
-	c, err := k.verify(token, AudienceJoin)
+	c, err := k.verify(token, KindJoin, 0)
 	if err != nil {
 		return Join{}, err
 	}
-	return Join{PlayerID: c.Subject, Name: c.Name, MatchID: c.MatchID, RoomID: c.RoomID, Team: c.Team}, nil
+	return joinOf(c), nil
 }
 
-// IssueService signs a token that lets the named service call another.
-func (k *Keys) IssueService(service string, ttl time.Duration) (string, error) {
-	return k.sign(AudienceService, service, ttl, claims{})
+// VerifyJoinForRefresh checks a join token as VerifyJoin does, except that
+// an expired token passes as long as it was issued less than maxAge ago:
+// the matchmaker re-issues such a token for a player whose room still
+// runs. It returns ErrInvalidToken for anything else.
+func (k *Keys) VerifyJoinForRefresh(token string, maxAge time.Duration) (Join, error) {
+	c, err := k.verify(token, KindJoin, maxAge)
+	if err != nil {
+		return Join{}, err
+	}
+	return joinOf(c), nil
 }
 
-// VerifyService checks a service token and returns the calling service.
-func (k *Keys) VerifyService(token string) (string, error) {
-	c, err := k.verify(token, AudienceService)
+func joinOf(c *claims) Join {
+	return Join{PlayerID: c.Subject, Name: c.Name, MatchID: c.MatchID, RoomID: c.RoomID, Team: c.Team, GameserverID: c.Gameserver}
+}
+
+// IssueInvite signs a party invite, valid for ttl. An empty inv.ID gets a
+// new random one; the invite's ID is returned with the token.
+func (k *Keys) IssueInvite(inv Invite, ttl time.Duration) (string, Invite, error) {
+	if inv.ID == "" {
+		inv.ID = uuid.NewString()
+	}
+	tok, err := k.sign(KindInvite, inv.PlayerID, ttl, claims{
+		RegisteredClaims: jwt.RegisteredClaims{ID: inv.ID}, Name: inv.Name, Leader: inv.LeaderID, Mode: inv.Mode,
+	})
+	return tok, inv, err
+}
+
+// VerifyInvite checks a party invite and returns it with its expiry.
+func (k *Keys) VerifyInvite(token string) (Invite, time.Time, error) {
+	c, err := k.verify(token, KindInvite, 0)
+	if err != nil {
+		return Invite{}, time.Time{}, err
+	}
+	if c.ID == "" || c.Leader == "" {
+		return Invite{}, time.Time{}, fmt.Errorf("%w: invite without id or leader", ErrInvalidToken)
+	}
+	return Invite{ID: c.ID, PlayerID: c.Subject, Name: c.Name, LeaderID: c.Leader, Mode: c.Mode}, c.ExpiresAt.Time, nil
+}
+
+// IssueService signs a service token of the kind (KindControl,
+// KindRegistry or KindAdmin) that names the calling service.
+func (k *Keys) IssueService(kind Kind, service string, ttl time.Duration) (string, error) {
+	if !slices.Contains(serviceKinds, kind) {
+		return "", fmt.Errorf("sign service token: %q is not a kind of service token", kind)
+	}
+	return k.sign(kind, service, ttl, claims{})
+}
+
+// VerifyService checks a service token of the kind and returns the
+// calling service.
+func (k *Keys) VerifyService(kind Kind, token string) (string, error) {
+	if !slices.Contains(serviceKinds, kind) {
+		return "", fmt.Errorf("%w: %q is not a kind of service token", ErrInvalidToken, kind)
+	}
+	c, err := k.verify(token, kind, 0)
 	if err != nil {
 		return "", err
 	}
 	return c.Subject, nil
 }
 
-func (k *Keys) sign(audience, subject string, ttl time.Duration, c claims) (string, error) {
-	if k.priv == nil {
-		return "", errors.New("sign token: keys hold no private key")
+func (k *Keys) sign(kind Kind, subject string, ttl time.Duration, c claims) (string, error) {
+	priv := k.signers[kind]
+	if priv == nil {
+		return "", fmt.Errorf("sign %s token: %w: this part holds no %s signing key", kind, ErrNoKey, kind)
 	}
 	now := k.now()
 	c.RegisteredClaims = jwt.RegisteredClaims{
 		Issuer:    issuer,
 		Subject:   subject,
-		Audience:  jwt.ClaimStrings{audience},
+		Audience:  jwt.ClaimStrings{kind.Audience()},
 		IssuedAt:  jwt.NewNumericDate(now),
 		NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)),
 		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+		ID:        c.ID,
 	}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(k.priv)
+	s, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(priv)
 	if err != nil {
-		return "", fmt.Errorf("sign token: %w", err)
+		return "", fmt.Errorf("sign %s token: %w", kind, err)
 	}
 	return s, nil
 }
 
-func (k *Keys) verify(token, audience string) (*claims, error) {
+// verify checks a token of the kind. With maxAge > 0 the expiry is not
+// checked; the token must instead carry an issue time less than maxAge
+// ago.
+func (k *Keys) verify(token string, kind Kind, maxAge time.Duration) (*claims, error) {
+	pub := k.verifiers[kind]
+	if pub == nil {
+		return nil, fmt.Errorf("verify %s token: %w: this part holds no %s key", kind, ErrNoKey, kind)
+	}
+	const leeway = 5 * time.Second
+	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()})}
+	if maxAge > 0 {
+		// The claims are checked below, after the signature: jwt checks
+		// claims first and would stop at the expiry.
+		opts = append(opts, jwt.WithoutClaimsValidation())
+	} else {
+		opts = append(opts,
+			jwt.WithAudience(kind.Audience()),
+			jwt.WithIssuer(issuer),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithTimeFunc(k.now),
+			jwt.WithLeeway(leeway),
+		)
+	}
 	var c claims
-	_, err := jwt.ParseWithClaims(token, &c,
-		func(*jwt.Token) (any, error) { return k.pub, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
-		jwt.WithAudience(audience),
-		jwt.WithIssuer(issuer),
-		jwt.WithExpirationRequired(),
-		jwt.WithTimeFunc(k.now),
-		jwt.WithLeeway(5*time.Second),
-	)
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return pub, nil }, opts...)
+	if err == nil && maxAge > 0 {
+		now := k.now()
+		switch {
+		case c.Issuer != issuer || !slices.Contains(c.Audience, kind.Audience()):
+			err = errors.New("wrong issuer or audience")
+		case c.IssuedAt == nil || c.ExpiresAt == nil:
+			err = errors.New("no issue or expiry time")
+		case c.IssuedAt.After(now.Add(leeway)):
+			err = errors.New("issued in the future")
+		case now.Sub(c.IssuedAt.Time) >= maxAge:
+			err = fmt.Errorf("issued more than %v ago", maxAge)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}

@@ -71,7 +71,7 @@ func TestRejects(t *testing.T) {
 		{"expired", sessionErr(k), expired},
 		{"join token as session", sessionErr(k), join},
 		{"session token as join", func(s string) error { _, err := k.VerifyJoin(s); return err }, session},
-		{"session token as service", func(s string) error { _, err := k.VerifyService(s); return err }, session},
+		{"session token as service", func(s string) error { _, err := k.VerifyService(KindRegistry, s); return err }, session},
 		{"no subject", sessionErr(k), noSubject},
 		{"tampered", sessionErr(k), session[:len(session)-2] + "xx"},
 	}
@@ -106,8 +106,8 @@ func TestLoadOrCreateKeyIsStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _ := a.IssueService("matchmaker", time.Minute)
-	if got, err := b.VerifyService(tok); err != nil || got != "matchmaker" {
+	tok, _ := a.IssueService(KindControl, "matchmaker", time.Minute)
+	if got, err := b.VerifyService(KindControl, tok); err != nil || got != "matchmaker" {
 		t.Errorf("VerifyService with reloaded key = %q, %v; want matchmaker", got, err)
 	}
 }

@@ -95,7 +95,7 @@ func (s *Server) admin(next http.HandlerFunc) http.HandlerFunc {
 		tok := auth.BearerToken(r.Header.Get("Authorization"))
 		ok := tok != "" && s.cfg.AdminKey != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.AdminKey)) == 1
 		if !ok && tok != "" {
-			svc, err := s.keys.VerifyService(tok)
+			svc, err := s.keys.VerifyService(auth.KindAdmin, tok)
 			ok = err == nil && svc == "admin"
 		}
 		if !ok {

@@ -32,7 +32,8 @@ type Config struct {
 	// DefaultLimit is the page size when a request names none. Default 10.
 	DefaultLimit int
 	// AdminKey, when set, is a bearer token that may call /v1/admin/...;
-	// service tokens of the service "admin" (auth.Keys.IssueService) may
+	// admin tokens (auth.Keys.IssueService with auth.KindAdmin) of the
+	// service "admin" may
 	// too. With neither, the admin API answers 401.
 	AdminKey string
 	// RatePerSecond and RateBurst bound each client's requests (by IP).
@@ -104,6 +105,13 @@ type Server struct {
 	metricsHandler http.Handler
 }
 
+// KeyNeeds returns the tokens the leaderboard signs and verifies: it
+// mints session tokens (guest sign-in) and only verifies admin tokens,
+// which an operator mints. New keeps only these of the keys it is given.
+func KeyNeeds() auth.Needs {
+	return auth.Needs{auth.KindSession: auth.Sign, auth.KindAdmin: auth.Verify}
+}
+
 // New builds the server; it registers its request metrics with reg.
 func New(cfg Config, store leaderboard.Store, keys *auth.Keys, reg *prometheus.Registry, log *slog.Logger) (*Server, error) {
 	if err := cfg.fill(); err != nil {
@@ -111,6 +119,10 @@ func New(cfg Config, store leaderboard.Store, keys *auth.Keys, reg *prometheus.R
 	}
 	if store == nil || keys == nil || reg == nil {
 		return nil, errors.New("httpapi: store, keys and registry are required")
+	}
+	keys, err := keys.Only(KeyNeeds())
+	if err != nil {
+		return nil, fmt.Errorf("httpapi keys: %w", err)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -38,7 +38,10 @@ func startWith(t *testing.T, cfg httpapi.Config) env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := auth.NewKeys(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
+	keys, err := auth.FromMaster(make([]byte, ed25519.SeedSize))
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := httpapi.New(cfg, store, keys, metrics.NewRegistry(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +261,10 @@ func TestOperations(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	keys := auth.NewKeys(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
+	keys, err := auth.FromMaster(make([]byte, ed25519.SeedSize))
+	if err != nil {
+		t.Fatal(err)
+	}
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lb.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 // Package bot runs a swarm of bot players through the whole Skirmish flow:
-// guest sign-in, matchmaking, and Arena matches over WebSocket, playing with
-// real inputs (move, aim, shoot). It is the load generator for whole-system
+// guest sign-in, matchmaking, and matches over WebSocket, playing with
+// real inputs: Arena's (move, aim, shoot) in Arena's modes, Liar's Dice
+// moves (bids and calls, DiceBrain) in mode "dice". It is the load generator for whole-system
 // benchmarks and the player the end-to-end tests use.
 package bot
 
@@ -21,13 +22,14 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/skirmishgg/skirmish/clients/go/skirmish"
+	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
 // Config says where the services are and how hard to play.
 type Config struct {
 	LeaderboardURL string // e.g. http://127.0.0.1:7820
 	MatchmakerAddr string // e.g. 127.0.0.1:7810
-	Mode           string // default "duel"
+	Mode           string // default "duel"; "dice" plays Liar's Dice
 	Players        int    // default 2
 	// Duration bounds the whole run; bots leave their matches when it ends.
 	Duration time.Duration // default 30s
@@ -292,7 +294,16 @@ func (s *swarm) playMatch(ctx context.Context, mm *skirmish.Matchmaker, i int, j
 	if err != nil {
 		return err
 	}
+	refused := make(chan struct{}, 1)
 	g, err := skirmish.Join(ctx, a, skirmish.JoinOptions{
+		OnEvent: func(ev *skirmishv1.GameEvent) {
+			if ev.GetType() == "refused" {
+				select {
+				case refused <- struct{}{}:
+				default:
+				}
+			}
+		},
 		Transport:        s.cfg.Transport,
 		WebTransport:     s.cfg.WebTransport,
 		InputsPerMessage: s.cfg.InputsPerMessage,
@@ -319,6 +330,9 @@ func (s *swarm) playMatch(ctx context.Context, mm *skirmish.Matchmaker, i int, j
 	defer s.connected.Add(-1)
 	defer g.Close()
 
+	if s.cfg.Mode == DiceMode {
+		return s.playDice(ctx, g, refused)
+	}
 	brain := NewBrain(g.Welcome().GetEntityId(), int64(i))
 	// Start the input clock at a random phase of the period. Without it
 	// every bot's clock starts right after its Welcome, which the room
@@ -338,16 +352,7 @@ func (s *swarm) playMatch(ctx context.Context, mm *skirmish.Matchmaker, i int, j
 		case <-ctx.Done():
 			return nil
 		case <-g.Done():
-			if o := g.Outcome(); o != nil {
-				s.mu.Lock()
-				s.matches[o.GetMatchId()] = true
-				s.mu.Unlock()
-				return nil
-			}
-			if err := g.Err(); err != nil {
-				return err
-			}
-			return errors.New("connection closed before the match ended")
+			return s.ended(g)
 		case <-tick.C:
 			mx, my, aim, fire := brain.Decide(g.World())
 			if _, err := g.SendArena(mx, my, aim, fire); err != nil {
@@ -356,6 +361,56 @@ func (s *swarm) playMatch(ctx context.Context, mm *skirmish.Matchmaker, i int, j
 					continue
 				default:
 					return err
+				}
+			}
+		}
+	}
+}
+
+// ended records the match of a game whose connection ended, or says why
+// it ended without one.
+func (s *swarm) ended(g *skirmish.Game) error {
+	if o := g.Outcome(); o != nil {
+		s.mu.Lock()
+		s.matches[o.GetMatchId()] = true
+		s.mu.Unlock()
+		return nil
+	}
+	if err := g.Err(); err != nil {
+		return err
+	}
+	return errors.New("connection closed before the match ended")
+}
+
+// DiceMode is the mode in which bots play Liar's Dice.
+const DiceMode = "dice"
+
+// dicePoll is how often a Liar's Dice bot looks whether it is its turn.
+const dicePoll = 50 * time.Millisecond
+
+// playDice plays one Liar's Dice match on g: a move per turn, as
+// DiceBrain decides; refused tells that the server refused the last one.
+func (s *swarm) playDice(ctx context.Context, g *skirmish.Game, refused <-chan struct{}) error {
+	brain := NewDiceBrain(g.Welcome().GetEntityId())
+	tick := time.NewTicker(dicePoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-g.Done():
+			return s.ended(g)
+		case <-refused:
+			brain.Retry()
+		case <-tick.C:
+			if mv := brain.Decide(g.World()); mv != nil {
+				if _, err := g.SendCustom(mv); err != nil {
+					select {
+					case <-g.Done():
+						continue
+					default:
+						return err
+					}
 				}
 			}
 		}

@@ -1,9 +1,13 @@
 // Package skirmish is the Go client SDK for Skirmish. It signs a player in
 // as a guest and reads boards, ranks and match history (REST, leaderboard),
-// finds a match alone or as a party (gRPC, matchmaker), and plays it over
+// finds a match alone or as a party (gRPC, matchmaker; members hand the
+// leader party invites, never their sessions), and plays it over
 // WebSocket or WebTransport (gameserver): it sends inputs, applies the
 // delta snapshots the server sends and exposes the world the player sees.
-// After a drop, Rejoin returns to the same seat with the join token.
+// After a drop, Rejoin returns to the same seat with the join token, and
+// with JoinOptions.Refresh gets a new one when it has expired. Games other
+// than Arena take inputs as bytes (SendCustom) and send their own events
+// (JoinOptions.OnEvent, in order, resent after a Rejoin); see events.go.
 //
 // A typical session:
 //
@@ -12,7 +16,7 @@
 //	mm, _ := skirmish.DialMatchmakerOptions(ctx, "mm.example.com:443", s,
 //		skirmish.MatchmakerOptions{TLS: &tls.Config{}})
 //	a, _ := mm.FindMatch(ctx, "duel", nil)
-//	g, _ := skirmish.Join(ctx, a, skirmish.JoinOptions{})
+//	g, _ := skirmish.Join(ctx, a, skirmish.JoinOptions{Refresh: mm.RefreshJoinToken})
 //	// every tick until <-g.Done(): read g.World(), then g.SendArena(...)
 //	if g.Dropped() { g, _ = g.Rejoin(ctx, skirmish.Backoff{}) }
 //	outcome := g.Outcome()

@@ -233,14 +233,19 @@ func ExampleDialMatchmakerOptions() {
 	fmt.Println("play in room", a.GetRoomId(), "at", a.GetWebsocketUrl())
 }
 
-// A party searches as one ticket: the leader creates it with the other
-// members' sessions and hands its id to them; each member awaits the same
-// ticket for their own assignment. (Not run here; cmd/skirmish's
-// TestSDKParty plays it through a whole system.)
+// A party searches as one ticket: each member mints a party invite for
+// the leader (their session token never leaves them); the leader creates
+// the ticket with the invites and hands its id to the members; each member
+// awaits the same ticket for their own assignment. (Not run here;
+// cmd/skirmish's TestSDKParty plays it through a whole system.)
 func ExampleMatchmaker_FindMatchOptions() {
 	ctx := context.Background()
 	var leader, member *skirmish.Matchmaker // each dialled with its own session
-	var memberSession skirmish.Session
+	var leaderSession skirmish.Session
+	invite, err := member.CreatePartyInvite(ctx, leaderSession.PlayerID, "team")
+	if err != nil {
+		log.Fatal(err)
+	}
 	ticketIDs := make(chan string, 1)
 	go func() {
 		a, err := member.AwaitMatch(ctx, <-ticketIDs, nil)
@@ -251,8 +256,8 @@ func ExampleMatchmaker_FindMatchOptions() {
 		fmt.Println("member plays on team", a.GetTeam())
 	}()
 	a, err := leader.FindMatchOptions(ctx, "team", skirmish.FindOptions{
-		Party:    []skirmish.Session{memberSession},
-		OnTicket: func(t *skirmishv1.Ticket) { ticketIDs <- t.GetId() },
+		PartyInvites: []string{invite},
+		OnTicket:     func(t *skirmishv1.Ticket) { ticketIDs <- t.GetId() },
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -262,11 +267,17 @@ func ExampleMatchmaker_FindMatchOptions() {
 
 // After a drop (the network went away, not the match), Rejoin returns to
 // the same seat with the assignment's join token while the gameserver
-// holds it. (Not run here; cmd/skirmish's TestSDKRejoin cuts a real
-// connection.)
+// holds it; with JoinOptions.Refresh set, a token that expired meanwhile
+// is exchanged for a new one first. (Not run here; cmd/skirmish's
+// TestSDKRejoin cuts a real connection.)
 func ExampleGame_Rejoin() {
 	ctx := context.Background()
-	var g *skirmish.Game // from skirmish.Join
+	var mm *skirmish.Matchmaker
+	var a *skirmishv1.Assignment // from mm.FindMatch
+	g, err := skirmish.Join(ctx, a, skirmish.JoinOptions{Refresh: mm.RefreshJoinToken})
+	if err != nil {
+		log.Fatal(err)
+	}
 	<-g.Done()
 	if g.Dropped() {
 		again, err := g.Rejoin(ctx, skirmish.Backoff{Initial: 100 * time.Millisecond, Attempts: 8})

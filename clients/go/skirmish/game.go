@@ -41,6 +41,21 @@ type JoinOptions struct {
 	OnInputApplied func(seq uint32, latency time.Duration)
 	// OnPong, if set, is called for every pong with the round-trip time.
 	OnPong func(rtt time.Duration)
+	// OnRoster, if set, is called from the connection's reader goroutine
+	// with the whole roster each time it changes after the Welcome (see
+	// Game.Roster).
+	OnRoster func(roster []*skirmishv1.RosterEntry)
+	// OnEvent, if set, is called from the reader goroutine for every game
+	// event, in the order the game emitted them (see events.go).
+	OnEvent func(ev *skirmishv1.GameEvent)
+	// LastEventSeq is the seq of the newest game event the player holds
+	// from an earlier connection to this match (Game.Rejoin sets it): the
+	// server sends again the events after it that it still holds.
+	LastEventSeq uint64
+	// OnRefused, if set, is called for every refusal of inputs that
+	// leaves the connection open (Refusal reports which errors are), e.g.
+	// ERROR_CODE_INPUT_QUEUE_FULL in a turn-based mode.
+	OnRefused func(err *ServerError)
 	// Transport picks how to connect: TransportWebSocket (the default) or
 	// TransportWebTransport (see webtransport.go).
 	Transport Transport
@@ -54,6 +69,11 @@ type JoinOptions struct {
 	// and each input but the last of a message waits for the others. 0 or
 	// 1 sends every input at once.
 	InputsPerMessage int
+	// Refresh, when set, gets a new join token for the assignment: Rejoin
+	// calls it once when the gameserver refuses the token (it expired, as
+	// it does after a few minutes) and joins with the new one.
+	// Matchmaker.RefreshJoinToken fits.
+	Refresh func(ctx context.Context, a *skirmishv1.Assignment) (*skirmishv1.Assignment, error)
 }
 
 // Game is a player's connection to the room of a match. It reads snapshots
@@ -73,9 +93,11 @@ type Game struct {
 	history [historySize]*World
 	sent    sendTimes
 	outcome *skirmishv1.MatchOutcome
+	roster  []*skirmishv1.RosterEntry
 	err     error
 	closed  bool // Close was called
 
+	eventSeq  atomic.Uint64 // newest GameEvent.seq received
 	bytesIn   atomic.Int64
 	snapshots atomic.Int64
 	// lastInput is when an input (carrying the ack) was last sent, in
@@ -104,18 +126,20 @@ func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Gam
 		return nil, err
 	}
 	g := &Game{assignment: a, conn: conn, opts: opts, done: make(chan struct{})}
+	g.eventSeq.Store(opts.LastEventSeq)
 	welcome, err := g.handshake(ctx, a.GetJoinToken())
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
 	g.welcome = welcome
+	g.roster = welcome.GetRoster()
 	go g.readLoop()
 	return g, nil
 }
 
 func (g *Game) handshake(ctx context.Context, token string) (*skirmishv1.Welcome, error) {
-	join := &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Join{Join: &skirmishv1.Join{Token: token}}}
+	join := &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Join{Join: &skirmishv1.Join{Token: token, LastEventSeq: g.opts.LastEventSeq}}}
 	if err := g.write(join); err != nil {
 		return nil, fmt.Errorf("join: %w", err)
 	}
@@ -302,11 +326,22 @@ func (g *Game) readLoop() {
 			g.outcome = m.MatchEnd.GetOutcome()
 			g.mu.Unlock()
 		case *skirmishv1.ServerMessage_Error:
-			g.finish(&ServerError{Code: m.Error.GetCode(), Message: m.Error.GetMessage()})
+			se := &ServerError{Code: m.Error.GetCode(), Message: m.Error.GetMessage()}
+			if Refusal(se.Code) {
+				if g.opts.OnRefused != nil {
+					g.opts.OnRefused(se)
+				}
+				continue
+			}
+			g.finish(se)
+		case *skirmishv1.ServerMessage_Event:
+			g.onEvent(m.Event)
 		case *skirmishv1.ServerMessage_Pong:
 			if g.opts.OnPong != nil {
 				g.opts.OnPong(time.Since(time.UnixMicro(m.Pong.GetClientTimeUs())))
 			}
+		case *skirmishv1.ServerMessage_Roster:
+			g.setRoster(m.Roster.GetPlayers())
 		}
 	}
 }

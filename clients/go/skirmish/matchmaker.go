@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
@@ -107,12 +108,15 @@ func (m *Matchmaker) FindMatch(ctx context.Context, mode string, update func(*sk
 
 // FindOptions tune a search.
 type FindOptions struct {
-	// Party holds the sessions of the other members of the caller's party
-	// (at most the mode's team size with the caller), who play on the
-	// caller's team. Each member waits for its own assignment with
+	// PartyInvites are the party invites of the other members of the
+	// caller's party (at most the mode's team size with the caller), who
+	// play on the caller's team: each member mints one with
+	// CreatePartyInvite for the caller's player id and this mode, and
+	// hands it to the caller (never their session). Each invite is used
+	// up by the ticket. Each member waits for its own assignment with
 	// AwaitMatch on the ticket's id, which the caller must give them:
 	// OnTicket sees it first.
-	Party []Session
+	PartyInvites []string
 	// LatenciesMS maps region names to the player's measured round trip.
 	LatenciesMS map[string]uint32
 	// OnTicket, when set, is called once with the created ticket.
@@ -146,9 +150,7 @@ func (m *Matchmaker) FindMatchOptions(ctx context.Context, mode string, opts Fin
 // ALREADY_EXISTS error.
 func (m *Matchmaker) CreateTicket(ctx context.Context, mode string, opts FindOptions) (*skirmishv1.Ticket, error) {
 	req := &skirmishv1.CreateTicketRequest{Mode: mode, LatenciesMs: opts.LatenciesMS}
-	for _, p := range opts.Party {
-		req.PartyTokens = append(req.PartyTokens, p.Token)
-	}
+	req.PartyInvites = opts.PartyInvites
 	var created *skirmishv1.CreateTicketResponse
 	err := Retry(ctx, m.backoff, func(ctx context.Context) error {
 		var err error
@@ -159,6 +161,44 @@ func (m *Matchmaker) CreateTicket(ctx context.Context, mode string, opts FindOpt
 		return nil, fmt.Errorf("create ticket: %w", err)
 	}
 	return created.GetTicket(), nil
+}
+
+// CreatePartyInvite mints a party invite for this player: a short-lived
+// token (5 minutes by default) that lets the party leader leaderID put
+// this player on one ticket of mode, once. Hand it to the leader, who
+// passes it in FindOptions.PartyInvites; the session token stays with
+// this player.
+func (m *Matchmaker) CreatePartyInvite(ctx context.Context, leaderID, mode string) (string, error) {
+	var resp *skirmishv1.CreatePartyInviteResponse
+	err := Retry(ctx, m.backoff, func(ctx context.Context) error {
+		var err error
+		resp, err = m.client.CreatePartyInvite(ctx, &skirmishv1.CreatePartyInviteRequest{LeaderId: leaderID, Mode: mode})
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create party invite: %w", err)
+	}
+	return resp.GetInvite(), nil
+}
+
+// RefreshJoinToken returns a copy of the assignment with a new join token
+// for the same seat, as long as its room still runs: for a player who
+// reconnects after the join token expired (Rejoin calls it through
+// JoinOptions.Refresh). The matchmaker answers FAILED_PRECONDITION once
+// the match has ended.
+func (m *Matchmaker) RefreshJoinToken(ctx context.Context, a *skirmishv1.Assignment) (*skirmishv1.Assignment, error) {
+	var resp *skirmishv1.RefreshJoinTokenResponse
+	err := Retry(ctx, m.backoff, func(ctx context.Context) error {
+		var err error
+		resp, err = m.client.RefreshJoinToken(ctx, &skirmishv1.RefreshJoinTokenRequest{JoinToken: a.GetJoinToken()})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("refresh join token: %w", err)
+	}
+	out := proto.CloneOf(a)
+	out.JoinToken = resp.GetJoinToken()
+	return out, nil
 }
 
 // AwaitMatch waits on the ticket until it is matched and returns this

@@ -23,10 +23,13 @@ func (g *Game) Dropped() bool {
 }
 
 // Rejoin connects again to this game's room with its join token and the
-// same options; see the function Rejoin. g is closed first.
+// same options; see the function Rejoin. g is closed first. The server
+// sends again the game events g missed that it still holds.
 func (g *Game) Rejoin(ctx context.Context, b Backoff) (*Game, error) {
 	_ = g.Close()
-	return Rejoin(ctx, g.assignment, g.opts, b)
+	opts := g.opts
+	opts.LastEventSeq = g.EventSeq()
+	return Rejoin(ctx, g.assignment, opts, b)
 }
 
 // Rejoin connects again to the room of an assignment after a drop, with
@@ -36,14 +39,27 @@ func (g *Game) Rejoin(ctx context.Context, b Backoff) (*Game, error) {
 // (default attempts 10, with jitter); a refusal that no retry can change
 // (the token expired or is for another server, the room is gone, the
 // player has no seat) is returned at once as a *ServerError. The join
-// token lives as long as the matchmaker made it (default 2 minutes), so a
-// player away longer must find a new match.
+// token lives as long as the matchmaker made it (default 2 minutes): when
+// the gameserver refuses it and opts.Refresh is set (e.g. to
+// Matchmaker.RefreshJoinToken), Rejoin gets a new token for the same seat
+// once and joins with it, so a player can come back for as long as the
+// match runs.
 func Rejoin(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions, b Backoff) (*Game, error) {
 	b = b.filled()
+	refreshed := false
 	for attempt := 1; ; attempt++ {
 		g, err := Join(ctx, a, opts)
 		if err == nil {
 			return g, nil
+		}
+		var se *ServerError
+		if errors.As(err, &se) && se.Code == skirmishv1.ErrorCode_ERROR_CODE_UNAUTHENTICATED && opts.Refresh != nil && !refreshed {
+			fresh, rerr := opts.Refresh(ctx, a)
+			if rerr != nil {
+				return nil, fmt.Errorf("rejoin room %s: the join token was refused (%w) and refreshing it failed: %w", a.GetRoomId(), err, rerr)
+			}
+			a, refreshed = fresh, true
+			continue
 		}
 		if !rejoinable(err) || attempt >= b.Attempts || ctx.Err() != nil {
 			return nil, fmt.Errorf("rejoin room %s (attempt %d): %w", a.GetRoomId(), attempt, err)

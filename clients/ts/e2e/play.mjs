@@ -1,11 +1,12 @@
 // Two players play one duel through a running Skirmish with this SDK:
 // guest sign-in and the leaderboard over REST, matchmaking over Connect,
 // the match over WebSocket (Node has no WebTransport, so "auto" picks
-// WebSocket). One player closes its connection mid-match and rejoins with
-// its token. Run by cmd/skirmish/ts_sdk_test.go with LEADERBOARD_URL and
+// WebSocket). One player closes its connection mid-match and rejoins; the
+// gameserver refuses its join token, and rejoin gets a new one from the
+// matchmaker (refreshJoinToken) as it does for an expired token. Run by cmd/skirmish/ts_sdk_test.go with LEADERBOARD_URL and
 // MATCHMAKER_URL; prints one JSON line with what it saw, exits non-zero on
 // any failure.
-import { Game, Leaderboard, Matchmaker, TicketEndedError, TicketState } from "../dist/index.js";
+import { Game, Leaderboard, Matchmaker, Presence, TicketEndedError, TicketState, rejoin } from "../dist/index.js";
 
 const lbURL = process.env.LEADERBOARD_URL;
 const mmURL = process.env.MATCHMAKER_URL;
@@ -64,16 +65,44 @@ async function play(session, i) {
     if (i === 0) {
       await until(() => game.world !== undefined, "a first world");
       const snapshots = game.snapshots;
-      const again = await game.rejoin({ initialMs: 50 });
+      // The refresh path a rejoin takes once the join token expired: a new
+      // token for the same seat, from the matchmaker, with the session.
+      const fresh = await mm.refreshJoinToken(a);
+      if (!fresh.joinToken || fresh.roomId !== a.roomId || fresh.team !== a.team) throw new Error(`refreshJoinToken: ${JSON.stringify({ room: fresh.roomId, team: fresh.team })}`);
+      // Rejoin with a token the gameserver refuses (as it refuses an
+      // expired one): rejoin must get a new one through refresh, once.
+      game.close();
       const end = await game.ended;
       if (end.dropped || end.error) throw new Error(`closing for rejoin ended as ${JSON.stringify(end)}`);
-      game = again;
-      rejoined = { resumed: game.welcome.resumed, sameEntity: game.welcome.entityId === entityId, snapshotsBefore: snapshots };
+      let refreshes = 0;
+      const refresh = async () => { refreshes++; return mm.refreshJoinToken(a); };
+      game = await rejoin({ ...a, joinToken: a.joinToken.slice(0, -6) + "AAAAAA" }, { ...joinOpts, refresh }, { initialMs: 50 });
+      if (refreshes !== 1) throw new Error(`rejoin with a refused token refreshed it ${refreshes} times, want 1`);
+      rejoined = { resumed: game.welcome.resumed, sameEntity: game.welcome.entityId === entityId, snapshotsBefore: snapshots, refreshes };
       await until(() => game.world !== undefined, "a world after rejoining");
+    }
+    if (i === 1) {
+      // Inputs sent faster than the server's limit are dropped with a
+      // RATE_LIMITED error; the match goes on.
+      await until(() => game.world !== undefined, "a first world");
+      for (let n = 0; n < 100; n++) game.sendArena(0, 0, 0, false);
+      await until(() => game.rateLimited > 0, "a RATE_LIMITED error after a burst of inputs");
+      const tick = game.world.tick;
+      let ended = false;
+      game.ended.then(() => { ended = true; });
+      await until(() => game.world.tick > tick + 5 || ended, "worlds after RATE_LIMITED");
+      if (ended) throw new Error("RATE_LIMITED ended the game");
+    }
+    // The roster names the opponent, connected, with its entity.
+    await until(() => game.roster.some((p) => p.name === names[1 - i] && p.entityId !== 0 && p.presence === Presence.CONNECTED), "the opponent on the roster");
+    const them = game.roster.find((p) => p.name === names[1 - i]);
+    const opponent = game.player(them.entityId)?.name;
+    if (opponent !== names[1 - i] || game.player(game.welcome.entityId)?.name !== names[i]) {
+      throw new Error(`player ${i}: roster ${JSON.stringify(game.roster.map((p) => [p.entityId, p.name, p.presence]))}`);
     }
     const end = await Promise.race([game.ended, new Promise((_, rej) => deadline.addEventListener("abort", () => rej(new Error("match did not end"))))]);
     if (!end.outcome) throw new Error(`player ${i}: connection ended without an outcome: ${end.error}`);
-    return { matchId: end.outcome.matchId, players: end.outcome.players.length, transport: game.transport, sawSearching: states.length > 0, snapshots: game.snapshots, rejoined };
+    return { matchId: end.outcome.matchId, players: end.outcome.players.length, transport: game.transport, sawSearching: states.length > 0, snapshots: game.snapshots, rejoined, opponent, rateLimited: game.rateLimited };
   } finally {
     clearInterval(tick);
   }

@@ -4,7 +4,7 @@
 // the outcome. Rejoin connects again after a drop, with the same token.
 import { create } from "@bufbuild/protobuf";
 import { ArenaInputSchema, ClientMessageSchema, ErrorCode } from "./gen/skirmish/v1/realtime_pb.js";
-import type { Input, ServerMessage, Snapshot, Welcome } from "./gen/skirmish/v1/realtime_pb.js";
+import type { GameEvent, Input, RosterEntry, ServerMessage, Snapshot, Welcome } from "./gen/skirmish/v1/realtime_pb.js";
 import type { Assignment } from "./gen/skirmish/v1/matchmaker_pb.js";
 import type { MatchOutcome } from "./gen/skirmish/v1/outcome_pb.js";
 import { apply, UnknownBaseError } from "./codec.js";
@@ -12,6 +12,7 @@ import type { World } from "./codec.js";
 import { connect } from "./transport.js";
 import type { ConnectOptions, Link } from "./transport.js";
 import { backoffWait, sleep } from "./retry.js";
+import { isRefusal } from "./events.js";
 import type { Backoff } from "./retry.js";
 
 /** Recent worlds kept as possible bases for deltas (as the server keeps). */
@@ -26,10 +27,24 @@ export interface JoinOptions extends ConnectOptions {
   onSnapshot?: (w: World, bytes: number) => void;
   /** Called for every message the server sends, after the SDK handled it. */
   onMessage?: (m: ServerMessage) => void;
+  /** Called with the whole roster each time it changes after the Welcome (see Game.roster). */
+  onRoster?: (roster: RosterEntry[]) => void;
+  /** Called for every game event, in the order the game emitted them (see events.ts). */
+  onEvent?: (e: GameEvent) => void;
+  /** The newest game event held from an earlier connection (rejoin sets it): the server resends those after it. */
+  lastEventSeq?: bigint;
+  /** Called when the server refused inputs and kept the connection open (isRefusal). */
+  onRefused?: (e: ServerError) => void;
   /** Never acknowledge snapshots, so the server sends them full. */
   noAcks?: boolean;
   /** A clock in ms; default performance.now or Date.now. */
   now?: () => number;
+  /**
+   * Gets a new join token for the assignment: rejoin calls it once when
+   * the gameserver refuses the token (it expired, as it does after a few
+   * minutes). `(a) => matchmaker.refreshJoinToken(a)` fits.
+   */
+  refresh?: (a: Assignment) => Promise<Assignment>;
 }
 
 /** An error the gameserver reported. */
@@ -61,8 +76,25 @@ export class Game {
   snapshots = 0;
   /** Deltas against a world no longer held (the server sends a full one next). */
   dropped = 0;
+  /**
+   * RATE_LIMITED errors received: the server dropped inputs sent faster
+   * than its limit and said so (at most once a second); the connection
+   * stays open, so they do not end the game.
+   */
+  rateLimited = 0;
+  /** The seq of the newest game event received on this connection (0: none). */
+  eventSeq = 0n;
   /** Resolves once when the connection ends. */
   readonly ended: Promise<GameEnd>;
+  /**
+   * Who is in the match: one entry a seat (this player included) with its
+   * entity (0 until that player first joined), player id, display name,
+   * team and presence (waiting, connected, dropped, left). It comes with
+   * the Welcome and is replaced whole when someone joins, returns, drops
+   * or leaves; players gone for good stay on it, so their names remain
+   * known.
+   */
+  roster: RosterEntry[] = [];
 
   private link!: Link;
   private seq = 0;
@@ -87,7 +119,8 @@ export class Game {
       onMessage: (m, n) => g.onMessage(m, n),
       onClose: (reason, normal) => g.onClose(reason, normal),
     }, opts);
-    g.link.send(create(ClientMessageSchema, { msg: { case: "join", value: { token: a.joinToken } } }));
+    g.eventSeq = opts.lastEventSeq ?? 0n;
+    g.link.send(create(ClientMessageSchema, { msg: { case: "join", value: { token: a.joinToken, lastEventSeq: g.eventSeq } } }));
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       g.welcome = await Promise.race([welcomed, new Promise<never>((_, reject) => {
@@ -105,6 +138,11 @@ export class Game {
   }
 
   get transport() { return this.link.kind; }
+
+  /** player returns the roster entry of the player whose entity is entityId, if any. */
+  player(entityId: number): RosterEntry | undefined {
+    return entityId === 0 ? undefined : this.roster.find((p) => p.entityId === entityId);
+  }
   get bytesIn() { return this.link.bytesIn; }
 
   /** sendInput stamps in with the next sequence number, sends it, and returns the number. */
@@ -145,22 +183,33 @@ export class Game {
   /** rejoin closes this connection and joins the same room again; see rejoin. */
   rejoin(backoff?: Backoff, signal?: AbortSignal): Promise<Game> {
     this.close();
-    return rejoin(this.assignment, this.opts, backoff, signal);
+    return rejoin(this.assignment, { ...this.opts, lastEventSeq: this.eventSeq }, backoff, signal);
   }
 
   private onMessage(m: ServerMessage, bytes: number) {
     switch (m.msg.case) {
       case "welcome":
+        this.roster = m.msg.value.roster;
         this.handshake?.resolve(m.msg.value);
+        break;
+      case "roster":
+        this.roster = m.msg.value.players;
+        this.opts.onRoster?.(this.roster);
         break;
       case "error": {
         const err = new ServerError(m.msg.value.code, m.msg.value.message);
         if (this.handshake) this.handshake.reject(err);
+        else if (m.msg.value.code === ErrorCode.RATE_LIMITED) this.rateLimited++; // inputs dropped; the match goes on
+        else if (isRefusal(err.code)) this.opts.onRefused?.(err);
         else this.finish({ error: err, dropped: false });
         break;
       }
       case "snapshot":
         if (!this.handshake) this.onSnapshot(m.msg.value, bytes);
+        break;
+      case "event":
+        this.eventSeq = m.msg.value.seq;
+        this.opts.onEvent?.(m.msg.value);
         break;
       case "matchEnd":
         this.outcome = m.msg.value.outcome;
@@ -222,14 +271,23 @@ function rejoinable(err: unknown): boolean {
  * and answers with a Welcome and a full snapshot). Connection failures and
  * rate limiting are retried as backoff says; other server refusals are
  * thrown at once. The token lives as long as the matchmaker made it
- * (default 2 minutes).
+ * (default 2 minutes): when the gameserver refuses it and opts.refresh is
+ * set (to Matchmaker.refreshJoinToken), rejoin gets a new token for the
+ * same seat once and joins with it, so a player can come back for as long
+ * as the match runs.
  */
 export async function rejoin(a: Assignment, opts: JoinOptions = {}, backoff?: Backoff, signal?: AbortSignal): Promise<Game> {
   const attempts = backoff?.attempts && backoff.attempts > 0 ? backoff.attempts : 10;
+  let refreshed = false;
   for (let attempt = 1; ; attempt++) {
     try {
       return await Game.join(a, opts);
     } catch (e) {
+      if (e instanceof ServerError && e.code === ErrorCode.UNAUTHENTICATED && opts.refresh && !refreshed) {
+        a = await opts.refresh(a);
+        refreshed = true;
+        continue;
+      }
       if (!rejoinable(e) || attempt >= attempts || signal?.aborted) throw e;
       await sleep(backoffWait(backoff, attempt), signal);
     }

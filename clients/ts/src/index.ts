@@ -20,6 +20,7 @@ export { connect, connectWebSocket, connectWebTransport, FrameReader, frame, MAX
 export type { ConnectOptions, Link, LinkHandlers, TransportKind } from "./transport.js";
 export { Game, ServerError, rejoin, HISTORY } from "./game.js";
 export type { GameEnd, JoinOptions } from "./game.js";
+export { isRefusal, eventJSON, missedEvents } from "./events.js";
 export * from "./gen/skirmish/v1/realtime_pb.js";
 export * from "./gen/skirmish/v1/matchmaker_pb.js";
 export * from "./gen/skirmish/v1/outcome_pb.js";

@@ -1,11 +1,14 @@
 // Matchmaking over Connect (the matchmaker serves Connect, gRPC-Web and
 // gRPC on one port): create a ticket, watch it until it is matched, cancel
-// it. Parties: the leader creates the ticket with the members' sessions;
-// each member awaits the same ticket id for its own assignment.
+// it. Parties: each member mints a party invite for the leader
+// (createPartyInvite) and hands it over, never their session; the leader
+// creates the ticket with the invites; each member awaits the same ticket
+// id for its own assignment.
+import { clone } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { Client, Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
-import { MatchmakerService, TicketState } from "./gen/skirmish/v1/matchmaker_pb.js";
+import { AssignmentSchema, MatchmakerService, TicketState } from "./gen/skirmish/v1/matchmaker_pb.js";
 import type { Assignment, Ticket } from "./gen/skirmish/v1/matchmaker_pb.js";
 import { retry } from "./retry.js";
 import type { Backoff, RetryCheck } from "./retry.js";
@@ -25,8 +28,12 @@ export interface MatchmakerOptions {
 }
 
 export interface FindOptions {
-  /** Sessions of the other party members; they play on the caller's team. */
-  party?: Pick<Session, "token">[];
+  /**
+   * Party invites of the other party members (each minted with
+   * createPartyInvite for the caller's player id and this mode); they play
+   * on the caller's team. Each invite is used up by the ticket.
+   */
+  partyInvites?: string[];
   /** Measured round trips by region name. */
   latenciesMs?: Record<string, number>;
   /** Called once with the created ticket: give its id to the party. */
@@ -74,7 +81,7 @@ export class Matchmaker {
     const res = await retry(() => this.client.createTicket({
       mode,
       latenciesMs: opts.latenciesMs ?? {},
-      partyTokens: (opts.party ?? []).map((p) => p.token),
+      partyInvites: opts.partyInvites ?? [],
     }, { signal: opts.signal }), retryConnect, this.backoff, opts.signal);
     if (!res.ticket) throw new Error("create ticket: no ticket in the answer");
     return res.ticket;
@@ -118,6 +125,29 @@ export class Matchmaker {
       }
       throw e;
     }
+  }
+
+  /**
+   * createPartyInvite mints a party invite for this player: a short-lived
+   * token (5 minutes by default) that lets the leader (leaderId) put this
+   * player on one ticket of mode, once. Hand it to the leader; the session
+   * token stays here.
+   */
+  async createPartyInvite(leaderId: string, mode: string, signal?: AbortSignal): Promise<string> {
+    const res = await retry(() => this.client.createPartyInvite({ leaderId, mode }, { signal }), retryConnect, this.backoff, signal);
+    return res.invite;
+  }
+
+  /**
+   * refreshJoinToken returns a copy of the assignment with a new join
+   * token for the same seat while its room still runs (failed_precondition
+   * once the match has ended): for rejoining after the token expired.
+   */
+  async refreshJoinToken(a: Assignment, signal?: AbortSignal): Promise<Assignment> {
+    const res = await retry(() => this.client.refreshJoinToken({ joinToken: a.joinToken }, { signal }), retryConnect, this.backoff, signal);
+    const out = clone(AssignmentSchema, a);
+    out.joinToken = res.joinToken;
+    return out;
   }
 
   /** cancelTicket ends a search; any party member may. */

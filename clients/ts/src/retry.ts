@@ -11,6 +11,12 @@ export interface Backoff {
   maxMs?: number;
   /** Bound on the calls made, the first included; default 10. 1: no retry. */
   attempts?: number;
+  /**
+   * Called before each wait of retry with the attempt that failed
+   * (counting from 1), the wait in ms and the refusal: e.g. to tell the
+   * player the server is busy.
+   */
+  onRetry?: (attempt: number, waitMs: number, err: unknown) => void;
 }
 
 interface Filled { initialMs: number; maxMs: number; attempts: number }
@@ -78,7 +84,9 @@ export async function retry<T>(fn: () => Promise<T>, check: RetryCheck, b?: Back
     } catch (err) {
       const r = check(err);
       if (!r || attempt >= f.attempts || signal?.aborted) throw err;
-      await sleep(backoffWait(b, attempt, r.retryAfterMs), signal);
+      const ms = backoffWait(b, attempt, r.retryAfterMs);
+      b?.onRetry?.(attempt, ms, err);
+      await sleep(ms, signal);
     }
   }
 }

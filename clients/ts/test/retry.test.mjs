@@ -39,6 +39,17 @@ test("retry stops at hard errors and after its attempts", async () => {
   assert.equal(await retry(async () => { if (++calls < 3) throw busy; return "ok"; }, check, { initialMs: 1 }), "ok");
 });
 
+test("retry tells onRetry each wait: the attempt, the wait and the refusal", async () => {
+  const seen = [];
+  const busy = new HttpError("x", 429, "", 2);
+  let calls = 0;
+  const check = (e) => ({ retryable: true, retryAfterMs: e.retryAfterMs });
+  const got = await retry(async () => { if (++calls < 3) throw busy; return "ok"; }, check,
+    { initialMs: 1, onRetry: (attempt, ms, err) => seen.push([attempt, ms >= 2, err]) });
+  assert.equal(got, "ok");
+  assert.deepEqual(seen, [[1, true, busy], [2, true, busy]]);
+});
+
 test("retry gives up when aborted during a wait", async () => {
   const ac = new AbortController();
   const busy = new HttpError("x", 429, "", 60_000);

@@ -27,7 +27,7 @@ export const M_END_TICK = 0, M_SCORE_LIMIT = 1, M_SCORES = 2;
 // projectileAt is where a projectile is at a (fractional) tick: it flies
 // straight from its spawn; undefined once it would be inside a wall (the
 // server removes it in a snapshot soon after).
-export function projectileAt(f: number[], tick: number, tickRate: number): { x: number; y: number } | undefined {
+export function projectileAt(f: readonly number[], tick: number, tickRate: number): { x: number; y: number } | undefined {
   const dt = Math.max(0, tick - (f[S_SPAWN_TICK] ?? 0)) / tickRate;
   const x = (f[S_X] ?? 0) / 10 + ((f[S_VX] ?? 0) / 10) * dt;
   const y = (f[S_Y] ?? 0) / 10 + ((f[S_VY] ?? 0) / 10) * dt;

@@ -1,9 +1,9 @@
 // Game feedback from successive worlds: hits (health lost), eliminations
 // (deaths and eliminations counted up in the same tick) for the kill feed,
 // and the short-lived effects drawn over the arena.
+import { entity, field } from "@skirmish/sdk";
+import type { World } from "@skirmish/sdk";
 import * as A from "./arena";
-import { field } from "./world";
-import type { World } from "./world";
 
 export interface Hit { id: number; x: number; y: number; damage: number; at: number }
 export interface Elimination { killer?: number; victim: number; at: number }
@@ -33,9 +33,10 @@ export class Feedback {
     this.seen = w;
     if (!prev) return;
     const killers: number[] = [], victims: number[] = [];
-    for (const [id, e] of w.entities) {
+    for (const e of w.entities) {
       if (e.kind !== A.KIND_PLAYER) continue;
-      const p = prev.entities.get(id);
+      const id = e.id;
+      const p = entity(prev, id);
       if (!p) continue;
       const lost = field(p, A.P_HEALTH) - field(e, A.P_HEALTH);
       if (lost > 0) {

@@ -1,19 +1,11 @@
 // The Skirmish Arena browser client: sign in as a guest, search a match
 // over Connect, play it over WebTransport (or WebSocket), see the result,
 // browse the leaderboard.
-import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-web";
-import { MatchmakerService, TicketState } from "./gen/skirmish/v1/matchmaker_pb";
-import type { Assignment } from "./gen/skirmish/v1/matchmaker_pb";
-import { ClientMessageSchema } from "./gen/skirmish/v1/realtime_pb";
-import type { ServerMessage } from "./gen/skirmish/v1/realtime_pb";
-import type { MatchOutcome } from "./gen/skirmish/v1/outcome_pb";
-import { connectWebSocket, connectWebTransport } from "./transport";
-import type { Link } from "./transport";
+import { Game, HttpError, Leaderboard, Matchmaker, Presence } from "@skirmish/sdk";
+import type { Assignment, Backoff, Entry, MatchOutcome, RosterEntry, Session } from "@skirmish/sdk";
 import { Netcode } from "./netcode";
 import { draw, label } from "./render";
-import type { View } from "./render";
+import type { PlayerName, View } from "./render";
 import * as A from "./arena";
 import { Feedback } from "./feedback";
 import { TouchControls } from "./touch";
@@ -26,8 +18,6 @@ interface PageConfig {
   webtransport_cert_hashes?: number[][];
   interp_delay_ms?: number;
 }
-
-interface Session { player_id: string; name: string; token: string }
 
 const params = new URLSearchParams(location.search);
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -47,6 +37,9 @@ const hook = {
   mode: "",
   team: 0,
   retries: 0, // sign-in and matchmaking calls retried after a 429 or busy answer
+  rejoins: 0, // connections joined again after a drop
+  roster: [] as { entityId: number; playerId: string; name: string; team: number; presence: string }[],
+  labels: [] as { id: number; text: string }[], // what the last frame wrote under each player
   feed: [] as string[], // the kill feed's lines
   hits: 0, // hits seen this match (any player losing health)
   scoreboard: false,
@@ -68,89 +61,52 @@ function fail(msg: string) {
 
 let cfg: PageConfig;
 let session: Session | undefined;
+let leaderboard: Leaderboard;
 
-// Retrying: a server that answers 429 (or is busy) says when to come
-// back with Retry-After; without it, wait 1, 2, 4, 8 ... s. Every wait
-// gets up to a quarter more at random, so that many players behind one
-// address do not all come back at the same instant.
-const MAX_TRIES = 8;
-const sleep = (ms: number, abort?: AbortSignal) => new Promise<void>((resolve, reject) => {
-  const t = setTimeout(resolve, ms);
-  abort?.addEventListener("abort", () => { clearTimeout(t); reject(new Error("cancelled")); }, { once: true });
-});
-
-function backoffMs(attempt: number, retryAfter: string | null): number {
-  const told = retryAfter === null ? NaN : Number(retryAfter);
-  const base = Number.isFinite(told) && told >= 0 ? told * 1000 : Math.min(30_000, 1000 * 2 ** attempt);
-  return base * (1 + Math.random() * 0.25);
-}
-
-async function waitToRetry(what: string, attempt: number, retryAfter: string | null, abort?: AbortSignal) {
-  const ms = backoffMs(attempt, retryAfter);
-  hook.retries++;
-  $("status").textContent = `${what}: the server is busy, trying again in ${Math.ceil(ms / 1000)} s…`;
-  await sleep(ms, abort);
-  $("status").textContent = "";
+// Retrying (the SDK's): a server that answers 429 or is busy says when to
+// come back with Retry-After; without it, exponential backoff with
+// jitter, so that many players behind one address do not all come back
+// at the same instant. The player sees the wait.
+function backoff(what: string): Backoff {
+  return {
+    attempts: 9,
+    onRetry: (_attempt, ms) => {
+      hook.retries++;
+      $("status").textContent = `${what}: the server is busy, trying again in ${Math.ceil(ms / 1000)} s…`;
+    },
+  };
 }
 
 async function signIn(name: string, abort?: AbortSignal): Promise<Session> {
   if (session && session.name === name) return session;
-  for (let attempt = 0; ; attempt++) {
-    const r = await fetch(cfg.leaderboard_url + "/v1/auth/guest", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name }), signal: abort,
-    });
-    if ((r.status === 429 || r.status === 503) && attempt < MAX_TRIES) {
-      await waitToRetry("sign in", attempt, r.headers.get("Retry-After"), abort);
-      continue;
-    }
-    if (!r.ok) throw new Error(`sign in: ${r.status} ${await r.text()}`);
-    session = (await r.json()) as Session;
-    hook.playerId = session.player_id;
-    return session;
+  try {
+    session = await leaderboard.signInGuest(name, abort);
+  } finally {
+    $("status").textContent = "";
   }
-}
-
-// retryConnect calls fn again after a matchmaker's "slow down"
-// (RESOURCE_EXHAUSTED, HTTP 429) or UNAVAILABLE, honouring a Retry-After
-// in the error's metadata when there is one.
-async function retryConnect<T>(what: string, fn: () => Promise<T>, abort: AbortSignal): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      const ce = ConnectError.from(e);
-      if ((ce.code !== Code.ResourceExhausted && ce.code !== Code.Unavailable) || attempt >= MAX_TRIES || abort.aborted) throw e;
-      await waitToRetry(what, attempt, ce.metadata.get("retry-after"), abort);
-    }
-  }
+  hook.playerId = session.player_id;
+  return session;
 }
 
 async function search(mode: string, s: Session, abort: AbortSignal): Promise<Assignment> {
-  const transport = createConnectTransport({
-    baseUrl: cfg.matchmaker_url,
-    useBinaryFormat: true,
-    interceptors: [(next) => async (req) => { req.header.set("authorization", "Bearer " + s.token); return next(req); }],
-  });
-  const mm = createClient(MatchmakerService, transport);
+  const mm = new Matchmaker({ baseUrl: cfg.matchmaker_url, session: s, backoff: backoff("matchmaking") });
   const started = performance.now();
   $("estimate").textContent = "";
   const timer = setInterval(() => {
     $("wait").textContent = ((performance.now() - started) / 1000).toFixed(1) + " s";
   }, 100);
   try {
-    const { ticket } = await retryConnect("matchmaking", () => mm.createTicket({ mode }, { signal: abort }), abort);
-    if (!ticket) throw new Error("no ticket");
-    for await (const res of mm.watchTicket({ ticketId: ticket.id }, { signal: abort })) {
-      const t = res.ticket;
-      if (!t) continue;
-      $("estimate").textContent = estimateText(t.estimatedWait ? Number(t.estimatedWait.seconds) + t.estimatedWait.nanos / 1e9 : 0,
-        (performance.now() - started) / 1000);
-      if (t.state === TicketState.MATCHED && t.assignment) return t.assignment;
-      if (t.state !== TicketState.SEARCHING) throw new Error(`ticket ${TicketState[t.state]} ${t.failureReason}`);
-    }
-    throw new Error("the matchmaker ended the watch before a match");
+    return await mm.findMatch(mode, {
+      signal: abort,
+      onUpdate: (t) => {
+        $("status").textContent = "";
+        $("estimate").textContent = estimateText(t.estimatedWait ? Number(t.estimatedWait.seconds) + t.estimatedWait.nanos / 1e9 : 0,
+          (performance.now() - started) / 1000);
+      },
+    });
   } finally {
     clearInterval(timer);
+    $("status").textContent = "";
   }
 }
 
@@ -162,22 +118,19 @@ function estimateText(estimate: number, waited: number): string {
   return "";
 }
 
-async function connect(a: Assignment, onMessage: (m: ServerMessage, n: number) => void, onClose: (r: string) => void): Promise<Link> {
-  const want = params.get("transport") ?? "auto";
-  const url = a.webtransportUrl || cfg.webtransport_url || "";
-  const hashes = a.webtransportCertHashes.length > 0
-    ? a.webtransportCertHashes.map((h) => Array.from(h))
-    : (cfg.webtransport_cert_hashes ?? []);
-  const h = { onMessage, onClose };
-  if (want !== "websocket" && url && typeof WebTransport !== "undefined") {
-    try {
-      return await connectWebTransport(url, hashes, h);
-    } catch (e) {
-      if (want === "webtransport") throw e;
-      console.warn("WebTransport unavailable, falling back to WebSocket:", e);
-    }
+// names maps the other players' entities to how they appear: the roster's
+// display name, with the end of the player id when two share a name.
+function names(roster: RosterEntry[], self: number): Map<number, PlayerName> {
+  const count = new Map<string, number>();
+  for (const p of roster) count.set(p.name, (count.get(p.name) ?? 0) + 1);
+  const out = new Map<number, PlayerName>();
+  for (const p of roster) {
+    if (p.entityId === 0 || p.entityId === self) continue;
+    const name = (p.name || "player") + ((count.get(p.name) ?? 0) > 1 ? ` #${p.playerId.slice(-4)}` : "");
+    const away = p.presence === Presence.LEFT ? "left" : p.presence === Presence.DROPPED ? "away" : "";
+    out.set(p.entityId, { name, away });
   }
-  return connectWebSocket(a.websocketUrl || cfg.websocket_url || "", h);
+  return out;
 }
 
 // Input state from the keyboard and mouse.
@@ -210,112 +163,128 @@ async function play(a: Assignment): Promise<MatchOutcome | undefined> {
   };
   canvas.onmouseup = () => { mouse.down = false; };
 
+  // The SDK connects (WebTransport, else WebSocket, or as ?transport=
+  // says), joins, rebuilds worlds from delta snapshots and acknowledges
+  // them; this page predicts, interpolates and draws.
+  ctx.fillStyle = "#14161c";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.fillStyle = "#aaa";
+  ctx.font = "bold 40px sans-serif";
+  ctx.textAlign = "center";
+  ctx.fillText("Match found: joining…", canvas.width / 2, canvas.height / 2);
   let net: Netcode | undefined;
-  let feedback: Feedback | undefined;
-  let outcome: MatchOutcome | undefined;
-  let finished!: (o: MatchOutcome | undefined) => void;
-  const done = new Promise<MatchOutcome | undefined>((r) => { finished = r; });
-  const interp = Number(params.get("interp") ?? cfg.interp_delay_ms ?? 100);
-  let link!: Link;
-  link = await connect(a, (m) => {
-    switch (m.msg.case) {
-      case "welcome": {
-        const w = m.msg.value;
-        hook.entityId = w.entityId;
-        hook.matchId = w.matchId;
-        hook.mode = w.mode;
-        hook.team = w.team;
-        feedback = new Feedback(w.entityId);
-        net = new Netcode(link, w.entityId, 1000 / (w.tickRateHz || 30), interp);
-        hook.net = net.stats;
-        startInputs(w.tickRateHz || 30);
-        break;
-      }
-      case "snapshot":
-        net?.onSnapshot(m.msg.value, performance.now());
-        break;
-      case "pong":
-        if (net) net.stats.rttMs = Date.now() - Number(m.msg.value.clientTimeUs) / 1000;
-        break;
-      case "matchEnd":
-        outcome = m.msg.value.outcome;
-        finished(outcome);
-        break;
-      case "error":
-        fail(`server: ${m.msg.value.message}`);
-        break;
-    }
-  }, (reason) => { if (!outcome) fail(`connection closed: ${reason}`); finished(outcome); });
-  hook.transport = link.kind;
-  $("transport").textContent = link.kind;
-  link.send(create(ClientMessageSchema, { msg: { case: "join", value: { token: a.joinToken } } }));
+  let playerNames = new Map<number, PlayerName>();
+  const want = params.get("transport");
+  const certHashes = a.webtransportCertHashes.length > 0 ? [] : (cfg.webtransport_cert_hashes ?? []).map((h) => new Uint8Array(h));
+  const showRoster = (roster: RosterEntry[], self: number) => {
+    playerNames = names(roster, self);
+    hook.roster = roster.map((p) => ({ entityId: p.entityId, playerId: p.playerId, name: p.name, team: p.team, presence: Presence[p.presence] }));
+  };
+  let game = await Game.join(a, {
+    transport: want === "websocket" || want === "webtransport" ? want : "auto",
+    websocketUrl: a.websocketUrl ? undefined : cfg.websocket_url,
+    webtransportUrl: a.webtransportUrl ? undefined : cfg.webtransport_url,
+    certHashes,
+    onFallback: (e) => console.warn("WebTransport unavailable, falling back to WebSocket:", e),
+    onSnapshot: (w) => net?.onWorld(w, performance.now()),
+    onRoster: (r) => showRoster(r, hook.entityId),
+    // A rejoin after the join token expired (long matches) gets a new one
+    // for the same seat from the matchmaker, with the session.
+    refresh: (old) => new Matchmaker({ baseUrl: cfg.matchmaker_url, session: session!, backoff: backoff("matchmaking") }).refreshJoinToken(old),
+    onMessage: (m) => {
+      if (m.msg.case === "pong" && net) net.stats.rttMs = Date.now() - Number(m.msg.value.clientTimeUs) / 1000;
+    },
+  });
+  const w = game.welcome;
+  hook.entityId = w.entityId;
+  hook.matchId = w.matchId;
+  hook.mode = w.mode;
+  hook.team = w.team;
+  showRoster(game.roster, w.entityId);
+  const feedback = new Feedback(w.entityId);
+  const rate = w.tickRateHz || 30;
+  net = new Netcode(w.entityId, 1000 / rate, Number(params.get("interp") ?? cfg.interp_delay_ms ?? 100));
+  hook.net = net.stats;
+  hook.transport = game.transport;
+  $("transport").textContent = game.transport;
 
-  let inputTimer: ReturnType<typeof setInterval> | undefined;
-  let seq = 0;
   let touchAim: number | undefined;
-  function startInputs(rate: number) {
-    inputTimer = setInterval(() => {
-      if (!net) return;
-      const k = (...names: string[]) => names.some((n) => keys.has(n));
-      const mx = (k("d", "arrowright") ? 1 : 0) - (k("a", "arrowleft") ? 1 : 0);
-      const my = (k("s", "arrowdown") ? 1 : 0) - (k("w", "arrowup") ? 1 : 0);
-      const t = touch.read();
-      const moveX = mx || t.moveX, moveY = my || t.moveY;
-      const me = net.ownPosition() ?? { x: 800, y: 450 };
-      if (t.aim !== undefined) touchAim = t.aim;
-      const aim = touch.active && touchAim !== undefined ? touchAim : Math.atan2(mouse.y - me.y, mouse.x - me.x);
-      seq++;
-      net.input(seq, moveX, moveY, performance.now());
-      link.send(create(ClientMessageSchema, { msg: { case: "inputs", value: { ackTick: net.ackTick(), inputs: [
-        { seq, game: { case: "arena", value: { moveX, moveY, aim, fire: mouse.down || k(" ") || t.fire } } },
-      ] } } }));
-    }, 1000 / rate);
-  }
-  const pinger = setInterval(() => {
-    link.sendUnreliable(create(ClientMessageSchema, { msg: { case: "ping", value: { clientTimeUs: BigInt(Date.now()) * 1000n } } }));
-  }, 1000);
+  const inputTimer = setInterval(() => {
+    if (!net) return;
+    const k = (...names: string[]) => names.some((n) => keys.has(n));
+    const mx = (k("d", "arrowright") ? 1 : 0) - (k("a", "arrowleft") ? 1 : 0);
+    const my = (k("s", "arrowdown") ? 1 : 0) - (k("w", "arrowup") ? 1 : 0);
+    const t = touch.read();
+    const moveX = mx || t.moveX, moveY = my || t.moveY;
+    const me = net.ownPosition() ?? { x: 800, y: 450 };
+    if (t.aim !== undefined) touchAim = t.aim;
+    const aim = touch.active && touchAim !== undefined ? touchAim : Math.atan2(mouse.y - me.y, mouse.x - me.x);
+    try {
+      net.input(game.sendArena(moveX, moveY, aim, mouse.down || k(" ") || t.fire), moveX, moveY);
+    } catch { /* between connections */ }
+  }, 1000 / rate);
+  const pinger = setInterval(() => { try { game.ping(); } catch { /* between connections */ } }, 1000);
   let lastBytes = 0, lastAt = performance.now();
   const meter = setInterval(() => {
     const now = performance.now();
-    hook.bytesPerSecond = ((link.bytesIn - lastBytes) * 1000) / (now - lastAt);
-    lastBytes = link.bytesIn; lastAt = now;
+    hook.bytesPerSecond = (Math.max(0, game.bytesIn - lastBytes) * 1000) / (now - lastAt);
+    lastBytes = game.bytesIn; lastAt = now;
+    net!.stats.snapshots = game.snapshots;
+    net!.stats.dropped = game.dropped;
     $("rate").textContent = `${(hook.bytesPerSecond / 1024).toFixed(1)} KiB/s`;
-    $("rtt").textContent = net ? `${net.stats.rttMs.toFixed(0)} ms` : "";
+    $("rtt").textContent = `${net!.stats.rttMs.toFixed(0)} ms`;
   }, 1000);
   let raf = 0;
   const frame = () => {
-    if (!net) {
-      ctx.fillStyle = "#14161c";
-      ctx.fillRect(0, 0, canvas.width, canvas.height);
-      ctx.fillStyle = "#aaa";
-      ctx.font = "bold 40px sans-serif";
-      ctx.textAlign = "center";
-      ctx.fillText("Match found: joining…", canvas.width / 2, canvas.height / 2);
-    }
-    if (net) {
-      const now = performance.now();
-      const ents = net.interpolated(now);
-      const me = net.ownPosition();
-      hook.me = me;
-      hook.others = ents.filter((e) => e.kind === 1 && e.id !== net!.entityId).map((e) => ({ id: e.id, x: e.fields[0] / 10, y: e.fields[1] / 10 }));
-      feedback!.update(net.newest, now);
-      hook.hits = feedback!.totalHits;
-      feedback!.expire(now);
-      const view: View = {
-        self: net.entityId, myTeam: hook.team, mode: hook.mode, me, tickMs: net.tickMs, newest: net.newest,
-        feedback: feedback!, scoreboard: hook.scoreboard, now, myName: session?.name ?? "",
-        ui: Math.min(3, Math.max(1, 700 / (canvas.clientWidth || 1600))),
-      };
-      hook.feed = feedback!.feed.map((e) => `${e.killer !== undefined ? label(view, ents, e.killer) : "?"} eliminated ${label(view, ents, e.victim)}`);
-      draw(ctx, ents, view);
-    }
+    const now = performance.now();
+    const ents = net!.interpolated(now);
+    const me = net!.ownPosition();
+    hook.me = me;
+    hook.others = ents.filter((e) => e.kind === A.KIND_PLAYER && e.id !== net!.entityId).map((e) => ({ id: e.id, x: e.fields[0] / 10, y: e.fields[1] / 10 }));
+    feedback.update(net!.newest, now);
+    hook.hits = feedback.totalHits;
+    feedback.expire(now);
+    const view: View = {
+      self: net!.entityId, myTeam: hook.team, mode: hook.mode, me, tickMs: net!.tickMs, newest: net!.newest,
+      feedback, scoreboard: hook.scoreboard, now, myName: session?.name ?? "", names: playerNames,
+      ui: Math.min(3, Math.max(1, 700 / (canvas.clientWidth || 1600))),
+    };
+    hook.labels = ents.filter((e) => e.kind === A.KIND_PLAYER && e.id !== net!.entityId).map((e) => ({ id: e.id, text: label(view, ents, e.id) }));
+    hook.feed = feedback.feed.map((e) => `${e.killer !== undefined ? label(view, ents, e.killer) : "?"} eliminated ${label(view, ents, e.victim)}`);
+    draw(ctx, ents, view);
     raf = requestAnimationFrame(frame);
   };
   raf = requestAnimationFrame(frame);
-  const result = await done;
-  clearInterval(inputTimer); clearInterval(pinger); clearInterval(meter); cancelAnimationFrame(raf);
-  link.close();
-  return result;
+  try {
+    for (;;) {
+      const end = await game.ended;
+      if (end.outcome) return end.outcome;
+      if (!end.dropped) {
+        if (end.error) fail(String(end.error.message));
+        return undefined;
+      }
+      // The connection dropped: the server keeps the seat for a while, so
+      // join again with the same token, or a refreshed one once it has
+      // expired (the SDK retries with backoff).
+      $("status").textContent = "connection lost: rejoining…";
+      try {
+        game = await game.rejoin();
+      } catch (e) {
+        fail(`connection lost: ${String(e)}`);
+        return undefined;
+      } finally {
+        $("status").textContent = "";
+      }
+      hook.rejoins++;
+      net!.resume();
+      showRoster(game.roster, hook.entityId);
+      hook.transport = game.transport;
+      $("transport").textContent = game.transport;
+    }
+  } finally {
+    clearInterval(inputTimer); clearInterval(pinger); clearInterval(meter); cancelAnimationFrame(raf);
+    game.close();
+  }
 }
 
 function showResults(o: MatchOutcome | undefined) {
@@ -373,16 +342,9 @@ function formatScore(score: number): string {
   return Math.round(score).toLocaleString("en-US");
 }
 
-interface Entry { rank: number; player_id: string; name: string; score: number }
-
 async function showBoard() {
   show("board");
   const board = $<HTMLSelectElement>("board-id").value;
-  const get = async (path: string) => {
-    const r = await fetch(cfg.leaderboard_url + path);
-    if (!r.ok) throw new Error(`${path}: ${r.status}`);
-    return r.json();
-  };
   const fill = (id: string, entries: Entry[]) => {
     const tb = $(id);
     tb.replaceChildren();
@@ -394,17 +356,18 @@ async function showBoard() {
     }
   };
   try {
-    const top = await get(`/v1/leaderboards/${board}/entries?limit=10`);
+    const top = await leaderboard.top(board, 10);
     fill("board-top", top.entries ?? []);
     $("board-me").textContent = "";
     fill("board-around", []);
     if (session) {
-      const r = await fetch(`${cfg.leaderboard_url}/v1/leaderboards/${board}/players/${session.player_id}`);
-      if (r.ok) {
-        const me = (await r.json()) as Entry;
+      const me = await leaderboard.rank(board, session.player_id).catch((e) => {
+        if (e instanceof HttpError && e.notFound) return undefined;
+        throw e;
+      });
+      if (me) {
         $("board-me").textContent = `You (${me.name} #${me.player_id.slice(-4)}) are #${me.rank} with ${formatScore(me.score)}`;
-        const around = await get(`/v1/leaderboards/${board}/entries?limit=${Math.min(me.rank + 5, 100)}`);
-        fill("board-around", (around.entries ?? []).slice(Math.max(0, me.rank - 6)));
+        fill("board-around", await leaderboard.around(board, session.player_id, 5));
       } else {
         $("board-me").textContent = "You are not on this board yet";
       }
@@ -429,12 +392,13 @@ async function start() {
     showResults(o);
   } catch (e) {
     show("lobby");
-    fail(String(e));
+    fail(abort.signal.aborted ? "" : String(e)); // Cancel: the SDK cancelled the ticket
   }
 }
 
 async function main() {
   cfg = (await (await fetch("config.json")).json()) as PageConfig;
+  leaderboard = new Leaderboard(cfg.leaderboard_url, { backoff: backoff("sign in") });
   if (params.get("name")) $<HTMLInputElement>("name").value = params.get("name")!;
   if (params.get("mode")) $<HTMLSelectElement>("mode").value = params.get("mode")!;
   touch = new TouchControls(document.body);

@@ -1,90 +1,54 @@
-// Netcode: delta snapshots against acknowledged worlds (a lost or
-// reordered datagram only costs its tick), prediction and reconciliation
-// of the own player, interpolation of everything else.
-import { create } from "@bufbuild/protobuf";
-import type { Snapshot } from "./gen/skirmish/v1/realtime_pb";
-import { ClientMessageSchema } from "./gen/skirmish/v1/realtime_pb";
+// Netcode on top of the SDK's worlds (which the SDK rebuilds from delta
+// snapshots and acknowledges): prediction and reconciliation of the own
+// player, interpolation of everything else.
+import { entity, field } from "@skirmish/sdk";
+import type { Entity, World } from "@skirmish/sdk";
 import * as A from "./arena";
-import { apply, field, UnknownBaseError } from "./world";
-import type { Entity, World } from "./world";
-import type { Link } from "./transport";
-
-const HISTORY = 64;
-const ACK_ALONE_MS = 100;
 
 export interface PendingInput { seq: number; moveX: number; moveY: number }
 
 export interface NetStats {
-  snapshots: number;
-  late: number; // datagrams older than the newest world
+  snapshots: number; // received, including ones that could not be applied
   dropped: number; // deltas against a world no longer held
   lastTick: number;
   rttMs: number;
 }
 
 export class Netcode {
-  readonly history = new Map<number, World>();
   newest?: World;
-  // arrival[i] = [tick, time] of recent snapshots, for interpolation.
-  private timeline: { tick: number; world: World }[] = [];
+  // Recent worlds by tick, for interpolation.
+  private timeline: World[] = [];
   private offset?: number; // performance.now() - tick*tickMs, smoothed
   pending: PendingInput[] = [];
   predicted?: { x: number; y: number };
   private smoothErr = { x: 0, y: 0 };
-  stats: NetStats = { snapshots: 0, late: 0, dropped: 0, lastTick: 0, rttMs: 0 };
-  // When an input (which carries the ack) was last sent; snapshots get an
-  // ack message of their own only when none went out for ACK_ALONE_MS.
-  lastInputAt = -Infinity;
+  stats: NetStats = { snapshots: 0, dropped: 0, lastTick: 0, rttMs: 0 };
 
   constructor(
-    readonly link: Link,
     readonly entityId: number,
     readonly tickMs: number,
     readonly interpDelayMs: number,
   ) {}
 
-  onSnapshot(s: Snapshot, now: number) {
-    this.stats.snapshots++;
-    let w: World;
-    try {
-      w = apply(s.baseTick ? this.history.get(s.baseTick) : undefined, s);
-    } catch (e) {
-      if (e instanceof UnknownBaseError) { this.stats.dropped++; return; }
-      throw e;
-    }
-    this.history.set(w.tick, w);
-    if (this.history.size > HISTORY) {
-      for (const t of this.history.keys()) { if (t < w.tick - HISTORY) this.history.delete(t); }
-    }
-    // Acknowledge the worlds held, so the server deltas against them: the
-    // next input carries the ack (ackTick); without inputs, an ack alone.
-    if (now - this.lastInputAt > ACK_ALONE_MS) {
-      this.link.sendUnreliable(create(ClientMessageSchema, { msg: { case: "ack", value: { tick: w.tick } } }));
-    }
-    if (this.newest && w.tick <= this.newest.tick) { this.stats.late++; this.insertTimeline(w); return; }
+  // onWorld takes each world newer than the one before (Game's onSnapshot).
+  onWorld(w: World, now: number) {
+    if (this.newest && w.tick <= this.newest.tick) return;
     this.newest = w;
     this.stats.lastTick = w.tick;
     const o = now - w.tick * this.tickMs;
     if (this.offset === undefined || Math.abs(o - this.offset) > 250) this.offset = o;
     else this.offset += (o - this.offset) * 0.05;
-    this.insertTimeline(w);
-    this.reconcile(w);
-  }
-
-  private insertTimeline(w: World) {
     const tl = this.timeline;
-    let i = tl.length;
-    while (i > 0 && tl[i - 1].tick > w.tick) i--;
-    if (i > 0 && tl[i - 1].tick === w.tick) return;
-    tl.splice(i, 0, { tick: w.tick, world: w });
+    tl.push(w);
     const keep = Math.ceil((this.interpDelayMs + 500) / this.tickMs);
     if (tl.length > keep) tl.splice(0, tl.length - keep);
+    this.reconcile(w);
   }
 
   // reconcile: the server's position of the own player at the newest
   // world, plus every input it has not applied yet, replayed.
   private reconcile(w: World) {
-    const me = w.entities.get(this.entityId);
+    const me = entity(w, this.entityId);
     this.pending = this.pending.filter((p) => p.seq > w.lastInputSeq);
     if (!me) return;
     if (field(me, A.P_HEALTH) <= 0) { this.predicted = undefined; this.smoothErr = { x: 0, y: 0 }; return; }
@@ -99,18 +63,17 @@ export class Netcode {
     this.predicted = pos;
   }
 
-  // ackTick is the tick to acknowledge in the next input: the newest
-  // world held.
-  ackTick(): number { return this.newest?.tick ?? 0; }
-
-  // input applies one input locally (prediction) and records it; the
-  // caller sends it with ackTick().
-  input(seq: number, moveX: number, moveY: number, now: number) {
-    this.lastInputAt = now;
+  // input applies one input, sent with sequence number seq, locally
+  // (prediction) and records it for reconciliation.
+  input(seq: number, moveX: number, moveY: number) {
     this.pending.push({ seq, moveX, moveY });
     if (this.pending.length > 120) this.pending.shift();
     if (this.predicted) this.predicted = A.step(this.predicted, { moveX, moveY }, this.tickMs / 1000);
   }
+
+  // resume forgets inputs of a connection that ended: a rejoined
+  // connection numbers its inputs afresh.
+  resume() { this.pending = []; }
 
   ownPosition(): { x: number; y: number } | undefined {
     if (!this.predicted) return undefined;
@@ -131,17 +94,17 @@ export class Netcode {
     if (t < tl[0].tick) { a = b = tl[0]; }
     const f = b.tick > a.tick ? Math.min(1, Math.max(0, (t - a.tick) / (b.tick - a.tick))) : 0;
     const out: Entity[] = [];
-    for (const [id, eb] of b.world.entities) {
+    for (const eb of b.entities) {
       if (eb.kind === A.KIND_PROJECTILE) {
         // Fixed fields from spawn: place it at the interpolated tick.
         const p = A.projectileAt(eb.fields, t, 1000 / this.tickMs);
         if (!p) continue;
         const fields = eb.fields.slice();
         fields[A.S_X] = p.x * 10; fields[A.S_Y] = p.y * 10;
-        out.push({ id, kind: eb.kind, fields });
+        out.push({ id: eb.id, kind: eb.kind, fields });
         continue;
       }
-      const ea = a.world.entities.get(id);
+      const ea = entity(a, eb.id);
       if (!ea || ea.kind === A.KIND_MATCH) { out.push(eb); continue; }
       const fields = eb.fields.slice();
       // Blend x and y (fields 0 and 1 of players) unless
@@ -151,7 +114,7 @@ export class Netcode {
         fields[0] = field(ea, 0) + dx * f;
         fields[1] = field(ea, 1) + dy * f;
       }
-      out.push({ id, kind: eb.kind, fields });
+      out.push({ id: eb.id, kind: eb.kind, fields });
     }
     return out;
   }

@@ -1,9 +1,9 @@
 // Canvas rendering of Arena: walls, players (the own one at its predicted
 // position), projectiles, hit and elimination feedback, the match clock
 // and scores, the kill feed and, on Tab, the scoreboard.
+import { entity, field } from "@skirmish/sdk";
+import type { Entity, World } from "@skirmish/sdk";
 import * as A from "./arena";
-import { field } from "./world";
-import type { Entity, World } from "./world";
 import { Feedback } from "./feedback";
 
 const TEAM_COLORS = ["#e6e6e6", "#4aa3ff", "#ff5c5c", "#5cd65c", "#ffc94a", "#c77dff", "#4ad9d9", "#ff8fd1", "#b3b3b3"];
@@ -20,6 +20,8 @@ export interface View {
   scoreboard: boolean;
   now: number;
   myName: string;
+  // The other players by entity, from the room's roster.
+  names: Map<number, PlayerName>;
   // ui scales text so that it stays readable on a small screen (1 on a
   // desktop, up to 3 on a phone).
   ui: number;
@@ -27,11 +29,19 @@ export interface View {
 
 export const teamColor = (team: number) => TEAM_COLORS[team % TEAM_COLORS.length];
 
-// label names a player entity from the viewer's side. Names of other
-// players are not on the real-time wire; the results screen shows them.
-export function label(v: View, ents: Entity[] | Map<number, Entity>, id: number): string {
+// PlayerName is how a player appears: the display name (with the end of
+// the player id when two players share it), and whether the player is
+// away (dropped, or gone for good).
+export interface PlayerName { name: string; away: "" | "away" | "left" }
+
+// label names a player entity from the viewer's side: by the name on the
+// room's roster; a player the roster does not know yet (a moment before
+// the roster arrives) by role.
+export function label(v: View, ents: readonly Entity[], id: number): string {
   if (id === v.self) return v.myName ? `${v.myName} (you)` : "you";
-  const e = ents instanceof Map ? ents.get(id) : ents.find((x) => x.id === id);
+  const n = v.names.get(id);
+  if (n) return n.name;
+  const e = ents.find((x) => x.id === id);
   if (v.mode === "duel") return "opponent";
   if (v.mode === "ffa") return `rival ${id - 1}`;
   return field(e, A.P_TEAM) === v.myTeam ? `ally ${id - 1}` : `enemy ${id - 1}`;
@@ -85,7 +95,8 @@ export function draw(ctx: CanvasRenderingContext2D, ents: Entity[], v: View) {
     ctx.fillStyle = "#ddd";
     ctx.font = `${Math.round(16 * v.ui)}px sans-serif`;
     ctx.textAlign = "center";
-    ctx.fillText(e.id === self ? "you" : label(v, ents, e.id), x, y + 40);
+    const away = v.names.get(e.id)?.away;
+    ctx.fillText(e.id === self ? "you" : label(v, ents, e.id) + (away ? ` (${away})` : ""), x, y + 40);
   }
 
   // Damage numbers float up from where a player was hit.
@@ -109,7 +120,7 @@ export function draw(ctx: CanvasRenderingContext2D, ents: Entity[], v: View) {
     ctx.fillRect(0, 0, A.WIDTH, A.HEIGHT);
   }
 
-  const m = ents.find((e) => e.kind === A.KIND_MATCH) ?? v.newest?.entities.get(1);
+  const m = ents.find((e) => e.kind === A.KIND_MATCH) ?? (v.newest && entity(v.newest, 1));
   const tick = v.newest?.tick ?? 0;
   if (m) drawHUD(ctx, m, ents, v, tick);
   drawFeed(ctx, ents, v);
@@ -152,7 +163,9 @@ function drawHUD(ctx: CanvasRenderingContext2D, m: Entity, ents: Entity[], v: Vi
   let best = 0;
   scores.forEach((s, i) => { if (i !== v.myTeam - 1 && s > best) best = s; });
   const clock = `${Math.floor(left / 60)}:${String(Math.floor(left % 60)).padStart(2, "0")}`;
-  const them = v.mode === "duel" ? "Opponent" : v.mode === "ffa" ? "Leader" : "Enemy";
+  // In a duel the other side is one player: name them.
+  const opponent = v.mode === "duel" ? [...v.names.values()][0]?.name : undefined;
+  const them = v.mode === "duel" ? clip(opponent ?? "Opponent", 14) : v.mode === "ffa" ? "Leader" : "Enemy";
   const us = v.mode === "ffa" || v.mode === "duel" ? "You" : "Your team";
   ctx.save();
   ctx.translate(A.WIDTH / 2, 0);
@@ -227,7 +240,14 @@ function drawScoreboard(ctx: CanvasRenderingContext2D, ents: Entity[], v: View) 
     if (p.id === v.self) { ctx.fillStyle = "rgba(80,140,160,0.25)"; ctx.fillRect(x + 10, ry - 28, w - 20, 38); }
     ctx.fillStyle = teamColor(field(p, A.P_TEAM));
     ctx.font = "22px sans-serif";
-    ctx.fillText(label(v, ents, p.id), cols[0], ry);
+    ctx.fillText(clip(label(v, ents, p.id), 26), cols[0], ry);
+    const away = v.names.get(p.id)?.away;
+    if (away) {
+      ctx.fillStyle = "#888";
+      ctx.font = "16px sans-serif";
+      ctx.fillText(away, cols[1] - 70, ry);
+      ctx.font = "22px sans-serif";
+    }
     ctx.fillStyle = "#eee";
     ctx.fillText(String(field(p, A.P_ELIMS)), cols[1], ry);
     ctx.fillText(String(field(p, A.P_DEATHS)), cols[2], ry);
@@ -236,7 +256,12 @@ function drawScoreboard(ctx: CanvasRenderingContext2D, ents: Entity[], v: View) 
   ctx.restore();
 }
 
-function teamOf(ents: Entity[], id: number): number {
+// clip shortens text to n characters with an ellipsis.
+function clip(text: string, n: number): string {
+  return text.length > n ? text.slice(0, n - 1) + "…" : text;
+}
+
+function teamOf(ents: readonly Entity[], id: number): number {
   const p = ents.find((e) => e.id === id);
   return p ? field(p, A.P_TEAM) : 0;
 }

@@ -1,7 +1,8 @@
 // Two browsers play one match: a desktop page and a phone-sized page with
 // touch controls. They matchmake into one room, each moves (keyboard on
 // the desktop, the virtual stick on the phone) and sees the other move,
-// the desktop player hunts the phone player until a hit lands, the
+// each names the other (from the room's roster), the desktop player
+// hunts the phone player until a hit lands, the
 // scoreboard opens on Tab, the match ends with a victory, a defeat or a
 // draw, and both find the result on the leaderboard page, ratings
 // rounded and names told apart by an id suffix. No page may log a console
@@ -74,6 +75,14 @@ try {
     if (h.transport !== transport) await fail(pages, `connected over ${h.transport}, want ${transport}`);
   }
   if (hooks[0].matchId !== hooks[1].matchId) await fail(pages, "the two browsers are in different matches");
+  // Each page names the other player, from the room's roster, under the
+  // other player's circle (and so in the kill feed and the scoreboard).
+  for (const [i, p] of pages.entries()) {
+    const other = names[1 - i];
+    await p.waitForFunction((other) => window.__skirmish.labels.some((l) => l.text === other) &&
+      window.__skirmish.roster.some((r) => r.name === other && r.presence === "CONNECTED"), other, { timeout: 5000 })
+      .catch(async () => fail(pages, `page ${i} does not show ${other}: ${JSON.stringify(await hook(p))}`));
+  }
 
   // Each player in turn moves; the other must see it. The desktop holds a
   // key, the phone holds its left stick.
@@ -134,12 +143,17 @@ try {
   }
   await shot(pages[0], "2-hit");
   await pages[0].keyboard.down("Tab");
-  await pages[0].waitForFunction(() => window.__skirmish.scoreboard);
+  await pages[0].waitForFunction(() => window.__skirmish.scoreboard, null, { timeout: 5000 })
+    .catch(async () => fail(pages, `Tab did not open the scoreboard: ${JSON.stringify(await hook(pages[0]))}`));
   await shot(pages[0], "3-scoreboard");
   await pages[0].keyboard.up("Tab");
   if (held) await pages[0].keyboard.up(held);
   await pages[0].mouse.up();
   const measured = await Promise.all(pages.map(hook));
+  for (const [i, h] of measured.entries()) {
+    const bad = h.feed.filter((l) => !l.includes(names[0]) && !l.includes(names[1]));
+    if (bad.length) await fail(pages, `page ${i}'s kill feed does not name the players: ${JSON.stringify(h.feed)}`);
+  }
 
   for (const p of pages) {
     await p.waitForSelector("body[data-screen=results]", { timeout: 40000 }).catch(async () => fail(pages, "no results screen"));
@@ -189,7 +203,7 @@ try {
   if (problems.length) await fail(pages, `console errors or failed requests:\n${problems.join("\n")}`);
   console.log(JSON.stringify({
     transport, artifacts, titles,
-    players: measured.map((h) => ({ bytesPerSecond: Math.round(h.bytesPerSecond), rttMs: h.net?.rttMs, snapshots: h.net?.snapshots, late: h.net?.late, dropped: h.net?.dropped, hits: h.hits, feed: h.feed })),
+    players: measured.map((h) => ({ bytesPerSecond: Math.round(h.bytesPerSecond), rttMs: h.net?.rttMs, snapshots: h.net?.snapshots, dropped: h.net?.dropped, hits: h.hits, labels: h.labels.map((l) => l.text), feed: h.feed })),
   }));
 } finally {
   await browser.close();

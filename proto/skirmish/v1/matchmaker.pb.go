@@ -87,10 +87,18 @@ type CreateTicketRequest struct {
 	Mode string `protobuf:"bytes,1,opt,name=mode,proto3" json:"mode,omitempty"`
 	// latencies_ms maps region names to the player's measured round trip.
 	LatenciesMs map[string]uint32 `protobuf:"bytes,2,rep,name=latencies_ms,json=latenciesMs,proto3" json:"latencies_ms,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	// party_tokens are the session tokens of the other members of the
-	// caller's party, who play on the caller's team. A party is at most the
-	// mode's team size; each member may hold no other active ticket.
-	PartyTokens   []string `protobuf:"bytes,3,rep,name=party_tokens,json=partyTokens,proto3" json:"party_tokens,omitempty"`
+	// party_tokens is no longer accepted: a request that sets it gets
+	// INVALID_ARGUMENT. A member's session token must never be handed to
+	// another player; use party_invites.
+	//
+	// Deprecated: Marked as deprecated in skirmish/v1/matchmaker.proto.
+	PartyTokens []string `protobuf:"bytes,3,rep,name=party_tokens,json=partyTokens,proto3" json:"party_tokens,omitempty"`
+	// party_invites are the invites (CreatePartyInvite) of the other
+	// members of the caller's party, each minted for the caller as leader
+	// and for this mode; they play on the caller's team. A party is at most
+	// the mode's team size; each member may hold no other active ticket.
+	// Each invite is used up by the request that carries it.
+	PartyInvites  []string `protobuf:"bytes,4,rep,name=party_invites,json=partyInvites,proto3" json:"party_invites,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -139,9 +147,223 @@ func (x *CreateTicketRequest) GetLatenciesMs() map[string]uint32 {
 	return nil
 }
 
+// Deprecated: Marked as deprecated in skirmish/v1/matchmaker.proto.
 func (x *CreateTicketRequest) GetPartyTokens() []string {
 	if x != nil {
 		return x.PartyTokens
+	}
+	return nil
+}
+
+func (x *CreateTicketRequest) GetPartyInvites() []string {
+	if x != nil {
+		return x.PartyInvites
+	}
+	return nil
+}
+
+type CreatePartyInviteRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// leader_id is the player id of the party leader who may use the
+	// invite.
+	LeaderId string `protobuf:"bytes,1,opt,name=leader_id,json=leaderId,proto3" json:"leader_id,omitempty"`
+	// mode is the game mode the invite is for.
+	Mode          string `protobuf:"bytes,2,opt,name=mode,proto3" json:"mode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePartyInviteRequest) Reset() {
+	*x = CreatePartyInviteRequest{}
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePartyInviteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePartyInviteRequest) ProtoMessage() {}
+
+func (x *CreatePartyInviteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePartyInviteRequest.ProtoReflect.Descriptor instead.
+func (*CreatePartyInviteRequest) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CreatePartyInviteRequest) GetLeaderId() string {
+	if x != nil {
+		return x.LeaderId
+	}
+	return ""
+}
+
+func (x *CreatePartyInviteRequest) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+type CreatePartyInviteResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// invite is the token to hand to the leader.
+	Invite        string                 `protobuf:"bytes,1,opt,name=invite,proto3" json:"invite,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePartyInviteResponse) Reset() {
+	*x = CreatePartyInviteResponse{}
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePartyInviteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePartyInviteResponse) ProtoMessage() {}
+
+func (x *CreatePartyInviteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePartyInviteResponse.ProtoReflect.Descriptor instead.
+func (*CreatePartyInviteResponse) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CreatePartyInviteResponse) GetInvite() string {
+	if x != nil {
+		return x.Invite
+	}
+	return ""
+}
+
+func (x *CreatePartyInviteResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+type RefreshJoinTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// join_token is the join token of the caller's assignment.
+	JoinToken     string `protobuf:"bytes,1,opt,name=join_token,json=joinToken,proto3" json:"join_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshJoinTokenRequest) Reset() {
+	*x = RefreshJoinTokenRequest{}
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshJoinTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshJoinTokenRequest) ProtoMessage() {}
+
+func (x *RefreshJoinTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshJoinTokenRequest.ProtoReflect.Descriptor instead.
+func (*RefreshJoinTokenRequest) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RefreshJoinTokenRequest) GetJoinToken() string {
+	if x != nil {
+		return x.JoinToken
+	}
+	return ""
+}
+
+type RefreshJoinTokenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// join_token is a new join token for the same seat.
+	JoinToken     string                 `protobuf:"bytes,1,opt,name=join_token,json=joinToken,proto3" json:"join_token,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshJoinTokenResponse) Reset() {
+	*x = RefreshJoinTokenResponse{}
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshJoinTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshJoinTokenResponse) ProtoMessage() {}
+
+func (x *RefreshJoinTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshJoinTokenResponse.ProtoReflect.Descriptor instead.
+func (*RefreshJoinTokenResponse) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RefreshJoinTokenResponse) GetJoinToken() string {
+	if x != nil {
+		return x.JoinToken
+	}
+	return ""
+}
+
+func (x *RefreshJoinTokenResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
 	}
 	return nil
 }
@@ -155,7 +377,7 @@ type CreateTicketResponse struct {
 
 func (x *CreateTicketResponse) Reset() {
 	*x = CreateTicketResponse{}
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[1]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -167,7 +389,7 @@ func (x *CreateTicketResponse) String() string {
 func (*CreateTicketResponse) ProtoMessage() {}
 
 func (x *CreateTicketResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[1]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -180,7 +402,7 @@ func (x *CreateTicketResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTicketResponse.ProtoReflect.Descriptor instead.
 func (*CreateTicketResponse) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{1}
+	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CreateTicketResponse) GetTicket() *Ticket {
@@ -199,7 +421,7 @@ type GetTicketRequest struct {
 
 func (x *GetTicketRequest) Reset() {
 	*x = GetTicketRequest{}
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[2]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -211,7 +433,7 @@ func (x *GetTicketRequest) String() string {
 func (*GetTicketRequest) ProtoMessage() {}
 
 func (x *GetTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[2]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -224,7 +446,7 @@ func (x *GetTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTicketRequest.ProtoReflect.Descriptor instead.
 func (*GetTicketRequest) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{2}
+	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetTicketRequest) GetTicketId() string {
@@ -243,7 +465,7 @@ type GetTicketResponse struct {
 
 func (x *GetTicketResponse) Reset() {
 	*x = GetTicketResponse{}
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[3]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -255,7 +477,7 @@ func (x *GetTicketResponse) String() string {
 func (*GetTicketResponse) ProtoMessage() {}
 
 func (x *GetTicketResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[3]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -268,7 +490,7 @@ func (x *GetTicketResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTicketResponse.ProtoReflect.Descriptor instead.
 func (*GetTicketResponse) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{3}
+	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetTicketResponse) GetTicket() *Ticket {
@@ -287,7 +509,7 @@ type WatchTicketRequest struct {
 
 func (x *WatchTicketRequest) Reset() {
 	*x = WatchTicketRequest{}
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[4]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -299,7 +521,7 @@ func (x *WatchTicketRequest) String() string {
 func (*WatchTicketRequest) ProtoMessage() {}
 
 func (x *WatchTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[4]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -312,7 +534,7 @@ func (x *WatchTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchTicketRequest.ProtoReflect.Descriptor instead.
 func (*WatchTicketRequest) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{4}
+	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *WatchTicketRequest) GetTicketId() string {
@@ -331,7 +553,7 @@ type WatchTicketResponse struct {
 
 func (x *WatchTicketResponse) Reset() {
 	*x = WatchTicketResponse{}
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[5]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -343,7 +565,7 @@ func (x *WatchTicketResponse) String() string {
 func (*WatchTicketResponse) ProtoMessage() {}
 
 func (x *WatchTicketResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[5]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -356,7 +578,7 @@ func (x *WatchTicketResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchTicketResponse.ProtoReflect.Descriptor instead.
 func (*WatchTicketResponse) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{5}
+	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *WatchTicketResponse) GetTicket() *Ticket {
@@ -375,7 +597,7 @@ type CancelTicketRequest struct {
 
 func (x *CancelTicketRequest) Reset() {
 	*x = CancelTicketRequest{}
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[6]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -387,7 +609,7 @@ func (x *CancelTicketRequest) String() string {
 func (*CancelTicketRequest) ProtoMessage() {}
 
 func (x *CancelTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[6]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -400,7 +622,7 @@ func (x *CancelTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTicketRequest.ProtoReflect.Descriptor instead.
 func (*CancelTicketRequest) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{6}
+	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CancelTicketRequest) GetTicketId() string {
@@ -419,7 +641,7 @@ type CancelTicketResponse struct {
 
 func (x *CancelTicketResponse) Reset() {
 	*x = CancelTicketResponse{}
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[7]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -431,7 +653,7 @@ func (x *CancelTicketResponse) String() string {
 func (*CancelTicketResponse) ProtoMessage() {}
 
 func (x *CancelTicketResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[7]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -444,7 +666,7 @@ func (x *CancelTicketResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTicketResponse.ProtoReflect.Descriptor instead.
 func (*CancelTicketResponse) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{7}
+	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CancelTicketResponse) GetTicket() *Ticket {
@@ -473,7 +695,7 @@ type Ticket struct {
 
 func (x *Ticket) Reset() {
 	*x = Ticket{}
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[8]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -485,7 +707,7 @@ func (x *Ticket) String() string {
 func (*Ticket) ProtoMessage() {}
 
 func (x *Ticket) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[8]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -498,7 +720,7 @@ func (x *Ticket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ticket.ProtoReflect.Descriptor instead.
 func (*Ticket) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{8}
+	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Ticket) GetId() string {
@@ -568,7 +790,9 @@ type Assignment struct {
 	// webtransport_url is the gameserver's WebTransport endpoint, if it has
 	// one.
 	WebtransportUrl string `protobuf:"bytes,4,opt,name=webtransport_url,json=webtransportUrl,proto3" json:"webtransport_url,omitempty"`
-	// join_token is the signed token to send in Join.
+	// join_token is the signed token to send in Join. It expires after the
+	// matchmaker's join_token_ttl (2 minutes by default); a player who
+	// reconnects later gets a new one with RefreshJoinToken.
 	JoinToken string `protobuf:"bytes,5,opt,name=join_token,json=joinToken,proto3" json:"join_token,omitempty"`
 	// team is the player's team in the match, numbered from 1.
 	Team uint32 `protobuf:"varint,6,opt,name=team,proto3" json:"team,omitempty"`
@@ -584,7 +808,7 @@ type Assignment struct {
 
 func (x *Assignment) Reset() {
 	*x = Assignment{}
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[9]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +820,7 @@ func (x *Assignment) String() string {
 func (*Assignment) ProtoMessage() {}
 
 func (x *Assignment) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[9]
+	mi := &file_skirmish_v1_matchmaker_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +833,7 @@ func (x *Assignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
 func (*Assignment) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{9}
+	return file_skirmish_v1_matchmaker_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Assignment) GetMatchId() string {
@@ -672,14 +896,30 @@ var File_skirmish_v1_matchmaker_proto protoreflect.FileDescriptor
 
 const file_skirmish_v1_matchmaker_proto_rawDesc = "" +
 	"\n" +
-	"\x1cskirmish/v1/matchmaker.proto\x12\vskirmish.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe2\x01\n" +
+	"\x1cskirmish/v1/matchmaker.proto\x12\vskirmish.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8b\x02\n" +
 	"\x13CreateTicketRequest\x12\x12\n" +
 	"\x04mode\x18\x01 \x01(\tR\x04mode\x12T\n" +
-	"\flatencies_ms\x18\x02 \x03(\v21.skirmish.v1.CreateTicketRequest.LatenciesMsEntryR\vlatenciesMs\x12!\n" +
-	"\fparty_tokens\x18\x03 \x03(\tR\vpartyTokens\x1a>\n" +
+	"\flatencies_ms\x18\x02 \x03(\v21.skirmish.v1.CreateTicketRequest.LatenciesMsEntryR\vlatenciesMs\x12%\n" +
+	"\fparty_tokens\x18\x03 \x03(\tB\x02\x18\x01R\vpartyTokens\x12#\n" +
+	"\rparty_invites\x18\x04 \x03(\tR\fpartyInvites\x1a>\n" +
 	"\x10LatenciesMsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\rR\x05value:\x028\x01\"C\n" +
+	"\x05value\x18\x02 \x01(\rR\x05value:\x028\x01\"K\n" +
+	"\x18CreatePartyInviteRequest\x12\x1b\n" +
+	"\tleader_id\x18\x01 \x01(\tR\bleaderId\x12\x12\n" +
+	"\x04mode\x18\x02 \x01(\tR\x04mode\"n\n" +
+	"\x19CreatePartyInviteResponse\x12\x16\n" +
+	"\x06invite\x18\x01 \x01(\tR\x06invite\x129\n" +
+	"\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"8\n" +
+	"\x17RefreshJoinTokenRequest\x12\x1d\n" +
+	"\n" +
+	"join_token\x18\x01 \x01(\tR\tjoinToken\"t\n" +
+	"\x18RefreshJoinTokenResponse\x12\x1d\n" +
+	"\n" +
+	"join_token\x18\x01 \x01(\tR\tjoinToken\x129\n" +
+	"\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"C\n" +
 	"\x14CreateTicketResponse\x12+\n" +
 	"\x06ticket\x18\x01 \x01(\v2\x13.skirmish.v1.TicketR\x06ticket\"/\n" +
 	"\x10GetTicketRequest\x12\x1b\n" +
@@ -724,12 +964,14 @@ const file_skirmish_v1_matchmaker_proto_rawDesc = "" +
 	"\x14TICKET_STATE_MATCHED\x10\x02\x12\x18\n" +
 	"\x14TICKET_STATE_EXPIRED\x10\x03\x12\x1a\n" +
 	"\x16TICKET_STATE_CANCELLED\x10\x04\x12\x17\n" +
-	"\x13TICKET_STATE_FAILED\x10\x052\xdd\x02\n" +
+	"\x13TICKET_STATE_FAILED\x10\x052\xa2\x04\n" +
 	"\x11MatchmakerService\x12S\n" +
 	"\fCreateTicket\x12 .skirmish.v1.CreateTicketRequest\x1a!.skirmish.v1.CreateTicketResponse\x12J\n" +
 	"\tGetTicket\x12\x1d.skirmish.v1.GetTicketRequest\x1a\x1e.skirmish.v1.GetTicketResponse\x12R\n" +
 	"\vWatchTicket\x12\x1f.skirmish.v1.WatchTicketRequest\x1a .skirmish.v1.WatchTicketResponse0\x01\x12S\n" +
-	"\fCancelTicket\x12 .skirmish.v1.CancelTicketRequest\x1a!.skirmish.v1.CancelTicketResponseB=Z;github.com/skirmishgg/skirmish/proto/skirmish/v1;skirmishv1b\x06proto3"
+	"\fCancelTicket\x12 .skirmish.v1.CancelTicketRequest\x1a!.skirmish.v1.CancelTicketResponse\x12b\n" +
+	"\x11CreatePartyInvite\x12%.skirmish.v1.CreatePartyInviteRequest\x1a&.skirmish.v1.CreatePartyInviteResponse\x12_\n" +
+	"\x10RefreshJoinToken\x12$.skirmish.v1.RefreshJoinTokenRequest\x1a%.skirmish.v1.RefreshJoinTokenResponseB=Z;github.com/skirmishgg/skirmish/proto/skirmish/v1;skirmishv1b\x06proto3"
 
 var (
 	file_skirmish_v1_matchmaker_proto_rawDescOnce sync.Once
@@ -744,46 +986,56 @@ func file_skirmish_v1_matchmaker_proto_rawDescGZIP() []byte {
 }
 
 var file_skirmish_v1_matchmaker_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_skirmish_v1_matchmaker_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_skirmish_v1_matchmaker_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_skirmish_v1_matchmaker_proto_goTypes = []any{
-	(TicketState)(0),              // 0: skirmish.v1.TicketState
-	(*CreateTicketRequest)(nil),   // 1: skirmish.v1.CreateTicketRequest
-	(*CreateTicketResponse)(nil),  // 2: skirmish.v1.CreateTicketResponse
-	(*GetTicketRequest)(nil),      // 3: skirmish.v1.GetTicketRequest
-	(*GetTicketResponse)(nil),     // 4: skirmish.v1.GetTicketResponse
-	(*WatchTicketRequest)(nil),    // 5: skirmish.v1.WatchTicketRequest
-	(*WatchTicketResponse)(nil),   // 6: skirmish.v1.WatchTicketResponse
-	(*CancelTicketRequest)(nil),   // 7: skirmish.v1.CancelTicketRequest
-	(*CancelTicketResponse)(nil),  // 8: skirmish.v1.CancelTicketResponse
-	(*Ticket)(nil),                // 9: skirmish.v1.Ticket
-	(*Assignment)(nil),            // 10: skirmish.v1.Assignment
-	nil,                           // 11: skirmish.v1.CreateTicketRequest.LatenciesMsEntry
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 13: google.protobuf.Duration
+	(TicketState)(0),                  // 0: skirmish.v1.TicketState
+	(*CreateTicketRequest)(nil),       // 1: skirmish.v1.CreateTicketRequest
+	(*CreatePartyInviteRequest)(nil),  // 2: skirmish.v1.CreatePartyInviteRequest
+	(*CreatePartyInviteResponse)(nil), // 3: skirmish.v1.CreatePartyInviteResponse
+	(*RefreshJoinTokenRequest)(nil),   // 4: skirmish.v1.RefreshJoinTokenRequest
+	(*RefreshJoinTokenResponse)(nil),  // 5: skirmish.v1.RefreshJoinTokenResponse
+	(*CreateTicketResponse)(nil),      // 6: skirmish.v1.CreateTicketResponse
+	(*GetTicketRequest)(nil),          // 7: skirmish.v1.GetTicketRequest
+	(*GetTicketResponse)(nil),         // 8: skirmish.v1.GetTicketResponse
+	(*WatchTicketRequest)(nil),        // 9: skirmish.v1.WatchTicketRequest
+	(*WatchTicketResponse)(nil),       // 10: skirmish.v1.WatchTicketResponse
+	(*CancelTicketRequest)(nil),       // 11: skirmish.v1.CancelTicketRequest
+	(*CancelTicketResponse)(nil),      // 12: skirmish.v1.CancelTicketResponse
+	(*Ticket)(nil),                    // 13: skirmish.v1.Ticket
+	(*Assignment)(nil),                // 14: skirmish.v1.Assignment
+	nil,                               // 15: skirmish.v1.CreateTicketRequest.LatenciesMsEntry
+	(*timestamppb.Timestamp)(nil),     // 16: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),       // 17: google.protobuf.Duration
 }
 var file_skirmish_v1_matchmaker_proto_depIdxs = []int32{
-	11, // 0: skirmish.v1.CreateTicketRequest.latencies_ms:type_name -> skirmish.v1.CreateTicketRequest.LatenciesMsEntry
-	9,  // 1: skirmish.v1.CreateTicketResponse.ticket:type_name -> skirmish.v1.Ticket
-	9,  // 2: skirmish.v1.GetTicketResponse.ticket:type_name -> skirmish.v1.Ticket
-	9,  // 3: skirmish.v1.WatchTicketResponse.ticket:type_name -> skirmish.v1.Ticket
-	9,  // 4: skirmish.v1.CancelTicketResponse.ticket:type_name -> skirmish.v1.Ticket
-	0,  // 5: skirmish.v1.Ticket.state:type_name -> skirmish.v1.TicketState
-	12, // 6: skirmish.v1.Ticket.created_at:type_name -> google.protobuf.Timestamp
-	13, // 7: skirmish.v1.Ticket.estimated_wait:type_name -> google.protobuf.Duration
-	10, // 8: skirmish.v1.Ticket.assignment:type_name -> skirmish.v1.Assignment
-	1,  // 9: skirmish.v1.MatchmakerService.CreateTicket:input_type -> skirmish.v1.CreateTicketRequest
-	3,  // 10: skirmish.v1.MatchmakerService.GetTicket:input_type -> skirmish.v1.GetTicketRequest
-	5,  // 11: skirmish.v1.MatchmakerService.WatchTicket:input_type -> skirmish.v1.WatchTicketRequest
-	7,  // 12: skirmish.v1.MatchmakerService.CancelTicket:input_type -> skirmish.v1.CancelTicketRequest
-	2,  // 13: skirmish.v1.MatchmakerService.CreateTicket:output_type -> skirmish.v1.CreateTicketResponse
-	4,  // 14: skirmish.v1.MatchmakerService.GetTicket:output_type -> skirmish.v1.GetTicketResponse
-	6,  // 15: skirmish.v1.MatchmakerService.WatchTicket:output_type -> skirmish.v1.WatchTicketResponse
-	8,  // 16: skirmish.v1.MatchmakerService.CancelTicket:output_type -> skirmish.v1.CancelTicketResponse
-	13, // [13:17] is the sub-list for method output_type
-	9,  // [9:13] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	15, // 0: skirmish.v1.CreateTicketRequest.latencies_ms:type_name -> skirmish.v1.CreateTicketRequest.LatenciesMsEntry
+	16, // 1: skirmish.v1.CreatePartyInviteResponse.expires_at:type_name -> google.protobuf.Timestamp
+	16, // 2: skirmish.v1.RefreshJoinTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	13, // 3: skirmish.v1.CreateTicketResponse.ticket:type_name -> skirmish.v1.Ticket
+	13, // 4: skirmish.v1.GetTicketResponse.ticket:type_name -> skirmish.v1.Ticket
+	13, // 5: skirmish.v1.WatchTicketResponse.ticket:type_name -> skirmish.v1.Ticket
+	13, // 6: skirmish.v1.CancelTicketResponse.ticket:type_name -> skirmish.v1.Ticket
+	0,  // 7: skirmish.v1.Ticket.state:type_name -> skirmish.v1.TicketState
+	16, // 8: skirmish.v1.Ticket.created_at:type_name -> google.protobuf.Timestamp
+	17, // 9: skirmish.v1.Ticket.estimated_wait:type_name -> google.protobuf.Duration
+	14, // 10: skirmish.v1.Ticket.assignment:type_name -> skirmish.v1.Assignment
+	1,  // 11: skirmish.v1.MatchmakerService.CreateTicket:input_type -> skirmish.v1.CreateTicketRequest
+	7,  // 12: skirmish.v1.MatchmakerService.GetTicket:input_type -> skirmish.v1.GetTicketRequest
+	9,  // 13: skirmish.v1.MatchmakerService.WatchTicket:input_type -> skirmish.v1.WatchTicketRequest
+	11, // 14: skirmish.v1.MatchmakerService.CancelTicket:input_type -> skirmish.v1.CancelTicketRequest
+	2,  // 15: skirmish.v1.MatchmakerService.CreatePartyInvite:input_type -> skirmish.v1.CreatePartyInviteRequest
+	4,  // 16: skirmish.v1.MatchmakerService.RefreshJoinToken:input_type -> skirmish.v1.RefreshJoinTokenRequest
+	6,  // 17: skirmish.v1.MatchmakerService.CreateTicket:output_type -> skirmish.v1.CreateTicketResponse
+	8,  // 18: skirmish.v1.MatchmakerService.GetTicket:output_type -> skirmish.v1.GetTicketResponse
+	10, // 19: skirmish.v1.MatchmakerService.WatchTicket:output_type -> skirmish.v1.WatchTicketResponse
+	12, // 20: skirmish.v1.MatchmakerService.CancelTicket:output_type -> skirmish.v1.CancelTicketResponse
+	3,  // 21: skirmish.v1.MatchmakerService.CreatePartyInvite:output_type -> skirmish.v1.CreatePartyInviteResponse
+	5,  // 22: skirmish.v1.MatchmakerService.RefreshJoinToken:output_type -> skirmish.v1.RefreshJoinTokenResponse
+	17, // [17:23] is the sub-list for method output_type
+	11, // [11:17] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_skirmish_v1_matchmaker_proto_init() }
@@ -797,7 +1049,7 @@ func file_skirmish_v1_matchmaker_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_skirmish_v1_matchmaker_proto_rawDesc), len(file_skirmish_v1_matchmaker_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,10 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MatchmakerService_CreateTicket_FullMethodName = "/skirmish.v1.MatchmakerService/CreateTicket"
-	MatchmakerService_GetTicket_FullMethodName    = "/skirmish.v1.MatchmakerService/GetTicket"
-	MatchmakerService_WatchTicket_FullMethodName  = "/skirmish.v1.MatchmakerService/WatchTicket"
-	MatchmakerService_CancelTicket_FullMethodName = "/skirmish.v1.MatchmakerService/CancelTicket"
+	MatchmakerService_CreateTicket_FullMethodName      = "/skirmish.v1.MatchmakerService/CreateTicket"
+	MatchmakerService_GetTicket_FullMethodName         = "/skirmish.v1.MatchmakerService/GetTicket"
+	MatchmakerService_WatchTicket_FullMethodName       = "/skirmish.v1.MatchmakerService/WatchTicket"
+	MatchmakerService_CancelTicket_FullMethodName      = "/skirmish.v1.MatchmakerService/CancelTicket"
+	MatchmakerService_CreatePartyInvite_FullMethodName = "/skirmish.v1.MatchmakerService/CreatePartyInvite"
+	MatchmakerService_RefreshJoinToken_FullMethodName  = "/skirmish.v1.MatchmakerService/RefreshJoinToken"
 )
 
 // MatchmakerServiceClient is the client API for MatchmakerService service.
@@ -41,6 +43,18 @@ type MatchmakerServiceClient interface {
 	// assignment), expired, cancelled or failed.
 	WatchTicket(ctx context.Context, in *WatchTicketRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchTicketResponse], error)
 	CancelTicket(ctx context.Context, in *CancelTicketRequest, opts ...grpc.CallOption) (*CancelTicketResponse, error)
+	// CreatePartyInvite mints a party invite for the calling player: a
+	// short-lived token that lets one party leader (leader_id) put the caller
+	// on one ticket of one mode, once. The caller hands the invite, never
+	// their session token, to the leader, who passes it in
+	// CreateTicketRequest.party_invites.
+	CreatePartyInvite(ctx context.Context, in *CreatePartyInviteRequest, opts ...grpc.CallOption) (*CreatePartyInviteResponse, error)
+	// RefreshJoinToken re-issues the join token of the caller's assignment
+	// while its room still runs, for a player who reconnects after the
+	// token expired. It takes the old join token (expired or not, issued
+	// less than the matchmaker's join_refresh_max_age ago) and answers
+	// FAILED_PRECONDITION once the room has ended or been cancelled.
+	RefreshJoinToken(ctx context.Context, in *RefreshJoinTokenRequest, opts ...grpc.CallOption) (*RefreshJoinTokenResponse, error)
 }
 
 type matchmakerServiceClient struct {
@@ -100,6 +114,26 @@ func (c *matchmakerServiceClient) CancelTicket(ctx context.Context, in *CancelTi
 	return out, nil
 }
 
+func (c *matchmakerServiceClient) CreatePartyInvite(ctx context.Context, in *CreatePartyInviteRequest, opts ...grpc.CallOption) (*CreatePartyInviteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreatePartyInviteResponse)
+	err := c.cc.Invoke(ctx, MatchmakerService_CreatePartyInvite_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchmakerServiceClient) RefreshJoinToken(ctx context.Context, in *RefreshJoinTokenRequest, opts ...grpc.CallOption) (*RefreshJoinTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RefreshJoinTokenResponse)
+	err := c.cc.Invoke(ctx, MatchmakerService_RefreshJoinToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MatchmakerServiceServer is the server API for MatchmakerService service.
 // All implementations must embed UnimplementedMatchmakerServiceServer
 // for forward compatibility.
@@ -116,6 +150,18 @@ type MatchmakerServiceServer interface {
 	// assignment), expired, cancelled or failed.
 	WatchTicket(*WatchTicketRequest, grpc.ServerStreamingServer[WatchTicketResponse]) error
 	CancelTicket(context.Context, *CancelTicketRequest) (*CancelTicketResponse, error)
+	// CreatePartyInvite mints a party invite for the calling player: a
+	// short-lived token that lets one party leader (leader_id) put the caller
+	// on one ticket of one mode, once. The caller hands the invite, never
+	// their session token, to the leader, who passes it in
+	// CreateTicketRequest.party_invites.
+	CreatePartyInvite(context.Context, *CreatePartyInviteRequest) (*CreatePartyInviteResponse, error)
+	// RefreshJoinToken re-issues the join token of the caller's assignment
+	// while its room still runs, for a player who reconnects after the
+	// token expired. It takes the old join token (expired or not, issued
+	// less than the matchmaker's join_refresh_max_age ago) and answers
+	// FAILED_PRECONDITION once the room has ended or been cancelled.
+	RefreshJoinToken(context.Context, *RefreshJoinTokenRequest) (*RefreshJoinTokenResponse, error)
 	mustEmbedUnimplementedMatchmakerServiceServer()
 }
 
@@ -137,6 +183,12 @@ func (UnimplementedMatchmakerServiceServer) WatchTicket(*WatchTicketRequest, grp
 }
 func (UnimplementedMatchmakerServiceServer) CancelTicket(context.Context, *CancelTicketRequest) (*CancelTicketResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelTicket not implemented")
+}
+func (UnimplementedMatchmakerServiceServer) CreatePartyInvite(context.Context, *CreatePartyInviteRequest) (*CreatePartyInviteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreatePartyInvite not implemented")
+}
+func (UnimplementedMatchmakerServiceServer) RefreshJoinToken(context.Context, *RefreshJoinTokenRequest) (*RefreshJoinTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RefreshJoinToken not implemented")
 }
 func (UnimplementedMatchmakerServiceServer) mustEmbedUnimplementedMatchmakerServiceServer() {}
 func (UnimplementedMatchmakerServiceServer) testEmbeddedByValue()                           {}
@@ -224,6 +276,42 @@ func _MatchmakerService_CancelTicket_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MatchmakerService_CreatePartyInvite_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePartyInviteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchmakerServiceServer).CreatePartyInvite(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchmakerService_CreatePartyInvite_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchmakerServiceServer).CreatePartyInvite(ctx, req.(*CreatePartyInviteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchmakerService_RefreshJoinToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RefreshJoinTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchmakerServiceServer).RefreshJoinToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchmakerService_RefreshJoinToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchmakerServiceServer).RefreshJoinToken(ctx, req.(*RefreshJoinTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MatchmakerService_ServiceDesc is the grpc.ServiceDesc for MatchmakerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -242,6 +330,14 @@ var MatchmakerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelTicket",
 			Handler:    _MatchmakerService_CancelTicket_Handler,
+		},
+		{
+			MethodName: "CreatePartyInvite",
+			Handler:    _MatchmakerService_CreatePartyInvite_Handler,
+		},
+		{
+			MethodName: "RefreshJoinToken",
+			Handler:    _MatchmakerService_RefreshJoinToken_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

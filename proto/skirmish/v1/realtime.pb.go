@@ -21,6 +21,123 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Presence is whether a seated player is in the match right now.
+type Presence int32
+
+const (
+	Presence_PRESENCE_UNSPECIFIED Presence = 0
+	// WAITING: the player has not joined yet.
+	Presence_PRESENCE_WAITING Presence = 1
+	// CONNECTED: the player is connected.
+	Presence_PRESENCE_CONNECTED Presence = 2
+	// DROPPED: the connection was lost; the seat is kept for the server's
+	// reconnection grace period.
+	Presence_PRESENCE_DROPPED Presence = 3
+	// LEFT: the player is gone for good (left, or stayed away too long).
+	Presence_PRESENCE_LEFT Presence = 4
+)
+
+// Enum value maps for Presence.
+var (
+	Presence_name = map[int32]string{
+		0: "PRESENCE_UNSPECIFIED",
+		1: "PRESENCE_WAITING",
+		2: "PRESENCE_CONNECTED",
+		3: "PRESENCE_DROPPED",
+		4: "PRESENCE_LEFT",
+	}
+	Presence_value = map[string]int32{
+		"PRESENCE_UNSPECIFIED": 0,
+		"PRESENCE_WAITING":     1,
+		"PRESENCE_CONNECTED":   2,
+		"PRESENCE_DROPPED":     3,
+		"PRESENCE_LEFT":        4,
+	}
+)
+
+func (x Presence) Enum() *Presence {
+	p := new(Presence)
+	*p = x
+	return p
+}
+
+func (x Presence) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Presence) Descriptor() protoreflect.EnumDescriptor {
+	return file_skirmish_v1_realtime_proto_enumTypes[0].Descriptor()
+}
+
+func (Presence) Type() protoreflect.EnumType {
+	return &file_skirmish_v1_realtime_proto_enumTypes[0]
+}
+
+func (x Presence) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Presence.Descriptor instead.
+func (Presence) EnumDescriptor() ([]byte, []int) {
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{0}
+}
+
+// InputPolicy is how a room applies a mode's inputs.
+type InputPolicy int32
+
+const (
+	InputPolicy_INPUT_POLICY_UNSPECIFIED InputPolicy = 0
+	// Action games: one input per tick in sequence order; when inputs pile
+	// up the oldest waiting are applied or dropped, so the newest intent
+	// wins and a player never lags behind its own inputs.
+	InputPolicy_INPUT_POLICY_LATEST_WINS InputPolicy = 1
+	// Turn-based games: every input accepted is applied, in sequence order,
+	// at the next tick; none is dropped. Inputs beyond the mode's bound are
+	// refused at once with an Error the client sees.
+	InputPolicy_INPUT_POLICY_ORDERED InputPolicy = 2
+)
+
+// Enum value maps for InputPolicy.
+var (
+	InputPolicy_name = map[int32]string{
+		0: "INPUT_POLICY_UNSPECIFIED",
+		1: "INPUT_POLICY_LATEST_WINS",
+		2: "INPUT_POLICY_ORDERED",
+	}
+	InputPolicy_value = map[string]int32{
+		"INPUT_POLICY_UNSPECIFIED": 0,
+		"INPUT_POLICY_LATEST_WINS": 1,
+		"INPUT_POLICY_ORDERED":     2,
+	}
+)
+
+func (x InputPolicy) Enum() *InputPolicy {
+	p := new(InputPolicy)
+	*p = x
+	return p
+}
+
+func (x InputPolicy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (InputPolicy) Descriptor() protoreflect.EnumDescriptor {
+	return file_skirmish_v1_realtime_proto_enumTypes[1].Descriptor()
+}
+
+func (InputPolicy) Type() protoreflect.EnumType {
+	return &file_skirmish_v1_realtime_proto_enumTypes[1]
+}
+
+func (x InputPolicy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use InputPolicy.Descriptor instead.
+func (InputPolicy) EnumDescriptor() ([]byte, []int) {
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{1}
+}
+
 type ErrorCode int32
 
 const (
@@ -43,33 +160,50 @@ const (
 	ErrorCode_ERROR_CODE_REPLACED ErrorCode = 8
 	// The server is shutting down.
 	ErrorCode_ERROR_CODE_SHUTTING_DOWN ErrorCode = 9
+	// Codes 10 to 14 refuse one message and leave the connection open.
+	// INPUT_QUEUE_FULL: inputs of an ordered mode were refused because too
+	// many of the player's inputs wait for the next tick; the message names
+	// the refused sequence numbers. Nothing refused is applied later.
+	ErrorCode_ERROR_CODE_INPUT_QUEUE_FULL ErrorCode = 10
+	// INPUT_TOO_LARGE: an input's custom payload is larger than the mode
+	// accepts (Welcome.max_input_payload); the input was refused.
+	ErrorCode_ERROR_CODE_INPUT_TOO_LARGE ErrorCode = 11
+	// INPUT_RATE_LIMITED: inputs of an ordered mode were refused because the
+	// player sent messages faster than the server accepts.
+	ErrorCode_ERROR_CODE_INPUT_RATE_LIMITED ErrorCode = 12
 )
 
 // Enum value maps for ErrorCode.
 var (
 	ErrorCode_name = map[int32]string{
-		0: "ERROR_CODE_UNSPECIFIED",
-		1: "ERROR_CODE_BAD_MESSAGE",
-		2: "ERROR_CODE_UNAUTHENTICATED",
-		3: "ERROR_CODE_ROOM_NOT_FOUND",
-		4: "ERROR_CODE_NOT_SEATED",
-		5: "ERROR_CODE_RATE_LIMITED",
-		6: "ERROR_CODE_TOO_LARGE",
-		7: "ERROR_CODE_TOO_SLOW",
-		8: "ERROR_CODE_REPLACED",
-		9: "ERROR_CODE_SHUTTING_DOWN",
+		0:  "ERROR_CODE_UNSPECIFIED",
+		1:  "ERROR_CODE_BAD_MESSAGE",
+		2:  "ERROR_CODE_UNAUTHENTICATED",
+		3:  "ERROR_CODE_ROOM_NOT_FOUND",
+		4:  "ERROR_CODE_NOT_SEATED",
+		5:  "ERROR_CODE_RATE_LIMITED",
+		6:  "ERROR_CODE_TOO_LARGE",
+		7:  "ERROR_CODE_TOO_SLOW",
+		8:  "ERROR_CODE_REPLACED",
+		9:  "ERROR_CODE_SHUTTING_DOWN",
+		10: "ERROR_CODE_INPUT_QUEUE_FULL",
+		11: "ERROR_CODE_INPUT_TOO_LARGE",
+		12: "ERROR_CODE_INPUT_RATE_LIMITED",
 	}
 	ErrorCode_value = map[string]int32{
-		"ERROR_CODE_UNSPECIFIED":     0,
-		"ERROR_CODE_BAD_MESSAGE":     1,
-		"ERROR_CODE_UNAUTHENTICATED": 2,
-		"ERROR_CODE_ROOM_NOT_FOUND":  3,
-		"ERROR_CODE_NOT_SEATED":      4,
-		"ERROR_CODE_RATE_LIMITED":    5,
-		"ERROR_CODE_TOO_LARGE":       6,
-		"ERROR_CODE_TOO_SLOW":        7,
-		"ERROR_CODE_REPLACED":        8,
-		"ERROR_CODE_SHUTTING_DOWN":   9,
+		"ERROR_CODE_UNSPECIFIED":        0,
+		"ERROR_CODE_BAD_MESSAGE":        1,
+		"ERROR_CODE_UNAUTHENTICATED":    2,
+		"ERROR_CODE_ROOM_NOT_FOUND":     3,
+		"ERROR_CODE_NOT_SEATED":         4,
+		"ERROR_CODE_RATE_LIMITED":       5,
+		"ERROR_CODE_TOO_LARGE":          6,
+		"ERROR_CODE_TOO_SLOW":           7,
+		"ERROR_CODE_REPLACED":           8,
+		"ERROR_CODE_SHUTTING_DOWN":      9,
+		"ERROR_CODE_INPUT_QUEUE_FULL":   10,
+		"ERROR_CODE_INPUT_TOO_LARGE":    11,
+		"ERROR_CODE_INPUT_RATE_LIMITED": 12,
 	}
 )
 
@@ -84,11 +218,11 @@ func (x ErrorCode) String() string {
 }
 
 func (ErrorCode) Descriptor() protoreflect.EnumDescriptor {
-	return file_skirmish_v1_realtime_proto_enumTypes[0].Descriptor()
+	return file_skirmish_v1_realtime_proto_enumTypes[2].Descriptor()
 }
 
 func (ErrorCode) Type() protoreflect.EnumType {
-	return &file_skirmish_v1_realtime_proto_enumTypes[0]
+	return &file_skirmish_v1_realtime_proto_enumTypes[2]
 }
 
 func (x ErrorCode) Number() protoreflect.EnumNumber {
@@ -97,7 +231,7 @@ func (x ErrorCode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ErrorCode.Descriptor instead.
 func (ErrorCode) EnumDescriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{0}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{2}
 }
 
 // ClientMessage is everything a player sends to a gameserver.
@@ -235,8 +369,13 @@ func (*ClientMessage_Leave) isClientMessage_Msg() {}
 // token from the matchmaker's assignment; a reconnecting player sends the
 // same token again.
 type Join struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Token string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// last_event_seq, on a reconnection, is the seq of the newest GameEvent
+	// the client received in this match (0: none). Right after the Welcome
+	// the server sends again, in order, the events after it that it still
+	// holds (the newest 48 per player, at most 64 KiB).
+	LastEventSeq  uint64 `protobuf:"varint,15,opt,name=last_event_seq,json=lastEventSeq,proto3" json:"last_event_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -276,6 +415,13 @@ func (x *Join) GetToken() string {
 		return x.Token
 	}
 	return ""
+}
+
+func (x *Join) GetLastEventSeq() uint64 {
+	if x != nil {
+		return x.LastEventSeq
+	}
+	return 0
 }
 
 // Inputs carries the newest inputs a player has produced, oldest first.
@@ -639,6 +785,8 @@ type ServerMessage struct {
 	//	*ServerMessage_MatchEnd
 	//	*ServerMessage_Pong
 	//	*ServerMessage_Error
+	//	*ServerMessage_Roster
+	//	*ServerMessage_Event
 	Msg           isServerMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -726,6 +874,24 @@ func (x *ServerMessage) GetError() *Error {
 	return nil
 }
 
+func (x *ServerMessage) GetRoster() *Roster {
+	if x != nil {
+		if x, ok := x.Msg.(*ServerMessage_Roster); ok {
+			return x.Roster
+		}
+	}
+	return nil
+}
+
+func (x *ServerMessage) GetEvent() *GameEvent {
+	if x != nil {
+		if x, ok := x.Msg.(*ServerMessage_Event); ok {
+			return x.Event
+		}
+	}
+	return nil
+}
+
 type isServerMessage_Msg interface {
 	isServerMessage_Msg()
 }
@@ -750,6 +916,17 @@ type ServerMessage_Error struct {
 	Error *Error `protobuf:"bytes,5,opt,name=error,proto3,oneof"`
 }
 
+type ServerMessage_Roster struct {
+	// roster is the match's players again, after someone joined, left,
+	// dropped or returned; never sent per tick.
+	Roster *Roster `protobuf:"bytes,6,opt,name=roster,proto3,oneof"`
+}
+
+type ServerMessage_Event struct {
+	// event is a game-defined event.
+	Event *GameEvent `protobuf:"bytes,7,opt,name=event,proto3,oneof"`
+}
+
 func (*ServerMessage_Welcome) isServerMessage_Msg() {}
 
 func (*ServerMessage_Snapshot) isServerMessage_Msg() {}
@@ -759,6 +936,90 @@ func (*ServerMessage_MatchEnd) isServerMessage_Msg() {}
 func (*ServerMessage_Pong) isServerMessage_Msg() {}
 
 func (*ServerMessage_Error) isServerMessage_Msg() {}
+
+func (*ServerMessage_Roster) isServerMessage_Msg() {}
+
+func (*ServerMessage_Event) isServerMessage_Msg() {}
+
+// GameEvent is an event a game sends to one player or to all, apart from
+// snapshots: a card dealt, a round's result, a chat line. Events travel on
+// the reliable stream, in the order the game emitted them. (Over
+// WebTransport snapshots travel as datagrams, so a snapshot may overtake
+// an event of an earlier tick; over WebSocket the events of a tick come
+// before its snapshot.) seq numbers the
+// events of one player in a match from 1 without gaps, so a client that
+// sees a gap (after a reconnection) knows it missed some and relies on the
+// snapshot and on what the game sends again.
+type GameEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Seq   uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// tick is the server tick after which the game emitted the event.
+	Tick uint32 `protobuf:"varint,2,opt,name=tick,proto3" json:"tick,omitempty"`
+	// type is the game's name for the event, e.g. "round_result".
+	Type string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	// payload is the game's encoding of the event.
+	Payload       []byte `protobuf:"bytes,4,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GameEvent) Reset() {
+	*x = GameEvent{}
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GameEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GameEvent) ProtoMessage() {}
+
+func (x *GameEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GameEvent.ProtoReflect.Descriptor instead.
+func (*GameEvent) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GameEvent) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *GameEvent) GetTick() uint32 {
+	if x != nil {
+		return x.Tick
+	}
+	return 0
+}
+
+func (x *GameEvent) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *GameEvent) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
 
 // Welcome answers a successful Join.
 type Welcome struct {
@@ -772,14 +1033,31 @@ type Welcome struct {
 	Mode       string `protobuf:"bytes,6,opt,name=mode,proto3" json:"mode,omitempty"`
 	TickRateHz uint32 `protobuf:"varint,7,opt,name=tick_rate_hz,json=tickRateHz,proto3" json:"tick_rate_hz,omitempty"`
 	// resumed is true when the player rejoined a seat it held before.
-	Resumed       bool `protobuf:"varint,8,opt,name=resumed,proto3" json:"resumed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Resumed bool `protobuf:"varint,8,opt,name=resumed,proto3" json:"resumed,omitempty"`
+	// roster is everyone seated in the match, the player included, as of
+	// this Welcome; Roster messages replace it when it changes.
+	Roster []*RosterEntry `protobuf:"bytes,9,rep,name=roster,proto3" json:"roster,omitempty"`
+	// event_seq is the seq of the newest game event the server sent this
+	// player before this connection (0: none). Events after
+	// Join.last_event_seq that the server still holds follow the Welcome; a
+	// first resent seq above last_event_seq + 1 shows the client a gap.
+	EventSeq uint64 `protobuf:"varint,15,opt,name=event_seq,json=eventSeq,proto3" json:"event_seq,omitempty"`
+	// input_policy is how the room applies this mode's inputs.
+	InputPolicy InputPolicy `protobuf:"varint,16,opt,name=input_policy,json=inputPolicy,proto3,enum=skirmish.v1.InputPolicy" json:"input_policy,omitempty"`
+	// max_input_payload is the largest Input.custom this mode accepts, in
+	// bytes.
+	MaxInputPayload uint32 `protobuf:"varint,17,opt,name=max_input_payload,json=maxInputPayload,proto3" json:"max_input_payload,omitempty"`
+	// max_queued_inputs is, for INPUT_POLICY_ORDERED, how many inputs of a
+	// player may wait for the next tick; more are refused with
+	// ERROR_CODE_INPUT_QUEUE_FULL.
+	MaxQueuedInputs uint32 `protobuf:"varint,18,opt,name=max_queued_inputs,json=maxQueuedInputs,proto3" json:"max_queued_inputs,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Welcome) Reset() {
 	*x = Welcome{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[9]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -791,7 +1069,7 @@ func (x *Welcome) String() string {
 func (*Welcome) ProtoMessage() {}
 
 func (x *Welcome) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[9]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -804,7 +1082,7 @@ func (x *Welcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
 func (*Welcome) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{9}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Welcome) GetRoomId() string {
@@ -863,6 +1141,170 @@ func (x *Welcome) GetResumed() bool {
 	return false
 }
 
+func (x *Welcome) GetRoster() []*RosterEntry {
+	if x != nil {
+		return x.Roster
+	}
+	return nil
+}
+
+func (x *Welcome) GetEventSeq() uint64 {
+	if x != nil {
+		return x.EventSeq
+	}
+	return 0
+}
+
+func (x *Welcome) GetInputPolicy() InputPolicy {
+	if x != nil {
+		return x.InputPolicy
+	}
+	return InputPolicy_INPUT_POLICY_UNSPECIFIED
+}
+
+func (x *Welcome) GetMaxInputPayload() uint32 {
+	if x != nil {
+		return x.MaxInputPayload
+	}
+	return 0
+}
+
+func (x *Welcome) GetMaxQueuedInputs() uint32 {
+	if x != nil {
+		return x.MaxQueuedInputs
+	}
+	return 0
+}
+
+// Roster is every seat of the match, sent whole (it is small: one entry a
+// player) to every connected player whenever a player joins, returns,
+// drops, leaves, or a backfill seat is added. It replaces the roster of
+// the Welcome or of the Roster before it.
+type Roster struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Players       []*RosterEntry         `protobuf:"bytes,1,rep,name=players,proto3" json:"players,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Roster) Reset() {
+	*x = Roster{}
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Roster) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Roster) ProtoMessage() {}
+
+func (x *Roster) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Roster.ProtoReflect.Descriptor instead.
+func (*Roster) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Roster) GetPlayers() []*RosterEntry {
+	if x != nil {
+		return x.Players
+	}
+	return nil
+}
+
+// RosterEntry is one seat of the match as the other players may see it.
+type RosterEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// entity_id is the player's entity in snapshots; 0 until the player has
+	// joined for the first time.
+	EntityId uint32 `protobuf:"varint,1,opt,name=entity_id,json=entityId,proto3" json:"entity_id,omitempty"`
+	PlayerId string `protobuf:"bytes,2,opt,name=player_id,json=playerId,proto3" json:"player_id,omitempty"`
+	// name is the display name the player signed in with (at most 24
+	// characters, checked at sign-in by internal/displayname's rule).
+	Name          string   `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Team          uint32   `protobuf:"varint,4,opt,name=team,proto3" json:"team,omitempty"`
+	Presence      Presence `protobuf:"varint,5,opt,name=presence,proto3,enum=skirmish.v1.Presence" json:"presence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RosterEntry) Reset() {
+	*x = RosterEntry{}
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RosterEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RosterEntry) ProtoMessage() {}
+
+func (x *RosterEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RosterEntry.ProtoReflect.Descriptor instead.
+func (*RosterEntry) Descriptor() ([]byte, []int) {
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RosterEntry) GetEntityId() uint32 {
+	if x != nil {
+		return x.EntityId
+	}
+	return 0
+}
+
+func (x *RosterEntry) GetPlayerId() string {
+	if x != nil {
+		return x.PlayerId
+	}
+	return ""
+}
+
+func (x *RosterEntry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RosterEntry) GetTeam() uint32 {
+	if x != nil {
+		return x.Team
+	}
+	return 0
+}
+
+func (x *RosterEntry) GetPresence() Presence {
+	if x != nil {
+		return x.Presence
+	}
+	return Presence_PRESENCE_UNSPECIFIED
+}
+
 // Snapshot is the world as one player sees it at a server tick. When
 // base_tick is 0 the snapshot is full: the client replaces its world with
 // the entities listed. Otherwise it is a delta against the snapshot of
@@ -904,7 +1346,7 @@ type Snapshot struct {
 
 func (x *Snapshot) Reset() {
 	*x = Snapshot{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[10]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -916,7 +1358,7 @@ func (x *Snapshot) String() string {
 func (*Snapshot) ProtoMessage() {}
 
 func (x *Snapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[10]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -929,7 +1371,7 @@ func (x *Snapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
 func (*Snapshot) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{10}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Snapshot) GetTick() uint32 {
@@ -998,7 +1440,7 @@ type MatchEnd struct {
 
 func (x *MatchEnd) Reset() {
 	*x = MatchEnd{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +1452,7 @@ func (x *MatchEnd) String() string {
 func (*MatchEnd) ProtoMessage() {}
 
 func (x *MatchEnd) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[11]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +1465,7 @@ func (x *MatchEnd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchEnd.ProtoReflect.Descriptor instead.
 func (*MatchEnd) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{11}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MatchEnd) GetOutcome() *MatchOutcome {
@@ -1043,7 +1485,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1055,7 +1497,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[12]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1068,7 +1510,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{12}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Pong) GetClientTimeUs() int64 {
@@ -1097,7 +1539,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1109,7 +1551,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_skirmish_v1_realtime_proto_msgTypes[13]
+	mi := &file_skirmish_v1_realtime_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1122,7 +1564,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{13}
+	return file_skirmish_v1_realtime_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Error) GetCode() ErrorCode {
@@ -1150,9 +1592,10 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x03ack\x18\x03 \x01(\v2\x18.skirmish.v1.SnapshotAckH\x00R\x03ack\x12'\n" +
 	"\x04ping\x18\x04 \x01(\v2\x11.skirmish.v1.PingH\x00R\x04ping\x12*\n" +
 	"\x05leave\x18\x05 \x01(\v2\x12.skirmish.v1.LeaveH\x00R\x05leaveB\x05\n" +
-	"\x03msg\"\x1c\n" +
+	"\x03msg\"B\n" +
 	"\x04Join\x12\x14\n" +
-	"\x05token\x18\x01 \x01(\tR\x05token\"O\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12$\n" +
+	"\x0elast_event_seq\x18\x0f \x01(\x04R\flastEventSeq\"O\n" +
 	"\x06Inputs\x12*\n" +
 	"\x06inputs\x18\x01 \x03(\v2\x12.skirmish.v1.InputR\x06inputs\x12\x19\n" +
 	"\back_tick\x18\x02 \x01(\rR\aackTick\"l\n" +
@@ -1172,14 +1615,21 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x04tick\x18\x01 \x01(\rR\x04tick\",\n" +
 	"\x04Ping\x12$\n" +
 	"\x0eclient_time_us\x18\x01 \x01(\x03R\fclientTimeUs\"\a\n" +
-	"\x05Leave\"\x88\x02\n" +
+	"\x05Leave\"\xe7\x02\n" +
 	"\rServerMessage\x120\n" +
 	"\awelcome\x18\x01 \x01(\v2\x14.skirmish.v1.WelcomeH\x00R\awelcome\x123\n" +
 	"\bsnapshot\x18\x02 \x01(\v2\x15.skirmish.v1.SnapshotH\x00R\bsnapshot\x124\n" +
 	"\tmatch_end\x18\x03 \x01(\v2\x15.skirmish.v1.MatchEndH\x00R\bmatchEnd\x12'\n" +
 	"\x04pong\x18\x04 \x01(\v2\x11.skirmish.v1.PongH\x00R\x04pong\x12*\n" +
-	"\x05error\x18\x05 \x01(\v2\x12.skirmish.v1.ErrorH\x00R\x05errorB\x05\n" +
-	"\x03msg\"\xdb\x01\n" +
+	"\x05error\x18\x05 \x01(\v2\x12.skirmish.v1.ErrorH\x00R\x05error\x12-\n" +
+	"\x06roster\x18\x06 \x01(\v2\x13.skirmish.v1.RosterH\x00R\x06roster\x12.\n" +
+	"\x05event\x18\a \x01(\v2\x16.skirmish.v1.GameEventH\x00R\x05eventB\x05\n" +
+	"\x03msg\"_\n" +
+	"\tGameEvent\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x12\n" +
+	"\x04tick\x18\x02 \x01(\rR\x04tick\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\x12\x18\n" +
+	"\apayload\x18\x04 \x01(\fR\apayload\"\xbf\x03\n" +
 	"\aWelcome\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x19\n" +
 	"\bmatch_id\x18\x02 \x01(\tR\amatchId\x12\x1b\n" +
@@ -1189,7 +1639,20 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x04mode\x18\x06 \x01(\tR\x04mode\x12 \n" +
 	"\ftick_rate_hz\x18\a \x01(\rR\n" +
 	"tickRateHz\x12\x18\n" +
-	"\aresumed\x18\b \x01(\bR\aresumed\"\xe1\x01\n" +
+	"\aresumed\x18\b \x01(\bR\aresumed\x120\n" +
+	"\x06roster\x18\t \x03(\v2\x18.skirmish.v1.RosterEntryR\x06roster\x12\x1b\n" +
+	"\tevent_seq\x18\x0f \x01(\x04R\beventSeq\x12;\n" +
+	"\finput_policy\x18\x10 \x01(\x0e2\x18.skirmish.v1.InputPolicyR\vinputPolicy\x12*\n" +
+	"\x11max_input_payload\x18\x11 \x01(\rR\x0fmaxInputPayload\x12*\n" +
+	"\x11max_queued_inputs\x18\x12 \x01(\rR\x0fmaxQueuedInputs\"<\n" +
+	"\x06Roster\x122\n" +
+	"\aplayers\x18\x01 \x03(\v2\x18.skirmish.v1.RosterEntryR\aplayers\"\xa2\x01\n" +
+	"\vRosterEntry\x12\x1b\n" +
+	"\tentity_id\x18\x01 \x01(\rR\bentityId\x12\x1b\n" +
+	"\tplayer_id\x18\x02 \x01(\tR\bplayerId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x12\n" +
+	"\x04team\x18\x04 \x01(\rR\x04team\x121\n" +
+	"\bpresence\x18\x05 \x01(\x0e2\x15.skirmish.v1.PresenceR\bpresence\"\xe1\x01\n" +
 	"\bSnapshot\x12\x12\n" +
 	"\x04tick\x18\x01 \x01(\rR\x04tick\x12\x1b\n" +
 	"\tbase_tick\x18\x02 \x01(\rR\bbaseTick\x12$\n" +
@@ -1206,7 +1669,17 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x0eserver_time_us\x18\x02 \x01(\x03R\fserverTimeUs\"M\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.skirmish.v1.ErrorCodeR\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage*\xa4\x02\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage*{\n" +
+	"\bPresence\x12\x18\n" +
+	"\x14PRESENCE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10PRESENCE_WAITING\x10\x01\x12\x16\n" +
+	"\x12PRESENCE_CONNECTED\x10\x02\x12\x14\n" +
+	"\x10PRESENCE_DROPPED\x10\x03\x12\x11\n" +
+	"\rPRESENCE_LEFT\x10\x04*c\n" +
+	"\vInputPolicy\x12\x1c\n" +
+	"\x18INPUT_POLICY_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18INPUT_POLICY_LATEST_WINS\x10\x01\x12\x18\n" +
+	"\x14INPUT_POLICY_ORDERED\x10\x02*\x88\x03\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ERROR_CODE_BAD_MESSAGE\x10\x01\x12\x1e\n" +
@@ -1217,7 +1690,11 @@ const file_skirmish_v1_realtime_proto_rawDesc = "" +
 	"\x14ERROR_CODE_TOO_LARGE\x10\x06\x12\x17\n" +
 	"\x13ERROR_CODE_TOO_SLOW\x10\a\x12\x17\n" +
 	"\x13ERROR_CODE_REPLACED\x10\b\x12\x1c\n" +
-	"\x18ERROR_CODE_SHUTTING_DOWN\x10\tB=Z;github.com/skirmishgg/skirmish/proto/skirmish/v1;skirmishv1b\x06proto3"
+	"\x18ERROR_CODE_SHUTTING_DOWN\x10\t\x12\x1f\n" +
+	"\x1bERROR_CODE_INPUT_QUEUE_FULL\x10\n" +
+	"\x12\x1e\n" +
+	"\x1aERROR_CODE_INPUT_TOO_LARGE\x10\v\x12!\n" +
+	"\x1dERROR_CODE_INPUT_RATE_LIMITED\x10\fB=Z;github.com/skirmishgg/skirmish/proto/skirmish/v1;skirmishv1b\x06proto3"
 
 var (
 	file_skirmish_v1_realtime_proto_rawDescOnce sync.Once
@@ -1231,46 +1708,57 @@ func file_skirmish_v1_realtime_proto_rawDescGZIP() []byte {
 	return file_skirmish_v1_realtime_proto_rawDescData
 }
 
-var file_skirmish_v1_realtime_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_skirmish_v1_realtime_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_skirmish_v1_realtime_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_skirmish_v1_realtime_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_skirmish_v1_realtime_proto_goTypes = []any{
-	(ErrorCode)(0),        // 0: skirmish.v1.ErrorCode
-	(*ClientMessage)(nil), // 1: skirmish.v1.ClientMessage
-	(*Join)(nil),          // 2: skirmish.v1.Join
-	(*Inputs)(nil),        // 3: skirmish.v1.Inputs
-	(*Input)(nil),         // 4: skirmish.v1.Input
-	(*ArenaInput)(nil),    // 5: skirmish.v1.ArenaInput
-	(*SnapshotAck)(nil),   // 6: skirmish.v1.SnapshotAck
-	(*Ping)(nil),          // 7: skirmish.v1.Ping
-	(*Leave)(nil),         // 8: skirmish.v1.Leave
-	(*ServerMessage)(nil), // 9: skirmish.v1.ServerMessage
-	(*Welcome)(nil),       // 10: skirmish.v1.Welcome
-	(*Snapshot)(nil),      // 11: skirmish.v1.Snapshot
-	(*MatchEnd)(nil),      // 12: skirmish.v1.MatchEnd
-	(*Pong)(nil),          // 13: skirmish.v1.Pong
-	(*Error)(nil),         // 14: skirmish.v1.Error
-	(*MatchOutcome)(nil),  // 15: skirmish.v1.MatchOutcome
+	(Presence)(0),         // 0: skirmish.v1.Presence
+	(InputPolicy)(0),      // 1: skirmish.v1.InputPolicy
+	(ErrorCode)(0),        // 2: skirmish.v1.ErrorCode
+	(*ClientMessage)(nil), // 3: skirmish.v1.ClientMessage
+	(*Join)(nil),          // 4: skirmish.v1.Join
+	(*Inputs)(nil),        // 5: skirmish.v1.Inputs
+	(*Input)(nil),         // 6: skirmish.v1.Input
+	(*ArenaInput)(nil),    // 7: skirmish.v1.ArenaInput
+	(*SnapshotAck)(nil),   // 8: skirmish.v1.SnapshotAck
+	(*Ping)(nil),          // 9: skirmish.v1.Ping
+	(*Leave)(nil),         // 10: skirmish.v1.Leave
+	(*ServerMessage)(nil), // 11: skirmish.v1.ServerMessage
+	(*GameEvent)(nil),     // 12: skirmish.v1.GameEvent
+	(*Welcome)(nil),       // 13: skirmish.v1.Welcome
+	(*Roster)(nil),        // 14: skirmish.v1.Roster
+	(*RosterEntry)(nil),   // 15: skirmish.v1.RosterEntry
+	(*Snapshot)(nil),      // 16: skirmish.v1.Snapshot
+	(*MatchEnd)(nil),      // 17: skirmish.v1.MatchEnd
+	(*Pong)(nil),          // 18: skirmish.v1.Pong
+	(*Error)(nil),         // 19: skirmish.v1.Error
+	(*MatchOutcome)(nil),  // 20: skirmish.v1.MatchOutcome
 }
 var file_skirmish_v1_realtime_proto_depIdxs = []int32{
-	2,  // 0: skirmish.v1.ClientMessage.join:type_name -> skirmish.v1.Join
-	3,  // 1: skirmish.v1.ClientMessage.inputs:type_name -> skirmish.v1.Inputs
-	6,  // 2: skirmish.v1.ClientMessage.ack:type_name -> skirmish.v1.SnapshotAck
-	7,  // 3: skirmish.v1.ClientMessage.ping:type_name -> skirmish.v1.Ping
-	8,  // 4: skirmish.v1.ClientMessage.leave:type_name -> skirmish.v1.Leave
-	4,  // 5: skirmish.v1.Inputs.inputs:type_name -> skirmish.v1.Input
-	5,  // 6: skirmish.v1.Input.arena:type_name -> skirmish.v1.ArenaInput
-	10, // 7: skirmish.v1.ServerMessage.welcome:type_name -> skirmish.v1.Welcome
-	11, // 8: skirmish.v1.ServerMessage.snapshot:type_name -> skirmish.v1.Snapshot
-	12, // 9: skirmish.v1.ServerMessage.match_end:type_name -> skirmish.v1.MatchEnd
-	13, // 10: skirmish.v1.ServerMessage.pong:type_name -> skirmish.v1.Pong
-	14, // 11: skirmish.v1.ServerMessage.error:type_name -> skirmish.v1.Error
-	15, // 12: skirmish.v1.MatchEnd.outcome:type_name -> skirmish.v1.MatchOutcome
-	0,  // 13: skirmish.v1.Error.code:type_name -> skirmish.v1.ErrorCode
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	4,  // 0: skirmish.v1.ClientMessage.join:type_name -> skirmish.v1.Join
+	5,  // 1: skirmish.v1.ClientMessage.inputs:type_name -> skirmish.v1.Inputs
+	8,  // 2: skirmish.v1.ClientMessage.ack:type_name -> skirmish.v1.SnapshotAck
+	9,  // 3: skirmish.v1.ClientMessage.ping:type_name -> skirmish.v1.Ping
+	10, // 4: skirmish.v1.ClientMessage.leave:type_name -> skirmish.v1.Leave
+	6,  // 5: skirmish.v1.Inputs.inputs:type_name -> skirmish.v1.Input
+	7,  // 6: skirmish.v1.Input.arena:type_name -> skirmish.v1.ArenaInput
+	13, // 7: skirmish.v1.ServerMessage.welcome:type_name -> skirmish.v1.Welcome
+	16, // 8: skirmish.v1.ServerMessage.snapshot:type_name -> skirmish.v1.Snapshot
+	17, // 9: skirmish.v1.ServerMessage.match_end:type_name -> skirmish.v1.MatchEnd
+	18, // 10: skirmish.v1.ServerMessage.pong:type_name -> skirmish.v1.Pong
+	19, // 11: skirmish.v1.ServerMessage.error:type_name -> skirmish.v1.Error
+	14, // 12: skirmish.v1.ServerMessage.roster:type_name -> skirmish.v1.Roster
+	12, // 13: skirmish.v1.ServerMessage.event:type_name -> skirmish.v1.GameEvent
+	15, // 14: skirmish.v1.Welcome.roster:type_name -> skirmish.v1.RosterEntry
+	1,  // 15: skirmish.v1.Welcome.input_policy:type_name -> skirmish.v1.InputPolicy
+	15, // 16: skirmish.v1.Roster.players:type_name -> skirmish.v1.RosterEntry
+	0,  // 17: skirmish.v1.RosterEntry.presence:type_name -> skirmish.v1.Presence
+	20, // 18: skirmish.v1.MatchEnd.outcome:type_name -> skirmish.v1.MatchOutcome
+	2,  // 19: skirmish.v1.Error.code:type_name -> skirmish.v1.ErrorCode
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_skirmish_v1_realtime_proto_init() }
@@ -1296,14 +1784,16 @@ func file_skirmish_v1_realtime_proto_init() {
 		(*ServerMessage_MatchEnd)(nil),
 		(*ServerMessage_Pong)(nil),
 		(*ServerMessage_Error)(nil),
+		(*ServerMessage_Roster)(nil),
+		(*ServerMessage_Event)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_skirmish_v1_realtime_proto_rawDesc), len(file_skirmish_v1_realtime_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   14,
+			NumEnums:      3,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file skirmish/v1/matchmaker.proto.
  */
 export const file_skirmish_v1_matchmaker: GenFile = /*@__PURE__*/
-  fileDesc("Chxza2lybWlzaC92MS9tYXRjaG1ha2VyLnByb3RvEgtza2lybWlzaC52MSK2AQoTQ3JlYXRlVGlja2V0UmVxdWVzdBIMCgRtb2RlGAEgASgJEkcKDGxhdGVuY2llc19tcxgCIAMoCzIxLnNraXJtaXNoLnYxLkNyZWF0ZVRpY2tldFJlcXVlc3QuTGF0ZW5jaWVzTXNFbnRyeRIUCgxwYXJ0eV90b2tlbnMYAyADKAkaMgoQTGF0ZW5jaWVzTXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKA06AjgBIjsKFENyZWF0ZVRpY2tldFJlc3BvbnNlEiMKBnRpY2tldBgBIAEoCzITLnNraXJtaXNoLnYxLlRpY2tldCIlChBHZXRUaWNrZXRSZXF1ZXN0EhEKCXRpY2tldF9pZBgBIAEoCSI4ChFHZXRUaWNrZXRSZXNwb25zZRIjCgZ0aWNrZXQYASABKAsyEy5za2lybWlzaC52MS5UaWNrZXQiJwoSV2F0Y2hUaWNrZXRSZXF1ZXN0EhEKCXRpY2tldF9pZBgBIAEoCSI6ChNXYXRjaFRpY2tldFJlc3BvbnNlEiMKBnRpY2tldBgBIAEoCzITLnNraXJtaXNoLnYxLlRpY2tldCIoChNDYW5jZWxUaWNrZXRSZXF1ZXN0EhEKCXRpY2tldF9pZBgBIAEoCSI7ChRDYW5jZWxUaWNrZXRSZXNwb25zZRIjCgZ0aWNrZXQYASABKAsyEy5za2lybWlzaC52MS5UaWNrZXQihwIKBlRpY2tldBIKCgJpZBgBIAEoCRIMCgRtb2RlGAIgASgJEicKBXN0YXRlGAMgASgOMhguc2tpcm1pc2gudjEuVGlja2V0U3RhdGUSEgoKcGxheWVyX2lkcxgEIAMoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg5lc3RpbWF0ZWRfd2FpdBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCgphc3NpZ25tZW50GAcgASgLMhcuc2tpcm1pc2gudjEuQXNzaWdubWVudBIWCg5mYWlsdXJlX3JlYXNvbhgIIAEoCSK2AQoKQXNzaWdubWVudBIQCghtYXRjaF9pZBgBIAEoCRIPCgdyb29tX2lkGAIgASgJEhUKDXdlYnNvY2tldF91cmwYAyABKAkSGAoQd2VidHJhbnNwb3J0X3VybBgEIAEoCRISCgpqb2luX3Rva2VuGAUgASgJEgwKBHRlYW0YBiABKA0SIAoYd2VidHJhbnNwb3J0X2NlcnRfaGFzaGVzGAcgAygMEhAKCGJhY2tmaWxsGAggASgIKrABCgtUaWNrZXRTdGF0ZRIcChhUSUNLRVRfU1RBVEVfVU5TUEVDSUZJRUQQABIaChZUSUNLRVRfU1RBVEVfU0VBUkNISU5HEAESGAoUVElDS0VUX1NUQVRFX01BVENIRUQQAhIYChRUSUNLRVRfU1RBVEVfRVhQSVJFRBADEhoKFlRJQ0tFVF9TVEFURV9DQU5DRUxMRUQQBBIXChNUSUNLRVRfU1RBVEVfRkFJTEVEEAUy3QIKEU1hdGNobWFrZXJTZXJ2aWNlElMKDENyZWF0ZVRpY2tldBIgLnNraXJtaXNoLnYxLkNyZWF0ZVRpY2tldFJlcXVlc3QaIS5za2lybWlzaC52MS5DcmVhdGVUaWNrZXRSZXNwb25zZRJKCglHZXRUaWNrZXQSHS5za2lybWlzaC52MS5HZXRUaWNrZXRSZXF1ZXN0Gh4uc2tpcm1pc2gudjEuR2V0VGlja2V0UmVzcG9uc2USUgoLV2F0Y2hUaWNrZXQSHy5za2lybWlzaC52MS5XYXRjaFRpY2tldFJlcXVlc3QaIC5za2lybWlzaC52MS5XYXRjaFRpY2tldFJlc3BvbnNlMAESUwoMQ2FuY2VsVGlja2V0EiAuc2tpcm1pc2gudjEuQ2FuY2VsVGlja2V0UmVxdWVzdBohLnNraXJtaXNoLnYxLkNhbmNlbFRpY2tldFJlc3BvbnNlQj1aO2dpdGh1Yi5jb20vc2tpcm1pc2hnZy9za2lybWlzaC9wcm90by9za2lybWlzaC92MTtza2lybWlzaHYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chxza2lybWlzaC92MS9tYXRjaG1ha2VyLnByb3RvEgtza2lybWlzaC52MSLRAQoTQ3JlYXRlVGlja2V0UmVxdWVzdBIMCgRtb2RlGAEgASgJEkcKDGxhdGVuY2llc19tcxgCIAMoCzIxLnNraXJtaXNoLnYxLkNyZWF0ZVRpY2tldFJlcXVlc3QuTGF0ZW5jaWVzTXNFbnRyeRIYCgxwYXJ0eV90b2tlbnMYAyADKAlCAhgBEhUKDXBhcnR5X2ludml0ZXMYBCADKAkaMgoQTGF0ZW5jaWVzTXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKA06AjgBIjsKGENyZWF0ZVBhcnR5SW52aXRlUmVxdWVzdBIRCglsZWFkZXJfaWQYASABKAkSDAoEbW9kZRgCIAEoCSJbChlDcmVhdGVQYXJ0eUludml0ZVJlc3BvbnNlEg4KBmludml0ZRgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCItChdSZWZyZXNoSm9pblRva2VuUmVxdWVzdBISCgpqb2luX3Rva2VuGAEgASgJIl4KGFJlZnJlc2hKb2luVG9rZW5SZXNwb25zZRISCgpqb2luX3Rva2VuGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjsKFENyZWF0ZVRpY2tldFJlc3BvbnNlEiMKBnRpY2tldBgBIAEoCzITLnNraXJtaXNoLnYxLlRpY2tldCIlChBHZXRUaWNrZXRSZXF1ZXN0EhEKCXRpY2tldF9pZBgBIAEoCSI4ChFHZXRUaWNrZXRSZXNwb25zZRIjCgZ0aWNrZXQYASABKAsyEy5za2lybWlzaC52MS5UaWNrZXQiJwoSV2F0Y2hUaWNrZXRSZXF1ZXN0EhEKCXRpY2tldF9pZBgBIAEoCSI6ChNXYXRjaFRpY2tldFJlc3BvbnNlEiMKBnRpY2tldBgBIAEoCzITLnNraXJtaXNoLnYxLlRpY2tldCIoChNDYW5jZWxUaWNrZXRSZXF1ZXN0EhEKCXRpY2tldF9pZBgBIAEoCSI7ChRDYW5jZWxUaWNrZXRSZXNwb25zZRIjCgZ0aWNrZXQYASABKAsyEy5za2lybWlzaC52MS5UaWNrZXQihwIKBlRpY2tldBIKCgJpZBgBIAEoCRIMCgRtb2RlGAIgASgJEicKBXN0YXRlGAMgASgOMhguc2tpcm1pc2gudjEuVGlja2V0U3RhdGUSEgoKcGxheWVyX2lkcxgEIAMoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg5lc3RpbWF0ZWRfd2FpdBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCgphc3NpZ25tZW50GAcgASgLMhcuc2tpcm1pc2gudjEuQXNzaWdubWVudBIWCg5mYWlsdXJlX3JlYXNvbhgIIAEoCSK2AQoKQXNzaWdubWVudBIQCghtYXRjaF9pZBgBIAEoCRIPCgdyb29tX2lkGAIgASgJEhUKDXdlYnNvY2tldF91cmwYAyABKAkSGAoQd2VidHJhbnNwb3J0X3VybBgEIAEoCRISCgpqb2luX3Rva2VuGAUgASgJEgwKBHRlYW0YBiABKA0SIAoYd2VidHJhbnNwb3J0X2NlcnRfaGFzaGVzGAcgAygMEhAKCGJhY2tmaWxsGAggASgIKrABCgtUaWNrZXRTdGF0ZRIcChhUSUNLRVRfU1RBVEVfVU5TUEVDSUZJRUQQABIaChZUSUNLRVRfU1RBVEVfU0VBUkNISU5HEAESGAoUVElDS0VUX1NUQVRFX01BVENIRUQQAhIYChRUSUNLRVRfU1RBVEVfRVhQSVJFRBADEhoKFlRJQ0tFVF9TVEFURV9DQU5DRUxMRUQQBBIXChNUSUNLRVRfU1RBVEVfRkFJTEVEEAUyogQKEU1hdGNobWFrZXJTZXJ2aWNlElMKDENyZWF0ZVRpY2tldBIgLnNraXJtaXNoLnYxLkNyZWF0ZVRpY2tldFJlcXVlc3QaIS5za2lybWlzaC52MS5DcmVhdGVUaWNrZXRSZXNwb25zZRJKCglHZXRUaWNrZXQSHS5za2lybWlzaC52MS5HZXRUaWNrZXRSZXF1ZXN0Gh4uc2tpcm1pc2gudjEuR2V0VGlja2V0UmVzcG9uc2USUgoLV2F0Y2hUaWNrZXQSHy5za2lybWlzaC52MS5XYXRjaFRpY2tldFJlcXVlc3QaIC5za2lybWlzaC52MS5XYXRjaFRpY2tldFJlc3BvbnNlMAESUwoMQ2FuY2VsVGlja2V0EiAuc2tpcm1pc2gudjEuQ2FuY2VsVGlja2V0UmVxdWVzdBohLnNraXJtaXNoLnYxLkNhbmNlbFRpY2tldFJlc3BvbnNlEmIKEUNyZWF0ZVBhcnR5SW52aXRlEiUuc2tpcm1pc2gudjEuQ3JlYXRlUGFydHlJbnZpdGVSZXF1ZXN0GiYuc2tpcm1pc2gudjEuQ3JlYXRlUGFydHlJbnZpdGVSZXNwb25zZRJfChBSZWZyZXNoSm9pblRva2VuEiQuc2tpcm1pc2gudjEuUmVmcmVzaEpvaW5Ub2tlblJlcXVlc3QaJS5za2lybWlzaC52MS5SZWZyZXNoSm9pblRva2VuUmVzcG9uc2VCPVo7Z2l0aHViLmNvbS9za2lybWlzaGdnL3NraXJtaXNoL3Byb3RvL3NraXJtaXNoL3YxO3NraXJtaXNodjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message skirmish.v1.CreateTicketRequest
@@ -33,13 +33,25 @@ export type CreateTicketRequest = Message<"skirmish.v1.CreateTicketRequest"> & {
   latenciesMs: { [key: string]: number };
 
   /**
-   * party_tokens are the session tokens of the other members of the
-   * caller's party, who play on the caller's team. A party is at most the
-   * mode's team size; each member may hold no other active ticket.
+   * party_tokens is no longer accepted: a request that sets it gets
+   * INVALID_ARGUMENT. A member's session token must never be handed to
+   * another player; use party_invites.
    *
-   * @generated from field: repeated string party_tokens = 3;
+   * @generated from field: repeated string party_tokens = 3 [deprecated = true];
+   * @deprecated
    */
   partyTokens: string[];
+
+  /**
+   * party_invites are the invites (CreatePartyInvite) of the other
+   * members of the caller's party, each minted for the caller as leader
+   * and for this mode; they play on the caller's team. A party is at most
+   * the mode's team size; each member may hold no other active ticket.
+   * Each invite is used up by the request that carries it.
+   *
+   * @generated from field: repeated string party_invites = 4;
+   */
+  partyInvites: string[];
 };
 
 /**
@@ -48,6 +60,100 @@ export type CreateTicketRequest = Message<"skirmish.v1.CreateTicketRequest"> & {
  */
 export const CreateTicketRequestSchema: GenMessage<CreateTicketRequest> = /*@__PURE__*/
   messageDesc(file_skirmish_v1_matchmaker, 0);
+
+/**
+ * @generated from message skirmish.v1.CreatePartyInviteRequest
+ */
+export type CreatePartyInviteRequest = Message<"skirmish.v1.CreatePartyInviteRequest"> & {
+  /**
+   * leader_id is the player id of the party leader who may use the
+   * invite.
+   *
+   * @generated from field: string leader_id = 1;
+   */
+  leaderId: string;
+
+  /**
+   * mode is the game mode the invite is for.
+   *
+   * @generated from field: string mode = 2;
+   */
+  mode: string;
+};
+
+/**
+ * Describes the message skirmish.v1.CreatePartyInviteRequest.
+ * Use `create(CreatePartyInviteRequestSchema)` to create a new message.
+ */
+export const CreatePartyInviteRequestSchema: GenMessage<CreatePartyInviteRequest> = /*@__PURE__*/
+  messageDesc(file_skirmish_v1_matchmaker, 1);
+
+/**
+ * @generated from message skirmish.v1.CreatePartyInviteResponse
+ */
+export type CreatePartyInviteResponse = Message<"skirmish.v1.CreatePartyInviteResponse"> & {
+  /**
+   * invite is the token to hand to the leader.
+   *
+   * @generated from field: string invite = 1;
+   */
+  invite: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 2;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message skirmish.v1.CreatePartyInviteResponse.
+ * Use `create(CreatePartyInviteResponseSchema)` to create a new message.
+ */
+export const CreatePartyInviteResponseSchema: GenMessage<CreatePartyInviteResponse> = /*@__PURE__*/
+  messageDesc(file_skirmish_v1_matchmaker, 2);
+
+/**
+ * @generated from message skirmish.v1.RefreshJoinTokenRequest
+ */
+export type RefreshJoinTokenRequest = Message<"skirmish.v1.RefreshJoinTokenRequest"> & {
+  /**
+   * join_token is the join token of the caller's assignment.
+   *
+   * @generated from field: string join_token = 1;
+   */
+  joinToken: string;
+};
+
+/**
+ * Describes the message skirmish.v1.RefreshJoinTokenRequest.
+ * Use `create(RefreshJoinTokenRequestSchema)` to create a new message.
+ */
+export const RefreshJoinTokenRequestSchema: GenMessage<RefreshJoinTokenRequest> = /*@__PURE__*/
+  messageDesc(file_skirmish_v1_matchmaker, 3);
+
+/**
+ * @generated from message skirmish.v1.RefreshJoinTokenResponse
+ */
+export type RefreshJoinTokenResponse = Message<"skirmish.v1.RefreshJoinTokenResponse"> & {
+  /**
+   * join_token is a new join token for the same seat.
+   *
+   * @generated from field: string join_token = 1;
+   */
+  joinToken: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 2;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message skirmish.v1.RefreshJoinTokenResponse.
+ * Use `create(RefreshJoinTokenResponseSchema)` to create a new message.
+ */
+export const RefreshJoinTokenResponseSchema: GenMessage<RefreshJoinTokenResponse> = /*@__PURE__*/
+  messageDesc(file_skirmish_v1_matchmaker, 4);
 
 /**
  * @generated from message skirmish.v1.CreateTicketResponse
@@ -64,7 +170,7 @@ export type CreateTicketResponse = Message<"skirmish.v1.CreateTicketResponse"> &
  * Use `create(CreateTicketResponseSchema)` to create a new message.
  */
 export const CreateTicketResponseSchema: GenMessage<CreateTicketResponse> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_matchmaker, 1);
+  messageDesc(file_skirmish_v1_matchmaker, 5);
 
 /**
  * @generated from message skirmish.v1.GetTicketRequest
@@ -81,7 +187,7 @@ export type GetTicketRequest = Message<"skirmish.v1.GetTicketRequest"> & {
  * Use `create(GetTicketRequestSchema)` to create a new message.
  */
 export const GetTicketRequestSchema: GenMessage<GetTicketRequest> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_matchmaker, 2);
+  messageDesc(file_skirmish_v1_matchmaker, 6);
 
 /**
  * @generated from message skirmish.v1.GetTicketResponse
@@ -98,7 +204,7 @@ export type GetTicketResponse = Message<"skirmish.v1.GetTicketResponse"> & {
  * Use `create(GetTicketResponseSchema)` to create a new message.
  */
 export const GetTicketResponseSchema: GenMessage<GetTicketResponse> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_matchmaker, 3);
+  messageDesc(file_skirmish_v1_matchmaker, 7);
 
 /**
  * @generated from message skirmish.v1.WatchTicketRequest
@@ -115,7 +221,7 @@ export type WatchTicketRequest = Message<"skirmish.v1.WatchTicketRequest"> & {
  * Use `create(WatchTicketRequestSchema)` to create a new message.
  */
 export const WatchTicketRequestSchema: GenMessage<WatchTicketRequest> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_matchmaker, 4);
+  messageDesc(file_skirmish_v1_matchmaker, 8);
 
 /**
  * @generated from message skirmish.v1.WatchTicketResponse
@@ -132,7 +238,7 @@ export type WatchTicketResponse = Message<"skirmish.v1.WatchTicketResponse"> & {
  * Use `create(WatchTicketResponseSchema)` to create a new message.
  */
 export const WatchTicketResponseSchema: GenMessage<WatchTicketResponse> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_matchmaker, 5);
+  messageDesc(file_skirmish_v1_matchmaker, 9);
 
 /**
  * @generated from message skirmish.v1.CancelTicketRequest
@@ -149,7 +255,7 @@ export type CancelTicketRequest = Message<"skirmish.v1.CancelTicketRequest"> & {
  * Use `create(CancelTicketRequestSchema)` to create a new message.
  */
 export const CancelTicketRequestSchema: GenMessage<CancelTicketRequest> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_matchmaker, 6);
+  messageDesc(file_skirmish_v1_matchmaker, 10);
 
 /**
  * @generated from message skirmish.v1.CancelTicketResponse
@@ -166,7 +272,7 @@ export type CancelTicketResponse = Message<"skirmish.v1.CancelTicketResponse"> &
  * Use `create(CancelTicketResponseSchema)` to create a new message.
  */
 export const CancelTicketResponseSchema: GenMessage<CancelTicketResponse> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_matchmaker, 7);
+  messageDesc(file_skirmish_v1_matchmaker, 11);
 
 /**
  * @generated from message skirmish.v1.Ticket
@@ -224,7 +330,7 @@ export type Ticket = Message<"skirmish.v1.Ticket"> & {
  * Use `create(TicketSchema)` to create a new message.
  */
 export const TicketSchema: GenMessage<Ticket> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_matchmaker, 8);
+  messageDesc(file_skirmish_v1_matchmaker, 12);
 
 /**
  * Assignment tells a matched player where to play.
@@ -259,7 +365,9 @@ export type Assignment = Message<"skirmish.v1.Assignment"> & {
   webtransportUrl: string;
 
   /**
-   * join_token is the signed token to send in Join.
+   * join_token is the signed token to send in Join. It expires after the
+   * matchmaker's join_token_ttl (2 minutes by default); a player who
+   * reconnects later gets a new one with RefreshJoinToken.
    *
    * @generated from field: string join_token = 5;
    */
@@ -294,7 +402,7 @@ export type Assignment = Message<"skirmish.v1.Assignment"> & {
  * Use `create(AssignmentSchema)` to create a new message.
  */
 export const AssignmentSchema: GenMessage<Assignment> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_matchmaker, 9);
+  messageDesc(file_skirmish_v1_matchmaker, 13);
 
 /**
  * @generated from enum skirmish.v1.TicketState
@@ -382,6 +490,34 @@ export const MatchmakerService: GenService<{
     methodKind: "unary";
     input: typeof CancelTicketRequestSchema;
     output: typeof CancelTicketResponseSchema;
+  },
+  /**
+   * CreatePartyInvite mints a party invite for the calling player: a
+   * short-lived token that lets one party leader (leader_id) put the caller
+   * on one ticket of one mode, once. The caller hands the invite, never
+   * their session token, to the leader, who passes it in
+   * CreateTicketRequest.party_invites.
+   *
+   * @generated from rpc skirmish.v1.MatchmakerService.CreatePartyInvite
+   */
+  createPartyInvite: {
+    methodKind: "unary";
+    input: typeof CreatePartyInviteRequestSchema;
+    output: typeof CreatePartyInviteResponseSchema;
+  },
+  /**
+   * RefreshJoinToken re-issues the join token of the caller's assignment
+   * while its room still runs, for a player who reconnects after the
+   * token expired. It takes the old join token (expired or not, issued
+   * less than the matchmaker's join_refresh_max_age ago) and answers
+   * FAILED_PRECONDITION once the room has ended or been cancelled.
+   *
+   * @generated from rpc skirmish.v1.MatchmakerService.RefreshJoinToken
+   */
+  refreshJoinToken: {
+    methodKind: "unary";
+    input: typeof RefreshJoinTokenRequestSchema;
+    output: typeof RefreshJoinTokenResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_skirmish_v1_matchmaker, 0);

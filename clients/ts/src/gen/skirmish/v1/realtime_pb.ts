@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file skirmish/v1/realtime.proto.
  */
 export const file_skirmish_v1_realtime: GenFile = /*@__PURE__*/
-  fileDesc("Chpza2lybWlzaC92MS9yZWFsdGltZS5wcm90bxILc2tpcm1pc2gudjEi0QEKDUNsaWVudE1lc3NhZ2USIQoEam9pbhgBIAEoCzIRLnNraXJtaXNoLnYxLkpvaW5IABIlCgZpbnB1dHMYAiABKAsyEy5za2lybWlzaC52MS5JbnB1dHNIABInCgNhY2sYAyABKAsyGC5za2lybWlzaC52MS5TbmFwc2hvdEFja0gAEiEKBHBpbmcYBCABKAsyES5za2lybWlzaC52MS5QaW5nSAASIwoFbGVhdmUYBSABKAsyEi5za2lybWlzaC52MS5MZWF2ZUgAQgUKA21zZyIVCgRKb2luEg0KBXRva2VuGAEgASgJIj4KBklucHV0cxIiCgZpbnB1dHMYASADKAsyEi5za2lybWlzaC52MS5JbnB1dBIQCghhY2tfdGljaxgCIAEoDSJYCgVJbnB1dBILCgNzZXEYASABKA0SKAoFYXJlbmEYCiABKAsyFy5za2lybWlzaC52MS5BcmVuYUlucHV0SAASEAoGY3VzdG9tGA8gASgMSABCBgoEZ2FtZSJHCgpBcmVuYUlucHV0Eg4KBm1vdmVfeBgBIAEoAhIOCgZtb3ZlX3kYAiABKAISCwoDYWltGAMgASgCEgwKBGZpcmUYBCABKAgiGwoLU25hcHNob3RBY2sSDAoEdGljaxgBIAEoDSIeCgRQaW5nEhYKDmNsaWVudF90aW1lX3VzGAEgASgDIgcKBUxlYXZlIt4BCg1TZXJ2ZXJNZXNzYWdlEicKB3dlbGNvbWUYASABKAsyFC5za2lybWlzaC52MS5XZWxjb21lSAASKQoIc25hcHNob3QYAiABKAsyFS5za2lybWlzaC52MS5TbmFwc2hvdEgAEioKCW1hdGNoX2VuZBgDIAEoCzIVLnNraXJtaXNoLnYxLk1hdGNoRW5kSAASIQoEcG9uZxgEIAEoCzIRLnNraXJtaXNoLnYxLlBvbmdIABIjCgVlcnJvchgFIAEoCzISLnNraXJtaXNoLnYxLkVycm9ySABCBQoDbXNnIpUBCgdXZWxjb21lEg8KB3Jvb21faWQYASABKAkSEAoIbWF0Y2hfaWQYAiABKAkSEQoJcGxheWVyX2lkGAMgASgJEhEKCWVudGl0eV9pZBgEIAEoDRIMCgR0ZWFtGAUgASgNEgwKBG1vZGUYBiABKAkSFAoMdGlja19yYXRlX2h6GAcgASgNEg8KB3Jlc3VtZWQYCCABKAginwEKCFNuYXBzaG90EgwKBHRpY2sYASABKA0SEQoJYmFzZV90aWNrGAIgASgNEhYKDmxhc3RfaW5wdXRfc2VxGAMgASgNEg8KB3JlbW92ZWQYBSADKA0SCwoDaWRzGAYgAygNEg0KBWtpbmRzGAcgAygNEg0KBW1hc2tzGAggAygEEg4KBnZhbHVlcxgJIAMoEUoECAQQBVIIZW50aXRpZXMiNgoITWF0Y2hFbmQSKgoHb3V0Y29tZRgBIAEoCzIZLnNraXJtaXNoLnYxLk1hdGNoT3V0Y29tZSI2CgRQb25nEhYKDmNsaWVudF90aW1lX3VzGAEgASgDEhYKDnNlcnZlcl90aW1lX3VzGAIgASgDIj4KBUVycm9yEiQKBGNvZGUYASABKA4yFi5za2lybWlzaC52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCSqkAgoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIaChZFUlJPUl9DT0RFX0JBRF9NRVNTQUdFEAESHgoaRVJST1JfQ09ERV9VTkFVVEhFTlRJQ0FURUQQAhIdChlFUlJPUl9DT0RFX1JPT01fTk9UX0ZPVU5EEAMSGQoVRVJST1JfQ09ERV9OT1RfU0VBVEVEEAQSGwoXRVJST1JfQ09ERV9SQVRFX0xJTUlURUQQBRIYChRFUlJPUl9DT0RFX1RPT19MQVJHRRAGEhcKE0VSUk9SX0NPREVfVE9PX1NMT1cQBxIXChNFUlJPUl9DT0RFX1JFUExBQ0VEEAgSHAoYRVJST1JfQ09ERV9TSFVUVElOR19ET1dOEAlCPVo7Z2l0aHViLmNvbS9za2lybWlzaGdnL3NraXJtaXNoL3Byb3RvL3NraXJtaXNoL3YxO3NraXJtaXNodjFiBnByb3RvMw", [file_skirmish_v1_outcome]);
+  fileDesc("Chpza2lybWlzaC92MS9yZWFsdGltZS5wcm90bxILc2tpcm1pc2gudjEi0QEKDUNsaWVudE1lc3NhZ2USIQoEam9pbhgBIAEoCzIRLnNraXJtaXNoLnYxLkpvaW5IABIlCgZpbnB1dHMYAiABKAsyEy5za2lybWlzaC52MS5JbnB1dHNIABInCgNhY2sYAyABKAsyGC5za2lybWlzaC52MS5TbmFwc2hvdEFja0gAEiEKBHBpbmcYBCABKAsyES5za2lybWlzaC52MS5QaW5nSAASIwoFbGVhdmUYBSABKAsyEi5za2lybWlzaC52MS5MZWF2ZUgAQgUKA21zZyItCgRKb2luEg0KBXRva2VuGAEgASgJEhYKDmxhc3RfZXZlbnRfc2VxGA8gASgEIj4KBklucHV0cxIiCgZpbnB1dHMYASADKAsyEi5za2lybWlzaC52MS5JbnB1dBIQCghhY2tfdGljaxgCIAEoDSJYCgVJbnB1dBILCgNzZXEYASABKA0SKAoFYXJlbmEYCiABKAsyFy5za2lybWlzaC52MS5BcmVuYUlucHV0SAASEAoGY3VzdG9tGA8gASgMSABCBgoEZ2FtZSJHCgpBcmVuYUlucHV0Eg4KBm1vdmVfeBgBIAEoAhIOCgZtb3ZlX3kYAiABKAISCwoDYWltGAMgASgCEgwKBGZpcmUYBCABKAgiGwoLU25hcHNob3RBY2sSDAoEdGljaxgBIAEoDSIeCgRQaW5nEhYKDmNsaWVudF90aW1lX3VzGAEgASgDIgcKBUxlYXZlIq4CCg1TZXJ2ZXJNZXNzYWdlEicKB3dlbGNvbWUYASABKAsyFC5za2lybWlzaC52MS5XZWxjb21lSAASKQoIc25hcHNob3QYAiABKAsyFS5za2lybWlzaC52MS5TbmFwc2hvdEgAEioKCW1hdGNoX2VuZBgDIAEoCzIVLnNraXJtaXNoLnYxLk1hdGNoRW5kSAASIQoEcG9uZxgEIAEoCzIRLnNraXJtaXNoLnYxLlBvbmdIABIjCgVlcnJvchgFIAEoCzISLnNraXJtaXNoLnYxLkVycm9ySAASJQoGcm9zdGVyGAYgASgLMhMuc2tpcm1pc2gudjEuUm9zdGVySAASJwoFZXZlbnQYByABKAsyFi5za2lybWlzaC52MS5HYW1lRXZlbnRIAEIFCgNtc2ciRQoJR2FtZUV2ZW50EgsKA3NlcRgBIAEoBBIMCgR0aWNrGAIgASgNEgwKBHR5cGUYAyABKAkSDwoHcGF5bG9hZBgEIAEoDCK4AgoHV2VsY29tZRIPCgdyb29tX2lkGAEgASgJEhAKCG1hdGNoX2lkGAIgASgJEhEKCXBsYXllcl9pZBgDIAEoCRIRCgllbnRpdHlfaWQYBCABKA0SDAoEdGVhbRgFIAEoDRIMCgRtb2RlGAYgASgJEhQKDHRpY2tfcmF0ZV9oehgHIAEoDRIPCgdyZXN1bWVkGAggASgIEigKBnJvc3RlchgJIAMoCzIYLnNraXJtaXNoLnYxLlJvc3RlckVudHJ5EhEKCWV2ZW50X3NlcRgPIAEoBBIuCgxpbnB1dF9wb2xpY3kYECABKA4yGC5za2lybWlzaC52MS5JbnB1dFBvbGljeRIZChFtYXhfaW5wdXRfcGF5bG9hZBgRIAEoDRIZChFtYXhfcXVldWVkX2lucHV0cxgSIAEoDSIzCgZSb3N0ZXISKQoHcGxheWVycxgBIAMoCzIYLnNraXJtaXNoLnYxLlJvc3RlckVudHJ5IngKC1Jvc3RlckVudHJ5EhEKCWVudGl0eV9pZBgBIAEoDRIRCglwbGF5ZXJfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIMCgR0ZWFtGAQgASgNEicKCHByZXNlbmNlGAUgASgOMhUuc2tpcm1pc2gudjEuUHJlc2VuY2UinwEKCFNuYXBzaG90EgwKBHRpY2sYASABKA0SEQoJYmFzZV90aWNrGAIgASgNEhYKDmxhc3RfaW5wdXRfc2VxGAMgASgNEg8KB3JlbW92ZWQYBSADKA0SCwoDaWRzGAYgAygNEg0KBWtpbmRzGAcgAygNEg0KBW1hc2tzGAggAygEEg4KBnZhbHVlcxgJIAMoEUoECAQQBVIIZW50aXRpZXMiNgoITWF0Y2hFbmQSKgoHb3V0Y29tZRgBIAEoCzIZLnNraXJtaXNoLnYxLk1hdGNoT3V0Y29tZSI2CgRQb25nEhYKDmNsaWVudF90aW1lX3VzGAEgASgDEhYKDnNlcnZlcl90aW1lX3VzGAIgASgDIj4KBUVycm9yEiQKBGNvZGUYASABKA4yFi5za2lybWlzaC52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCSp7CghQcmVzZW5jZRIYChRQUkVTRU5DRV9VTlNQRUNJRklFRBAAEhQKEFBSRVNFTkNFX1dBSVRJTkcQARIWChJQUkVTRU5DRV9DT05ORUNURUQQAhIUChBQUkVTRU5DRV9EUk9QUEVEEAMSEQoNUFJFU0VOQ0VfTEVGVBAEKmMKC0lucHV0UG9saWN5EhwKGElOUFVUX1BPTElDWV9VTlNQRUNJRklFRBAAEhwKGElOUFVUX1BPTElDWV9MQVRFU1RfV0lOUxABEhgKFElOUFVUX1BPTElDWV9PUkRFUkVEEAIqiAMKCUVycm9yQ29kZRIaChZFUlJPUl9DT0RFX1VOU1BFQ0lGSUVEEAASGgoWRVJST1JfQ09ERV9CQURfTUVTU0FHRRABEh4KGkVSUk9SX0NPREVfVU5BVVRIRU5USUNBVEVEEAISHQoZRVJST1JfQ09ERV9ST09NX05PVF9GT1VORBADEhkKFUVSUk9SX0NPREVfTk9UX1NFQVRFRBAEEhsKF0VSUk9SX0NPREVfUkFURV9MSU1JVEVEEAUSGAoURVJST1JfQ09ERV9UT09fTEFSR0UQBhIXChNFUlJPUl9DT0RFX1RPT19TTE9XEAcSFwoTRVJST1JfQ09ERV9SRVBMQUNFRBAIEhwKGEVSUk9SX0NPREVfU0hVVFRJTkdfRE9XThAJEh8KG0VSUk9SX0NPREVfSU5QVVRfUVVFVUVfRlVMTBAKEh4KGkVSUk9SX0NPREVfSU5QVVRfVE9PX0xBUkdFEAsSIQodRVJST1JfQ09ERV9JTlBVVF9SQVRFX0xJTUlURUQQDEI9WjtnaXRodWIuY29tL3NraXJtaXNoZ2cvc2tpcm1pc2gvcHJvdG8vc2tpcm1pc2gvdjE7c2tpcm1pc2h2MWIGcHJvdG8z", [file_skirmish_v1_outcome]);
 
 /**
  * ClientMessage is everything a player sends to a gameserver.
@@ -75,6 +75,16 @@ export type Join = Message<"skirmish.v1.Join"> & {
    * @generated from field: string token = 1;
    */
   token: string;
+
+  /**
+   * last_event_seq, on a reconnection, is the seq of the newest GameEvent
+   * the client received in this match (0: none). Right after the Welcome
+   * the server sends again, in order, the events after it that it still
+   * holds (the newest 48 per player, at most 64 KiB).
+   *
+   * @generated from field: uint64 last_event_seq = 15;
+   */
+  lastEventSeq: bigint;
 };
 
 /**
@@ -286,6 +296,23 @@ export type ServerMessage = Message<"skirmish.v1.ServerMessage"> & {
      */
     value: Error;
     case: "error";
+  } | {
+    /**
+     * roster is the match's players again, after someone joined, left,
+     * dropped or returned; never sent per tick.
+     *
+     * @generated from field: skirmish.v1.Roster roster = 6;
+     */
+    value: Roster;
+    case: "roster";
+  } | {
+    /**
+     * event is a game-defined event.
+     *
+     * @generated from field: skirmish.v1.GameEvent event = 7;
+     */
+    value: GameEvent;
+    case: "event";
   } | { case: undefined; value?: undefined };
 };
 
@@ -295,6 +322,54 @@ export type ServerMessage = Message<"skirmish.v1.ServerMessage"> & {
  */
 export const ServerMessageSchema: GenMessage<ServerMessage> = /*@__PURE__*/
   messageDesc(file_skirmish_v1_realtime, 8);
+
+/**
+ * GameEvent is an event a game sends to one player or to all, apart from
+ * snapshots: a card dealt, a round's result, a chat line. Events travel on
+ * the reliable stream, in the order the game emitted them. (Over
+ * WebTransport snapshots travel as datagrams, so a snapshot may overtake
+ * an event of an earlier tick; over WebSocket the events of a tick come
+ * before its snapshot.) seq numbers the
+ * events of one player in a match from 1 without gaps, so a client that
+ * sees a gap (after a reconnection) knows it missed some and relies on the
+ * snapshot and on what the game sends again.
+ *
+ * @generated from message skirmish.v1.GameEvent
+ */
+export type GameEvent = Message<"skirmish.v1.GameEvent"> & {
+  /**
+   * @generated from field: uint64 seq = 1;
+   */
+  seq: bigint;
+
+  /**
+   * tick is the server tick after which the game emitted the event.
+   *
+   * @generated from field: uint32 tick = 2;
+   */
+  tick: number;
+
+  /**
+   * type is the game's name for the event, e.g. "round_result".
+   *
+   * @generated from field: string type = 3;
+   */
+  type: string;
+
+  /**
+   * payload is the game's encoding of the event.
+   *
+   * @generated from field: bytes payload = 4;
+   */
+  payload: Uint8Array;
+};
+
+/**
+ * Describes the message skirmish.v1.GameEvent.
+ * Use `create(GameEventSchema)` to create a new message.
+ */
+export const GameEventSchema: GenMessage<GameEvent> = /*@__PURE__*/
+  messageDesc(file_skirmish_v1_realtime, 9);
 
 /**
  * Welcome answers a successful Join.
@@ -345,6 +420,48 @@ export type Welcome = Message<"skirmish.v1.Welcome"> & {
    * @generated from field: bool resumed = 8;
    */
   resumed: boolean;
+
+  /**
+   * roster is everyone seated in the match, the player included, as of
+   * this Welcome; Roster messages replace it when it changes.
+   *
+   * @generated from field: repeated skirmish.v1.RosterEntry roster = 9;
+   */
+  roster: RosterEntry[];
+
+  /**
+   * event_seq is the seq of the newest game event the server sent this
+   * player before this connection (0: none). Events after
+   * Join.last_event_seq that the server still holds follow the Welcome; a
+   * first resent seq above last_event_seq + 1 shows the client a gap.
+   *
+   * @generated from field: uint64 event_seq = 15;
+   */
+  eventSeq: bigint;
+
+  /**
+   * input_policy is how the room applies this mode's inputs.
+   *
+   * @generated from field: skirmish.v1.InputPolicy input_policy = 16;
+   */
+  inputPolicy: InputPolicy;
+
+  /**
+   * max_input_payload is the largest Input.custom this mode accepts, in
+   * bytes.
+   *
+   * @generated from field: uint32 max_input_payload = 17;
+   */
+  maxInputPayload: number;
+
+  /**
+   * max_queued_inputs is, for INPUT_POLICY_ORDERED, how many inputs of a
+   * player may wait for the next tick; more are refused with
+   * ERROR_CODE_INPUT_QUEUE_FULL.
+   *
+   * @generated from field: uint32 max_queued_inputs = 18;
+   */
+  maxQueuedInputs: number;
 };
 
 /**
@@ -352,7 +469,74 @@ export type Welcome = Message<"skirmish.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_realtime, 9);
+  messageDesc(file_skirmish_v1_realtime, 10);
+
+/**
+ * Roster is every seat of the match, sent whole (it is small: one entry a
+ * player) to every connected player whenever a player joins, returns,
+ * drops, leaves, or a backfill seat is added. It replaces the roster of
+ * the Welcome or of the Roster before it.
+ *
+ * @generated from message skirmish.v1.Roster
+ */
+export type Roster = Message<"skirmish.v1.Roster"> & {
+  /**
+   * @generated from field: repeated skirmish.v1.RosterEntry players = 1;
+   */
+  players: RosterEntry[];
+};
+
+/**
+ * Describes the message skirmish.v1.Roster.
+ * Use `create(RosterSchema)` to create a new message.
+ */
+export const RosterSchema: GenMessage<Roster> = /*@__PURE__*/
+  messageDesc(file_skirmish_v1_realtime, 11);
+
+/**
+ * RosterEntry is one seat of the match as the other players may see it.
+ *
+ * @generated from message skirmish.v1.RosterEntry
+ */
+export type RosterEntry = Message<"skirmish.v1.RosterEntry"> & {
+  /**
+   * entity_id is the player's entity in snapshots; 0 until the player has
+   * joined for the first time.
+   *
+   * @generated from field: uint32 entity_id = 1;
+   */
+  entityId: number;
+
+  /**
+   * @generated from field: string player_id = 2;
+   */
+  playerId: string;
+
+  /**
+   * name is the display name the player signed in with (at most 24
+   * characters, checked at sign-in by internal/displayname's rule).
+   *
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: uint32 team = 4;
+   */
+  team: number;
+
+  /**
+   * @generated from field: skirmish.v1.Presence presence = 5;
+   */
+  presence: Presence;
+};
+
+/**
+ * Describes the message skirmish.v1.RosterEntry.
+ * Use `create(RosterEntrySchema)` to create a new message.
+ */
+export const RosterEntrySchema: GenMessage<RosterEntry> = /*@__PURE__*/
+  messageDesc(file_skirmish_v1_realtime, 12);
 
 /**
  * Snapshot is the world as one player sees it at a server tick. When
@@ -436,7 +620,7 @@ export type Snapshot = Message<"skirmish.v1.Snapshot"> & {
  * Use `create(SnapshotSchema)` to create a new message.
  */
 export const SnapshotSchema: GenMessage<Snapshot> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_realtime, 10);
+  messageDesc(file_skirmish_v1_realtime, 13);
 
 /**
  * MatchEnd is the last message of a match.
@@ -455,7 +639,7 @@ export type MatchEnd = Message<"skirmish.v1.MatchEnd"> & {
  * Use `create(MatchEndSchema)` to create a new message.
  */
 export const MatchEndSchema: GenMessage<MatchEnd> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_realtime, 11);
+  messageDesc(file_skirmish_v1_realtime, 14);
 
 /**
  * @generated from message skirmish.v1.Pong
@@ -477,7 +661,7 @@ export type Pong = Message<"skirmish.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_realtime, 12);
+  messageDesc(file_skirmish_v1_realtime, 15);
 
 /**
  * Error reports why the server rejected a message or is closing the
@@ -502,7 +686,90 @@ export type Error = Message<"skirmish.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_skirmish_v1_realtime, 13);
+  messageDesc(file_skirmish_v1_realtime, 16);
+
+/**
+ * Presence is whether a seated player is in the match right now.
+ *
+ * @generated from enum skirmish.v1.Presence
+ */
+export enum Presence {
+  /**
+   * @generated from enum value: PRESENCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * WAITING: the player has not joined yet.
+   *
+   * @generated from enum value: PRESENCE_WAITING = 1;
+   */
+  WAITING = 1,
+
+  /**
+   * CONNECTED: the player is connected.
+   *
+   * @generated from enum value: PRESENCE_CONNECTED = 2;
+   */
+  CONNECTED = 2,
+
+  /**
+   * DROPPED: the connection was lost; the seat is kept for the server's
+   * reconnection grace period.
+   *
+   * @generated from enum value: PRESENCE_DROPPED = 3;
+   */
+  DROPPED = 3,
+
+  /**
+   * LEFT: the player is gone for good (left, or stayed away too long).
+   *
+   * @generated from enum value: PRESENCE_LEFT = 4;
+   */
+  LEFT = 4,
+}
+
+/**
+ * Describes the enum skirmish.v1.Presence.
+ */
+export const PresenceSchema: GenEnum<Presence> = /*@__PURE__*/
+  enumDesc(file_skirmish_v1_realtime, 0);
+
+/**
+ * InputPolicy is how a room applies a mode's inputs.
+ *
+ * @generated from enum skirmish.v1.InputPolicy
+ */
+export enum InputPolicy {
+  /**
+   * @generated from enum value: INPUT_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Action games: one input per tick in sequence order; when inputs pile
+   * up the oldest waiting are applied or dropped, so the newest intent
+   * wins and a player never lags behind its own inputs.
+   *
+   * @generated from enum value: INPUT_POLICY_LATEST_WINS = 1;
+   */
+  LATEST_WINS = 1,
+
+  /**
+   * Turn-based games: every input accepted is applied, in sequence order,
+   * at the next tick; none is dropped. Inputs beyond the mode's bound are
+   * refused at once with an Error the client sees.
+   *
+   * @generated from enum value: INPUT_POLICY_ORDERED = 2;
+   */
+  ORDERED = 2,
+}
+
+/**
+ * Describes the enum skirmish.v1.InputPolicy.
+ */
+export const InputPolicySchema: GenEnum<InputPolicy> = /*@__PURE__*/
+  enumDesc(file_skirmish_v1_realtime, 1);
 
 /**
  * @generated from enum skirmish.v1.ErrorCode
@@ -575,11 +842,37 @@ export enum ErrorCode {
    * @generated from enum value: ERROR_CODE_SHUTTING_DOWN = 9;
    */
   SHUTTING_DOWN = 9,
+
+  /**
+   * Codes 10 to 14 refuse one message and leave the connection open.
+   * INPUT_QUEUE_FULL: inputs of an ordered mode were refused because too
+   * many of the player's inputs wait for the next tick; the message names
+   * the refused sequence numbers. Nothing refused is applied later.
+   *
+   * @generated from enum value: ERROR_CODE_INPUT_QUEUE_FULL = 10;
+   */
+  INPUT_QUEUE_FULL = 10,
+
+  /**
+   * INPUT_TOO_LARGE: an input's custom payload is larger than the mode
+   * accepts (Welcome.max_input_payload); the input was refused.
+   *
+   * @generated from enum value: ERROR_CODE_INPUT_TOO_LARGE = 11;
+   */
+  INPUT_TOO_LARGE = 11,
+
+  /**
+   * INPUT_RATE_LIMITED: inputs of an ordered mode were refused because the
+   * player sent messages faster than the server accepts.
+   *
+   * @generated from enum value: ERROR_CODE_INPUT_RATE_LIMITED = 12;
+   */
+  INPUT_RATE_LIMITED = 12,
 }
 
 /**
  * Describes the enum skirmish.v1.ErrorCode.
  */
 export const ErrorCodeSchema: GenEnum<ErrorCode> = /*@__PURE__*/
-  enumDesc(file_skirmish_v1_realtime, 0);
+  enumDesc(file_skirmish_v1_realtime, 2);
 
