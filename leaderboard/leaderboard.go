@@ -38,17 +38,40 @@ type Player struct {
 	ID      string
 	Name    string
 	Created time.Time
-	// Rating is the player's skill rating (see Rate).
+	// Matches counts every counted match (Match.Judge: void matches are
+	// left out); Matches-Wins-Losses are draws.
+	Matches int64
+	Wins    int64
+	Losses  int64
+	// Stats are the sums over the player's counted matches of every stat
+	// the games reported (Result.Stats), by name.
+	Stats map[string]float64
+	// Ratings are the player's ratings, one per rating pool the player
+	// was rated in, by pool name.
+	Ratings map[string]PoolRating
+}
+
+// PoolRating is a player's rating in one rating pool.
+type PoolRating struct {
+	// Rating is the mean of the player's skill (Rating.Mu, see Rate).
 	Rating float64
-	// Matches counts every recorded match; Matches-Wins-Losses are draws.
-	Matches      int64
-	Wins         int64
-	Losses       int64
-	Eliminations int64
-	Deaths       int64
-	Damage       int64
-	ShotsFired   int64
-	ShotsHit     int64
+	Sigma  float64
+	// Matches counts the matches rated in the pool.
+	Matches int64
+}
+
+// MainRating is the rating of the pool the player has played most
+// matches in (ties: the pool whose name sorts first), or DefaultRating
+// for a player not yet rated: the one figure older clients show.
+func (p Player) MainRating() float64 {
+	best, r := "", DefaultRating
+	var most int64 = -1
+	for pool, pr := range p.Ratings {
+		if pr.Matches > most || pr.Matches == most && pool < best {
+			best, r, most = pool, pr.Rating, pr.Matches
+		}
+	}
+	return r
 }
 
 // Entry is one player's standing on a board.
@@ -72,7 +95,8 @@ type Entry struct {
 // Store keeps players, boards, matches and entries. Every method is safe
 // for concurrent use.
 type Store interface {
-	// CreatePlayer makes a new player with a fresh id and DefaultRating.
+	// CreatePlayer makes a new player with a fresh id and no ratings
+	// (DefaultRating in every pool).
 	CreatePlayer(ctx context.Context, name string) (Player, error)
 	GetPlayer(ctx context.Context, id string) (Player, error)
 
@@ -97,8 +121,10 @@ type Store interface {
 	AroundPlayer(ctx context.Context, boardID, playerID string, n int) ([]Entry, error)
 
 	// PutBoard creates a board, or updates the title and reset schedule
-	// of an existing one. Changing an existing board's order, operator or
-	// metric is ErrConflict: its entries would mean something else.
+	// of an existing one. Changing anything else of an existing board
+	// (Board.SameRanking) is ErrConflict: its entries would mean something
+	// else. A new board of StatRating starts with the current ratings of
+	// its pool; other new boards start empty.
 	PutBoard(ctx context.Context, b Board) (Board, error)
 	// EndSeason archives the entries of the board's current season, which
 	// must be season (else ErrConflict, so that replicas racing to reset
@@ -115,9 +141,19 @@ type Store interface {
 	// first, starting after the match the cursor names (nil: the latest).
 	PlayerMatches(ctx context.Context, playerID string, limit int, before *MatchCursor) ([]PlayerMatch, error)
 
-	// Ratings returns the ratings of the given players; players not in
-	// the store are left out. The matchmaker reads it.
-	Ratings(ctx context.Context, playerIDs []string) (map[string]float64, error)
+	// Ratings returns the ratings of the given players in the rating
+	// pool of mode (RatingPools); players not rated in that pool are left
+	// out. The matchmaker reads it for a ticket's mode.
+	Ratings(ctx context.Context, mode string, playerIDs []string) (map[string]float64, error)
+
+	// RatingPools returns the mapping of modes to rating pools; a mode
+	// not in it is rated in a pool of its own name, and is added to it
+	// when its first match is recorded.
+	RatingPools(ctx context.Context) (map[string]string, error)
+	// PutRatingPool rates the matches of mode in pool. Changing the pool
+	// of a mode already mapped (by configuration, or by a recorded match
+	// of the mode) is ErrConflict: its players' ratings would move.
+	PutRatingPool(ctx context.Context, mode, pool string) error
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

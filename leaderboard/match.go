@@ -19,8 +19,11 @@ type Match struct {
 	// when the publisher did not say. It decides, with each player's
 	// Left, how the match counts (Judge).
 	EndReason string
-	Teams     []TeamResult
-	Players   []Result
+	// Pool is the rating pool the match was rated in (RatingPools maps
+	// its mode to it); set by the store.
+	Pool    string
+	Teams   []TeamResult
+	Players []Result
 	// Recorded is when the store applied the outcome; set by the store.
 	Recorded time.Time
 }
@@ -39,12 +42,11 @@ type Result struct {
 	Team     int64
 	// Placement is the placement of the player's team: 1 is the winner,
 	// tied teams share a placement, 0 means unplaced.
-	Placement    int64
-	Eliminations int64
-	Deaths       int64
-	Damage       int64
-	ShotsFired   int64
-	ShotsHit     int64
+	Placement int64
+	// Stats are the game's own figures for the player in this match, by
+	// name (ValidateStats; Arena's are "eliminations", "deaths", "damage",
+	// "shots_fired" and "shots_hit"). Nil when the game reported none.
+	Stats map[string]float64
 	// Left is true when the player left before the end and did not
 	// return, or never joined.
 	Left bool
@@ -113,6 +115,9 @@ func (m Match) Validate() error {
 	if err := validID("match id", m.ID); err != nil {
 		return err
 	}
+	if len(m.Mode) > MaxIDLen || !utf8.ValidString(m.Mode) {
+		return Errorf(ErrInvalid, "match %q: mode is longer than %d bytes or not UTF-8", m.ID, MaxIDLen)
+	}
 	if len(m.Players) == 0 {
 		return Errorf(ErrInvalid, "match %q has no players", m.ID)
 	}
@@ -128,8 +133,11 @@ func (m Match) Validate() error {
 			return Errorf(ErrInvalid, "match %q lists player %q twice", m.ID, p.PlayerID)
 		}
 		seen[p.PlayerID] = true
-		if p.Placement < 0 || p.Eliminations < 0 || p.Deaths < 0 || p.Damage < 0 || p.ShotsFired < 0 || p.ShotsHit < 0 {
-			return Errorf(ErrInvalid, "match %q: player %q has a negative count", m.ID, p.PlayerID)
+		if p.Placement < 0 {
+			return Errorf(ErrInvalid, "match %q: player %q has a negative placement", m.ID, p.PlayerID)
+		}
+		if err := ValidateStats(p.Stats); err != nil {
+			return Errorf(ErrInvalid, "match %q: player %q: %v", m.ID, p.PlayerID, err)
 		}
 	}
 	return nil

@@ -1,6 +1,11 @@
 package leaderboard
 
-import "slices"
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
 
 // How a match counts (docs/match-rules.md, with examples).
 //
@@ -172,4 +177,71 @@ func (p RatingParams) RateMatch(m Match, before map[string]Rating) map[string]Ra
 		}
 	}
 	return after
+}
+
+// Limits on the stats of one player's result (Result.Stats).
+const (
+	MaxStatsPerPlayer = 32
+	// MaxStatValue bounds a stat's magnitude: sums of 2^53 / 1e15 = 9
+	// such values stay exact in a float64.
+	MaxStatValue = 1e15
+)
+
+// ValidStatName checks a stat's name: 1 to MaxNameLen bytes of lower-case
+// ASCII letters, digits and '_', starting with a letter
+// ("eliminations", "best_lap_ms").
+func ValidStatName(name string) error {
+	if name == "" || len(name) > MaxNameLen {
+		return fmt.Errorf("stat name %q must be 1 to %d bytes", clip(name), MaxNameLen)
+	}
+	for i, r := range name {
+		if 'a' <= r && r <= 'z' || i > 0 && ('0' <= r && r <= '9' || r == '_') {
+			continue
+		}
+		return fmt.Errorf("stat name %q must be lower_snake_case: a lower-case letter, then lower-case letters, digits or '_'", clip(name))
+	}
+	return nil
+}
+
+// ValidModeName checks the name of a mode or a rating pool: 1 to
+// MaxNameLen bytes of ASCII letters, digits, '-', '_' or '.'.
+func ValidModeName(name string) error {
+	if name == "" || len(name) > MaxNameLen || strings.ContainsFunc(name, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_' || r == '.')
+	}) {
+		return fmt.Errorf("%q must be 1 to %d ASCII letters, digits, '-', '_' or '.'", clip(name), MaxNameLen)
+	}
+	return nil
+}
+
+// ValidateStats checks one player's stats as a game reported them: at most
+// MaxStatsPerPlayer, each named by ValidStatName and not a builtin stat
+// (BuiltinStat), each value finite and within ±MaxStatValue.
+func ValidateStats(stats map[string]float64) error {
+	if len(stats) > MaxStatsPerPlayer {
+		return fmt.Errorf("%d stats, more than %d", len(stats), MaxStatsPerPlayer)
+	}
+	for name, v := range stats {
+		if err := ValidStatName(name); err != nil {
+			return err
+		}
+		if BuiltinStat(name) {
+			return fmt.Errorf("stat %q is reserved for the leaderboard's own figures (wins, losses, matches, rating)", name)
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("stat %q is %v, not a finite number", name, v)
+		}
+		if math.Abs(v) > MaxStatValue {
+			return fmt.Errorf("stat %q is %g, beyond ±%g", name, v, float64(MaxStatValue))
+		}
+	}
+	return nil
+}
+
+// clip shortens a name quoted in an error.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
 }

@@ -513,9 +513,10 @@ func (m *Matchmaker) storeError(ctx context.Context, what string, err error) err
 	return status.Error(codes.Unavailable, "matchmaker state unavailable; retry")
 }
 
-// ratings looks up the players' ratings, falling back to DefaultRating
-// when there is no source, a player is unknown, or the lookup fails.
-func (m *Matchmaker) ratingsOf(ctx context.Context, playerIDs []string) []float64 {
+// ratingsOf looks up the players' ratings in the rating pool of mode,
+// falling back to DefaultRating when there is no source, a player is
+// unknown in that pool, or the lookup fails.
+func (m *Matchmaker) ratingsOf(ctx context.Context, mode string, playerIDs []string) []float64 {
 	out := make([]float64, len(playerIDs))
 	for i := range out {
 		out[i] = DefaultRating
@@ -523,9 +524,9 @@ func (m *Matchmaker) ratingsOf(ctx context.Context, playerIDs []string) []float6
 	if m.ratings == nil {
 		return out
 	}
-	r, err := m.ratings.Ratings(ctx, playerIDs)
+	r, err := m.ratings.Ratings(ctx, mode, playerIDs)
 	if err != nil {
-		m.log.WarnContext(ctx, "rating lookup failed; using the default", "players", len(playerIDs), "err", err)
+		m.log.WarnContext(ctx, "rating lookup failed; using the default", "mode", mode, "players", len(playerIDs), "err", err)
 		return out
 	}
 	for i, id := range playerIDs {

@@ -634,10 +634,10 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-// ratingTable is an in-memory RatingSource.
+// ratingTable is an in-memory RatingSource with one rating pool.
 type ratingTable map[string]float64
 
-func (r ratingTable) Ratings(_ context.Context, ids []string) (map[string]float64, error) {
+func (r ratingTable) Ratings(_ context.Context, _ string, ids []string) (map[string]float64, error) {
 	out := make(map[string]float64, len(ids))
 	for _, id := range ids {
 		if v, ok := r[id]; ok {
@@ -647,14 +647,23 @@ func (r ratingTable) Ratings(_ context.Context, ids []string) (map[string]float6
 	return out, nil
 }
 
-// TestTeamMatchBalanced: four players of a 2v2 get balanced teams.
+// poolTable is an in-memory RatingSource with a pool per mode.
+type poolTable map[string]ratingTable
+
+func (p poolTable) Ratings(ctx context.Context, mode string, ids []string) (map[string]float64, error) {
+	return p[mode].Ratings(ctx, mode, ids)
+}
+
+// TestTeamMatchBalanced: four players of a 2v2 get balanced teams, by
+// their ratings in the pool of the ticket's mode.
 func TestTeamMatchBalanced(t *testing.T) {
 	eachStore(t, func(t *testing.T, start starter) {
 		cfg := Config{FormationInterval: 10 * time.Millisecond, Modes: map[string]Mode{
 			"team": {Teams: 2, TeamSize: 2, MinPlayers: 4, MaxWait: time.Minute, Window: SkillWindow{Initial: 500, Max: 500}},
 		}}
 		ratings := ratingTable{"a": 1400, "b": 1450, "c": 1550, "d": 1600}
-		e := start(t, cfg, ratings)
+		// By the duel pool's ratings the teams would be a+b against c+d.
+		e := start(t, cfg, poolTable{"team": ratings, "duel": {"a": 1400, "b": 1600, "c": 1450, "d": 1550}})
 		rs := e.startGameserver(t, "gs1", 0)
 		watches := map[string]<-chan *skirmishv1.Ticket{}
 		for player := range ratings {

@@ -21,11 +21,12 @@ import (
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
-// RatingSource gives the current skill rating of players, e.g. from the
-// stats store. Players it does not know are left out of the map and get
+// RatingSource gives the current skill rating of players in the rating
+// pool of a mode, e.g. from the stats store (leaderboard.Store.Ratings).
+// Players it does not know in that pool are left out of the map and get
 // DefaultRating.
 type RatingSource interface {
-	Ratings(ctx context.Context, playerIDs []string) (map[string]float64, error)
+	Ratings(ctx context.Context, mode string, playerIDs []string) (map[string]float64, error)
 }
 
 // Limits on what a client may send.
@@ -87,7 +88,7 @@ func (s *ticketService) CreateTicket(ctx context.Context, req *skirmishv1.Create
 			return nil, status.Errorf(codes.InvalidArgument, "party_invites[%d]: the invite was already used; ask %s for a new one", used, members[used+1].id)
 		}
 	}
-	for i, r := range s.m.ratingsOf(ctx, ids) {
+	for i, r := range s.m.ratingsOf(ctx, req.GetMode(), ids) {
 		members[i].rating = r
 	}
 	t := newTicket(uuid.NewString(), req.GetMode(), bestRegion(req.GetLatenciesMs()), members, req.GetLatenciesMs(), now)

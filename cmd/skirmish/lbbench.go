@@ -77,7 +77,7 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	board := leaderboard.Board{ID: f.board, Title: "Load test", Order: leaderboard.Descending, Operator: leaderboard.Increment, Metric: leaderboard.MetricEliminations}
+	board := leaderboard.Board{ID: f.board, Title: "Load test", Order: leaderboard.Descending, Stat: "eliminations", Aggregate: leaderboard.Sum}
 	if _, err := store.PutBoard(ctx, board); err != nil {
 		return err
 	}
@@ -174,8 +174,8 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 			m := leaderboard.Match{ID: fmt.Sprintf("bench-%d-%d", t0.UnixNano(), i), Mode: "duel", StartedAt: time.Now().Add(-time.Minute), EndedAt: time.Now(),
 				Players: []leaderboard.Result{
-					{PlayerID: benchPlayer(a), Name: "bench", Team: 1, Placement: 1, Eliminations: 3},
-					{PlayerID: benchPlayer(b), Name: "bench", Team: 2, Placement: 2, Eliminations: 1},
+					{PlayerID: benchPlayer(a), Name: "bench", Team: 1, Placement: 1, Stats: map[string]float64{"eliminations": 3}},
+					{PlayerID: benchPlayer(b), Name: "bench", Team: 2, Placement: 2, Stats: map[string]float64{"eliminations": 1}},
 				}}
 			if _, err := part.index.ApplyOutcome(ctx, m); err != nil {
 				return fmt.Errorf("apply outcome: %w", err)

@@ -38,15 +38,15 @@ func (l *leaderboardFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.redisAddr, "redis-addr", "127.0.0.1:6379", "Redis address for --rank-index redis")
 	fs.StringVar(&l.redisPrefix, "redis-prefix", "skirmish:lb:", "prefix of the rank index keys in Redis; one per deployment")
 	fs.StringVar(&l.corsOrigin, "cors-origin", "*", "Access-Control-Allow-Origin of the leaderboard API: * or the browser game's origin")
-	fs.StringVar(&l.boardsFile, "boards-file", "", "YAML file of boards to create or update at start (see leaderboard/boardfile)")
+	fs.StringVar(&l.boardsFile, "boards-file", "", "YAML file of boards to create or update, and modes to map to rating pools, at start (see leaderboard/boardfile)")
 }
 
 // leaderboardPart is the REST API over a rank-indexed store, with the
 // season scheduler.
 type leaderboardPart struct {
 	store  leaderboard.Store
-	boards []leaderboard.Board // from --boards-file
-	redis  *redis.Client       // nil with the memory index
+	boards boardfile.File // from --boards-file
+	redis  *redis.Client  // nil with the memory index
 	index  *rankindex.Store
 	sched  *seasons.Scheduler
 	srv    *httpapi.Server
@@ -59,7 +59,7 @@ func (p *leaderboardPart) Run(ctx context.Context, ln, internal net.Listener) er
 	if p.redis != nil {
 		defer p.redis.Close()
 	}
-	if err := boardfile.Apply(ctx, p.store, p.boards); err != nil {
+	if err := boardfile.ApplyFile(ctx, p.store, p.boards); err != nil {
 		return settingError("boards-file", "%v", err)
 	}
 	return runAll(ctx, p.index.Run, p.sched.Run,
@@ -85,7 +85,7 @@ func newLeaderboardPart(store leaderboard.Store, lf *leaderboardFlags, c *common
 	}
 	p := &leaderboardPart{store: store}
 	if lf.boardsFile != "" {
-		if p.boards, err = boardfile.Load(lf.boardsFile); err != nil {
+		if p.boards, err = boardfile.LoadFile(lf.boardsFile); err != nil {
 			return nil, settingError("boards-file", "%v", err)
 		}
 	}

@@ -18,7 +18,7 @@ import (
 func TestLeaderboardStartErrors(t *testing.T) {
 	dir := t.TempDir()
 	conflict := filepath.Join(dir, "conflict.yaml")
-	// "wins" exists by default with operator increment.
+	// "wins" exists by default with aggregate sum (operator increment).
 	if err := os.WriteFile(conflict, []byte("boards:\n  - {id: wins, operator: best, metric: wins}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestLeaderboardStartErrors(t *testing.T) {
 		{"rank index", []string{"--rank-index", "disk"}, []string{"--rank-index", "memory, redis"}},
 		{"missing file", []string{"--boards-file", filepath.Join(dir, "nope.yaml")}, []string{"--boards-file", "nope.yaml"}},
 		{"bad board", []string{"--boards-file", bad}, []string{"--boards-file", `operator "most"`}},
-		{"changed board", []string{"--boards-file", conflict}, []string{"--boards-file", `board "wins"`, "cannot change operator"}},
+		{"changed board", []string{"--boards-file", conflict}, []string{"--boards-file", `board "wins"`, "cannot change aggregate"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -87,7 +87,7 @@ func TestConfigFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(boards) != 1 || boards[0].ID != "guess-wins" {
-		t.Errorf("boards %+v, want guess-wins", boards)
+	if len(boards) != 3 || boards[0].ID != "guess-wins" || boards[1].Stat != "guesses" || boards[2].Pool != ModeGuess {
+		t.Errorf("boards %+v, want guess-wins, guess-fewest (stat guesses) and guess-rating (pool %s)", boards, ModeGuess)
 	}
 }

@@ -48,6 +48,18 @@ import (
 	"github.com/skirmishgg/skirmish/gameserver/game"
 )
 
+// The stats Arena reports for each player in its outcome
+// (PlayerResult.stats), all counts of the match: leaderboard boards rank by
+// them by name. The older PlayerResult fields carry the same figures for
+// readers that predate stats; they are deprecated.
+const (
+	StatEliminations = "eliminations" // opponents eliminated
+	StatDeaths       = "deaths"       // times eliminated
+	StatDamage       = "damage"       // damage dealt, in health points
+	StatShotsFired   = "shots_fired"  // projectiles fired
+	StatShotsHit     = "shots_hit"    // projectiles that hit an opponent
+)
+
 // Entity kinds of Arena snapshots.
 const (
 	KindPlayer     = 1

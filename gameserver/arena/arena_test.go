@@ -75,8 +75,10 @@ func TestDuelScoreLimit(t *testing.T) {
 		t.Errorf("Reason = %v, want SCORE_LIMIT", o.Reason)
 	}
 	want := []*skirmishv1.PlayerResult{
-		{PlayerId: "a", Name: "A", Team: 1, Placement: 1, Eliminations: 1, Damage: 100, ShotsHit: 4, ShotsFired: m.players[0].fired},
-		{PlayerId: "b", Name: "B", Team: 2, Placement: 2, Deaths: 1},
+		{PlayerId: "a", Name: "A", Team: 1, Placement: 1, Eliminations: 1, Damage: 100, ShotsHit: 4, ShotsFired: m.players[0].fired,
+			Stats: map[string]float64{"eliminations": 1, "deaths": 0, "damage": 100, "shots_fired": float64(m.players[0].fired), "shots_hit": 4}},
+		{PlayerId: "b", Name: "B", Team: 2, Placement: 2, Deaths: 1,
+			Stats: map[string]float64{"eliminations": 0, "deaths": 1, "damage": 0, "shots_fired": 0, "shots_hit": 0}},
 	}
 	for i := range want {
 		if !proto.Equal(o.Players[i], want[i]) {

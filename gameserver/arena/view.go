@@ -100,6 +100,13 @@ func (m *match) Outcome() game.Outcome {
 			ShotsFired:   p.fired,
 			ShotsHit:     p.hits,
 			Left:         !p.present(),
+			Stats: map[string]float64{
+				StatEliminations: float64(p.elims),
+				StatDeaths:       float64(p.deaths),
+				StatDamage:       float64(p.damage),
+				StatShotsFired:   float64(p.fired),
+				StatShotsHit:     float64(p.hits),
+			},
 		})
 	}
 	return out

@@ -60,12 +60,12 @@
 //
 // # Outcome
 //
-// Placement by the order players went out (the winner is 1). Stats per
-// player: "wins" (1 or 0), "rounds_won" (calls the player won, as caller
-// or bidder), "bluffs_called" (right calls of liar), "bids_upheld" (own
-// bids that stood when called), "bids", "dice_lost", "dice_left",
-// "timeouts" (turns the server played for the player). A team's score
-// is the player's dice left.
+// Placement by the order players went out (the winner is 1; the
+// leaderboard counts wins from it). Stats per player: "rounds_won" (calls
+// the player won, as caller or bidder), "bluffs_called" (right calls of
+// liar), "bids_upheld" (own bids that stood when called), "bids",
+// "dice_lost", "dice_left", "timeouts" (turns the server played for the
+// player). A team's score is the player's dice left.
 package liarsdice
 
 import (

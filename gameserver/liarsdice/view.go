@@ -57,10 +57,6 @@ func (m *match) Outcome() game.Outcome {
 			}
 		}
 		team := uint32(p.seat + 1)
-		win := 0.0
-		if pl == 1 {
-			win = 1
-		}
 		out.Teams = append(out.Teams, &skirmishv1.TeamResult{Team: team, Score: int32(p.count), Placement: uint32(pl)})
 		out.Players = append(out.Players, &skirmishv1.PlayerResult{
 			PlayerId:  p.id,
@@ -69,7 +65,6 @@ func (m *match) Outcome() game.Outcome {
 			Placement: uint32(pl),
 			Left:      p.left,
 			Stats: map[string]float64{
-				"wins":          win,
 				"rounds_won":    float64(p.bluffsCalled + p.bidsUpheld),
 				"bluffs_called": float64(p.bluffsCalled),
 				"bids_upheld":   float64(p.bidsUpheld),

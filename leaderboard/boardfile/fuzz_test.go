@@ -12,6 +12,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"boards:\n  - id: wins\n    title: Wins\n    operator: increment\n    metric: wins\n",
 		"boards:\n  - {id: a, operator: best, metric: wins, reset: '0 0 * * 1'}\n",
+		"boards:\n  - {id: lap, order: asc, stat: best_lap_ms, aggregate: min, modes: [race]}\nrating_pools: {team4: team}\n",
 		"boards: [", "", "boards:\n  - &a {id: a}\n  - *a\n", "a: &a [*a, *a, *a]\n",
 	} {
 		f.Add([]byte(s))

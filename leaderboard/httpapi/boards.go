@@ -109,11 +109,34 @@ func (s *Server) admin(next http.HandlerFunc) http.HandlerFunc {
 }
 
 type boardRequest struct {
-	Title    string `json:"title"`
-	Order    string `json:"order"`
+	Title     string   `json:"title"`
+	Order     string   `json:"order"`
+	Stat      string   `json:"stat"`
+	Aggregate string   `json:"aggregate"`
+	Modes     []string `json:"modes"`
+	Pool      string   `json:"pool"`
+	Reset     string   `json:"reset"`
+	// Deprecated: the older shape (leaderboard.LegacyBoard).
 	Operator string `json:"operator"`
 	Metric   string `json:"metric"`
-	Reset    string `json:"reset"`
+}
+
+// board is the board a request defines.
+func (req boardRequest) board(id string) (leaderboard.Board, error) {
+	if req.Operator != "" || req.Metric != "" {
+		if req.Stat != "" || req.Aggregate != "" || req.Pool != "" || len(req.Modes) > 0 {
+			return leaderboard.Board{}, leaderboard.Errorf(leaderboard.ErrInvalid,
+				"board %q: the older operator and metric cannot be mixed with stat, aggregate, modes or pool", id)
+		}
+		b, err := leaderboard.LegacyBoard(id, req.Order, req.Operator, req.Metric)
+		b.Title, b.Reset = req.Title, req.Reset
+		return b, err
+	}
+	if req.Order == "" {
+		req.Order = string(leaderboard.Descending)
+	}
+	return leaderboard.Board{ID: id, Title: req.Title, Order: leaderboard.Order(req.Order), Stat: req.Stat,
+		Aggregate: leaderboard.Aggregate(req.Aggregate), Modes: req.Modes, Pool: req.Pool, Reset: req.Reset}, nil
 }
 
 // putBoard serves PUT /v1/admin/leaderboards/{id}: create a board or
@@ -123,11 +146,11 @@ func (s *Server) putBoard(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &req) {
 		return
 	}
-	if req.Order == "" {
-		req.Order = string(leaderboard.Descending)
+	b, err := req.board(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	b := leaderboard.Board{ID: r.PathValue("id"), Title: req.Title, Order: leaderboard.Order(req.Order),
-		Operator: leaderboard.Operator(req.Operator), Metric: leaderboard.Metric(req.Metric), Reset: req.Reset}
 	if err := b.Validate(); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -136,12 +159,46 @@ func (s *Server) putBoard(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	b, err := s.store.PutBoard(r.Context(), b)
+	b, err = s.store.PutBoard(r.Context(), b)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, toBoard(b))
+}
+
+type ratingPoolsResponse struct {
+	// RatingPools maps modes to the pools their matches are rated in.
+	RatingPools map[string]string `json:"rating_pools"`
+}
+
+// ratingPools serves GET /v1/rating-pools.
+func (s *Server) ratingPools(w http.ResponseWriter, r *http.Request) {
+	pools, err := s.store.RatingPools(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeCached(w, r, cacheLive, ratingPoolsResponse{RatingPools: pools})
+}
+
+type ratingPoolRequest struct {
+	Pool string `json:"pool"`
+}
+
+// putRatingPool serves PUT /v1/admin/rating-pools/{mode}: rate a mode's
+// matches in a pool.
+func (s *Server) putRatingPool(w http.ResponseWriter, r *http.Request) {
+	var req ratingPoolRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	mode := r.PathValue("mode")
+	if err := s.store.PutRatingPool(r.Context(), mode, req.Pool); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"mode": mode, "pool": req.Pool})
 }
 
 type endSeasonRequest struct {

@@ -26,6 +26,21 @@ func TestAdminBoardsAndSeasons(t *testing.T) {
 		{"bad schedule", "PUT", "/v1/admin/leaderboards/x", `{"operator":"best","metric":"damage","reset":"often"}`, 400},
 		{"bad metric", "PUT", "/v1/admin/leaderboards/x", `{"operator":"best","metric":"speed"}`, 400},
 		{"unknown field", "PUT", "/v1/admin/leaderboards/x", `{"operator":"best","metric":"damage","color":1}`, 400},
+		{"new shape", "PUT", "/v1/admin/leaderboards/lap", `{"title":"Fastest lap","order":"asc","stat":"best_lap_ms","aggregate":"min","modes":["race"]}`, 200},
+		{"same again", "PUT", "/v1/admin/leaderboards/lap", `{"title":"Lap","order":"asc","stat":"best_lap_ms","aggregate":"min","modes":["race"]}`, 200},
+		{"change modes", "PUT", "/v1/admin/leaderboards/lap", `{"order":"asc","stat":"best_lap_ms","aggregate":"min"}`, 409},
+		{"change aggregate", "PUT", "/v1/admin/leaderboards/lap", `{"order":"asc","stat":"best_lap_ms","aggregate":"last","modes":["race"]}`, 409},
+		{"rating of a pool", "PUT", "/v1/admin/leaderboards/team-rating", `{"stat":"rating","aggregate":"last","pool":"team"}`, 200},
+		{"no stat", "PUT", "/v1/admin/leaderboards/x", `{"aggregate":"sum"}`, 400},
+		{"bad stat name", "PUT", "/v1/admin/leaderboards/x", `{"stat":"Best Lap","aggregate":"min"}`, 400},
+		{"bad aggregate", "PUT", "/v1/admin/leaderboards/x", `{"stat":"laps","aggregate":"avg"}`, 400},
+		{"rating without pool", "PUT", "/v1/admin/leaderboards/x", `{"stat":"rating","aggregate":"last"}`, 400},
+		{"rating with modes", "PUT", "/v1/admin/leaderboards/x", `{"stat":"rating","aggregate":"last","pool":"team","modes":["team"]}`, 400},
+		{"bad mode", "PUT", "/v1/admin/leaderboards/x", `{"stat":"laps","aggregate":"sum","modes":["a,b"]}`, 400},
+		{"mode twice", "PUT", "/v1/admin/leaderboards/x", `{"stat":"laps","aggregate":"sum","modes":["race","race"]}`, 400},
+		{"too many modes", "PUT", "/v1/admin/leaderboards/x", `{"stat":"laps","aggregate":"sum","modes":["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q"]}`, 400},
+		{"modes not a list", "PUT", "/v1/admin/leaderboards/x", `{"stat":"laps","aggregate":"sum","modes":"race"}`, 400},
+		{"old and new shapes", "PUT", "/v1/admin/leaderboards/x", `{"stat":"laps","aggregate":"sum","operator":"best","metric":"damage"}`, 400},
 		{"end no season", "POST", "/v1/admin/leaderboards/damage/seasons", `{}`, 400},
 		{"end wrong season", "POST", "/v1/admin/leaderboards/damage/seasons", `{"season":7}`, 409},
 		{"end unknown board", "POST", "/v1/admin/leaderboards/nothing/seasons", `{"season":1}`, 404},
@@ -38,11 +53,19 @@ func TestAdminBoardsAndSeasons(t *testing.T) {
 			spec.check(t, "Leaderboard", body)
 		}
 	}
+	_, body := do(t, "GET", e.url+"/v1/leaderboards/lap/entries", "")
+	if !strings.Contains(string(body), `"entries":[]`) {
+		t.Errorf("GET lap entries = %s, want an empty page", body)
+	}
+	_, body = do(t, "GET", e.url+"/v1/leaderboards", "")
+	if !strings.Contains(string(body), `{"id":"lap","title":"Lap","order":"asc","stat":"best_lap_ms","aggregate":"min","modes":["race"],"season":1`) {
+		t.Errorf("GET leaderboards = %s, want the lap board in the new shape", body)
+	}
 
 	ctx := context.Background()
 	for i, p := range []string{"ada", "bob", "cat", "dan", "eve"} {
 		m := leaderboard.Match{ID: "m-" + p, Mode: "duel", EndedAt: time.Unix(1_800_000_000+int64(i), 0), Players: []leaderboard.Result{
-			{PlayerID: p, Name: p, Team: 1, Placement: 1, Damage: int64(100 * (i + 1))},
+			{PlayerID: p, Name: p, Team: 1, Placement: 1, Stats: map[string]float64{"damage": float64(100 * (i + 1))}},
 			{PlayerID: "z" + p, Name: "z" + p, Team: 2, Placement: 2},
 		}}
 		if _, err := e.store.ApplyOutcome(ctx, m); err != nil {
@@ -73,6 +96,41 @@ func TestAdminBoardsAndSeasons(t *testing.T) {
 	if got := entryNames(t, body); got != "" {
 		t.Errorf("season 2 = %q, want empty", got)
 	}
+}
+
+// TestRatingPools: the admin API maps a mode to a pool once; the public
+// API lists the mapping.
+func TestRatingPools(t *testing.T) {
+	e := start(t)
+	spec := loadSpec(t)
+	auth := []string{"Authorization", "Bearer " + adminKey, "Content-Type", "application/json"}
+	for _, tt := range []struct {
+		name, path, body string
+		hdr              []string
+		want             int
+	}{
+		{"map", "/v1/admin/rating-pools/team4", `{"pool":"team"}`, auth, 200},
+		{"same again", "/v1/admin/rating-pools/team4", `{"pool":"team"}`, auth, 200},
+		{"move", "/v1/admin/rating-pools/team4", `{"pool":"team4"}`, auth, 409},
+		{"no pool", "/v1/admin/rating-pools/x", `{}`, auth, 400},
+		{"bad pool", "/v1/admin/rating-pools/x", `{"pool":"a pool"}`, auth, 400},
+		{"bad mode", "/v1/admin/rating-pools/a%20mode", `{"pool":"a"}`, auth, 400},
+		{"long pool", "/v1/admin/rating-pools/x", `{"pool":"` + strings.Repeat("p", 33) + `"}`, auth, 400},
+		{"pool not a string", "/v1/admin/rating-pools/x", `{"pool":1}`, auth, 400},
+		{"no token", "/v1/admin/rating-pools/x", `{"pool":"a"}`, nil, 401},
+	} {
+		resp, body := do(t, "PUT", e.url+tt.path, tt.body, tt.hdr...)
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s: PUT %s = %d %s, want %d", tt.name, tt.path, resp.StatusCode, body, tt.want)
+		} else if tt.want == 200 {
+			spec.check(t, "RatingPool", body)
+		}
+	}
+	resp, body := do(t, "GET", e.url+"/v1/rating-pools", "")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"team4":"team"`) {
+		t.Errorf("GET /v1/rating-pools = %d %s, want team4 in pool team", resp.StatusCode, body)
+	}
+	spec.check(t, "RatingPools", body)
 }
 
 func entryNames(t *testing.T, body []byte) string {

@@ -53,6 +53,7 @@ func TestRequestExamples(t *testing.T) {
 		{"POST /v1/auth/guest", "/v1/auth/guest", false, http.StatusCreated},
 		{"PUT /v1/admin/leaderboards/{id}", "/v1/admin/leaderboards/weekly", true, http.StatusOK},
 		{"POST /v1/admin/leaderboards/{id}/seasons", "/v1/admin/leaderboards/weekly/seasons", true, http.StatusOK},
+		{"PUT /v1/admin/rating-pools/{mode}", "/v1/admin/rating-pools/team4", true, http.StatusOK},
 	}
 	if len(steps) != len(examples) {
 		t.Errorf("%d operations take a body, %d are tried here: add the new one", len(examples), len(steps))

@@ -20,11 +20,13 @@ type guestResponse struct {
 }
 
 type boardJSON struct {
-	ID       string `json:"id"`
-	Title    string `json:"title"`
-	Order    string `json:"order"`
-	Operator string `json:"operator"`
-	Metric   string `json:"metric"`
+	ID        string   `json:"id"`
+	Title     string   `json:"title"`
+	Order     string   `json:"order"`
+	Stat      string   `json:"stat"`
+	Aggregate string   `json:"aggregate"`
+	Modes     []string `json:"modes"`
+	Pool      string   `json:"pool,omitempty"`
 	// Reset is the cron schedule that ends seasons; empty: never.
 	Reset         string     `json:"reset,omitempty"`
 	Season        int64      `json:"season"`
@@ -50,36 +52,54 @@ type entriesResponse struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
+// arenaJSON are Arena's five figures as fields of their own, the shape
+// from before stats. Deprecated: read stats; kept for one release.
+type arenaJSON struct {
+	Eliminations int64 `json:"eliminations"`
+	Deaths       int64 `json:"deaths"`
+	Damage       int64 `json:"damage"`
+	ShotsFired   int64 `json:"shots_fired"`
+	ShotsHit     int64 `json:"shots_hit"`
+}
+
+func arenaOf(stats map[string]float64) arenaJSON {
+	return arenaJSON{Eliminations: int64(stats["eliminations"]), Deaths: int64(stats["deaths"]), Damage: int64(stats["damage"]),
+		ShotsFired: int64(stats["shots_fired"]), ShotsHit: int64(stats["shots_hit"])}
+}
+
+type poolRatingJSON struct {
+	Rating  float64 `json:"rating"`
+	Sigma   float64 `json:"sigma"`
+	Matches int64   `json:"matches"`
+}
+
 type playerJSON struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name"`
-	CreatedAt    time.Time `json:"created_at"`
-	Rating       float64   `json:"rating"`
-	Matches      int64     `json:"matches"`
-	Wins         int64     `json:"wins"`
-	Losses       int64     `json:"losses"`
-	Draws        int64     `json:"draws"`
-	Eliminations int64     `json:"eliminations"`
-	Deaths       int64     `json:"deaths"`
-	Damage       int64     `json:"damage"`
-	ShotsFired   int64     `json:"shots_fired"`
-	ShotsHit     int64     `json:"shots_hit"`
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	// Rating is the rating of the player's most played pool.
+	// Deprecated: read ratings.
+	Rating  float64                   `json:"rating"`
+	Ratings map[string]poolRatingJSON `json:"ratings"`
+	Matches int64                     `json:"matches"`
+	Wins    int64                     `json:"wins"`
+	Losses  int64                     `json:"losses"`
+	Draws   int64                     `json:"draws"`
+	Stats   map[string]float64        `json:"stats"`
+	arenaJSON
 }
 
 type resultJSON struct {
-	PlayerID     string  `json:"player_id"`
-	Name         string  `json:"name"`
-	Team         int64   `json:"team"`
-	Placement    int64   `json:"placement"`
-	Standing     string  `json:"standing"`
-	Eliminations int64   `json:"eliminations"`
-	Deaths       int64   `json:"deaths"`
-	Damage       int64   `json:"damage"`
-	ShotsFired   int64   `json:"shots_fired"`
-	ShotsHit     int64   `json:"shots_hit"`
-	Left         bool    `json:"left"`
-	RatingBefore float64 `json:"rating_before"`
-	RatingAfter  float64 `json:"rating_after"`
+	PlayerID     string             `json:"player_id"`
+	Name         string             `json:"name"`
+	Team         int64              `json:"team"`
+	Placement    int64              `json:"placement"`
+	Standing     string             `json:"standing"`
+	Stats        map[string]float64 `json:"stats"`
+	Left         bool               `json:"left"`
+	RatingBefore float64            `json:"rating_before"`
+	RatingAfter  float64            `json:"rating_after"`
+	arenaJSON
 }
 
 type teamJSON struct {
@@ -97,6 +117,7 @@ type matchJSON struct {
 	StartedAt    *time.Time   `json:"started_at,omitempty"`
 	EndedAt      time.Time    `json:"ended_at"`
 	EndReason    string       `json:"end_reason"`
+	RatingPool   string       `json:"rating_pool"`
 	RecordedAt   time.Time    `json:"recorded_at"`
 	Teams        []teamJSON   `json:"teams"`
 	Players      []resultJSON `json:"players"`
@@ -118,8 +139,20 @@ type playerMatchesResponse struct {
 }
 
 func toBoard(b leaderboard.Board) boardJSON {
-	return boardJSON{ID: b.ID, Title: b.Title, Order: string(b.Order), Operator: string(b.Operator), Metric: string(b.Metric),
-		Reset: b.Reset, Season: b.Season, SeasonStarted: optTime(b.SeasonStarted)}
+	modes := b.Modes
+	if modes == nil {
+		modes = []string{}
+	}
+	return boardJSON{ID: b.ID, Title: b.Title, Order: string(b.Order), Stat: b.Stat, Aggregate: string(b.Aggregate),
+		Modes: modes, Pool: b.Pool, Reset: b.Reset, Season: b.Season, SeasonStarted: optTime(b.SeasonStarted)}
+}
+
+// nonNil makes a missing stats map an empty JSON object.
+func nonNil(m map[string]float64) map[string]float64 {
+	if m == nil {
+		return map[string]float64{}
+	}
+	return m
 }
 
 func toEntry(e leaderboard.Entry) entryJSON {
@@ -127,21 +160,25 @@ func toEntry(e leaderboard.Entry) entryJSON {
 }
 
 func toPlayer(p leaderboard.Player) playerJSON {
-	return playerJSON{ID: p.ID, Name: p.Name, CreatedAt: p.Created, Rating: p.Rating,
+	out := playerJSON{ID: p.ID, Name: p.Name, CreatedAt: p.Created, Rating: p.MainRating(),
+		Ratings: make(map[string]poolRatingJSON, len(p.Ratings)),
 		Matches: p.Matches, Wins: p.Wins, Losses: p.Losses, Draws: p.Matches - p.Wins - p.Losses,
-		Eliminations: p.Eliminations, Deaths: p.Deaths, Damage: p.Damage, ShotsFired: p.ShotsFired, ShotsHit: p.ShotsHit}
+		Stats: nonNil(p.Stats), arenaJSON: arenaOf(p.Stats)}
+	for pool, r := range p.Ratings {
+		out.Ratings[pool] = poolRatingJSON(r)
+	}
+	return out
 }
 
 func toResult(r leaderboard.Result, standing leaderboard.Standing) resultJSON {
 	return resultJSON{PlayerID: r.PlayerID, Name: r.Name, Team: r.Team, Placement: r.Placement,
-		Standing: standing.String(), Eliminations: r.Eliminations, Deaths: r.Deaths, Damage: r.Damage,
-		ShotsFired: r.ShotsFired, ShotsHit: r.ShotsHit, Left: r.Left,
-		RatingBefore: r.RatingBefore, RatingAfter: r.RatingAfter}
+		Standing: standing.String(), Stats: nonNil(r.Stats), Left: r.Left,
+		RatingBefore: r.RatingBefore, RatingAfter: r.RatingAfter, arenaJSON: arenaOf(r.Stats)}
 }
 
 func toMatch(m leaderboard.Match) matchJSON {
 	out := matchJSON{ID: m.ID, Mode: m.Mode, Region: m.Region, RoomID: m.RoomID, GameserverID: m.GameserverID,
-		StartedAt: optTime(m.StartedAt), EndedAt: m.EndedAt, EndReason: m.EndReason, RecordedAt: m.Recorded,
+		StartedAt: optTime(m.StartedAt), EndedAt: m.EndedAt, EndReason: m.EndReason, RatingPool: m.Pool, RecordedAt: m.Recorded,
 		Teams: []teamJSON{}, Players: []resultJSON{}}
 	for _, t := range m.Teams {
 		out.Teams = append(out.Teams, teamJSON(t))

@@ -158,6 +158,8 @@ func (s *Server) routes() {
 	s.handle("GET /v1/leaderboards/{id}/seasons/{season}/entries", s.seasonEntries)
 	s.handle("PUT /v1/admin/leaderboards/{id}", s.admin(s.putBoard))
 	s.handle("POST /v1/admin/leaderboards/{id}/seasons", s.admin(s.endSeason))
+	s.handle("GET /v1/rating-pools", s.ratingPools)
+	s.handle("PUT /v1/admin/rating-pools/{mode}", s.admin(s.putRatingPool))
 	s.handle("GET /docs", s.docs)
 	s.handle("GET /v1/players/{id}", s.player)
 	s.handle("GET /v1/players/{id}/matches", s.playerMatches)

@@ -172,8 +172,8 @@ func TestSignInAndRead(t *testing.T) {
 	end := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i, other := range []string{"bob", "cat", "dan"} {
 		m := leaderboard.Match{ID: "m" + other, Mode: "duel", EndedAt: end.Add(time.Duration(i) * time.Minute), Players: []leaderboard.Result{
-			{PlayerID: g.PlayerID, Name: "ada", Team: 1, Placement: 1, Eliminations: 10},
-			{PlayerID: other, Name: other, Team: 2, Placement: 2, Eliminations: int64(i)},
+			{PlayerID: g.PlayerID, Name: "ada", Team: 1, Placement: 1, Stats: map[string]float64{"eliminations": 10}},
+			{PlayerID: other, Name: other, Team: 2, Placement: 2, Stats: map[string]float64{"eliminations": float64(i)}},
 		}}
 		if _, err := e.store.ApplyOutcome(ctx, m); err != nil {
 			t.Fatal(err)

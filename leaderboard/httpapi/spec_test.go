@@ -119,6 +119,7 @@ func TestSpecCoversRoutes(t *testing.T) {
 		"/v1/leaderboards/{id}/players/{player}/around": "get", "/v1/leaderboards/{id}/seasons": "get",
 		"/v1/leaderboards/{id}/seasons/{season}/entries": "get", "/v1/admin/leaderboards/{id}": "put",
 		"/v1/admin/leaderboards/{id}/seasons": "post", "/docs": "get",
+		"/v1/rating-pools": "get", "/v1/admin/rating-pools/{mode}": "put",
 	}
 	for path, method := range want {
 		if _, ok := s.Paths[path][method]; !ok {

@@ -26,10 +26,10 @@ func (s *Store) BulkLoad(ctx context.Context, boardID string, entries iter.Seq[l
 			return err
 		}
 		defer tx.Rollback(ctx)
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"players"}, []string{"id", "name", "created_at", "rating"},
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"players"}, []string{"id", "name", "created_at"},
 			pgx.CopyFromSlice(len(batch), func(i int) ([]any, error) {
 				x := batch[i]
-				return []any{x.PlayerID, x.Name, x.Updated.UnixMicro(), leaderboard.DefaultRating}, nil
+				return []any{x.PlayerID, x.Name, x.Updated.UnixMicro()}, nil
 			})); err != nil {
 			return err
 		}

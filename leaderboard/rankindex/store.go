@@ -310,7 +310,7 @@ func (s *Store) sync(ctx context.Context, since time.Time) (time.Time, error) {
 			if !since.IsZero() { // not the first sync: the poll starts after it
 				since = earliest(since, s.rewind(loadStart))
 			}
-		} else if old != b {
+		} else if !sameBoard(old, b) {
 			s.mu.Lock()
 			s.boards[b.ID] = b
 			s.mu.Unlock()
@@ -598,4 +598,10 @@ func (s *Store) AroundPlayer(ctx context.Context, boardID, playerID string, n in
 	}
 	start := max(0, int(me.Rank)-1-n)
 	return s.idx.Range(ctx, boardID, start, int(me.Rank)-1-start+1+n)
+}
+
+// sameBoard reports whether two reads of a board agree in every field.
+func sameBoard(a, b leaderboard.Board) bool {
+	return a.SameRanking(b) && a.ID == b.ID && a.Title == b.Title && a.Reset == b.Reset &&
+		a.Season == b.Season && a.SeasonStarted.Equal(b.SeasonStarted)
 }

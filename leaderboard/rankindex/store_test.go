@@ -82,8 +82,8 @@ func testLearnsOfOtherProcesses(t *testing.T, idx rankindex.Index) {
 	other := openSQLite(t, path) // the "stats worker" process
 	ctx := context.Background()
 	m := leaderboard.Match{ID: "m1", Mode: "duel", EndedAt: time.Now(), Players: []leaderboard.Result{
-		{PlayerID: "ada", Name: "ada", Team: 1, Placement: 1, Eliminations: 5},
-		{PlayerID: "bob", Name: "bob", Team: 2, Placement: 2, Eliminations: 2},
+		{PlayerID: "ada", Name: "ada", Team: 1, Placement: 1, Stats: map[string]float64{"eliminations": 5}},
+		{PlayerID: "bob", Name: "bob", Team: 2, Placement: 2, Stats: map[string]float64{"eliminations": 2}},
 	}}
 	if _, err := other.ApplyOutcome(ctx, m); err != nil {
 		t.Fatal(err)
@@ -231,7 +231,7 @@ func TestStaleReads(t *testing.T) {
 // duel is a 1v1 that winner wins with elims eliminations against bob.
 func duel(id, winner string, elims int64, ended time.Time) leaderboard.Match {
 	return leaderboard.Match{ID: id, Mode: "duel", EndedAt: ended, Players: []leaderboard.Result{
-		{PlayerID: winner, Name: winner, Team: 1, Placement: 1, Eliminations: elims},
-		{PlayerID: "bob", Name: "bob", Team: 2, Placement: 2},
+		{PlayerID: winner, Name: winner, Team: 1, Placement: 1, Stats: map[string]float64{"eliminations": float64(elims)}},
+		{PlayerID: "bob", Name: "bob", Team: 2, Placement: 2, Stats: map[string]float64{"eliminations": 0}},
 	}}
 }

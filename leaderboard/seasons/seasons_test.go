@@ -29,7 +29,7 @@ func TestTickEndsDueSeasonsOnce(t *testing.T) {
 	}
 	defer store.Close()
 	b, err := store.PutBoard(ctx, leaderboard.Board{ID: "daily", Title: "Daily", Order: leaderboard.Descending,
-		Operator: leaderboard.Increment, Metric: leaderboard.MetricWins, Reset: "@daily"})
+		Stat: leaderboard.StatWins, Aggregate: leaderboard.Sum, Reset: "@daily"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func (s *Store) BulkLoad(ctx context.Context, boardID string, entries iter.Seq[l
 			return err
 		}
 		defer tx.Rollback()
-		p, err := tx.PrepareContext(ctx, `INSERT INTO players (id, name, created_at, rating) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+		p, err := tx.PrepareContext(ctx, `INSERT INTO players (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
 		if err != nil {
 			return err
 		}
@@ -35,7 +35,7 @@ func (s *Store) BulkLoad(ctx context.Context, boardID string, entries iter.Seq[l
 		}
 		for _, x := range batch {
 			at := x.Updated.UnixMicro()
-			if _, err := p.ExecContext(ctx, x.PlayerID, x.Name, at, leaderboard.DefaultRating); err != nil {
+			if _, err := p.ExecContext(ctx, x.PlayerID, x.Name, at); err != nil {
 				return err
 			}
 			if _, err := e.ExecContext(ctx, boardID, x.PlayerID, x.Score, at); err != nil {

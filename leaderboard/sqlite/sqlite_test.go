@@ -2,8 +2,11 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/skirmishgg/skirmish/leaderboard"
 	"github.com/skirmishgg/skirmish/leaderboard/sqlite"
@@ -38,7 +41,31 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatalf("reopen: %v", err)
 	}
 	defer s.Close()
-	if got, err := s.GetPlayer(ctx, p.ID); err != nil || got != p {
+	if got, err := s.GetPlayer(ctx, p.ID); err != nil || !reflect.DeepEqual(got, p) {
 		t.Errorf("GetPlayer after reopen = %+v, %v, want %+v", got, err, p)
+	}
+}
+
+// TestBulkLoad: the load tests' bulk load fills a board with new players.
+func TestBulkLoad(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Unix(1_800_000_000, 0).UTC()
+	n, err := s.BulkLoad(ctx, "eliminations", func(yield func(leaderboard.Entry) bool) {
+		for i := range 3 {
+			if !yield(leaderboard.Entry{PlayerID: fmt.Sprint("p", i), Name: "bench", Score: float64(i), Updated: at}) {
+				return
+			}
+		}
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("BulkLoad = %d, %v; want 3", n, err)
+	}
+	if e, err := s.PlayerRank(ctx, "eliminations", "p2"); err != nil || e.Rank != 1 || e.Score != 2 {
+		t.Errorf("PlayerRank(p2) = %+v, %v; want rank 1 with 2", e, err)
 	}
 }

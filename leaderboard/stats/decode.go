@@ -62,16 +62,12 @@ func FromProto(o *skirmishv1.MatchOutcome) (leaderboard.Match, error) {
 	}
 	for _, p := range o.GetPlayers() {
 		m.Players = append(m.Players, leaderboard.Result{
-			PlayerID:     p.GetPlayerId(),
-			Name:         p.GetName(),
-			Team:         int64(p.GetTeam()),
-			Placement:    int64(p.GetPlacement()),
-			Eliminations: int64(p.GetEliminations()),
-			Deaths:       int64(p.GetDeaths()),
-			Damage:       int64(p.GetDamage()),
-			ShotsFired:   int64(p.GetShotsFired()),
-			ShotsHit:     int64(p.GetShotsHit()),
-			Left:         p.GetLeft(),
+			PlayerID:  p.GetPlayerId(),
+			Name:      p.GetName(),
+			Team:      int64(p.GetTeam()),
+			Placement: int64(p.GetPlacement()),
+			Stats:     statsOf(p),
+			Left:      p.GetLeft(),
 		})
 	}
 	if err := m.Validate(); err != nil {
@@ -95,4 +91,35 @@ func endReason(r skirmishv1.EndReason, started bool) string {
 		return ""
 	}
 	return strings.ToLower(strings.TrimPrefix(name, "END_REASON_"))
+}
+
+// statsOf returns a player's stats: the outcome's stats, or, when it has
+// none, Arena's deprecated fields under their stat names (an outcome from
+// a gameserver that predates stats), or nil when those are all zero too
+// (an outcome with no results, such as a lost server's).
+func statsOf(p *skirmishv1.PlayerResult) map[string]float64 {
+	if len(p.GetStats()) > 0 {
+		return p.GetStats()
+	}
+	legacy := map[string]uint32{
+		"eliminations": p.GetEliminations(),
+		"deaths":       p.GetDeaths(),
+		"damage":       p.GetDamage(),
+		"shots_fired":  p.GetShotsFired(),
+		"shots_hit":    p.GetShotsHit(),
+	}
+	var out map[string]float64
+	for name, v := range legacy {
+		if v == 0 {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]float64, len(legacy))
+			for n := range legacy {
+				out[n] = 0
+			}
+		}
+		out[name] = float64(v)
+	}
+	return out
 }

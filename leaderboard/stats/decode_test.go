@@ -1,6 +1,7 @@
 package stats_test
 
 import (
+	"reflect"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -27,6 +28,13 @@ func TestDecode(t *testing.T) {
 		{"no players", `{"schemaVersion":1,"matchId":"m"}`, false},
 		{"player without id", `{"schemaVersion":1,"matchId":"m","players":[{"name":"x"}]}`, false},
 		{"bad timestamp", `{"schemaVersion":1,"matchId":"m","endedAt":"yesterday","players":[{"playerId":"p"}]}`, false},
+		{"stats", `{"schemaVersion":1,"matchId":"m","players":[{"playerId":"p","stats":{"lap_ms":61000.5,"rounds_won":-2}}]}`, true},
+		{"stat NaN", `{"schemaVersion":1,"matchId":"m","players":[{"playerId":"p","stats":{"lap_ms":"NaN"}}]}`, false},
+		{"stat infinite", `{"schemaVersion":1,"matchId":"m","players":[{"playerId":"p","stats":{"lap_ms":"-Infinity"}}]}`, false},
+		{"stat too big", `{"schemaVersion":1,"matchId":"m","players":[{"playerId":"p","stats":{"gold":1e16}}]}`, false},
+		{"stat reserved", `{"schemaVersion":1,"matchId":"m","players":[{"playerId":"p","stats":{"rating":3000}}]}`, false},
+		{"stat name upper case", `{"schemaVersion":1,"matchId":"m","players":[{"playerId":"p","stats":{"Lap":1}}]}`, false},
+		{"stat name empty", `{"schemaVersion":1,"matchId":"m","players":[{"playerId":"p","stats":{"":1}}]}`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,8 +45,35 @@ func TestDecode(t *testing.T) {
 		})
 	}
 	m, err := stats.Decode(good)
-	if err != nil || m.ID != "m1" || len(m.Players) != 2 || m.Players[0].Eliminations != 10 || m.Mode != "duel" || m.EndedAt.IsZero() {
+	if err != nil || m.ID != "m1" || len(m.Players) != 2 || m.Players[0].Stats["eliminations"] != 10 || m.Mode != "duel" || m.EndedAt.IsZero() {
 		t.Errorf("Decode(outcome) = %+v, %v", m, err)
+	}
+}
+
+// TestDecodeStats: an outcome's stats are the player's stats; an outcome
+// from before stats gives Arena's deprecated fields under their stat
+// names; one with neither gives none.
+func TestDecodeStats(t *testing.T) {
+	tests := []struct {
+		name, player string
+		want         map[string]float64
+	}{
+		{"stats win over the old fields", `{"playerId":"p","eliminations":3,"stats":{"eliminations":4,"lap_ms":61000.5}}`,
+			map[string]float64{"eliminations": 4, "lap_ms": 61000.5}},
+		{"old fields only", `{"playerId":"p","eliminations":3,"shotsHit":2}`,
+			map[string]float64{"eliminations": 3, "deaths": 0, "damage": 0, "shots_fired": 0, "shots_hit": 2}},
+		{"neither", `{"playerId":"p"}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := stats.Decode([]byte(`{"schemaVersion":1,"matchId":"m","players":[` + tt.player + `]}`))
+			if err != nil {
+				t.Fatalf("Decode(%s): %v", tt.player, err)
+			}
+			if !reflect.DeepEqual(m.Players[0].Stats, tt.want) {
+				t.Errorf("Decode(%s).Stats = %v, want %v", tt.player, m.Players[0].Stats, tt.want)
+			}
+		})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -124,7 +125,7 @@ func TestWorkerAppliesOnceAndLeavesPoison(t *testing.T) {
 				t.Errorf("left in queue: %v, want [bad v2 noid]", left)
 			}
 			p, err := store.GetPlayer(context.Background(), "ada")
-			if err != nil || p.Matches != 3 || p.Wins != 2 || p.Losses != 1 || p.Eliminations != 24 {
+			if err != nil || p.Matches != 3 || p.Wins != 2 || p.Losses != 1 || p.Stats["eliminations"] != 24 {
 				t.Errorf("GetPlayer(ada) = %+v, %v, want 3 matches, 2 wins, 1 loss, 24 eliminations", p, err)
 			}
 			m, err := store.GetMatch(context.Background(), "m2")
@@ -293,7 +294,7 @@ func TestCancelledRoomChangesNothing(t *testing.T) {
 
 			for id, b := range before {
 				p, err := store.GetPlayer(ctx, id)
-				if err != nil || p != b {
+				if err != nil || !reflect.DeepEqual(p, b) {
 					t.Errorf("GetPlayer(%s) after the cancelled room = %+v, %v; want unchanged %+v", id, p, err, b)
 				}
 			}
@@ -305,8 +306,8 @@ func TestCancelledRoomChangesNothing(t *testing.T) {
 				t.Fatalf("GetMatch(m2) = %+v, %v; want end reason cancelled", m, err)
 			}
 			for _, p := range m.Players {
-				if p.Standing != leaderboard.Void || p.RatingAfter != before[p.PlayerID].Rating {
-					t.Errorf("m2 player %s: %v, rating %v; want void at %v", p.PlayerID, p.Standing, p.RatingAfter, before[p.PlayerID].Rating)
+				if p.Standing != leaderboard.Void || p.RatingAfter != before[p.PlayerID].Ratings["duel"].Rating {
+					t.Errorf("m2 player %s: %v, rating %v; want void at %v", p.PlayerID, p.Standing, p.RatingAfter, before[p.PlayerID].Ratings["duel"].Rating)
 				}
 			}
 		})

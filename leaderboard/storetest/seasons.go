@@ -97,8 +97,8 @@ func testSeasons(t *testing.T, s leaderboard.Store) {
 
 func testPutBoard(t *testing.T, s leaderboard.Store) {
 	c := ctx(t)
-	b := leaderboard.Board{ID: "damage", Title: "Damage", Order: leaderboard.Descending, Operator: leaderboard.Best,
-		Metric: leaderboard.MetricDamage, Reset: "@weekly"}
+	b := leaderboard.Board{ID: "damage", Title: "Damage", Order: leaderboard.Descending, Stat: "damage",
+		Aggregate: leaderboard.Max, Reset: "@weekly"}
 	got, err := s.PutBoard(c, b)
 	if err != nil || got.Reset != "@weekly" || got.Season != 1 {
 		t.Fatalf("PutBoard = %+v, %v", got, err)
@@ -112,9 +112,21 @@ func testPutBoard(t *testing.T, s leaderboard.Store) {
 	if got, err := s.PutBoard(c, b); err != nil || got.Title != "Most damage" {
 		t.Errorf("PutBoard(new title) = %+v, %v", got, err)
 	}
-	b.Operator = leaderboard.Increment
-	if _, err := s.PutBoard(c, b); !errors.Is(err, leaderboard.ErrConflict) {
-		t.Errorf("PutBoard(new operator) = %v, want ErrConflict", err)
+	for name, change := range map[string]func(*leaderboard.Board){
+		"aggregate": func(b *leaderboard.Board) { b.Aggregate = leaderboard.Sum },
+		"stat":      func(b *leaderboard.Board) { b.Stat = "deaths" },
+		"order":     func(b *leaderboard.Board) { b.Order = leaderboard.Ascending },
+		"modes":     func(b *leaderboard.Board) { b.Modes = []string{"duel"} },
+		"pool":      func(b *leaderboard.Board) { b.Pool = "duel" },
+	} {
+		nb := b
+		change(&nb)
+		if _, err := s.PutBoard(c, nb); !errors.Is(err, leaderboard.ErrConflict) {
+			t.Errorf("PutBoard(new %s) = %v, want ErrConflict", name, err)
+		}
+	}
+	if _, err := s.PutBoard(c, leaderboard.Board{ID: "y", Order: leaderboard.Descending, Stat: "rating", Aggregate: leaderboard.Last}); !errors.Is(err, leaderboard.ErrInvalid) {
+		t.Errorf("PutBoard(rating without a pool) = %v, want ErrInvalid", err)
 	}
 	if _, err := s.PutBoard(c, leaderboard.Board{ID: "x", Order: "up"}); !errors.Is(err, leaderboard.ErrInvalid) {
 		t.Errorf("PutBoard(bad order) = %v, want ErrInvalid", err)

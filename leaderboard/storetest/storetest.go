@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +41,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"PutBoard", testPutBoard},
 		{"VoidAndLeavers", testVoidAndLeavers},
 		{"OutcomeNames", testOutcomeNames},
+		{"StatBoards", testStatBoards},
+		{"RatingPools", testRatingPools},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,10 +61,16 @@ func duel(id, winner, loser string, elims int64, ended time.Time) leaderboard.Ma
 		StartedAt: ended.Add(-3 * time.Minute), EndedAt: ended, EndReason: "score_limit",
 		Teams: []leaderboard.TeamResult{{Team: 1, Score: elims, Placement: 1}, {Team: 2, Score: 1, Placement: 2}},
 		Players: []leaderboard.Result{
-			{PlayerID: winner, Name: "W " + winner, Team: 1, Placement: 1, Eliminations: elims, Deaths: 1, Damage: 25 * (elims + 1), ShotsFired: 40, ShotsHit: 20},
-			{PlayerID: loser, Name: "L " + loser, Team: 2, Placement: 2, Eliminations: 1, Deaths: elims, Damage: 50, ShotsFired: 30, ShotsHit: 5, Left: true},
+			{PlayerID: winner, Name: "W " + winner, Team: 1, Placement: 1, Stats: arena(elims, 1, 25*(elims+1), 40, 20)},
+			{PlayerID: loser, Name: "L " + loser, Team: 2, Placement: 2, Stats: arena(1, elims, 50, 30, 5), Left: true},
 		},
 	}
+}
+
+// arena returns Arena's stats of one player.
+func arena(elims, deaths, damage, fired, hit int64) map[string]float64 {
+	return map[string]float64{"eliminations": float64(elims), "deaths": float64(deaths), "damage": float64(damage),
+		"shots_fired": float64(fired), "shots_hit": float64(hit)}
 }
 
 func ctx(t *testing.T) context.Context {
@@ -91,23 +102,28 @@ func testApply(t *testing.T, s leaderboard.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Name != "ada" || got.Matches != 1 || got.Wins != 1 || got.Losses != 0 || got.Eliminations != 10 ||
-		got.Deaths != 1 || got.Damage != 275 || got.ShotsFired != 40 || got.ShotsHit != 20 || got.Rating != win {
+	if got.Name != "ada" || got.Matches != 1 || got.Wins != 1 || got.Losses != 0 ||
+		!reflect.DeepEqual(got.Stats, arena(10, 1, 275, 40, 20)) || got.Ratings["duel"].Rating != win ||
+		got.Ratings["duel"].Matches != 1 || len(got.Ratings) != 1 {
 		t.Errorf("GetPlayer(winner) = %+v", got)
 	}
 	bob, err := s.GetPlayer(c, "bob")
 	if err != nil {
 		t.Fatalf("GetPlayer(bob), created by the outcome: %v", err)
 	}
-	if bob.Name != "L bob" || bob.Matches != 1 || bob.Losses != 1 || bob.Rating != lose {
+	if bob.Name != "L bob" || bob.Matches != 1 || bob.Losses != 1 || bob.Ratings["duel"].Rating != lose {
 		t.Errorf("GetPlayer(loser) = %+v", bob)
 	}
-	ratings, err := s.Ratings(c, []string{a.ID, "bob", "nobody"})
+	ratings, err := s.Ratings(c, "duel", []string{a.ID, "bob", "nobody"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ratings) != 2 || ratings[a.ID] != win || ratings["bob"] != lose {
-		t.Errorf("Ratings = %v, want %s:%v bob:%v", ratings, a.ID, win, lose)
+		t.Errorf("Ratings(duel) = %v, want %s:%v bob:%v", ratings, a.ID, win, lose)
+	}
+	// Another mode is another pool, in which neither has played.
+	if ratings, err := s.Ratings(c, "ffa", []string{a.ID, "bob"}); err != nil || len(ratings) != 0 {
+		t.Errorf("Ratings(ffa) = %v, %v, want none", ratings, err)
 	}
 
 	wantTop := map[string][]leaderboard.Entry{
@@ -140,6 +156,7 @@ func testApply(t *testing.T, s leaderboard.Store) {
 	want.Players[0].Name = want.Players[0].Name[:displayname.MaxLen]
 	want.Players[0].RatingBefore, want.Players[0].RatingAfter = 1500, win
 	want.Players[1].RatingBefore, want.Players[1].RatingAfter = 1500, lose
+	want.Pool = "duel"
 	if m.Recorded.IsZero() {
 		t.Errorf("GetMatch: Recorded is zero")
 	}
@@ -160,12 +177,12 @@ func testApplyTwice(t *testing.T, s leaderboard.Store) {
 		t.Fatalf("ApplyOutcome(again) = %v, %v, want false, nil", applied, err)
 	}
 	// A redelivery with other numbers must not change anything either.
-	m.Players[0].Eliminations = 99
+	m.Players[0].Stats["eliminations"] = 99
 	if applied, err := s.ApplyOutcome(c, m); err != nil || applied {
 		t.Fatalf("ApplyOutcome(changed redelivery) = %v, %v, want false, nil", applied, err)
 	}
 	after, _ := s.GetPlayer(c, "ada")
-	if after != before {
+	if !reflect.DeepEqual(after, before) {
 		t.Errorf("GetPlayer after redelivery = %+v, want %+v", after, before)
 	}
 	top2, _ := s.TopEntries(c, "eliminations", 10, nil)
@@ -201,7 +218,7 @@ func testApplyConcurrently(t *testing.T, s leaderboard.Store) {
 		t.Errorf("%d applications succeeded, want 3 (one per match)", n)
 	}
 	p, err := s.GetPlayer(ctx(t), "ada")
-	if err != nil || p.Matches != 3 || p.Eliminations != 15 {
+	if err != nil || p.Matches != 3 || p.Stats["eliminations"] != 15 || p.Ratings["duel"].Matches != 3 {
 		t.Errorf("GetPlayer(ada) = %+v, %v, want 3 matches and 15 eliminations", p, err)
 	}
 }
@@ -280,7 +297,7 @@ func testPlayerMatches(t *testing.T, s leaderboard.Store) {
 		}
 		for _, pm := range page {
 			ids = append(ids, pm.MatchID)
-			if pm.Result.PlayerID != "ada" || pm.Result.Eliminations != 3 || pm.Mode != "duel" || pm.Standing != leaderboard.Won {
+			if pm.Result.PlayerID != "ada" || pm.Result.Stats["eliminations"] != 3 || pm.Mode != "duel" || pm.Standing != leaderboard.Won {
 				t.Errorf("PlayerMatches row = %+v", pm)
 			}
 		}
@@ -316,12 +333,12 @@ func testPlayers(t *testing.T, s leaderboard.Store) {
 		t.Errorf("CreatePlayer ids %q, %q: want distinct and non-empty", p.ID, q.ID)
 	}
 	got, err := s.GetPlayer(c, p.ID)
-	if err != nil || got != p {
+	if err != nil || !reflect.DeepEqual(got, p) {
 		t.Errorf("GetPlayer = %+v, %v, want %+v", got, err, p)
 	}
 	boards, err := s.Boards(c)
-	if err != nil || len(boards) != 3 || boards[0].ID != "eliminations" {
-		t.Errorf("Boards = %v, %v, want the three default boards", boards, err)
+	if err != nil || len(boards) != len(leaderboard.DefaultBoards()) || boards[0].ID != "eliminations" {
+		t.Errorf("Boards = %v, %v, want the default boards", boards, err)
 	}
 	if err := s.Ping(c); err != nil {
 		t.Errorf("Ping: %v", err)
@@ -365,10 +382,34 @@ func testInvalid(t *testing.T, s leaderboard.Store) {
 		"ApplyOutcome(no id)":    func() error { _, err := s.ApplyOutcome(c, noID); return err },
 		"ApplyOutcome(twice)":    func() error { _, err := s.ApplyOutcome(c, twice); return err },
 		"ApplyOutcome(empty)":    func() error { _, err := s.ApplyOutcome(c, leaderboard.Match{ID: "x"}); return err },
+		"Ratings(too many)":      func() error { _, err := s.Ratings(c, "duel", make([]string, 101)); return err },
+		"PutRatingPool(bad)":     func() error { return s.PutRatingPool(c, "duel", "a pool") },
+	}
+	for name, stats := range map[string]map[string]float64{
+		"NaN":         {"lap_ms": math.NaN()},
+		"Inf":         {"lap_ms": math.Inf(-1)},
+		"too big":     {"gold": 2e15},
+		"reserved":    {"wins": 1},
+		"upper case":  {"Kills": 1},
+		"digit first": {"1st": 1},
+		"too long":    {strings.Repeat("a", 33): 1},
+		"too many":    manyStats(33),
+	} {
+		m := duel("bad-stats", "a", "b", 1, t0)
+		m.Players[1].Stats = stats
+		calls["ApplyOutcome(stats "+name+")"] = func() error { _, err := s.ApplyOutcome(c, m); return err }
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, leaderboard.ErrInvalid) {
 			t.Errorf("%s = %v, want ErrInvalid", name, err)
 		}
 	}
+}
+
+func manyStats(n int) map[string]float64 {
+	out := map[string]float64{}
+	for i := range n {
+		out[fmt.Sprintf("s%d", i)] = 1
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -45,7 +46,7 @@ func testVoidAndLeavers(t *testing.T, s leaderboard.Store) {
 		m := leaderboard.Match{ID: "void-" + reason, Mode: "duel", EndedAt: t0.Add(time.Duration(i+1) * time.Second), EndReason: reason,
 			Teams: []leaderboard.TeamResult{{Team: 1, Placement: 1}, {Team: 2, Placement: 1}},
 			Players: []leaderboard.Result{
-				{PlayerID: "came", Name: "came", Team: 1, Placement: 1, Eliminations: 3},
+				{PlayerID: "came", Name: "came", Team: 1, Placement: 1, Stats: arena(3, 0, 0, 0, 0)},
 				{PlayerID: "noshow", Name: "noshow", Team: 2, Placement: 1, Left: true},
 			}}
 		if applied, err := s.ApplyOutcome(c, m); err != nil || !applied {
@@ -59,14 +60,14 @@ func testVoidAndLeavers(t *testing.T, s leaderboard.Store) {
 			t.Errorf("GetMatch(%s).EndReason = %q", m.ID, got.EndReason)
 		}
 		for _, p := range got.Players {
-			if p.Standing != leaderboard.Void || p.RatingBefore != p.RatingAfter || p.RatingBefore != before[p.PlayerID].Rating {
+			if p.Standing != leaderboard.Void || p.RatingBefore != p.RatingAfter || p.RatingBefore != before[p.PlayerID].Ratings["duel"].Rating {
 				t.Errorf("GetMatch(%s) player %s: standing %v, rating %v -> %v; want void, %v unchanged",
-					m.ID, p.PlayerID, p.Standing, p.RatingBefore, p.RatingAfter, before[p.PlayerID].Rating)
+					m.ID, p.PlayerID, p.Standing, p.RatingBefore, p.RatingAfter, before[p.PlayerID].Ratings["duel"].Rating)
 			}
 		}
 		for id, b := range before {
 			p, err := s.GetPlayer(c, id)
-			if err != nil || p != b {
+			if err != nil || !reflect.DeepEqual(p, b) {
 				t.Errorf("GetPlayer(%s) after a %s match = %+v, %v; want unchanged %+v", id, reason, p, err, b)
 			}
 		}
@@ -83,19 +84,20 @@ func testVoidAndLeavers(t *testing.T, s leaderboard.Store) {
 	// wins and gains.
 	m := leaderboard.Match{ID: "quit", Mode: "duel", EndedAt: t0.Add(time.Minute), EndReason: leaderboard.EndAbandoned,
 		Players: []leaderboard.Result{
-			{PlayerID: "came", Name: "came", Team: 1, Placement: 2, Eliminations: 1},
-			{PlayerID: "noshow", Name: "noshow", Team: 2, Placement: 1, Eliminations: 4, Left: true},
+			{PlayerID: "came", Name: "came", Team: 1, Placement: 2, Stats: arena(1, 0, 0, 0, 0)},
+			{PlayerID: "noshow", Name: "noshow", Team: 2, Placement: 1, Stats: arena(4, 0, 0, 0, 0), Left: true},
 		}}
 	if _, err := s.ApplyOutcome(c, m); err != nil {
 		t.Fatal(err)
 	}
 	came, err := s.GetPlayer(c, "came")
-	if err != nil || came.Wins != before["came"].Wins+1 || came.Losses != before["came"].Losses || came.Rating <= before["came"].Rating {
-		t.Errorf("GetPlayer(came) after the other quit = %+v, %v; want one more win and a higher rating than %v", came, err, before["came"].Rating)
+	if err != nil || came.Wins != before["came"].Wins+1 || came.Losses != before["came"].Losses || came.Ratings["duel"].Rating <= before["came"].Ratings["duel"].Rating {
+		t.Errorf("GetPlayer(came) after the other quit = %+v, %v; want one more win and a higher rating than %v", came, err, before["came"].Ratings["duel"])
 	}
 	quit, err := s.GetPlayer(c, "noshow")
-	if err != nil || quit.Losses != before["noshow"].Losses+1 || quit.Eliminations != before["noshow"].Eliminations+4 || quit.Rating >= before["noshow"].Rating {
-		t.Errorf("GetPlayer(noshow) after quitting = %+v, %v; want one more loss, his 4 eliminations, a lower rating than %v", quit, err, before["noshow"].Rating)
+	if err != nil || quit.Losses != before["noshow"].Losses+1 || quit.Stats["eliminations"] != before["noshow"].Stats["eliminations"]+4 ||
+		quit.Ratings["duel"].Rating >= before["noshow"].Ratings["duel"].Rating {
+		t.Errorf("GetPlayer(noshow) after quitting = %+v, %v; want one more loss, his 4 eliminations, a lower rating than %v", quit, err, before["noshow"].Ratings["duel"])
 	}
 }
 

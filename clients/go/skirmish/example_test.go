@@ -72,8 +72,8 @@ func (s *leaderboardServer) play(id string, winner, loser skirmish.Session, at t
 		StartedAt: at.Add(-time.Minute), EndedAt: at,
 		Teams: []leaderboard.TeamResult{{Team: 1, Score: 10, Placement: 1}, {Team: 2, Score: 3, Placement: 2}},
 		Players: []leaderboard.Result{
-			{PlayerID: winner.PlayerID, Name: winner.Name, Team: 1, Placement: 1, Eliminations: 10, Deaths: 3},
-			{PlayerID: loser.PlayerID, Name: loser.Name, Team: 2, Placement: 2, Eliminations: 3, Deaths: 10},
+			{PlayerID: winner.PlayerID, Name: winner.Name, Team: 1, Placement: 1, Stats: map[string]float64{"eliminations": 10, "deaths": 3}},
+			{PlayerID: loser.PlayerID, Name: loser.Name, Team: 2, Placement: 2, Stats: map[string]float64{"eliminations": 3, "deaths": 10}},
 		},
 	})
 	return err

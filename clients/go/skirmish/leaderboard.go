@@ -93,10 +93,16 @@ type Board struct {
 	Title string `json:"title"`
 	// Order is "desc" (higher is better) or "asc".
 	Order string `json:"order"`
-	// Operator is how a match changes a score: "best", "set" or
-	// "increment".
-	Operator string `json:"operator"`
-	Metric   string `json:"metric"`
+	// Stat is the per-match value the board ranks: a stat the game
+	// reports, or "wins", "losses", "matches" or "rating".
+	Stat string `json:"stat"`
+	// Aggregate makes a score of a player's matches: "sum", "max",
+	// "min" or "last".
+	Aggregate string `json:"aggregate"`
+	// Modes are the modes the board counts; empty: every mode.
+	Modes []string `json:"modes"`
+	// Pool is the rating pool the board counts; empty: every pool.
+	Pool string `json:"pool,omitempty"`
 	// Reset is the cron schedule that ends seasons; empty: never.
 	Reset         string    `json:"reset,omitempty"`
 	Season        int64     `json:"season"`
@@ -121,34 +127,48 @@ type EntryPage struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-// Player is a player's profile. The counters common to every game are
-// fields; Raw holds the whole object, game stats included.
+// Player is a player's profile; Raw holds the whole object.
 type Player struct {
-	ID        string          `json:"id"`
-	Name      string          `json:"name"`
-	CreatedAt time.Time       `json:"created_at"`
-	Rating    float64         `json:"rating"`
-	Matches   int64           `json:"matches"`
-	Wins      int64           `json:"wins"`
-	Losses    int64           `json:"losses"`
-	Draws     int64           `json:"draws"`
-	Raw       json.RawMessage `json:"-"`
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	// Rating is the rating of the pool the player played most.
+	// Deprecated: use Ratings.
+	Rating float64 `json:"rating"`
+	// Ratings are the player's ratings by rating pool.
+	Ratings map[string]PoolRating `json:"ratings"`
+	Matches int64                 `json:"matches"`
+	Wins    int64                 `json:"wins"`
+	Losses  int64                 `json:"losses"`
+	Draws   int64                 `json:"draws"`
+	// Stats are the sums of the game's stats over the player's counted
+	// matches, by name.
+	Stats map[string]float64 `json:"stats"`
+	Raw   json.RawMessage    `json:"-"`
 }
 
-// Result is one player's part in a match. Raw holds the whole object,
-// game stats included.
+// PoolRating is a player's rating in one rating pool.
+type PoolRating struct {
+	Rating  float64 `json:"rating"`
+	Sigma   float64 `json:"sigma"`
+	Matches int64   `json:"matches"`
+}
+
+// Result is one player's part in a match. Raw holds the whole object.
 type Result struct {
 	PlayerID string `json:"player_id"`
 	Name     string `json:"name"`
 	Team     int64  `json:"team"`
 	// Placement of the player's team: 1 won; 0 unplaced.
 	Placement int64 `json:"placement"`
-	// Standing is "won", "lost" or "drew".
-	Standing     string          `json:"standing"`
-	Left         bool            `json:"left"`
-	RatingBefore float64         `json:"rating_before"`
-	RatingAfter  float64         `json:"rating_after"`
-	Raw          json.RawMessage `json:"-"`
+	// Standing is "won", "lost", "drew" or "void".
+	Standing string `json:"standing"`
+	// Stats are the game's stats for the player in the match, by name.
+	Stats        map[string]float64 `json:"stats"`
+	Left         bool               `json:"left"`
+	RatingBefore float64            `json:"rating_before"`
+	RatingAfter  float64            `json:"rating_after"`
+	Raw          json.RawMessage    `json:"-"`
 }
 
 // UnmarshalJSON keeps the raw object beside the known fields.

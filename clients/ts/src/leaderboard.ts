@@ -18,8 +18,13 @@ export interface Board {
   id: string;
   title: string;
   order: "desc" | "asc";
-  operator: "best" | "set" | "increment";
-  metric: string;
+  /** The stat ranked: one the game reports, or wins, losses, matches, rating. */
+  stat: string;
+  aggregate: "sum" | "max" | "min" | "last";
+  /** The modes counted; empty: every mode. */
+  modes: string[];
+  /** The rating pool counted; absent: every pool. */
+  pool?: string;
   reset?: string;
   season: number;
   season_started?: string;
@@ -39,17 +44,27 @@ export interface EntryPage {
   next_cursor?: string;
 }
 
-/** A player's profile: the common counters plus whatever stats the game keeps. */
+/** A player's rating in one rating pool. */
+export interface PoolRating {
+  rating: number;
+  sigma: number;
+  matches: number;
+}
+
+/** A player's profile: the common counters, the sums of the game's stats, ratings by pool. */
 export interface Player {
   id: string;
   name: string;
   created_at: string;
+  /** @deprecated the rating of the pool played most; read ratings. */
   rating: number;
+  ratings: Record<string, PoolRating>;
   matches: number;
   wins: number;
   losses: number;
   draws: number;
-  [stat: string]: unknown;
+  stats: Record<string, number>;
+  [field: string]: unknown;
 }
 
 export interface Result {
@@ -57,11 +72,13 @@ export interface Result {
   name: string;
   team: number;
   placement: number;
-  standing: "won" | "lost" | "drew";
+  standing: "won" | "lost" | "drew" | "void";
+  /** The game's stats for the player in this match, by name. */
+  stats: Record<string, number>;
   left: boolean;
   rating_before: number;
   rating_after: number;
-  [stat: string]: unknown;
+  [field: string]: unknown;
 }
 
 export interface PlayerMatch {

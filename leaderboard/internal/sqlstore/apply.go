@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,18 +15,20 @@ import (
 )
 
 // ApplyOutcome records a match in one transaction, once per match id. A
-// match always goes into history; it changes the stats, ratings and board
-// entries only of the players for whom it counts (leaderboard.Match.Judge:
+// match always goes into history with every player's stats; it changes the
+// stat sums, the ratings in the pool of its mode and the board entries only
+// of the players for whom it counts (leaderboard.Match.Judge:
 // void matches change nothing, leavers lose, nobody else is punished).
 //
-// Concurrency: the match row is inserted first, so a second transaction
-// with the same id waits on the first and then inserts nothing. Players are
-// locked (by an upsert) in id order, so two matches with common players
-// cannot deadlock, and each reads the other's committed rating.
+// Concurrency: the match row is inserted first (after reading its mode's
+// rating pool), so a second transaction with the same id waits on the first
+// and then inserts nothing. Players are locked (by an upsert) in id order,
+// so two matches with common players cannot deadlock, and each reads the
+// other's committed rating in the pool after taking the lock.
 //
 // Round trips: each step is one statement for all the players of the match
-// (multi-row VALUES), so an outcome costs about ten statements whatever its
-// size; the adapters reuse prepared statements (database/sql statements on
+// (multi-row VALUES), so an outcome costs about a dozen statements whatever
+// its size (one more the first time a mode is seen: its rating pool); the adapters reuse prepared statements (database/sql statements on
 // SQLite, pgx's statement cache on PostgreSQL).
 func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, error) {
 	if err := m.Validate(); err != nil {
@@ -40,11 +44,15 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 	ended := m.EndedAt.UnixMicro()
 	applied := false
 	err := s.db.InTx(ctx, func(tx Queryer) error {
+		var err error
+		if m.Pool, err = s.poolOf(ctx, tx, m.Mode); err != nil {
+			return err
+		}
 		n, err := tx.Exec(ctx, `INSERT INTO matches (id, room_id, mode, region, gameserver_id,
-				started_at, ended_at, end_reason, recorded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, `+s.nowSQL+`) ON CONFLICT (id) DO NOTHING`,
+				started_at, ended_at, end_reason, rating_pool, recorded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, `+s.nowSQL+`) ON CONFLICT (id) DO NOTHING`,
 			m.ID, m.RoomID, m.Mode, m.Region, m.GameserverID,
-			toMicros(m.StartedAt), ended, m.EndReason)
+			toMicros(m.StartedAt), ended, m.EndReason, m.Pool)
 		if err != nil {
 			return fmt.Errorf("insert match: %w", err)
 		}
@@ -79,6 +87,9 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 			return nil
 		}
 		if err := updateStats(ctx, tx, counted, after); err != nil {
+			return err
+		}
+		if err := addStats(ctx, tx, counted); err != nil {
 			return err
 		}
 		boards, err := listBoards(ctx, tx)
@@ -152,18 +163,36 @@ func insertTeams(ctx context.Context, tx Queryer, m leaderboard.Match) error {
 }
 
 // lockPlayers creates the players that are new and locks every player of
-// the match, in id order, returning their ratings. The no-op update locks
-// an existing row and returns its rating.
+// the match, in id order, and returns their ratings in the match's pool
+// (players not rated in it yet are left out: RateMatch rates them as new).
+// The no-op update locks an existing row.
 func lockPlayers(ctx context.Context, tx Queryer, m leaderboard.Match, now int64) (map[string]leaderboard.Rating, error) {
-	args := make([]any, 0, 4*len(m.Players))
+	args := make([]any, 0, 3*len(m.Players))
 	for _, p := range m.Players {
-		args = append(args, p.PlayerID, p.Name, now, leaderboard.DefaultRating)
+		args = append(args, p.PlayerID, p.Name, now)
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO players (id, name, created_at, rating)
-		VALUES `+values(len(m.Players), 4, nil)+`
-		ON CONFLICT (id) DO UPDATE SET name = players.name RETURNING id, rating, rating_sigma`, args...)
+	n, err := tx.Exec(ctx, `INSERT INTO players (id, name, created_at)
+		VALUES `+values(len(m.Players), 3, nil)+`
+		ON CONFLICT (id) DO UPDATE SET name = players.name`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("lock players: %w", err)
+	}
+	if n != int64(len(m.Players)) {
+		return nil, fmt.Errorf("lock players: %d of %d rows", n, len(m.Players))
+	}
+	args = append(args[:0], m.Pool)
+	var in strings.Builder
+	for i, p := range m.Players {
+		if i > 0 {
+			in.WriteByte(',')
+		}
+		args = append(args, p.PlayerID)
+		in.WriteString("$" + strconv.Itoa(len(args)))
+	}
+	rows, err := tx.Query(ctx, `SELECT player_id, rating, sigma FROM player_ratings
+		WHERE pool = $1 AND player_id IN (`+in.String()+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("ratings of players: %w", err)
 	}
 	defer rows.Close()
 	before := make(map[string]leaderboard.Rating, len(m.Players))
@@ -171,48 +200,59 @@ func lockPlayers(ctx context.Context, tx Queryer, m leaderboard.Match, now int64
 		var id string
 		var r leaderboard.Rating
 		if err := rows.Scan(&id, &r.Mu, &r.Sigma); err != nil {
-			return nil, fmt.Errorf("lock players: %w", err)
+			return nil, fmt.Errorf("ratings of players: %w", err)
 		}
 		before[id] = r
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("lock players: %w", err)
+		return nil, fmt.Errorf("ratings of players: %w", err)
 	}
-	if len(before) != len(m.Players) {
-		return nil, fmt.Errorf("lock players: %d of %d rows returned", len(before), len(m.Players))
+	for _, p := range m.Players {
+		if _, ok := before[p.PlayerID]; !ok {
+			before[p.PlayerID] = leaderboard.Rating{Mu: leaderboard.SkirmishParams.Mu, Sigma: leaderboard.SkirmishParams.Sigma}
+		}
 	}
 	return before, nil
 }
 
-// insertResults stores every player's result row.
+// insertResults stores every player's result row, stats included.
 func insertResults(ctx context.Context, tx Queryer, m leaderboard.Match) error {
-	args := make([]any, 0, 15*len(m.Players))
+	args := make([]any, 0, 11*len(m.Players))
 	for _, p := range m.Players {
-		args = append(args, m.ID, p.PlayerID, p.Name, p.Team, p.Placement,
-			p.Eliminations, p.Deaths, p.Damage, p.ShotsFired, p.ShotsHit, p.Left, p.Standing.String(),
+		stats, err := encodeStats(p.Stats)
+		if err != nil {
+			return fmt.Errorf("stats of %q: %w", p.PlayerID, err)
+		}
+		args = append(args, m.ID, p.PlayerID, p.Name, p.Team, p.Placement, stats, p.Left, p.Standing.String(),
 			p.RatingBefore, p.RatingAfter, m.EndedAt.UnixMicro())
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO match_players (match_id, player_id, name, team, placement,
-			eliminations, deaths, damage, shots_fired, shots_hit, left_early, standing,
-			rating_before, rating_after, ended_at)
-		VALUES `+values(len(m.Players), 15, nil), args...); err != nil {
+			stats, left_early, standing, rating_before, rating_after, ended_at)
+		VALUES `+values(len(m.Players), 11, nil), args...); err != nil {
 		return fmt.Errorf("insert results: %w", err)
 	}
 	return nil
 }
 
-// statsCasts are the types of the columns of updateStats' VALUES:
-// id, rating, sigma, wins, losses, eliminations, deaths, damage, shots
-// fired, shots hit. SQLite and PostgreSQL both name them column1 to
-// column10.
-var statsCasts = []string{"TEXT", "DOUBLE PRECISION", "DOUBLE PRECISION",
-	"BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT"}
+// encodeStats is the stats column of a result: a JSON object of numbers by
+// name (keys sorted), or "" for none.
+func encodeStats(stats map[string]float64) (string, error) {
+	if len(stats) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(stats)
+	return string(b), err
+}
 
-// updateStats adds the match to every player's stats and sets their new
-// rating, in one UPDATE ... FROM (VALUES ...), which SQLite (3.33 on) and
-// PostgreSQL both run.
+// countCasts are the types of the columns of updateStats' VALUES: id,
+// wins, losses. SQLite and PostgreSQL both name them column1 to column3.
+var countCasts = []string{"TEXT", "BIGINT", "BIGINT"}
+
+// updateStats counts the match in every player's record and sets their
+// rating in the match's pool: an UPDATE ... FROM (VALUES ...), which
+// SQLite (3.33 on) and PostgreSQL both run, and an upsert of the ratings.
 func updateStats(ctx context.Context, tx Queryer, m leaderboard.Match, after map[string]leaderboard.Rating) error {
-	args := make([]any, 0, len(statsCasts)*len(m.Players))
+	args := make([]any, 0, len(countCasts)*len(m.Players))
 	for _, p := range m.Players {
 		var win, loss int64
 		switch p.Standing {
@@ -221,21 +261,46 @@ func updateStats(ctx context.Context, tx Queryer, m leaderboard.Match, after map
 		case leaderboard.Lost:
 			loss = 1
 		}
-		args = append(args, p.PlayerID, p.RatingAfter, after[p.PlayerID].Sigma, win, loss,
-			p.Eliminations, p.Deaths, p.Damage, p.ShotsFired, p.ShotsHit)
+		args = append(args, p.PlayerID, win, loss)
 	}
-	n, err := tx.Exec(ctx, `UPDATE players SET rating = v.column2, rating_sigma = v.column3,
-			matches = players.matches + 1, wins = players.wins + v.column4, losses = players.losses + v.column5,
-			eliminations = players.eliminations + v.column6, deaths = players.deaths + v.column7,
-			damage = players.damage + v.column8, shots_fired = players.shots_fired + v.column9,
-			shots_hit = players.shots_hit + v.column10
-		FROM (VALUES `+values(len(m.Players), len(statsCasts), statsCasts)+`) AS v
+	n, err := tx.Exec(ctx, `UPDATE players SET matches = players.matches + 1,
+			wins = players.wins + v.column2, losses = players.losses + v.column3
+		FROM (VALUES `+values(len(m.Players), len(countCasts), countCasts)+`) AS v
 		WHERE players.id = v.column1`, args...)
 	if err != nil {
 		return fmt.Errorf("update stats: %w", err)
 	}
 	if n != int64(len(m.Players)) {
 		return fmt.Errorf("update stats: %d of %d players updated", n, len(m.Players))
+	}
+	args = make([]any, 0, 6*len(m.Players))
+	for _, p := range m.Players {
+		args = append(args, m.Pool, p.PlayerID, p.RatingAfter, after[p.PlayerID].Sigma, 1, m.EndedAt.UnixMicro())
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO player_ratings (pool, player_id, rating, sigma, matches, updated_at)
+		VALUES `+values(len(m.Players), 6, nil)+`
+		ON CONFLICT (pool, player_id) DO UPDATE SET rating = excluded.rating, sigma = excluded.sigma,
+			matches = player_ratings.matches + 1, updated_at = excluded.updated_at`, args...); err != nil {
+		return fmt.Errorf("update ratings: %w", err)
+	}
+	return nil
+}
+
+// addStats adds every player's stats of the match to their lifetime sums.
+func addStats(ctx context.Context, tx Queryer, m leaderboard.Match) error {
+	var args []any
+	for _, p := range m.Players {
+		for _, name := range slices.Sorted(maps.Keys(p.Stats)) {
+			args = append(args, p.PlayerID, name, p.Stats[name])
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO player_stats (player_id, stat, value)
+		VALUES `+values(len(args)/3, 3, nil)+`
+		ON CONFLICT (player_id, stat) DO UPDATE SET value = player_stats.value + excluded.value`, args...); err != nil {
+		return fmt.Errorf("add stats: %w", err)
 	}
 	return nil
 }
@@ -254,13 +319,19 @@ func scoreEntries(ctx context.Context, tx Queryer, m leaderboard.Match, boards [
 		}
 		if _, ok := byClause[clause]; !ok {
 			clauses = append(clauses, clause)
+			byClause[clause] = nil
 		}
 		for _, p := range m.Players {
-			byClause[clause] = append(byClause[clause], b.ID, p.PlayerID, b.Value(m, p), at)
+			if v, ok := b.Value(m, p); ok {
+				byClause[clause] = append(byClause[clause], b.ID, p.PlayerID, v, at)
+			}
 		}
 	}
 	for _, clause := range clauses {
 		args := byClause[clause]
+		if len(args) == 0 {
+			continue
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO board_entries (board_id, player_id, score, scored_at)
 			VALUES `+values(len(args)/4, 4, nil)+` ON CONFLICT (board_id, player_id) `+clause, args...); err != nil {
 			return fmt.Errorf("score board entries: %w", err)
@@ -269,26 +340,26 @@ func scoreEntries(ctx context.Context, tx Queryer, m leaderboard.Match, boards [
 	return nil
 }
 
-// upsertClause is how a board's operator applies a value to an entry. A
+// upsertClause is how a board's aggregate applies a value to an entry. A
 // score that does not change keeps its time, so it keeps its place among
 // ties, and its version; every change adds one to the version.
 func upsertClause(b leaderboard.Board) (string, error) {
-	switch b.Operator {
-	case leaderboard.Increment:
+	switch b.Aggregate {
+	case leaderboard.Sum:
 		return `DO UPDATE SET score = board_entries.score + excluded.score, version = board_entries.version + 1,
 			scored_at = CASE WHEN excluded.scored_at > board_entries.scored_at THEN excluded.scored_at ELSE board_entries.scored_at END
 			WHERE excluded.score <> 0`, nil
-	case leaderboard.Set:
+	case leaderboard.Last:
 		return `DO UPDATE SET score = excluded.score, scored_at = excluded.scored_at, version = board_entries.version + 1
 			WHERE excluded.score <> board_entries.score`, nil
-	case leaderboard.Best:
+	case leaderboard.Max, leaderboard.Min:
 		op := ">"
-		if b.Order == leaderboard.Ascending {
+		if b.Aggregate == leaderboard.Min {
 			op = "<"
 		}
 		return `DO UPDATE SET score = excluded.score, scored_at = excluded.scored_at, version = board_entries.version + 1
 			WHERE excluded.score ` + op + ` board_entries.score`, nil
 	default:
-		return "", fmt.Errorf("unknown operator %q", b.Operator)
+		return "", fmt.Errorf("unknown aggregate %q", b.Aggregate)
 	}
 }

@@ -29,6 +29,13 @@ const (
 // Migrate applies every pending migration. On PostgreSQL it holds an
 // advisory lock, so replicas that start together migrate once.
 func Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
+	return MigrateTo(ctx, db, d, 0)
+}
+
+// MigrateTo applies the pending migrations up to and including version
+// (0: all of them), as Migrate does. Tests use it to build a database of
+// an older shape.
+func MigrateTo(ctx context.Context, db *sql.DB, d Dialect, version int64) error {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
@@ -45,7 +52,12 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
+	if version > 0 {
+		_, err = p.UpTo(ctx, version)
+	} else {
+		_, err = p.Up(ctx)
+	}
+	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -113,8 +114,8 @@ func (s *Store) PlayerRank(ctx context.Context, boardID, playerID string) (leade
 	return e, nil
 }
 
-const resultCols = `mp.player_id, mp.name, mp.team, mp.placement, mp.eliminations, mp.deaths,
-	mp.damage, mp.shots_fired, mp.shots_hit, mp.left_early, mp.standing, mp.rating_before, mp.rating_after`
+const resultCols = `mp.player_id, mp.name, mp.team, mp.placement, mp.stats,
+	mp.left_early, mp.standing, mp.rating_before, mp.rating_after`
 
 // standing scans a stored standing into a leaderboard.Standing.
 type standing struct{ s *leaderboard.Standing }
@@ -132,8 +133,31 @@ func (d standing) Scan(v any) error {
 }
 
 func resultDest(r *leaderboard.Result) []any {
-	return []any{&r.PlayerID, &r.Name, &r.Team, &r.Placement, &r.Eliminations, &r.Deaths,
-		&r.Damage, &r.ShotsFired, &r.ShotsHit, &r.Left, standing{&r.Standing}, &r.RatingBefore, &r.RatingAfter}
+	return []any{&r.PlayerID, &r.Name, &r.Team, &r.Placement, statsDest{&r.Stats}, &r.Left, standing{&r.Standing}, &r.RatingBefore, &r.RatingAfter}
+}
+
+// statsDest scans a result's stats column (encodeStats) into a map; ""
+// is no stats.
+type statsDest struct{ m *map[string]float64 }
+
+func (d statsDest) Scan(v any) error {
+	var b []byte
+	switch v := v.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("stats: unexpected %T", v)
+	}
+	*d.m = nil
+	if len(b) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, d.m); err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	return nil
 }
 
 // GetMatch returns a recorded match with its teams and players.
@@ -141,8 +165,8 @@ func (s *Store) GetMatch(ctx context.Context, id string) (leaderboard.Match, err
 	m := leaderboard.Match{ID: id}
 	var started, ended, recorded int64
 	err := s.db.QueryRow(ctx, `SELECT room_id, mode, region, gameserver_id, started_at, ended_at,
-			end_reason, recorded_at FROM matches WHERE id = $1`, id).
-		Scan(&m.RoomID, &m.Mode, &m.Region, &m.GameserverID, &started, &ended, &m.EndReason, &recorded)
+			end_reason, rating_pool, recorded_at FROM matches WHERE id = $1`, id).
+		Scan(&m.RoomID, &m.Mode, &m.Region, &m.GameserverID, &started, &ended, &m.EndReason, &m.Pool, &recorded)
 	if errors.Is(err, ErrNoRows) {
 		return leaderboard.Match{}, leaderboard.Errorf(leaderboard.ErrNotFound, "match %q not found", id)
 	}

@@ -4,15 +4,36 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/skirmishgg/skirmish/leaderboard"
 )
 
-const boardCols = `id, title, sort_order, operator, metric, reset_schedule, season, season_started`
+const boardCols = `id, title, sort_order, stat, aggregate, modes, pool, reset_schedule, season, season_started`
 
 func boardDest(b *leaderboard.Board, started *int64) []any {
-	return []any{&b.ID, &b.Title, &b.Order, &b.Operator, &b.Metric, &b.Reset, &b.Season, started}
+	return []any{&b.ID, &b.Title, &b.Order, &b.Stat, &b.Aggregate, modesDest{&b.Modes}, &b.Pool, &b.Reset, &b.Season, started}
+}
+
+// modesDest scans the comma-separated modes column.
+type modesDest struct{ m *[]string }
+
+func (d modesDest) Scan(v any) error {
+	var s string
+	switch v := v.(type) {
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	default:
+		return fmt.Errorf("modes: unexpected %T", v)
+	}
+	*d.m = nil
+	if s != "" {
+		*d.m = strings.Split(s, ",")
+	}
+	return nil
 }
 
 func fixBoard(b leaderboard.Board, started int64) leaderboard.Board {
@@ -20,6 +41,25 @@ func fixBoard(b leaderboard.Board, started int64) leaderboard.Board {
 		b.SeasonStarted = fromMicros(started)
 	}
 	return b
+}
+
+// insertBoard creates a board in season 1 started at now, unless one of
+// its id exists; a new board of the rating stat starts with the current
+// ratings of its pool. It reports whether it created the board.
+func insertBoard(ctx context.Context, tx Queryer, b leaderboard.Board, now int64) (bool, error) {
+	n, err := tx.Exec(ctx, `INSERT INTO boards (id, title, sort_order, stat, aggregate, modes, pool, reset_schedule, season, season_started)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9) ON CONFLICT (id) DO NOTHING`,
+		b.ID, b.Title, string(b.Order), b.Stat, string(b.Aggregate), strings.Join(b.Modes, ","), b.Pool, b.Reset, now)
+	if err != nil || n == 0 {
+		return false, err
+	}
+	if b.Stat == leaderboard.StatRating {
+		if _, err := tx.Exec(ctx, `INSERT INTO board_entries (board_id, player_id, score, scored_at)
+			SELECT $1, player_id, rating, updated_at FROM player_ratings WHERE pool = $2`, b.ID, b.Pool); err != nil {
+			return false, fmt.Errorf("seed rating board: %w", err)
+		}
+	}
+	return true, nil
 }
 
 // PutBoard creates a board or updates its title and reset schedule.
@@ -33,18 +73,15 @@ func (s *Store) PutBoard(ctx context.Context, b leaderboard.Board) (leaderboard.
 		var started int64
 		err := tx.QueryRow(ctx, `SELECT `+boardCols+` FROM boards WHERE id = $1`, b.ID).Scan(boardDest(&old, &started)...)
 		if errors.Is(err, ErrNoRows) {
-			_, err = tx.Exec(ctx, `INSERT INTO boards (id, title, sort_order, operator, metric, reset_schedule, season, season_started)
-				VALUES ($1, $2, $3, $4, $5, $6, 1, $7)`,
-				b.ID, b.Title, string(b.Order), string(b.Operator), string(b.Metric), b.Reset, s.now().UnixMicro())
+			_, err = insertBoard(ctx, tx, b, s.now().UnixMicro())
 			return err
 		}
 		if err != nil {
 			return err
 		}
-		if old.Order != b.Order || old.Operator != b.Operator || old.Metric != b.Metric {
+		if !old.SameRanking(b) {
 			return leaderboard.Errorf(leaderboard.ErrConflict,
-				"board %q exists with order %s, operator %s, metric %s; only its title and reset schedule may change",
-				b.ID, old.Order, old.Operator, old.Metric)
+				"board %q exists with %s; only its title and reset schedule may change", b.ID, describe(old))
 		}
 		_, err = tx.Exec(ctx, `UPDATE boards SET title = $2, reset_schedule = $3 WHERE id = $1`, b.ID, b.Title, b.Reset)
 		return err
@@ -53,6 +90,18 @@ func (s *Store) PutBoard(ctx context.Context, b leaderboard.Board) (leaderboard.
 		return leaderboard.Board{}, fmt.Errorf("put board %q: %w", b.ID, err)
 	}
 	return s.GetBoard(ctx, b.ID)
+}
+
+// describe names what a board ranks, for an error.
+func describe(b leaderboard.Board) string {
+	d := fmt.Sprintf("order %s, stat %s, aggregate %s", b.Order, b.Stat, b.Aggregate)
+	if len(b.Modes) > 0 {
+		d += ", modes " + strings.Join(b.Modes, ",")
+	}
+	if b.Pool != "" {
+		d += ", pool " + b.Pool
+	}
+	return d
 }
 
 // EndSeason archives the current season's standings and empties the board.

@@ -289,18 +289,32 @@ type PlayerResult struct {
 	Name     string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Team     uint32                 `protobuf:"varint,3,opt,name=team,proto3" json:"team,omitempty"`
 	// placement is the placement of the player's team (1 is the winner).
-	Placement    uint32 `protobuf:"varint,4,opt,name=placement,proto3" json:"placement,omitempty"`
+	Placement uint32 `protobuf:"varint,4,opt,name=placement,proto3" json:"placement,omitempty"`
+	// eliminations to shots_hit are Arena's figures from before stats.
+	// Deprecated: read stats ("eliminations", "deaths", "damage",
+	// "shots_fired", "shots_hit"). Arena still fills them for one release so
+	// that older readers keep working; stats workers read them only from an
+	// outcome whose stats are empty.
+	//
+	// Deprecated: Marked as deprecated in skirmish/v1/outcome.proto.
 	Eliminations uint32 `protobuf:"varint,5,opt,name=eliminations,proto3" json:"eliminations,omitempty"`
-	Deaths       uint32 `protobuf:"varint,6,opt,name=deaths,proto3" json:"deaths,omitempty"`
-	Damage       uint32 `protobuf:"varint,7,opt,name=damage,proto3" json:"damage,omitempty"`
-	ShotsFired   uint32 `protobuf:"varint,8,opt,name=shots_fired,json=shotsFired,proto3" json:"shots_fired,omitempty"`
-	ShotsHit     uint32 `protobuf:"varint,9,opt,name=shots_hit,json=shotsHit,proto3" json:"shots_hit,omitempty"`
+	// Deprecated: Marked as deprecated in skirmish/v1/outcome.proto.
+	Deaths uint32 `protobuf:"varint,6,opt,name=deaths,proto3" json:"deaths,omitempty"`
+	// Deprecated: Marked as deprecated in skirmish/v1/outcome.proto.
+	Damage uint32 `protobuf:"varint,7,opt,name=damage,proto3" json:"damage,omitempty"`
+	// Deprecated: Marked as deprecated in skirmish/v1/outcome.proto.
+	ShotsFired uint32 `protobuf:"varint,8,opt,name=shots_fired,json=shotsFired,proto3" json:"shots_fired,omitempty"`
+	// Deprecated: Marked as deprecated in skirmish/v1/outcome.proto.
+	ShotsHit uint32 `protobuf:"varint,9,opt,name=shots_hit,json=shotsHit,proto3" json:"shots_hit,omitempty"`
 	// left is true when the player left before the end and did not return.
 	Left bool `protobuf:"varint,10,opt,name=left,proto3" json:"left,omitempty"`
 	// stats are the game's own per-player figures by name (for Arena
 	// "eliminations", "deaths", "damage", "shots_fired", "shots_hit"; a racing
 	// game might report "best_lap_ms"). Names are lower_snake_case, at most
-	// 32 bytes; at most 32 stats a player. Boards rank by one stat.
+	// 32 bytes; at most 32 stats a player; values are finite and at most
+	// 1e15 in magnitude; "wins", "losses", "matches" and "rating" are
+	// reserved for the figures the leaderboard computes. An outcome that
+	// breaks these rules is refused. Boards rank by one stat.
 	Stats         map[string]float64 `protobuf:"bytes,11,rep,name=stats,proto3" json:"stats,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -364,6 +378,7 @@ func (x *PlayerResult) GetPlacement() uint32 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in skirmish/v1/outcome.proto.
 func (x *PlayerResult) GetEliminations() uint32 {
 	if x != nil {
 		return x.Eliminations
@@ -371,6 +386,7 @@ func (x *PlayerResult) GetEliminations() uint32 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in skirmish/v1/outcome.proto.
 func (x *PlayerResult) GetDeaths() uint32 {
 	if x != nil {
 		return x.Deaths
@@ -378,6 +394,7 @@ func (x *PlayerResult) GetDeaths() uint32 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in skirmish/v1/outcome.proto.
 func (x *PlayerResult) GetDamage() uint32 {
 	if x != nil {
 		return x.Damage
@@ -385,6 +402,7 @@ func (x *PlayerResult) GetDamage() uint32 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in skirmish/v1/outcome.proto.
 func (x *PlayerResult) GetShotsFired() uint32 {
 	if x != nil {
 		return x.ShotsFired
@@ -392,6 +410,7 @@ func (x *PlayerResult) GetShotsFired() uint32 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in skirmish/v1/outcome.proto.
 func (x *PlayerResult) GetShotsHit() uint32 {
 	if x != nil {
 		return x.ShotsHit
@@ -437,18 +456,18 @@ const file_skirmish_v1_outcome_proto_rawDesc = "" +
 	"TeamResult\x12\x12\n" +
 	"\x04team\x18\x01 \x01(\rR\x04team\x12\x14\n" +
 	"\x05score\x18\x02 \x01(\x05R\x05score\x12\x1c\n" +
-	"\tplacement\x18\x03 \x01(\rR\tplacement\"\x8d\x03\n" +
+	"\tplacement\x18\x03 \x01(\rR\tplacement\"\xa1\x03\n" +
 	"\fPlayerResult\x12\x1b\n" +
 	"\tplayer_id\x18\x01 \x01(\tR\bplayerId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
 	"\x04team\x18\x03 \x01(\rR\x04team\x12\x1c\n" +
-	"\tplacement\x18\x04 \x01(\rR\tplacement\x12\"\n" +
-	"\feliminations\x18\x05 \x01(\rR\feliminations\x12\x16\n" +
-	"\x06deaths\x18\x06 \x01(\rR\x06deaths\x12\x16\n" +
-	"\x06damage\x18\a \x01(\rR\x06damage\x12\x1f\n" +
-	"\vshots_fired\x18\b \x01(\rR\n" +
-	"shotsFired\x12\x1b\n" +
-	"\tshots_hit\x18\t \x01(\rR\bshotsHit\x12\x12\n" +
+	"\tplacement\x18\x04 \x01(\rR\tplacement\x12&\n" +
+	"\feliminations\x18\x05 \x01(\rB\x02\x18\x01R\feliminations\x12\x1a\n" +
+	"\x06deaths\x18\x06 \x01(\rB\x02\x18\x01R\x06deaths\x12\x1a\n" +
+	"\x06damage\x18\a \x01(\rB\x02\x18\x01R\x06damage\x12#\n" +
+	"\vshots_fired\x18\b \x01(\rB\x02\x18\x01R\n" +
+	"shotsFired\x12\x1f\n" +
+	"\tshots_hit\x18\t \x01(\rB\x02\x18\x01R\bshotsHit\x12\x12\n" +
 	"\x04left\x18\n" +
 	" \x01(\bR\x04left\x12:\n" +
 	"\x05stats\x18\v \x03(\v2$.skirmish.v1.PlayerResult.StatsEntryR\x05stats\x1a8\n" +

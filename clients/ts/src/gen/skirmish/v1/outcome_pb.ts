@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file skirmish/v1/outcome.proto.
  */
 export const file_skirmish_v1_outcome: GenFile = /*@__PURE__*/
-  fileDesc("Chlza2lybWlzaC92MS9vdXRjb21lLnByb3RvEgtza2lybWlzaC52MSLcAgoMTWF0Y2hPdXRjb21lEhYKDnNjaGVtYV92ZXJzaW9uGAEgASgNEhAKCG1hdGNoX2lkGAIgASgJEg8KB3Jvb21faWQYAyABKAkSDAoEbW9kZRgEIAEoCRIOCgZyZWdpb24YBSABKAkSFQoNZ2FtZXNlcnZlcl9pZBgGIAEoCRIuCgpzdGFydGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoKZW5kX3JlYXNvbhgJIAEoDjIWLnNraXJtaXNoLnYxLkVuZFJlYXNvbhImCgV0ZWFtcxgKIAMoCzIXLnNraXJtaXNoLnYxLlRlYW1SZXN1bHQSKgoHcGxheWVycxgLIAMoCzIZLnNraXJtaXNoLnYxLlBsYXllclJlc3VsdCI8CgpUZWFtUmVzdWx0EgwKBHRlYW0YASABKA0SDQoFc2NvcmUYAiABKAUSEQoJcGxhY2VtZW50GAMgASgNIp8CCgxQbGF5ZXJSZXN1bHQSEQoJcGxheWVyX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEdGVhbRgDIAEoDRIRCglwbGFjZW1lbnQYBCABKA0SFAoMZWxpbWluYXRpb25zGAUgASgNEg4KBmRlYXRocxgGIAEoDRIOCgZkYW1hZ2UYByABKA0SEwoLc2hvdHNfZmlyZWQYCCABKA0SEQoJc2hvdHNfaGl0GAkgASgNEgwKBGxlZnQYCiABKAgSMwoFc3RhdHMYCyADKAsyJC5za2lybWlzaC52MS5QbGF5ZXJSZXN1bHQuU3RhdHNFbnRyeRosCgpTdGF0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEqwwEKCUVuZFJlYXNvbhIaChZFTkRfUkVBU09OX1VOU1BFQ0lGSUVEEAASGgoWRU5EX1JFQVNPTl9TQ09SRV9MSU1JVBABEhkKFUVORF9SRUFTT05fVElNRV9MSU1JVBACEhgKFEVORF9SRUFTT05fQUJBTkRPTkVEEAMSFwoTRU5EX1JFQVNPTl9TSFVURE9XThAEEhoKFkVORF9SRUFTT05fU0VSVkVSX0xPU1QQBRIUChBFTkRfUkVBU09OX0VSUk9SEAZCPVo7Z2l0aHViLmNvbS9za2lybWlzaGdnL3NraXJtaXNoL3Byb3RvL3NraXJtaXNoL3YxO3NraXJtaXNodjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Chlza2lybWlzaC92MS9vdXRjb21lLnByb3RvEgtza2lybWlzaC52MSLcAgoMTWF0Y2hPdXRjb21lEhYKDnNjaGVtYV92ZXJzaW9uGAEgASgNEhAKCG1hdGNoX2lkGAIgASgJEg8KB3Jvb21faWQYAyABKAkSDAoEbW9kZRgEIAEoCRIOCgZyZWdpb24YBSABKAkSFQoNZ2FtZXNlcnZlcl9pZBgGIAEoCRIuCgpzdGFydGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoKZW5kX3JlYXNvbhgJIAEoDjIWLnNraXJtaXNoLnYxLkVuZFJlYXNvbhImCgV0ZWFtcxgKIAMoCzIXLnNraXJtaXNoLnYxLlRlYW1SZXN1bHQSKgoHcGxheWVycxgLIAMoCzIZLnNraXJtaXNoLnYxLlBsYXllclJlc3VsdCI8CgpUZWFtUmVzdWx0EgwKBHRlYW0YASABKA0SDQoFc2NvcmUYAiABKAUSEQoJcGxhY2VtZW50GAMgASgNIrMCCgxQbGF5ZXJSZXN1bHQSEQoJcGxheWVyX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEdGVhbRgDIAEoDRIRCglwbGFjZW1lbnQYBCABKA0SGAoMZWxpbWluYXRpb25zGAUgASgNQgIYARISCgZkZWF0aHMYBiABKA1CAhgBEhIKBmRhbWFnZRgHIAEoDUICGAESFwoLc2hvdHNfZmlyZWQYCCABKA1CAhgBEhUKCXNob3RzX2hpdBgJIAEoDUICGAESDAoEbGVmdBgKIAEoCBIzCgVzdGF0cxgLIAMoCzIkLnNraXJtaXNoLnYxLlBsYXllclJlc3VsdC5TdGF0c0VudHJ5GiwKClN0YXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ASrDAQoJRW5kUmVhc29uEhoKFkVORF9SRUFTT05fVU5TUEVDSUZJRUQQABIaChZFTkRfUkVBU09OX1NDT1JFX0xJTUlUEAESGQoVRU5EX1JFQVNPTl9USU1FX0xJTUlUEAISGAoURU5EX1JFQVNPTl9BQkFORE9ORUQQAxIXChNFTkRfUkVBU09OX1NIVVRET1dOEAQSGgoWRU5EX1JFQVNPTl9TRVJWRVJfTE9TVBAFEhQKEEVORF9SRUFTT05fRVJST1IQBkI9WjtnaXRodWIuY29tL3NraXJtaXNoZ2cvc2tpcm1pc2gvcHJvdG8vc2tpcm1pc2gvdjE7c2tpcm1pc2h2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * MatchOutcome is the result of one match. The gameserver writes it to its
@@ -144,27 +144,38 @@ export type PlayerResult = Message<"skirmish.v1.PlayerResult"> & {
   placement: number;
 
   /**
-   * @generated from field: uint32 eliminations = 5;
+   * eliminations to shots_hit are Arena's figures from before stats.
+   * Deprecated: read stats ("eliminations", "deaths", "damage",
+   * "shots_fired", "shots_hit"). Arena still fills them for one release so
+   * that older readers keep working; stats workers read them only from an
+   * outcome whose stats are empty.
+   *
+   * @generated from field: uint32 eliminations = 5 [deprecated = true];
+   * @deprecated
    */
   eliminations: number;
 
   /**
-   * @generated from field: uint32 deaths = 6;
+   * @generated from field: uint32 deaths = 6 [deprecated = true];
+   * @deprecated
    */
   deaths: number;
 
   /**
-   * @generated from field: uint32 damage = 7;
+   * @generated from field: uint32 damage = 7 [deprecated = true];
+   * @deprecated
    */
   damage: number;
 
   /**
-   * @generated from field: uint32 shots_fired = 8;
+   * @generated from field: uint32 shots_fired = 8 [deprecated = true];
+   * @deprecated
    */
   shotsFired: number;
 
   /**
-   * @generated from field: uint32 shots_hit = 9;
+   * @generated from field: uint32 shots_hit = 9 [deprecated = true];
+   * @deprecated
    */
   shotsHit: number;
 
@@ -179,7 +190,10 @@ export type PlayerResult = Message<"skirmish.v1.PlayerResult"> & {
    * stats are the game's own per-player figures by name (for Arena
    * "eliminations", "deaths", "damage", "shots_fired", "shots_hit"; a racing
    * game might report "best_lap_ms"). Names are lower_snake_case, at most
-   * 32 bytes; at most 32 stats a player. Boards rank by one stat.
+   * 32 bytes; at most 32 stats a player; values are finite and at most
+   * 1e15 in magnitude; "wins", "losses", "matches" and "rating" are
+   * reserved for the figures the leaderboard computes. An outcome that
+   * breaks these rules is refused. Boards rank by one stat.
    *
    * @generated from field: map<string, double> stats = 11;
    */
