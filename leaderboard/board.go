@@ -82,11 +82,13 @@ type Board struct {
 	SeasonStarted time.Time
 }
 
-// DefaultBoards are the boards every store starts with: Arena's. The
-// rating board of each of Arena's default modes is "rating-<mode>", except
-// that the duel pool's keeps the id "rating" that it had when there was
-// one rating for every mode. Other games add theirs by configuration
-// (leaderboard/boardfile, or PUT /v1/admin/leaderboards/{id}).
+// DefaultBoards are the boards every store starts with: those of the two
+// games the skirmish binary ships, Arena and Liar's Dice (mode "dice",
+// gameserver/liarsdice). The rating board of each mode is
+// "rating-<mode>", except that the duel pool's keeps the id "rating" that
+// it had when there was one rating for every mode. Other games add theirs
+// by configuration (leaderboard/boardfile, or PUT
+// /v1/admin/leaderboards/{id}).
 func DefaultBoards() []Board {
 	return []Board{
 		{ID: "eliminations", Title: "Total eliminations", Order: Descending, Stat: "eliminations", Aggregate: Sum},
@@ -95,6 +97,9 @@ func DefaultBoards() []Board {
 		{ID: "rating-team", Title: "Skill rating: team", Order: Descending, Stat: StatRating, Aggregate: Last, Pool: "team"},
 		{ID: "rating-team4", Title: "Skill rating: team 4v4", Order: Descending, Stat: StatRating, Aggregate: Last, Pool: "team4"},
 		{ID: "wins", Title: "Wins", Order: Descending, Stat: StatWins, Aggregate: Sum},
+		{ID: "dice-wins", Title: "Liar's Dice: wins", Order: Descending, Stat: StatWins, Aggregate: Sum, Modes: []string{"dice"}},
+		{ID: "dice-bluffs-called", Title: "Liar's Dice: bluffs called", Order: Descending, Stat: "bluffs_called", Aggregate: Sum, Modes: []string{"dice"}},
+		{ID: "rating-dice", Title: "Skill rating: Liar's Dice", Order: Descending, Stat: StatRating, Aggregate: Last, Pool: "dice"},
 	}
 }
 

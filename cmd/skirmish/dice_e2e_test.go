@@ -110,6 +110,39 @@ func TestDiceEndToEnd(t *testing.T) {
 			}
 		}
 	}
+
+	// Liar's Dice's own boards: its rating pool lists every player, its
+	// wins board the winner, its bluffs board each player's bluffs_called;
+	// Arena's eliminations board gets nothing from a dice match.
+	board := func(id string) map[string]float64 {
+		var page struct {
+			Entries []struct {
+				PlayerID string  `json:"player_id"`
+				Score    float64 `json:"score"`
+			} `json:"entries"`
+		}
+		if err := getJSON(ctx, lbURL+"/v1/leaderboards/"+id+"/entries", &page); err != nil {
+			t.Fatalf("GET board %s: %v", id, err)
+		}
+		scores := map[string]float64{}
+		for _, e := range page.Entries {
+			scores[e.PlayerID] = e.Score
+		}
+		return scores
+	}
+	waitFor(t, ctx, "every player on rating-dice", func() bool { return len(board("rating-dice")) == 3 })
+	wins, bluffs := board("dice-wins"), board("dice-bluffs-called")
+	for _, r := range o.GetPlayers() {
+		if r.GetPlacement() == 1 && wins[r.GetPlayerId()] != 1 {
+			t.Errorf("dice-wins gives the winner %s %v, want 1 (board %v)", r.GetPlayerId(), wins[r.GetPlayerId()], wins)
+		}
+		if got, want := bluffs[r.GetPlayerId()], r.GetStats()["bluffs_called"]; got != want {
+			t.Errorf("dice-bluffs-called gives %s %v, the outcome's bluffs_called %v", r.GetPlayerId(), got, want)
+		}
+	}
+	if e := board("eliminations"); len(e) != 0 {
+		t.Errorf("a dice match put %v on Arena's eliminations board", e)
+	}
 	shutdown()
 }
 
