@@ -3,6 +3,8 @@
 //
 //	skirmish-bench loadtest   one gameserver's capacity and CPU per player-tick on
 //	                          this machine, against the bare-echo messaging floor
+//	skirmish-bench lbbench    a leaderboard board of 1M+ entries: its REST API's
+//	                          requests per second and latencies, and score updates
 //
 // The numbers it prints, and the commands that produced them, are in
 // docs/benchmarks.md.
@@ -35,6 +37,7 @@ type command struct {
 
 var commands = []command{
 	{"loadtest", "measure one gameserver's capacity and CPU per player-tick here: the bare-echo floor vs Arena rooms with bots, stepped", runLoadtest},
+	{"lbbench", "fill a leaderboard board (1M+ entries) and measure its REST API over HTTP here", runLBBench},
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

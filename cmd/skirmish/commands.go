@@ -11,6 +11,7 @@ import (
 	"github.com/skirmishgg/skirmish/clients/go/skirmish"
 	"github.com/skirmishgg/skirmish/gameserver/host"
 	"github.com/skirmishgg/skirmish/internal/cli"
+	"github.com/skirmishgg/skirmish/internal/leaderboardcmd"
 	"github.com/skirmishgg/skirmish/internal/metrics"
 	"github.com/skirmishgg/skirmish/internal/serve"
 	"github.com/skirmishgg/skirmish/matchmaker"
@@ -25,12 +26,12 @@ func runGameserver(ctx context.Context, args []string, _, stderr io.Writer) erro
 func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var c common
 	var m matchmakerFlags
-	var s storeFlags
+	var s leaderboardcmd.StoreFlags
 	var q queueFlags
 	fs := newFlagSet("matchmaker", stderr)
 	c.register(fs)
 	m.register(fs, "", "127.0.0.1:7810")
-	fs.StringVar(&s.database, "database", "", "leaderboard database to read ratings from (postgres:// URL or SQLite file); empty rates everyone 1500")
+	fs.StringVar(&s.Database, "database", "", "leaderboard database to read ratings from (postgres:// URL or SQLite file); empty rates everyone 1500")
 	q.Register(fs) // the gameservers' outcome queue: matches lost with their gameserver are recorded there
 	var cl closer
 	defer cl.close()
@@ -43,8 +44,8 @@ func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) erro
 		return err
 	}
 	var ratings matchmaker.RatingSource
-	if s.database != "" {
-		store, err := openStore(ctx, &c, &s, &cl)
+	if s.Database != "" {
+		store, err := leaderboardcmd.OpenStore(ctx, &c.Common, &s, &cl.Closer)
 		if err != nil {
 			return err
 		}
@@ -68,13 +69,13 @@ func runMatchmaker(ctx context.Context, args []string, _, stderr io.Writer) erro
 
 func runLeaderboard(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var c common
-	var s storeFlags
-	var lf leaderboardFlags
+	var s leaderboardcmd.StoreFlags
+	var lf leaderboardcmd.Flags
 	var addr, internalAddr string
 	fs := newFlagSet("leaderboard", stderr)
 	c.register(fs)
-	s.register(fs)
-	lf.register(fs)
+	s.Register(fs)
+	lf.Register(fs)
 	fs.StringVar(&addr, "addr", "127.0.0.1:7820", "leaderboard listen address (REST, health)")
 	cli.RegisterInternalAddr(fs, &internalAddr, "", cli.LeaderboardInternalAddr, "")
 	var cl closer
@@ -83,11 +84,11 @@ func runLeaderboard(ctx context.Context, args []string, _, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, &c, &s, &cl)
+	store, err := leaderboardcmd.OpenStore(ctx, &c.Common, &s, &cl.Closer)
 	if err != nil {
 		return err
 	}
-	srv, err := newLeaderboardServer(store, &lf, &c, metrics.NewRegistry(), log)
+	srv, err := leaderboardcmd.New(store, &lf, &c.Common, metrics.NewRegistry(), log)
 	if err != nil {
 		return err
 	}
@@ -105,14 +106,14 @@ func runLeaderboard(ctx context.Context, args []string, _, stderr io.Writer) err
 
 func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var c common
-	var s storeFlags
+	var s leaderboardcmd.StoreFlags
 	var q queueFlags
 	var w statsWorkerFlags
 	var ix statsIndexFlags
 	var addr string
 	fs := newFlagSet("stats-worker", stderr)
 	c.register(fs)
-	s.register(fs)
+	s.Register(fs)
 	q.Register(fs)
 	w.register(fs)
 	ix.register(fs)
@@ -123,7 +124,7 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, &c, &s, &cl)
+	store, err := leaderboardcmd.OpenStore(ctx, &c.Common, &s, &cl.Closer)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/skirmishgg/skirmish/internal/cli"
 )
@@ -53,8 +52,7 @@ func envName(flagName string) string { return cli.EnvName(flagName) }
 
 func isHelp(arg string) bool { return cli.IsHelp(arg) }
 
-// The lower-case methods keep lbbench.go, which moves to its own command
-// (issue 15), building unchanged.
+// The lower-case methods name cli.Common's for this package's commands.
 func (c *common) register(fs *flag.FlagSet)       { c.Register(fs) }
 func (c *common) validate() error                 { return c.Validate() }
 func (c *common) ensureDataDir() error            { return c.EnsureDataDir() }
@@ -65,17 +63,4 @@ func (c *closer) close() error                    { return c.Close() }
 // starts its logger and admin listener (cli.Common.Start).
 func (c *common) start(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer, cl *closer, checks ...func() error) (*slog.Logger, error) {
 	return c.Start(ctx, fs, args, stderr, &cl.Closer, checks...)
-}
-
-// storeFlags choose the leaderboard's database.
-type storeFlags struct {
-	database string
-}
-
-func (s *storeFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.database, "database", "", "leaderboard database: a postgres:// URL, or an SQLite file (default <data-dir>/leaderboard.db)")
-}
-
-func (s *storeFlags) isPostgres() bool {
-	return strings.HasPrefix(s.database, "postgres://") || strings.HasPrefix(s.database, "postgresql://")
 }

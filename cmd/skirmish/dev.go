@@ -13,6 +13,7 @@ import (
 
 	"github.com/skirmishgg/skirmish/internal/cli"
 	"github.com/skirmishgg/skirmish/internal/gameservercmd"
+	"github.com/skirmishgg/skirmish/internal/leaderboardcmd"
 	"github.com/skirmishgg/skirmish/internal/metrics"
 	"github.com/skirmishgg/skirmish/internal/serve"
 	"github.com/skirmishgg/skirmish/matchmaker"
@@ -24,12 +25,12 @@ type devFlags struct {
 	gameserver gameservercmd.Flags
 	games      []gameservercmd.Game // their flags are on the dev flag set
 	matchmaker matchmakerFlags
-	store      storeFlags
+	store      leaderboardcmd.StoreFlags
 	queue      queueFlags
 	stats      statsWorkerFlags
 	lbAddr     string
 	lbInternal string
-	lb         leaderboardFlags
+	lb         leaderboardcmd.Flags
 }
 
 // newDevFlags registers the settings of `skirmish dev` on a new flag set.
@@ -42,8 +43,8 @@ func newDevFlags(stderr io.Writer) (*flag.FlagSet, *devFlags) {
 	d.matchmaker.register(fs, "matchmaker-", "127.0.0.1:7810")
 	fs.StringVar(&d.lbAddr, "leaderboard-addr", "127.0.0.1:7820", "leaderboard listen address")
 	cli.RegisterInternalAddr(fs, &d.lbInternal, "leaderboard-", cli.LeaderboardInternalAddr, "")
-	d.store.register(fs)
-	d.lb.register(fs)
+	d.store.Register(fs)
+	d.lb.Register(fs)
 	d.queue.Register(fs)
 	d.stats.register(fs)
 	d.games = hosted(games())
@@ -81,18 +82,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 Play in a browser:  http://%[1]s/
 Play with bots:  go run ./cmd/skirmish bot --players 4 --leaderboard http://%[3]s --matchmaker %[2]s
 
-`, sys.gameserverAddr, sys.matchmakerAddr, sys.leaderboardAddr, d.common.DataDir, storeName(&d.store), d.queue.Backend,
+`, sys.gameserverAddr, sys.matchmakerAddr, sys.leaderboardAddr, d.common.DataDir, d.store.Name(), d.queue.Backend,
 		sys.gameserverInternal, sys.matchmakerInternal, sys.leaderboardInternal)
 	err = sys.wait()
 	log.Info("skirmish stopped")
 	return err
-}
-
-func storeName(s *storeFlags) string {
-	if s.isPostgres() {
-		return "PostgreSQL"
-	}
-	return "SQLite"
 }
 
 // devSystem is every part of Skirmish running in one process.
@@ -157,7 +151,7 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore(ctx, &d.common, &d.store, &cl)
+	store, err := leaderboardcmd.OpenStore(ctx, &d.common.Common, &d.store, &cl.Closer)
 	if err != nil {
 		return nil, err
 	}
@@ -176,12 +170,12 @@ func startDev(ctx context.Context, d *devFlags, log *slog.Logger) (sys *devSyste
 	// The leaderboard and the stats worker share one registry: in dev they
 	// are one part, and their metric names do not overlap.
 	lbReg := metrics.NewRegistry()
-	lb, err := newLeaderboardServer(store, &d.lb, &d.common, lbReg, log)
+	lb, err := leaderboardcmd.New(store, &d.lb, &d.common.Common, lbReg, log)
 	if err != nil {
 		return nil, err
 	}
 	d.stats.visibility = d.queue.Visibility
-	worker, err := newStatsWorker(&d.stats, q, lb.index, lbReg, log)
+	worker, err := newStatsWorker(&d.stats, q, lb.Index, lbReg, log)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 	t.Run("postgres+sqs", func(t *testing.T) {
 		d := testDevFlags(t)
-		d.store.database = testenv.Postgres(t)
+		d.store.Database = testenv.Postgres(t)
 		d.queue.Backend = "sqs"
 		d.queue.SQSEndpoint = testenv.SQS(t)
 		d.queue.SQSQueue = fmt.Sprintf("e2e-%d", time.Now().UnixNano())

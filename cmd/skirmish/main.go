@@ -53,7 +53,6 @@ var commands = []command{
 	{"gameserver", "run a gameserver", runGameserver},
 	{"matchmaker", "run the matchmaker", runMatchmaker},
 	{"leaderboard", "run the leaderboard REST API", runLeaderboard},
-	{"lbbench", "fill a leaderboard board (1M+ entries) and measure its REST API over HTTP here", runLBBench},
 	{"stats-worker", "run a stats worker that applies match outcomes", runStatsWorker},
 	{"queues", "setup: create the match-outcome queue, its dead-letter queue and redrive policy", runQueues},
 	{"dlq", "list or redrive the dead-lettered match outcomes", runDLQ},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/skirmishgg/skirmish/clients/go/bot"
 	"github.com/skirmishgg/skirmish/internal/cli"
+	"github.com/skirmishgg/skirmish/internal/leaderboardcmd"
 	"github.com/skirmishgg/skirmish/internal/metrics"
 	"github.com/skirmishgg/skirmish/internal/serve"
 	"github.com/skirmishgg/skirmish/internal/testenv"
@@ -112,9 +113,9 @@ func startStatsAdmin(t *testing.T, ctx context.Context) string {
 	c := common{cli.Common{DataDir: t.TempDir()}}
 	q := queueFlags{Backend: "sqlite"}
 	var cl closer
-	store, err := openStore(ctx, &c, &storeFlags{}, &cl)
+	store, err := leaderboardcmd.OpenStore(ctx, &c.Common, &leaderboardcmd.StoreFlags{}, &cl.Closer)
 	if err != nil {
-		t.Fatalf("openStore: %v", err)
+		t.Fatalf("OpenStore: %v", err)
 	}
 	qu, err := openQueue(ctx, &c, &q, &cl)
 	if err != nil {

@@ -19,32 +19,9 @@ import (
 	"github.com/skirmishgg/skirmish/leaderboard"
 	"github.com/skirmishgg/skirmish/leaderboard/postgres"
 	"github.com/skirmishgg/skirmish/leaderboard/rankindex"
-	"github.com/skirmishgg/skirmish/leaderboard/sqlite"
 	"github.com/skirmishgg/skirmish/leaderboard/stats"
 	"github.com/skirmishgg/skirmish/matchmaker"
 )
-
-// openStore opens the leaderboard database the flags name.
-func openStore(ctx context.Context, c *common, s *storeFlags, cl *closer) (leaderboard.Store, error) {
-	if s.isPostgres() {
-		st, err := postgres.Open(ctx, s.database)
-		if err != nil {
-			return nil, settingError("database", "%v%s", err, missingDatabaseHint(s.database, err))
-		}
-		cl.Add(st.Close)
-		return st, nil
-	}
-	path := s.database
-	if path == "" {
-		path = c.Path("leaderboard.db")
-	}
-	st, err := sqlite.Open(ctx, path)
-	if err != nil {
-		return nil, settingError("database", "%v", err)
-	}
-	cl.Add(st.Close)
-	return st, nil
-}
 
 // openQueue opens the match-outcome queue the flags name.
 func openQueue(ctx context.Context, c *common, q *queueFlags, cl *closer) (queue.Queue, error) {
@@ -79,9 +56,6 @@ func newStatsWorker(s *statsWorkerFlags, q queue.Queue, store leaderboard.Store,
 	}
 	return stats.New(stats.Config{Pollers: s.pollers, Appliers: appliers, VisibilityTimeout: s.visibility}, q, store, reg, log.With("part", "stats-worker"))
 }
-
-// newLeaderboardServer: see leaderboard.go.
-var newLeaderboardServer = newLeaderboardPart
 
 // matchmakerFlags are the settings of the matchmaker.
 type matchmakerFlags struct {

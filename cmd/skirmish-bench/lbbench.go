@@ -9,22 +9,18 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/skirmishgg/skirmish/internal/cli"
+	"github.com/skirmishgg/skirmish/internal/leaderboardcmd"
 	"github.com/skirmishgg/skirmish/internal/metrics"
 	"github.com/skirmishgg/skirmish/leaderboard"
 )
 
-// lbbench fills a leaderboard with many entries and measures the REST
-// API over HTTP on 127.0.0.1: requests per second and latency
-// percentiles of top-10, around-me and player rank, then score updates
-// per second through the store and rank index. The server runs in this
-// process, beside the load client.
+// lbbenchFlags are the settings of lbbench's own measures.
 type lbbenchFlags struct {
 	entries     int
 	load        bool
@@ -42,15 +38,22 @@ type bulkLoader interface {
 	BulkLoad(ctx context.Context, boardID string, entries iter.Seq[leaderboard.Entry]) (int, error)
 }
 
+// runLBBench fills a leaderboard with many entries and measures the REST
+// API over HTTP on 127.0.0.1: requests per second and latency
+// percentiles of top-10, around-me and player rank, then score updates
+// per second through the store and rank index. The server, built as
+// `skirmish leaderboard` builds it (internal/leaderboardcmd, with the same
+// flags and SKIRMISH_* environment variables), runs in this process,
+// beside the load client.
 func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c common
-	var s storeFlags
-	var lf leaderboardFlags
+	var c cli.Common
+	var s leaderboardcmd.StoreFlags
+	var lf leaderboardcmd.Flags
 	var f lbbenchFlags
-	fs := newFlagSet("lbbench", stderr)
-	c.register(fs)
-	s.register(fs)
-	lf.register(fs)
+	fs := cli.NewFlagSet("skirmish-bench lbbench", stderr)
+	c.Register(fs)
+	s.Register(fs)
+	lf.Register(fs)
 	fs.IntVar(&f.entries, "entries", 1_000_000, "entries in the benchmark board")
 	fs.BoolVar(&f.load, "load", false, "bulk-load --entries entries into the board first (the database must not hold them yet)")
 	fs.StringVar(&f.board, "board", "bench", "board to create, fill and query")
@@ -60,20 +63,20 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the HTTP measures to this file")
 	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile, taken after the HTTP measures, to this file")
 	fs.StringVar(&f.mutexprof, "mutexprofile", "", "write a mutex contention profile of the HTTP measures to this file")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if f.entries < 1 || f.concurrency < 1 || f.concurrency > 256 || f.duration <= 0 || f.duration > 5*time.Minute {
 		return errors.New("lbbench: want --entries >= 1, --concurrency 1 to 256, --duration up to 5m")
 	}
-	if err := must(c.validate, c.ensureDataDir); err != nil {
+	if err := cli.Must(c.Validate, c.EnsureDataDir); err != nil {
 		return err
 	}
-	lf.rateLimit = -1 // the client is one IP
-	log := c.logger(stderr)
-	var cl closer
-	defer cl.close()
-	store, err := openStore(ctx, &c, &s, &cl)
+	lf.RateLimit = -1 // the client is one IP
+	log := c.Logger(stderr)
+	var cl cli.Closer
+	defer cl.Close()
+	store, err := leaderboardcmd.OpenStore(ctx, &c, &s, &cl)
 	if err != nil {
 		return err
 	}
@@ -95,7 +98,7 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "loaded %d entries in %v (%.0f rows/s)\n", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
 	}
 
-	part, err := newLeaderboardPart(store, &lf, &c, metrics.NewRegistry(), log)
+	part, err := leaderboardcmd.New(store, &lf, &c, metrics.NewRegistry(), log)
 	if err != nil {
 		return err
 	}
@@ -112,13 +115,13 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		<-done
 	}()
 	select {
-	case <-part.index.Ready():
+	case <-part.Index.Ready():
 	case err := <-done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	fmt.Fprintf(stdout, "rank index (%s) ready in %v\n", lf.rankIndex, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "rank index (%s) ready in %v\n", lf.RankIndex, time.Since(start).Round(time.Millisecond))
 
 	base := "http://" + ln.Addr().String() + "/v1/leaderboards/" + f.board
 	// Measure the steady state: collect the garbage of the index load,
@@ -177,7 +180,7 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 					{PlayerID: benchPlayer(a), Name: "bench", Team: 1, Placement: 1, Stats: map[string]float64{"eliminations": 3}},
 					{PlayerID: benchPlayer(b), Name: "bench", Team: 2, Placement: 2, Stats: map[string]float64{"eliminations": 1}},
 				}}
-			if _, err := part.index.ApplyOutcome(ctx, m); err != nil {
+			if _, err := part.Index.ApplyOutcome(ctx, m); err != nil {
 				return fmt.Errorf("apply outcome: %w", err)
 			}
 		}
@@ -186,25 +189,6 @@ func runLBBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			float64(f.updates)/took.Seconds(), f.updates)
 	}
 	return nil
-}
-
-// writeProfile writes the named runtime profile to file, if file is set.
-func writeProfile(name, file string) error {
-	if file == "" {
-		return nil
-	}
-	pf, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	if name == "heap" {
-		runtime.GC() // the heap profile shows the live heap as of the last GC
-	}
-	if err := pprof.Lookup(name).WriteTo(pf, 0); err != nil {
-		pf.Close()
-		return fmt.Errorf("write %s profile: %w", name, err)
-	}
-	return pf.Close()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -280,17 +264,4 @@ func hammer(ctx context.Context, workers int, d time.Duration, path func(*rand.R
 	slices.Sort(all)
 	return hammerResult{count: len(all), errors: errs, rate: float64(len(all)) / took.Seconds(),
 		p50: all[len(all)/2], p99: all[len(all)*99/100]}, nil
-}
-
-// startCPUProfile profiles this process into path until stop is called.
-func startCPUProfile(path string) (stop func(), err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

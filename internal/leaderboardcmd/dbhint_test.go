@@ -1,4 +1,4 @@
-package main
+package leaderboardcmd
 
 import (
 	"context"
@@ -22,11 +22,11 @@ func TestMissingDatabaseHint(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.Path = "/skirmish_never_created"
-	var cl closer
-	defer cl.close()
-	_, err = openStore(context.Background(), &common{cli.Common{DataDir: t.TempDir()}}, &storeFlags{database: u.String()}, &cl)
+	var cl cli.Closer
+	defer cl.Close()
+	_, err = OpenStore(context.Background(), &cli.Common{DataDir: t.TempDir()}, &StoreFlags{Database: u.String()}, &cl)
 	if err == nil {
-		t.Fatal("openStore of a missing database succeeded")
+		t.Fatal("OpenStore of a missing database succeeded")
 	}
 	want := "create it once with: createdb -h " + u.Hostname()
 	if !strings.Contains(err.Error(), want) || !strings.HasSuffix(err.Error(), " skirmish_never_created") {
