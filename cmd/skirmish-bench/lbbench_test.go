@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,5 +41,26 @@ func TestLBBench(t *testing.T) {
 				t.Errorf("an endpoint answered nothing:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// TestLBBenchFlagErrors: bad lbbench settings are refused before a
+// database is opened.
+func TestLBBenchFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"-entries", "0"},
+		{"-concurrency", "0"},
+		{"-concurrency", "257"},
+		{"-duration", "0s"},
+		{"-duration", "6m"},
+	} {
+		dir := filepath.Join(t.TempDir(), "data")
+		err := run(context.Background(), append([]string{"lbbench", "-data-dir", dir}, args...), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "lbbench: want") {
+			t.Errorf("lbbench %v = %v, want the settings error", args, err)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("lbbench %v made its data directory before refusing", args)
+		}
 	}
 }

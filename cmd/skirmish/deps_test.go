@@ -9,9 +9,14 @@ import (
 )
 
 // TestNoBenchmarkDependencies: the production binary links no measuring
-// tools (they live in cmd/skirmish-bench): no load test, no plotting, no
-// progress bar.
+// tools (they live in cmd/skirmish-bench): no load test or leaderboard
+// benchmark command, no plotting, no progress bar.
 func TestNoBenchmarkDependencies(t *testing.T) {
+	for _, c := range commands {
+		if c.name == "loadtest" || c.name == "lbbench" {
+			t.Errorf("skirmish has the command %s, a measuring tool (cmd/skirmish-bench's)", c.name)
+		}
+	}
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := exec.LookPath(goBin); err != nil {
 		if goBin, err = exec.LookPath("go"); err != nil {
