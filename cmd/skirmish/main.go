@@ -7,8 +7,8 @@
 //	skirmish stats-worker   consumes match outcomes from the queue
 //	skirmish bot            bot players that play through the whole flow, to try a deployment
 //
-// The load test lives in its own command, skirmish-bench, so that this
-// binary links no measuring or plotting code.
+// The load test and the leaderboard benchmark live in their own command,
+// skirmish-bench, so that this binary links no measuring or plotting code.
 //
 // Every flag can also be set with an environment variable: --data-dir is
 // SKIRMISH_DATA_DIR, --sqs-endpoint is SKIRMISH_SQS_ENDPOINT, and so on.
