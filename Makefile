@@ -61,3 +61,9 @@ fuzz-corpus: ## grow the committed corpus: fuzz each target for CORPUSTIME, then
 		mkdir -p "$$pkg/testdata/fuzz/$$t"; \
 		cp -n "$$cache/$${pkg#./}/$$t"/* "$$pkg/testdata/fuzz/$$t/" 2>/dev/null || true; \
 	done
+
+.PHONY: chaos
+CHAOS_DURATION ?= 10m
+CHAOS_BOTS ?= 8
+chaos: ## the long multi-host chaos test (root, as CI): random kill -9, lease-holder cuts and matchmaker restarts for CHAOS_DURATION (10m) under CHAOS_BOTS (8) bots, then every invariant check and a summary
+	go test ./cmd/skirmish -run '^TestClusterAcrossHosts$$' -count 1 -v -timeout 0 -chaos.duration $(CHAOS_DURATION) -chaos.bots $(CHAOS_BOTS)
