@@ -23,7 +23,6 @@ import (
 	"github.com/skirmishgg/skirmish/internal/netlab"
 	"github.com/skirmishgg/skirmish/internal/testenv"
 	"github.com/skirmishgg/skirmish/matchmaker"
-	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
 // cluster is a deployment spread over the hosts of a netlab lab, each part
@@ -237,22 +236,39 @@ func TestClusterAcrossHosts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SignInGuest: %v", err)
 	}
-	created := make(chan error, 2)
+	// Both connections are open before either call, and a ticket made is
+	// cancelled only after both calls answered: the second call always
+	// meets the first ticket, however the machine schedules them.
+	type attempt struct {
+		err    error
+		cancel func()
+	}
+	var dupConns []*skirmish.Matchmaker
 	for _, addr := range mmPublic[:2] {
+		m, err := skirmish.DialMatchmaker(ctx, addr, dup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		dupConns = append(dupConns, m)
+	}
+	created := make(chan attempt, 2)
+	for _, m := range dupConns {
 		go func() {
-			m, err := skirmish.DialMatchmaker(ctx, addr, dup)
+			tk, err := m.CreateTicket(ctx, "team4", skirmish.FindOptions{})
+			a := attempt{err: err, cancel: func() {}}
 			if err == nil {
-				defer m.Close()
-				var tk *skirmishv1.Ticket
-				if tk, err = m.CreateTicket(ctx, "team4", skirmish.FindOptions{}); err == nil {
-					defer m.CancelTicket(context.WithoutCancel(ctx), tk.GetId())
-				}
+				a.cancel = func() { m.CancelTicket(context.WithoutCancel(ctx), tk.GetId()) }
 			}
-			created <- err
+			created <- a
 		}()
 	}
-	if errs := []error{<-created, <-created}; (errs[0] == nil) == (errs[1] == nil) {
-		t.Fatalf("one player's tickets on two replicas at once: errors %v; want exactly one refused", errs)
+	attempts := []attempt{<-created, <-created}
+	for _, a := range attempts {
+		a.cancel()
+	}
+	if (attempts[0].err == nil) == (attempts[1].err == nil) {
+		t.Fatalf("one player's tickets on two replicas at once: errors %v, %v; want exactly one refused", attempts[0].err, attempts[1].err)
 	}
 
 	rc := redis.NewClient(&redis.Options{Addr: c.redis})
