@@ -87,14 +87,22 @@ type lastTicket struct {
 	id, joined string
 }
 
+// searchTimeout bounds a bot's search on one replica: a replica cut off
+// the network hangs its calls (no reset comes), and a client behind a
+// load balancer would reach another. The ticket is kept: the bot watches
+// it again on the next replica.
+const searchTimeout = 20 * time.Second
+
 // playOne plays one duel with a bot brain on the replica at mmAddr. As a
 // careful client does, it first looks at its latest ticket: one still
-// searching (the bot lost its watch when a replica died, or its room was
-// cancelled before it started and the ticket went back to the queue) is
-// watched again, and one matched into a match the bot never joined is
-// joined; otherwise it searches anew.
+// searching (the bot lost its watch when a replica died or hung, or its
+// room was cancelled before it started and the ticket went back to the
+// queue) is watched again, and one matched into a match the bot never
+// joined is joined; otherwise it searches anew.
 func (b *clusterBots) playOne(game context.Context, mmAddr string, s skirmish.Session, seed int64, last *lastTicket) error {
-	mm, err := skirmish.DialMatchmaker(b.search, mmAddr, s)
+	search, cancel := context.WithTimeout(b.search, searchTimeout)
+	defer cancel()
+	mm, err := skirmish.DialMatchmaker(search, mmAddr, s)
 	if err != nil {
 		return err
 	}
@@ -102,7 +110,7 @@ func (b *clusterBots) playOne(game context.Context, mmAddr string, s skirmish.Se
 	var tk *botTicket
 	var a *skirmishv1.Assignment
 	if last.id != "" {
-		resp, err := mm.Client().GetTicket(b.search, &skirmishv1.GetTicketRequest{TicketId: last.id})
+		resp, err := mm.Client().GetTicket(search, &skirmishv1.GetTicketRequest{TicketId: last.id})
 		switch st := resp.GetTicket(); {
 		case err != nil:
 		case st.GetState() == skirmishv1.TicketState_TICKET_STATE_SEARCHING:
@@ -110,7 +118,7 @@ func (b *clusterBots) playOne(game context.Context, mmAddr string, s skirmish.Se
 			tk = b.tickets[last.id]
 			tk.rewatched++
 			b.mu.Unlock()
-			if a, err = mm.AwaitMatch(b.search, last.id, nil); err != nil {
+			if a, err = b.await(search, mm, last.id); err != nil {
 				return err
 			}
 		case st.GetState() == skirmishv1.TicketState_TICKET_STATE_MATCHED && st.GetAssignment().GetMatchId() != last.joined:
@@ -122,15 +130,17 @@ func (b *clusterBots) playOne(game context.Context, mmAddr string, s skirmish.Se
 		}
 	}
 	if a == nil {
-		a, err = mm.FindMatchOptions(b.search, "duel", skirmish.FindOptions{OnTicket: func(t *skirmishv1.Ticket) {
-			tk = &botTicket{player: s.PlayerID, replica: mmAddr, created: time.Now()}
-			last.id, last.joined = t.GetId(), ""
-			b.mu.Lock()
-			b.tickets[t.GetId()] = tk
-			b.order = append(b.order, t.GetId())
-			b.mu.Unlock()
-		}})
+		t, err := mm.CreateTicket(search, "duel", skirmish.FindOptions{})
 		if err != nil {
+			return err
+		}
+		tk = &botTicket{player: s.PlayerID, replica: mmAddr, created: time.Now()}
+		last.id, last.joined = t.GetId(), ""
+		b.mu.Lock()
+		b.tickets[t.GetId()] = tk
+		b.order = append(b.order, t.GetId())
+		b.mu.Unlock()
+		if a, err = b.await(search, mm, t.GetId()); err != nil {
 			return err
 		}
 	}
@@ -180,6 +190,19 @@ func (b *clusterBots) playOne(game context.Context, mmAddr string, s skirmish.Se
 			}
 		}
 	}
+}
+
+// await watches the ticket until it is matched. When the bots stop, the
+// ticket is cancelled (as FindMatch does); when only this search timed
+// out, it is kept for the next replica to watch.
+func (b *clusterBots) await(search context.Context, mm *skirmish.Matchmaker, id string) (*skirmishv1.Assignment, error) {
+	a, err := mm.AwaitMatch(search, id, nil)
+	if err != nil && b.search.Err() != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = mm.CancelTicket(ctx, id) // best effort: else it expires
+	}
+	return a, err
 }
 
 // matchesSeen is how many matches the bots saw end.
