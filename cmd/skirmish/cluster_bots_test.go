@@ -260,7 +260,17 @@ func (b *clusterBots) ticketStates(ctx context.Context) (map[string]*skirmishv1.
 			}
 			conns[key] = m
 		}
+		// Hundreds of reads from one address meet the replicas' per-address
+		// call limit (100/s): slow down when told, as a client does.
 		resp, err := m.Client().GetTicket(ctx, &skirmishv1.GetTicketRequest{TicketId: id})
+		for try := 0; status.Code(err) == codes.ResourceExhausted && try < 100; try++ {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+			resp, err = m.Client().GetTicket(ctx, &skirmishv1.GetTicketRequest{TicketId: id})
+		}
 		if status.Code(err) == codes.NotFound {
 			return nil, fmt.Errorf("ticket %s of %s: not found on %s", id, owner[id], addr)
 		}
