@@ -71,3 +71,9 @@ dice: ## rebuild the Liar's Dice browser client (clients/dice/dist) on the TypeS
 .PHONY: bench-load
 bench-load: ## the load test at 200, 400 and 1,000 players against the bare-echo floor (loopback, a few minutes; docs/benchmarks.md)
 	go run ./cmd/skirmish-bench loadtest -steps 200,400,1000 -step 10s
+
+.PHONY: chaos
+CHAOS_DURATION ?= 10m
+CHAOS_BOTS ?= 8
+chaos: ## the long multi-host chaos test (root, as CI): random kill -9, lease-holder cuts and matchmaker restarts for CHAOS_DURATION (10m) under CHAOS_BOTS (8) bots, then every invariant check and a summary
+	go test ./cmd/skirmish -run '^TestClusterAcrossHosts$$' -count 1 -v -timeout 0 -chaos.duration $(CHAOS_DURATION) -chaos.bots $(CHAOS_BOTS)

@@ -40,23 +40,35 @@ func BenchmarkCreateTicket(b *testing.B) {
 		name   string
 		shared bool
 		fresh  int // one call in fresh uses a first-time token; 0: none
+		redis  bool
 	}{
-		{"native/fresh-token", false, 1},
-		{"native/session-mix-1-in-5-fresh", false, 5},
-		{"native/known-token", false, 0},
-		{"shared-http2/fresh-token", true, 1},
+		{"native/fresh-token", false, 1, false},
+		{"native/session-mix-1-in-5-fresh", false, 5, false},
+		{"native/known-token", false, 0, false},
+		{"shared-http2/fresh-token", true, 1, false},
+		{"redis/session-mix-1-in-5-fresh", false, 5, true},
+		{"redis/known-token", false, 0, true},
 	} {
-		b.Run(tt.name, func(b *testing.B) { benchCreateTicket(b, tt.shared, tt.fresh) })
+		b.Run(tt.name, func(b *testing.B) {
+			var opts []Option
+			if tt.redis {
+				c, prefix := redisFor(b)
+				opts = append(opts, WithRedis(c, prefix), WithReplicaID("bench"))
+			}
+			benchCreateTicket(b, tt.shared, tt.fresh, opts...)
+		})
 	}
 }
 
 // benchCreateTicket runs the calls. Call i uses a first-time token when
 // fresh > 0 and i%fresh == 0; the other players made one call (GetTicket)
-// before the timer starts, so their tokens are verified already.
-func benchCreateTicket(b *testing.B, shared bool, fresh int) {
+// before the timer starts, so their tokens are verified already. opts
+// choose the store (redis: the Redis store, one replica, on the test
+// Redis; each call is then one script in Redis).
+func benchCreateTicket(b *testing.B, shared bool, fresh int, opts ...Option) {
 	keys := testKeys(b)
 	m, err := New(Config{FormationInterval: time.Hour, PlayerRequestRate: -1, SharedHTTP2: shared,
-		Edge: Edge{GRPC: serve.GRPCLimits{PeerRate: -1}, ConnsPerPeer: -1, MaxConns: -1}}, keys, nil, nil, nil)
+		Edge: Edge{GRPC: serve.GRPCLimits{PeerRate: -1}, ConnsPerPeer: -1, MaxConns: -1}}, keys, nil, nil, nil, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc/metadata"
 
+	"github.com/skirmishgg/skirmish/internal/serve"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -29,23 +30,72 @@ import (
 //
 //	go test ./matchmaker -run '^$' -bench RedisCreateToMatched -benchtime 2000x
 func BenchmarkRedisCreateToMatched(b *testing.B) {
+	p := startDuelPairs(b)
+	var mu sync.Mutex
+	var match, feed []time.Duration
+	b.ResetTimer()
+	p.run(b, b.N, 100, func(m, f time.Duration, fok bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		match = append(match, m)
+		if fok {
+			feed = append(feed, f)
+		}
+	})
+	b.StopTimer()
+	q := func(d []time.Duration, f float64) float64 {
+		if len(d) == 0 {
+			return 0
+		}
+		slices.Sort(d)
+		return float64(d[min(len(d)-1, int(f*float64(len(d))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(q(match, 0.5), "match-p50-ms")
+	b.ReportMetric(q(match, 0.99), "match-p99-ms")
+	b.ReportMetric(q(feed, 0.5), "feed-p50-ms")
+	b.ReportMetric(q(feed, 0.99), "feed-p99-ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+// duelPairs are two matchmaker replicas on the Redis store, sharing the
+// test Redis under a key prefix of their own, and one in-test gameserver.
+type duelPairs struct {
+	addr   string // Redis
+	prefix string
+	ra, rb *env
+	rs     *roomServer
+	next   int // the next player number
+}
+
+func startDuelPairs(b *testing.B) *duelPairs {
 	c, prefix := redisFor(b)
-	cfg := Config{PlayerRequestRate: -1}
+	// No per-player or per-address limits: every call comes from
+	// 127.0.0.1, 200 a second to each replica.
+	cfg := Config{PlayerRequestRate: -1, Edge: Edge{GRPC: serve.GRPCLimits{PeerRate: -1}, ConnsPerPeer: -1, MaxConns: -1}}
 	ra := startReplica(b, cfg, nil, c, prefix, "a")
 	rb := startReplica(b, cfg, ra, c, prefix, "b")
 	rs := ra.startGameserverCap(b, "gs1", 0, 1<<30)
 	ra.heartbeatUntil(b, rs) // a run outlasts the gameserver TTL
-	tokens := make([]string, 2*b.N)
+	return &duelPairs{addr: c.Options().Addr, prefix: prefix, ra: ra, rb: rb, rs: rs}
+}
+
+// run plays n duel pairs arriving at rate a second: of each pair one
+// player creates a ticket on replica a, the other on replica b, and each
+// watches its ticket on the other replica until it is matched. done sees,
+// for every ticket, the time from the pair's second CreateTicket answer to
+// the MATCHED update, and the time from the gameserver's CreateRoom
+// answer to it (fok false when unknown).
+func (p *duelPairs) run(b *testing.B, n, rate int, done func(match, feed time.Duration, fok bool)) {
+	b.Helper()
+	tokens := make([]string, 2*n)
 	for i := range tokens {
-		tokens[i] = ra.token(b, fmt.Sprintf("p%d", i))
+		tokens[i] = p.ra.token(b, fmt.Sprintf("p%d", p.next+i))
 	}
-	var mu sync.Mutex
-	var match, feed []time.Duration
-	tick := time.NewTicker(time.Second / 100)
+	p.next += 2 * n
+	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
 	var wg sync.WaitGroup
-	b.ResetTimer()
-	for i := range b.N {
+	for i := range n {
 		<-tick.C
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -56,8 +106,8 @@ func BenchmarkRedisCreateToMatched(b *testing.B) {
 				id          string
 			}
 			sides := []*side{
-				{ctx: metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tokens[2*i]), create: ra, see: rb},
-				{ctx: metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tokens[2*i+1]), create: rb, see: ra},
+				{ctx: metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tokens[2*i]), create: p.ra, see: p.rb},
+				{ctx: metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tokens[2*i+1]), create: p.rb, see: p.ra},
 			}
 			for _, s := range sides {
 				resp, err := s.create.mm.CreateTicket(s.ctx, &skirmishv1.CreateTicketRequest{Mode: "duel"})
@@ -91,12 +141,12 @@ func BenchmarkRedisCreateToMatched(b *testing.B) {
 							b.Errorf("ticket ended %v", tk.GetState())
 							return
 						}
-						mu.Lock()
-						match = append(match, now.Sub(start))
-						if at, ok := rs.answered.Load(tk.GetAssignment().GetMatchId()); ok {
-							feed = append(feed, now.Sub(at.(time.Time)))
+						var feed time.Duration
+						at, ok := p.rs.answered.Load(tk.GetAssignment().GetMatchId())
+						if ok {
+							feed = now.Sub(at.(time.Time))
 						}
-						mu.Unlock()
+						done(now.Sub(start), feed, ok)
 						return
 					}
 				})
@@ -105,17 +155,4 @@ func BenchmarkRedisCreateToMatched(b *testing.B) {
 		})
 	}
 	wg.Wait()
-	b.StopTimer()
-	q := func(d []time.Duration, f float64) float64 {
-		if len(d) == 0 {
-			return 0
-		}
-		slices.Sort(d)
-		return float64(d[min(len(d)-1, int(f*float64(len(d))))].Microseconds()) / 1000
-	}
-	b.ReportMetric(q(match, 0.5), "match-p50-ms")
-	b.ReportMetric(q(match, 0.99), "match-p99-ms")
-	b.ReportMetric(q(feed, 0.5), "feed-p50-ms")
-	b.ReportMetric(q(feed, 0.99), "feed-p99-ms")
-	b.ReportMetric(0, "ns/op")
 }

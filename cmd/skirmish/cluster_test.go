@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -20,7 +22,7 @@ import (
 	"github.com/skirmishgg/skirmish/clients/go/skirmish"
 	"github.com/skirmishgg/skirmish/internal/netlab"
 	"github.com/skirmishgg/skirmish/internal/testenv"
-	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
+	"github.com/skirmishgg/skirmish/matchmaker"
 )
 
 // cluster is a deployment spread over the hosts of a netlab lab, each part
@@ -169,10 +171,15 @@ func (c *cluster) restart(ctx context.Context, p *part) {
 // worker and a leaderboard, one at a time, and starts each again; then it
 // cuts the formation lease holder off the network until another replica
 // forms matches; then it kills every matchmaker with two tickets
-// searching and checks they match after the restart. At the end: every
-// match the bots saw end is in the history exactly once, with its players;
-// every player's history lists it once; and both leaderboard replicas rank
-// every board exactly as SQL does.
+// searching and checks they match after the restart. With -chaos.duration
+// it injects those faults at random for that long instead (the long
+// version, `make chaos`). At the end: no player was in two matches at
+// once; every ticket ended (matched, cancelled, expired or failed: none
+// left searching or allocating); every match the bots saw end is in the
+// history exactly once, with its players; every player's history lists it
+// once; and both leaderboard replicas rank every board exactly as SQL
+// does. It logs a summary: matches, tickets by end state, faults and the
+// time the cluster took to match again after each.
 //
 // It needs root for the network namespaces, as CI has; elsewhere it skips
 // (testenv.Missing). docs/scaling.md describes the topology.
@@ -180,7 +187,8 @@ func TestClusterAcrossHosts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plays for about a minute across network namespaces")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	began := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute+2**chaosDuration)
 	defer cancel()
 	mms := []string{"mm1", "mm2", "mm3"}
 	gss := []string{"gs1", "gs2", "gs3"}
@@ -193,6 +201,12 @@ func TestClusterAcrossHosts(t *testing.T) {
 		mmPublic = append(mmPublic, c.lab.Host(h).HostPort(clusterMatchmakerPort))
 		mmInternal = append(mmInternal, c.lab.Host(h).HostPort(clusterMatchmakerInternalPort))
 	}
+	// Ended tickets stay readable for the whole run, so that the end-state
+	// check reads every ticket the bots made; the rest are the defaults.
+	mmConfig := filepath.Join(t.TempDir(), "matchmaker.yaml")
+	if err := os.WriteFile(mmConfig, []byte("ticket_retention: 2h\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	// Leaderboards first: they migrate the database.
 	for _, h := range []string{"lb1", "lb2"} {
@@ -203,7 +217,7 @@ func TestClusterAcrossHosts(t *testing.T) {
 	// the records of matches lost with a gameserver to the outcome queue.
 	for i, h := range mms {
 		c.start(ctx, h, clusterMatchmakerPort, append(append([]string{"matchmaker", "--addr", mmPublic[i], "--internal-addr", mmInternal[i],
-			"--matchmaker-store", "redis", "--redis-addr", c.redis, "--replica-id", h}, store...), sqsArgs...)...)
+			"--matchmaker-store", "redis", "--redis-addr", c.redis, "--replica-id", h, "--modes-file", mmConfig}, store...), sqsArgs...)...)
 	}
 	for _, h := range []string{"sw1", "sw2"} {
 		c.start(ctx, h, clusterWorkerPort, append(append(append([]string{"stats-worker", "--addr", c.lab.Host(h).HostPort(clusterWorkerPort)},
@@ -215,172 +229,90 @@ func TestClusterAcrossHosts(t *testing.T) {
 			"--internal-addr", c.lab.Host(h).HostPort(clusterGameserverInternalPort),
 			"--id", h, "--matchmaker", strings.Join(mmInternal, ","), "--match-duration", "6s", "--webtransport-addr", "", "--no-web"}, sqsArgs...)...)
 	}
-	lb1 := "http://" + c.lab.Host("lb1").HostPort(clusterLeaderboardPort)
+	lbs := []string{"http://" + c.lab.Host("lb1").HostPort(clusterLeaderboardPort), "http://" + c.lab.Host("lb2").HostPort(clusterLeaderboardPort)}
 
 	// One player, a ticket on two replicas at once: one is refused.
-	dup, err := skirmish.SignInGuest(ctx, nil, lb1, "twice")
+	dup, err := skirmish.SignInGuest(ctx, nil, lbs[0], "twice")
 	if err != nil {
 		t.Fatalf("SignInGuest: %v", err)
 	}
-	created := make(chan error, 2)
+	// Both connections are open before either call, and a ticket made is
+	// cancelled only after both calls answered: the second call always
+	// meets the first ticket, however the machine schedules them.
+	type attempt struct {
+		err    error
+		cancel func()
+	}
+	var dupConns []*skirmish.Matchmaker
 	for _, addr := range mmPublic[:2] {
+		m, err := skirmish.DialMatchmaker(ctx, addr, dup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		dupConns = append(dupConns, m)
+	}
+	created := make(chan attempt, 2)
+	for _, m := range dupConns {
 		go func() {
-			m, err := skirmish.DialMatchmaker(ctx, addr, dup)
+			tk, err := m.CreateTicket(ctx, "team4", skirmish.FindOptions{})
+			a := attempt{err: err, cancel: func() {}}
 			if err == nil {
-				defer m.Close()
-				var tk *skirmishv1.Ticket
-				if tk, err = m.CreateTicket(ctx, "team4", skirmish.FindOptions{}); err == nil {
-					defer m.CancelTicket(context.WithoutCancel(ctx), tk.GetId())
-				}
+				a.cancel = func() { m.CancelTicket(context.WithoutCancel(ctx), tk.GetId()) }
 			}
-			created <- err
+			created <- a
 		}()
 	}
-	if errs := []error{<-created, <-created}; (errs[0] == nil) == (errs[1] == nil) {
-		t.Fatalf("one player's tickets on two replicas at once: errors %v; want exactly one refused", errs)
+	attempts := []attempt{<-created, <-created}
+	for _, a := range attempts {
+		a.cancel()
+	}
+	if (attempts[0].err == nil) == (attempts[1].err == nil) {
+		t.Fatalf("one player's tickets on two replicas at once: errors %v, %v; want exactly one refused", attempts[0].err, attempts[1].err)
 	}
 
-	// Bots: duels, over and over, until the chaos is over, each ticket on
-	// the next matchmaker replica.
-	const players = 8
-	play, stopPlay := context.WithCancel(ctx)
-	defer stopPlay()
-	var (
-		mu   sync.Mutex
-		seen = map[string][]string{} // match id -> players who saw it end
-		wg   sync.WaitGroup
-	)
-	for i := range players {
-		lb := "http://" + c.lab.Host([]string{"lb1", "lb2"}[i%2]).HostPort(clusterLeaderboardPort)
-		s, err := skirmish.SignInGuest(ctx, nil, lb, fmt.Sprintf("bot-%d", i))
-		if err != nil {
-			t.Fatalf("SignInGuest: %v", err)
-		}
-		wg.Go(func() {
-			for n := i; play.Err() == nil; n++ {
-				o, err := playOne(play, mmPublic[n%len(mmPublic)], s, int64(i))
-				if err != nil {
-					continue // a killed part, or the end of play: queue again
-				}
-				mu.Lock()
-				seen[o.GetMatchId()] = append(seen[o.GetMatchId()], s.PlayerID)
-				mu.Unlock()
-			}
-		})
-	}
-
-	// The chaos: each kill in turn, with time to play between, then the
-	// formation lease holder cut off the network.
-	waitMatches := func(n int) {
-		t.Helper()
-		waitFor(t, ctx, fmt.Sprintf("%d matches seen", n), func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			return len(seen) >= n
-		})
-	}
-	played := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(seen)
-	}
-	waitMatches(2)
-	for _, victim := range []string{"gs1", "mm1", "sw1", "lb2", "mm2", "gs2", "sw2", "mm3", "gs3"} {
-		before := played()
-		t.Logf("kill -9 %s (%d matches seen)", victim, before)
-		p := c.parts[victim]
-		p.proc.Kill()
-		c.restart(ctx, p)
-		waitMatches(before + 2)
-	}
 	rc := redis.NewClient(&redis.Options{Addr: c.redis})
 	defer rc.Close()
-	holder := func() (epoch, replica string) {
-		v, _ := rc.Get(ctx, "skirmish:mm:lease").Result()
-		epoch, replica, _ = strings.Cut(v, "|")
-		return epoch, replica
-	}
-	var epoch, victim string
-	waitFor(t, ctx, "a formation lease holder", func() bool { epoch, victim = holder(); return victim != "" })
-	before := played()
-	t.Logf("cut %s, the lease holder (epoch %s), off the network (%d matches seen)", victim, epoch, before)
-	if err := c.lab.Host(victim).Cut(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, "another replica takes the lease", func() bool { e, r := holder(); return r != "" && r != victim && e != epoch })
-	waitMatches(before + 2)
-	if err := c.lab.Host(victim).Heal(ctx); err != nil {
-		t.Fatal(err)
-	}
-	stopPlay()
-	wg.Wait()
-
-	// Tickets made before every matchmaker restarts still match after:
-	// two players search for a 2v2 (it needs four), every replica is
-	// killed and started again, two more come, and all four are matched.
-	var early []*skirmishv1.Ticket
-	sessions := map[string]skirmish.Session{}
-	for i, name := range []string{"early-1", "early-2", "late-1", "late-2"} {
-		s, err := skirmish.SignInGuest(ctx, nil, lb1, name)
-		if err != nil {
-			t.Fatalf("SignInGuest: %v", err)
-		}
-		sessions[name] = s
-		if i < 2 {
-			m, err := skirmish.DialMatchmaker(ctx, mmPublic[i], s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tk, err := m.CreateTicket(ctx, "team", skirmish.FindOptions{})
-			m.Close()
-			if err != nil {
-				t.Fatalf("CreateTicket(%s): %v", name, err)
-			}
-			early = append(early, tk)
-		}
-	}
-	for _, h := range mms {
-		c.parts[h].proc.Kill()
-	}
-	t.Log("every matchmaker killed; starting them again")
-	for _, h := range mms {
-		c.restart(ctx, c.parts[h])
-	}
-	assigned := make(chan error, 4)
-	for i, name := range []string{"early-1", "early-2", "late-1", "late-2"} {
-		go func() {
-			m, err := skirmish.DialMatchmaker(ctx, mmPublic[(i+1)%len(mmPublic)], sessions[name])
-			if err != nil {
-				assigned <- err
-				return
-			}
-			defer m.Close()
-			if i < 2 {
-				_, err = m.AwaitMatch(ctx, early[i].GetId(), nil)
-			} else {
-				_, err = m.FindMatch(ctx, "team", nil)
-			}
-			if err != nil {
-				err = fmt.Errorf("%s: %w", name, err)
-			}
-			assigned <- err
-		}()
-	}
-	for range 4 {
-		if err := <-assigned; err != nil {
-			t.Errorf("after every matchmaker restarted: %v", err)
-		}
-	}
-
-	// Every match the bots saw end is recorded once, with both players.
 	db, err := pgx.Connect(ctx, c.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close(ctx)
-	mu.Lock()
-	defer mu.Unlock()
-	t.Logf("%d matches seen end", len(seen))
+	defer db.Close(context.WithoutCancel(ctx))
+	k := &chaos{c: c, rc: rc, db: db, mms: mms, mmPublic: mmPublic, lbs: lbs, modes: matchmaker.DefaultModes()}
+
+	// Bots: duels, over and over, until the chaos is over, each ticket on
+	// the next matchmaker replica.
+	k.bots = startBots(c, ctx, *chaosBots, mmPublic, lbs)
+	defer k.bots.stop()
+	k.await(ctx, "2 matches seen", settleBound, func() bool { return k.bots.matchesSeen() >= 2 })
+	if *chaosDuration > 0 {
+		seed := *chaosSeed
+		if seed == 0 {
+			seed = uint64(time.Now().UnixNano())
+		}
+		k.runChaos(ctx, *chaosDuration, seed, append(append(slices.Clone(mms), gss...), "sw1", "sw2", "lb1", "lb2"))
+	} else {
+		// The chaos: each kill in turn, with time to play between, then
+		// the formation lease holder cut off the network.
+		for _, victim := range []string{"gs1", "mm1", "sw1", "lb2", "mm2", "gs2", "sw2", "mm3", "gs3"} {
+			k.kill(ctx, victim)
+		}
+		k.cutLeaseHolder(ctx)
+		k.checkWhilePlaying(ctx)
+	}
+	k.bots.stop()
+
+	// Tickets made before every matchmaker restarts still match after.
+	k.restartMatchmakers(ctx, "final")
+
+	// Every ticket ended; no player was in two matches at once.
+	ended := k.allTicketsEnded(ctx)
+	if err := k.oneMatchAtATime(ctx); err != nil {
+		t.Error(err)
+	}
+
+	// Every match the bots saw end is recorded once, with both players.
+	seen := k.bots.seen
 	waitFor(t, ctx, "every seen match recorded", func() bool {
 		var n int
 		ids := make([]string, 0, len(seen))
@@ -390,34 +322,32 @@ func TestClusterAcrossHosts(t *testing.T) {
 		err := db.QueryRow(ctx, "SELECT count(*) FROM matches WHERE id = ANY($1)", ids).Scan(&n)
 		return err == nil && n == len(seen)
 	})
-	for id, who := range seen {
+	k.checks++
+	for id := range seen {
 		var n int
 		if err := db.QueryRow(ctx, "SELECT count(*) FROM match_players WHERE match_id = $1", id).Scan(&n); err != nil || n != 2 {
 			t.Errorf("match %s: %d player rows, %v; want 2", id, n, err)
 		}
+	}
+	// Every player's history (read through the API, page by page) lists
+	// each match it saw end once.
+	k.checks++
+	inHistory := map[string]map[string]int{} // player -> match id -> times listed
+	for id, who := range seen {
 		for _, p := range who {
-			var hist struct {
-				Matches []struct {
-					MatchID string `json:"match_id"`
-				} `json:"matches"`
-			}
-			lb := "http://" + c.lab.Host("lb1").HostPort(clusterLeaderboardPort)
-			if err := getJSON(ctx, lb+"/v1/players/"+p+"/matches?limit=100", &hist); err != nil {
-				t.Fatalf("history of %s: %v", p, err)
-			}
-			count := 0
-			for _, m := range hist.Matches {
-				if m.MatchID == id {
-					count++
+			if inHistory[p] == nil {
+				if inHistory[p], err = historyOf(ctx, lbs[0], p); err != nil {
+					t.Fatalf("history of %s: %v", p, err)
 				}
 			}
-			if count != 1 {
-				t.Errorf("history of %s lists match %s %d times, want 1", p, id, count)
+			if n := inHistory[p][id]; n != 1 {
+				t.Errorf("history of %s lists match %s %d times, want 1", p, id, n)
 			}
 		}
 	}
 
 	// Both leaderboard replicas agree with SQL on every board.
+	k.checks++
 	var boards []string
 	rows, err := db.Query(ctx, "SELECT id FROM boards ORDER BY id")
 	if err != nil {
@@ -456,10 +386,10 @@ func TestClusterAcrossHosts(t *testing.T) {
 			want = append(want, p)
 		}
 		rows.Close()
-		for _, h := range []string{"lb1", "lb2"} {
-			url := "http://" + c.lab.Host(h).HostPort(clusterLeaderboardPort) + "/v1/leaderboards/" + b + "/entries?limit=100"
+		for _, lb := range lbs {
+			url := lb + "/v1/leaderboards/" + b + "/entries?limit=100"
 			var got []string
-			waitFor(t, ctx, h+" agrees with SQL on "+b, func() bool {
+			waitFor(t, ctx, lb+" agrees with SQL on "+b, func() bool {
 				var page struct {
 					Entries []struct {
 						PlayerID string `json:"player_id"`
@@ -484,4 +414,35 @@ func TestClusterAcrossHosts(t *testing.T) {
 			t.Logf("%s logged errors:\n%s", name, p.proc.Output(40))
 		}
 	}
+	k.summary(t, time.Since(began), ended)
+}
+
+// historyOf reads a player's whole match history through the leaderboard
+// API, page by page, and counts how often it lists each match.
+func historyOf(ctx context.Context, lb, player string) (map[string]int, error) {
+	out := map[string]int{}
+	cursor := ""
+	for range 1000 {
+		var page struct {
+			Matches []struct {
+				MatchID string `json:"match_id"`
+			} `json:"matches"`
+			NextCursor string `json:"next_cursor"`
+		}
+		u := lb + "/v1/players/" + player + "/matches?limit=100"
+		if cursor != "" {
+			u += "&cursor=" + url.QueryEscape(cursor)
+		}
+		if err := getJSON(ctx, u, &page); err != nil {
+			return nil, err
+		}
+		for _, m := range page.Matches {
+			out[m.MatchID]++
+		}
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		cursor = page.NextCursor
+	}
+	return nil, fmt.Errorf("history of %s: more than 1000 pages", player)
 }
