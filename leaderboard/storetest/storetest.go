@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Seasons", testSeasons},
 		{"PutBoard", testPutBoard},
 		{"VoidAndLeavers", testVoidAndLeavers},
+		{"ServerLostReplaced", testServerLostReplaced},
 		{"OutcomeNames", testOutcomeNames},
 		{"StatBoards", testStatBoards},
 		{"RatingPools", testRatingPools},

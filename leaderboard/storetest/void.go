@@ -101,6 +101,47 @@ func testVoidAndLeavers(t *testing.T, s leaderboard.Store) {
 	}
 }
 
+// testServerLostReplaced: the matchmaker records a match it presumed lost
+// with its gameserver as server_lost; when the gameserver's own outcome
+// arrives later (published from its outbox after a restart), it replaces
+// the record and counts, once; a server_lost record arriving after the
+// real outcome changes nothing.
+func testServerLostReplaced(t *testing.T, s leaderboard.Store) {
+	c := ctx(t)
+	lost := duel("late", "p1", "p2", 0, t0)
+	lost.EndReason = leaderboard.EndServerLost
+	for i := range lost.Players {
+		lost.Players[i].Stats = nil
+	}
+	if applied, err := s.ApplyOutcome(c, lost); err != nil || !applied {
+		t.Fatalf("ApplyOutcome(server_lost) = %v, %v; want true, nil", applied, err)
+	}
+	real := duel("late", "p1", "p2", 7, t0)
+	if applied, err := s.ApplyOutcome(c, real); err != nil || !applied {
+		t.Fatalf("ApplyOutcome(the real outcome after server_lost) = %v, %v; want true, nil", applied, err)
+	}
+	got, err := s.GetMatch(c, "late")
+	if err != nil || got.EndReason != real.EndReason || len(got.Players) != 2 {
+		t.Fatalf("GetMatch(late) = %+v, %v; want the real outcome (%s, 2 players)", got, err, real.EndReason)
+	}
+	p1, err := s.GetPlayer(c, "p1")
+	if err != nil || p1.Matches != 1 || p1.Stats["eliminations"] != 7 {
+		t.Errorf("GetPlayer(p1) = %+v, %v; want 1 match and 7 eliminations, counted once", p1, err)
+	}
+	for _, again := range []leaderboard.Match{lost, real} {
+		if applied, err := s.ApplyOutcome(c, again); err != nil || applied {
+			t.Errorf("ApplyOutcome(%s again) = %v, %v; want false, nil", again.EndReason, applied, err)
+		}
+	}
+	if p, err := s.GetPlayer(c, "p1"); err != nil || !reflect.DeepEqual(p, p1) {
+		t.Errorf("GetPlayer(p1) after the repeats = %+v, %v; want unchanged %+v", p, err, p1)
+	}
+	page, err := s.PlayerMatches(c, "p1", 10, nil)
+	if err != nil || len(page) != 1 || page[0].EndReason != real.EndReason {
+		t.Errorf("PlayerMatches(p1) = %+v, %v; want the one real match", page, err)
+	}
+}
+
 func entriesString(es []leaderboard.Entry) string {
 	var out string
 	for _, e := range es {

@@ -48,16 +48,29 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 		if m.Pool, err = s.poolOf(ctx, tx, m.Mode); err != nil {
 			return err
 		}
-		n, err := tx.Exec(ctx, `INSERT INTO matches (id, room_id, mode, region, gameserver_id,
+		insert := func() (int64, error) {
+			return tx.Exec(ctx, `INSERT INTO matches (id, room_id, mode, region, gameserver_id,
 				started_at, ended_at, end_reason, rating_pool, recorded_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, `+s.nowSQL+`) ON CONFLICT (id) DO NOTHING`,
-			m.ID, m.RoomID, m.Mode, m.Region, m.GameserverID,
-			toMicros(m.StartedAt), ended, m.EndReason, m.Pool)
+				m.ID, m.RoomID, m.Mode, m.Region, m.GameserverID,
+				toMicros(m.StartedAt), ended, m.EndReason, m.Pool)
+		}
+		n, err := insert()
 		if err != nil {
 			return fmt.Errorf("insert match: %w", err)
 		}
 		if n == 0 {
-			return nil // already recorded: change nothing
+			// Already recorded: change nothing, unless the record is the
+			// matchmaker's server_lost stand-in and this is the
+			// gameserver's own outcome, published from its outbox after
+			// the matchmaker presumed it lost.
+			replaced, err := dropServerLost(ctx, tx, m)
+			if err != nil || !replaced {
+				return err
+			}
+			if n, err = insert(); err != nil || n == 0 {
+				return fmt.Errorf("insert match after its server_lost record: %w", err)
+			}
 		}
 		applied = true
 		if err := insertTeams(ctx, tx, m); err != nil {
@@ -102,6 +115,29 @@ func (s *Store) ApplyOutcome(ctx context.Context, m leaderboard.Match) (bool, er
 		return false, fmt.Errorf("apply match %q: %w", m.ID, err)
 	}
 	return applied, nil
+}
+
+// dropServerLost deletes the recorded match m.ID when it is a server_lost
+// record and m is not: such a record changed nothing but the history
+// (docs/match-rules.md), so the real outcome takes its place. It reports
+// whether it deleted one.
+func dropServerLost(ctx context.Context, tx Queryer, m leaderboard.Match) (bool, error) {
+	if m.EndReason == leaderboard.EndServerLost {
+		return false, nil
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM match_players WHERE match_id = $1
+		AND EXISTS (SELECT 1 FROM matches WHERE id = $1 AND end_reason = $2)`, m.ID, leaderboard.EndServerLost); err != nil {
+		return false, fmt.Errorf("replace server_lost record: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM match_teams WHERE match_id = $1
+		AND EXISTS (SELECT 1 FROM matches WHERE id = $1 AND end_reason = $2)`, m.ID, leaderboard.EndServerLost); err != nil {
+		return false, fmt.Errorf("replace server_lost record: %w", err)
+	}
+	n, err := tx.Exec(ctx, `DELETE FROM matches WHERE id = $1 AND end_reason = $2`, m.ID, leaderboard.EndServerLost)
+	if err != nil {
+		return false, fmt.Errorf("replace server_lost record: %w", err)
+	}
+	return n > 0, nil
 }
 
 // FallbackName names a player whose name in an outcome has nothing left
