@@ -5,6 +5,7 @@
 //	                          this machine, against the bare-echo messaging floor
 //	skirmish-bench lbbench    a leaderboard board of 1M+ entries: its REST API's
 //	                          requests per second and latencies, and score updates
+//	skirmish-bench bot        a swarm of bot players against a running deployment
 //
 // The numbers it prints, and the commands that produced them, are in
 // docs/benchmarks.md.
@@ -38,6 +39,7 @@ type command struct {
 var commands = []command{
 	{"loadtest", "measure one gameserver's capacity and CPU per player-tick here: the bare-echo floor vs Arena rooms with bots, stepped", runLoadtest},
 	{"lbbench", "fill a leaderboard board (1M+ entries) and measure its REST API over HTTP here", runLBBench},
+	{"bot", "play N bot players through the whole flow against a running deployment and print a summary", runBot},
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -9,11 +9,11 @@ import (
 )
 
 // TestNoBenchmarkDependencies: the production binary links no measuring
-// tools (they live in cmd/skirmish-bench): no load test or leaderboard
-// benchmark command, no plotting, no progress bar.
+// tools (they live in cmd/skirmish-bench): no load test, leaderboard
+// benchmark or bot swarm command, no plotting, no progress bar.
 func TestNoBenchmarkDependencies(t *testing.T) {
 	for _, c := range commands {
-		if c.name == "loadtest" || c.name == "lbbench" {
+		if c.name == "loadtest" || c.name == "lbbench" || c.name == "bot" {
 			t.Errorf("skirmish has the command %s, a measuring tool (cmd/skirmish-bench's)", c.name)
 		}
 	}
@@ -28,7 +28,8 @@ func TestNoBenchmarkDependencies(t *testing.T) {
 		t.Fatalf("go list -deps: %v\n%s", err, out)
 	}
 	for dep := range strings.FieldsSeq(string(out)) {
-		for _, bad := range []string{"github.com/skirmishgg/skirmish/gameserver/loadtest", "gonum.org/", "github.com/schollz/progressbar"} {
+		for _, bad := range []string{"github.com/skirmishgg/skirmish/gameserver/loadtest", "github.com/skirmishgg/skirmish/clients/go/bot",
+			"gonum.org/", "github.com/schollz/progressbar", "github.com/HdrHistogram/"} {
 			if strings.HasPrefix(dep, bad) {
 				t.Errorf("skirmish depends on %s, a measuring tool's dependency (cmd/skirmish-bench's)", dep)
 			}

@@ -80,7 +80,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   data         %[4]s (%[5]s, %[6]s queue)
 
 Play in a browser:  http://%[1]s/
-Play with bots:  go run ./cmd/skirmish bot --players 4 --leaderboard http://%[3]s --matchmaker %[2]s
+Play with bots:  go run ./cmd/skirmish-bench bot --players 4 --leaderboard http://%[3]s --matchmaker %[2]s
 
 `, sys.gameserverAddr, sys.matchmakerAddr, sys.leaderboardAddr, d.common.DataDir, d.store.Name(), d.queue.Backend,
 		sys.gameserverInternal, sys.matchmakerInternal, sys.leaderboardInternal)

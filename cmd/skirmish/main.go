@@ -5,7 +5,6 @@
 //	skirmish matchmaker     tickets and match formation over gRPC
 //	skirmish leaderboard    the REST API
 //	skirmish stats-worker   consumes match outcomes from the queue
-//	skirmish bot            bot players that play through the whole flow, to try a deployment
 //
 // The load test and the leaderboard benchmark live in their own command,
 // skirmish-bench, so that this binary links no measuring or plotting code.
@@ -57,7 +56,6 @@ var commands = []command{
 	{"queues", "setup: create the match-outcome queue, its dead-letter queue and redrive policy", runQueues},
 	{"dlq", "list or redrive the dead-lettered match outcomes", runDLQ},
 	{"keys", "print each kind of token's key pair (from --auth-key or new) and which part needs which", runKeys},
-	{"bot", "play N bot players through the whole flow and print a summary", runBot},
 	{"version", "print the version of this binary (also --version)", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		runVersion(stdout)
 		return nil
