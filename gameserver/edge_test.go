@@ -196,3 +196,86 @@ func TestJoinTimeout(t *testing.T) {
 	c := ts.dial(t)
 	c.expectError(skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, websocket.CloseUnsupportedData)
 }
+
+// TestProtocolErrorsClosed: frames that break RFC 6455 end the connection
+// with the close code the RFC names, before joining and while the room
+// polls the player's inputs; the room keeps running for the other player.
+func TestProtocolErrorsClosed(t *testing.T) {
+	ts := startServer(t, Config{})
+	room := ts.createRoom(t, "m-proto", arena.ModeDuel, "a", "b")
+	expectClose := func(t *testing.T, c *client, code int) {
+		t.Helper()
+		for {
+			_, err := c.tryRecv()
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				if ce.Code != code {
+					t.Fatalf("close code %d (%s), want %d", ce.Code, ce.Text, code)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("want close %d, got %v", code, err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		raw  []byte
+		code int
+	}{
+		{"unmasked frame", []byte{0x82, 0x01, 0x00}, websocket.CloseProtocolError},
+		{"reserved bit", []byte{0xc2, 0x80, 0, 0, 0, 0}, websocket.CloseProtocolError},
+		{"unknown opcode", []byte{0x83, 0x80, 0, 0, 0, 0}, websocket.CloseProtocolError},
+		{"frame over 64 KiB", []byte{0x82, 0xff, 0, 0, 0, 0, 0, 2, 0, 0}, websocket.CloseMessageTooBig},
+	} {
+		t.Run("before join: "+tc.name, func(t *testing.T) {
+			c := ts.dial(t)
+			c.t = t
+			if _, err := c.ws.NetConn().Write(tc.raw); err != nil {
+				t.Fatal(err)
+			}
+			expectClose(t, c, tc.code)
+		})
+	}
+	t.Run("while playing: unmasked frame", func(t *testing.T) {
+		a, b := ts.dial(t), ts.dial(t)
+		a.t, b.t = t, t
+		a.join(ts.joinToken(t, room, "m-proto", "a"))
+		b.join(ts.joinToken(t, room, "m-proto", "b"))
+		recvSnapshot(t, a)
+		a.input(1, 0, 0, false) // the room polls a's inputs now
+		recvSnapshot(t, a)
+		if _, err := a.ws.NetConn().Write([]byte{0x82, 0x01, 0x00}); err != nil {
+			t.Fatal(err)
+		}
+		expectClose(t, a, websocket.CloseProtocolError)
+		first := recvSnapshot(t, b)
+		if s := recvSnapshot(t, b); s.Tick <= first.Tick {
+			t.Fatalf("snapshot tick %d after %d: room stalled", s.Tick, first.Tick)
+		}
+	})
+}
+
+// TestIdlePlayerClosed: a player who sends nothing for the idle timeout
+// while the match runs (the room polls its connection) is closed; the
+// other player plays on.
+func TestIdlePlayerClosed(t *testing.T) {
+	ts := startServer(t, Config{WebSocket: ws.Config{IdleTimeout: 500 * time.Millisecond}})
+	room := ts.createRoom(t, "m-idle", arena.ModeDuel, "a", "b")
+	a, b := ts.dial(t), ts.dial(t)
+	a.join(ts.joinToken(t, room, "m-idle", "a"))
+	b.join(ts.joinToken(t, room, "m-idle", "b"))
+	a.input(0, 1, 0, false) // then silence
+	start := time.Now()
+	for {
+		b.input(1, 0, 0, false)
+		recvSnapshot(t, b)
+		if _, err := a.tryRecv(); err != nil {
+			if time.Since(start) < 500*time.Millisecond {
+				t.Fatalf("closed after %v, before the idle timeout: %v", time.Since(start), err)
+			}
+			return
+		}
+	}
+}

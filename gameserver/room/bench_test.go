@@ -96,8 +96,9 @@ func benchTick(b *testing.B, players int, ack, bots bool) {
 		}
 		r.step()
 		for _, s := range sessions {
-			frames, _, _ := s.out.take(ctx)
-			for _, f := range frames {
+			b, _ := s.out.take(ctx)
+			s.out.done()
+			for _, f := range b.frames {
 				bytes += int64(len(f))
 				snaps++
 			}

@@ -16,6 +16,12 @@ const maxQueued = 64
 // each snapshot is a delta against one the client acknowledged, never
 // against the one replaced); behind counts how many ticks in a row that
 // happened, so the room can cut off a client that stays behind.
+//
+// When the transport is a DirectWriter and nothing is waiting, a frame is
+// written at once by the goroutine that pushes it (the room's, for
+// snapshots), without waking the connection's writing goroutine; that
+// goroutine only takes over for a connection that cannot take a frame
+// without blocking.
 type outbound struct {
 	mu      sync.Mutex
 	frames  [][]byte
@@ -23,6 +29,18 @@ type outbound struct {
 	behind  int
 	closing *closing
 	wake    chan struct{}
+
+	// direct is the transport while WriteLoop runs, if it can take frames
+	// without blocking; nil otherwise.
+	direct DirectWriter
+	// busy: the writing goroutine holds frames it took and has not written
+	// yet, so a new frame must queue behind them.
+	busy bool
+	// flush: TryWrite left part of a frame, which the writing goroutine
+	// must finish before anything else is written.
+	flush bool
+	// wroteDirect counts a frame written by TryWrite (nil: not counted).
+	wroteDirect func()
 }
 
 type closing struct {
@@ -41,21 +59,44 @@ func (o *outbound) signal() {
 	}
 }
 
-// push queues a frame; it reports false when the queue is full or closed.
+// tryDirect writes frame through the transport at once when nothing is
+// queued or being written before it; it reports whether the frame was
+// taken (whole, or in part with the rest left for the writing goroutine).
+// o.mu is held.
+func (o *outbound) tryDirect(frame []byte) bool {
+	if o.direct == nil || o.busy || o.flush || len(o.frames) > 0 {
+		return false
+	}
+	written, flush := o.direct.TryWrite(frame)
+	if flush {
+		o.flush = true
+		o.signal()
+	}
+	if written && o.wroteDirect != nil {
+		o.wroteDirect()
+	}
+	return written
+}
+
+// push queues a frame, or writes it at once (tryDirect); it reports false
+// when the queue is full or closed.
 func (o *outbound) push(frame []byte) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closing != nil || len(o.frames) >= maxQueued {
 		return false
 	}
+	if o.tryDirect(frame) {
+		return true
+	}
 	o.frames = append(o.frames, frame)
 	o.signal()
 	return true
 }
 
-// pushSnapshot queues a snapshot, replacing one still waiting. It returns
-// how many snapshots in a row were replaced without being written: 0 when
-// none was waiting.
+// pushSnapshot queues a snapshot, replacing one still waiting, or writes
+// it at once (tryDirect). It returns how many snapshots in a row were
+// replaced without being written: 0 when none was waiting.
 func (o *outbound) pushSnapshot(frame []byte) (behind int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -66,6 +107,10 @@ func (o *outbound) pushSnapshot(frame []byte) (behind int) {
 		o.frames[o.snapAt] = frame
 		o.behind++
 		return o.behind
+	}
+	if o.tryDirect(frame) {
+		o.behind = 0
+		return 0
 	}
 	o.snapAt = len(o.frames)
 	o.frames = append(o.frames, frame)
@@ -94,25 +139,54 @@ func (o *outbound) close(c closing, last []byte, keep bool) {
 	o.signal()
 }
 
+// batch is what the writing goroutine takes from the queue at once.
+type batch struct {
+	frames  [][]byte
+	flush   bool     // finish the frame TryWrite left first
+	closing *closing // close after the frames (nil: not yet)
+}
+
 // take waits for frames and returns them, with the close reason once the
-// queue is closing and everything before it was taken.
-func (o *outbound) take(ctx context.Context) ([][]byte, *closing, error) {
+// queue is closing and everything before it was taken. Until done is
+// called, frames pushed meanwhile queue behind the batch.
+func (o *outbound) take(ctx context.Context) (batch, error) {
 	for {
 		o.mu.Lock()
-		frames, c := o.frames, o.closing
-		if len(frames) > 0 || c != nil {
-			o.frames, o.snapAt = nil, -1
-			if len(frames) > 0 {
+		b := batch{frames: o.frames, flush: o.flush, closing: o.closing}
+		if len(b.frames) > 0 || b.flush || b.closing != nil {
+			o.frames, o.snapAt, o.flush, o.busy = nil, -1, false, true
+			if len(b.frames) > 0 {
 				o.behind = 0
 			}
 			o.mu.Unlock()
-			return frames, c, nil
+			return b, nil
 		}
 		o.mu.Unlock()
 		select {
 		case <-o.wake:
 		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+			return batch{}, ctx.Err()
 		}
 	}
+}
+
+// done tells the queue the batch taken last is written.
+func (o *outbound) done() {
+	o.mu.Lock()
+	o.busy = false
+	o.mu.Unlock()
+}
+
+// writeDirect lets frames be written at once through t from now on, until
+// stopDirect.
+func (o *outbound) writeDirect(t DirectWriter, counted func()) {
+	o.mu.Lock()
+	o.direct, o.wroteDirect = t, counted
+	o.mu.Unlock()
+}
+
+func (o *outbound) stopDirect() {
+	o.mu.Lock()
+	o.direct = nil
+	o.mu.Unlock()
 }

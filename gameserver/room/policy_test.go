@@ -27,12 +27,13 @@ func withPayload(in *skirmishv1.Input, n int) *skirmishv1.Input {
 // refusals decodes the Error frames queued for a session.
 func refusals(t *testing.T, s *Session) []*skirmishv1.Error {
 	t.Helper()
-	frames, _, err := s.out.take(context.Background())
+	b, err := s.out.take(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.out.done()
 	var out []*skirmishv1.Error
-	for _, f := range frames {
+	for _, f := range b.frames {
 		var m skirmishv1.ServerMessage
 		if err := m.UnmarshalVT(f); err != nil {
 			t.Fatal(err)

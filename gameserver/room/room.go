@@ -85,6 +85,9 @@ type Room struct {
 	// lastTick is when the running room last finished a tick (Unix ns),
 	// 0 while it is not running; Manager.Stalled reads it.
 	lastTick atomic.Int64
+	// playing is true while play ticks the game: connections are polled
+	// (Session.Polled) only then.
+	playing atomic.Bool
 
 	// Game events (events.go): eventer and resyncer are nil when the game
 	// does not implement them; eventBacklog waits to be sent, eventBytes
@@ -204,6 +207,8 @@ func (r *Room) wait() skirmishv1.EndReason {
 // or dropped past the reconnection grace; nobody is left to play for),
 // the server shuts down (SHUTDOWN) or the game panics (ERROR).
 func (r *Room) play() skirmishv1.EndReason {
+	r.playing.Store(true)
+	defer r.playing.Store(false)
 	period := time.Second / time.Duration(r.mode.TickRate)
 	t := time.NewTicker(period)
 	defer t.Stop()
@@ -364,6 +369,7 @@ func (r *Room) step() bool {
 		if st.session == nil {
 			continue
 		}
+		st.session.pollInputs(now)
 		if r.mode.Input.Kind == game.Ordered {
 			r.applyOrdered(st)
 		} else {

@@ -14,9 +14,9 @@ import (
 	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
 
-// Transport is one player's connection as the room sees it (WebSocket
-// today, WebTransport later). The room never calls it directly: a
-// Session's WriteLoop does, from one goroutine.
+// Transport is one player's connection as the room sees it (WebSocket or
+// WebTransport). The room never calls it directly: a Session's WriteLoop
+// does, from one goroutine (and, for a DirectWriter, the room's TryWrite).
 type Transport interface {
 	// Write sends one encoded ServerMessage. It may block; the transport
 	// applies its own write deadline.
@@ -24,6 +24,38 @@ type Transport interface {
 	// Close ends the connection after the last frame; code is
 	// ERROR_CODE_UNSPECIFIED for a normal end (match over, player left).
 	Close(code skirmishv1.ErrorCode, reason string) error
+}
+
+// DirectWriter is a Transport that can also take a frame without
+// blocking. The room then writes a player's frames from its own goroutine
+// while the connection keeps up, instead of waking the session's writing
+// goroutine for each one: at 30 snapshots a second per player that
+// wake-up is a large share of the server's CPU (docs/benchmarks.md).
+// WriteLoop still writes whatever could not be taken at once, in order.
+type DirectWriter interface {
+	Transport
+	// TryWrite writes frame if the connection can take it now without
+	// blocking. written is false, with nothing written, when it cannot;
+	// the frame is then queued for Write. flush is true when only part of
+	// the frame was taken: the transport keeps the rest, and Flush (or
+	// Write, or Close) writes it before anything else.
+	TryWrite(frame []byte) (written, flush bool)
+	// Flush writes what TryWrite left, blocking like Write.
+	Flush(ctx context.Context) error
+}
+
+// Poller is a Transport the room reads itself, at the start of each tick
+// while the match runs, instead of the transport's reading goroutine
+// being woken for every message the player sends (docs/benchmarks.md).
+type Poller interface {
+	Transport
+	// Poll reads, without blocking, what the player sent since the last
+	// call (now is the tick's time) and hands each Inputs or Ack message
+	// to handle. It returns false, leaving the rest unread, when the
+	// reading goroutine must take over: another message or frame, an
+	// error, the end of the connection, or no message for the transport's
+	// idle timeout. The room then stops polling it.
+	Poll(now time.Time, handle func(*skirmishv1.ClientMessage) error) bool
 }
 
 // Aborter is implemented by transports that can drop the connection at
@@ -55,9 +87,63 @@ type Session struct {
 	lastLimited time.Time
 	transport   Transport     // set by WriteLoop
 	written     chan struct{} // closed when WriteLoop returns
+	// poll is set while the room polls the connection (Polled);
+	// pollEnded once the session ends, so that it is never polled again.
+	poll      *polling
+	pollEnded bool
 
 	// Owned by the room goroutine.
 	hist snapshot.History
+}
+
+// polling is a connection the room reads (Session.Polled).
+type polling struct {
+	p    Poller
+	done chan struct{}
+}
+
+// Polled hands the reading of the connection to the room, which reads it
+// at each tick (Poller.Poll) while the match runs, and returns a channel
+// that is closed when the reading goroutine must read again: Poll left a
+// message or an error to it, the session is ending, or the match is not
+// running (then at once). The reading goroutine must not read until then.
+func (s *Session) Polled(p Poller) <-chan struct{} {
+	done := make(chan struct{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pollEnded || !s.room.playing.Load() {
+		close(done)
+		return done
+	}
+	s.poll = &polling{p: p, done: done}
+	return done
+}
+
+// pollInputs reads the connection if the room polls it (Polled), handing
+// its inputs and acks to Handle; the room's goroutine calls it.
+func (s *Session) pollInputs(now time.Time) {
+	s.mu.Lock()
+	p := s.poll
+	s.mu.Unlock()
+	if p == nil || p.p.Poll(now, s.Handle) {
+		return
+	}
+	s.mu.Lock()
+	s.poll = nil
+	s.mu.Unlock()
+	close(p.done)
+}
+
+// stopPolling gives the reading back to the connection's goroutine for
+// good: the session is ending.
+func (s *Session) stopPolling() {
+	s.mu.Lock()
+	p := s.poll
+	s.poll, s.pollEnded = nil, true
+	s.mu.Unlock()
+	if p != nil {
+		close(p.done)
+	}
 }
 
 // Welcome is what the room sent the player on joining.
@@ -145,6 +231,7 @@ func (s *Session) send(m *skirmishv1.ServerMessage) {
 func (s *Session) Fail(code skirmishv1.ErrorCode, reason string) {
 	b, _ := errorMessage(code, reason).MarshalVT()
 	s.out.close(closing{code: code, reason: reason}, b, false)
+	s.stopPolling()
 }
 
 // end closes the session after the frames already queued, with last as
@@ -155,6 +242,7 @@ func (s *Session) end(last *skirmishv1.ServerMessage) {
 		b, _ = last.MarshalVT()
 	}
 	s.out.close(closing{}, b, true)
+	s.stopPolling()
 }
 
 // abortLater aborts the transport unless WriteLoop returns within
@@ -182,26 +270,39 @@ func (s *Session) Detach() {
 }
 
 // WriteLoop writes queued frames to t until the session closes (then it
-// closes t and returns nil), a write fails, or ctx ends.
+// closes t and returns nil), a write fails, or ctx ends. If t is a
+// DirectWriter, frames pushed while nothing waits are written at once by
+// the pushing goroutine, and WriteLoop writes only the rest.
 func (s *Session) WriteLoop(ctx context.Context, t Transport) error {
 	s.mu.Lock()
 	s.transport = t
 	s.mu.Unlock()
 	defer close(s.written)
+	direct, _ := t.(DirectWriter)
+	if direct != nil {
+		s.out.writeDirect(direct, s.room.metrics.messagesOut.Inc)
+		defer s.out.stopDirect()
+	}
 	for {
-		frames, c, err := s.out.take(ctx)
+		b, err := s.out.take(ctx)
 		if err != nil {
 			return err
 		}
-		for _, f := range frames {
+		if b.flush {
+			if err := direct.Flush(ctx); err != nil {
+				return fmt.Errorf("write: %w", err)
+			}
+		}
+		for _, f := range b.frames {
 			if err := t.Write(ctx, f); err != nil {
 				return fmt.Errorf("write: %w", err)
 			}
 			s.room.metrics.messagesOut.Inc()
 		}
-		if c != nil {
-			return t.Close(c.code, c.reason)
+		if b.closing != nil {
+			return t.Close(b.closing.code, b.closing.reason)
 		}
+		s.out.done()
 	}
 }
 

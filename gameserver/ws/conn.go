@@ -1,13 +1,14 @@
 package ws
 
 import (
-	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
-	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
@@ -17,17 +18,35 @@ import (
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
-// conn adapts a WebSocket connection to room.Transport.
+// conn adapts a WebSocket connection to room.Transport. gorilla/websocket
+// upgraded it; reader (read.go) and writer (write.go) are Skirmish's own,
+// so that the room can poll the player's inputs and write its snapshots
+// from its own goroutine (room.Poller, room.DirectWriter).
 type conn struct {
-	ws      *websocket.Conn
-	cfg     *Config
-	closing atomic.Bool
-	buf     bytes.Buffer
-	// readDeadlineSet and writeDeadlineSet are when the idle read
-	// deadline and the write deadline were last moved.
-	readDeadlineSet, writeDeadlineSet time.Time
+	ws  *websocket.Conn
+	r   *reader
+	w   *writer
+	cfg *Config
+	// onPong observes a pong's payload (nil: ignored).
+	onPong func(payload []byte)
 	// limit bounds the frames read, of every kind (nil: no bound).
 	limit *rate.Limiter
+
+	// deadlineMu orders the read deadline's moves with Close's.
+	deadlineMu sync.Mutex
+	closing    atomic.Bool
+	// Owned by the reader's owner (reading goroutine, or room in Poll):
+	lastRead        time.Time // when the last frame was read
+	readDeadlineSet time.Time // when the idle read deadline was last moved
+}
+
+func newConn(ws *websocket.Conn, cfg *Config, bufs *sync.Pool) *conn {
+	nc := ws.NetConn()
+	c := &conn{ws: ws, w: newWriter(nc, bufs), cfg: cfg,
+		r:     &reader{nc: nc, maxMessage: hardReadLimit},
+		limit: wire.NewMessageLimiter(cfg.MessageRate, cfg.MessageBurst)}
+	c.r.raw = c.w.raw
+	return c
 }
 
 // errTooFast ends a connection whose control frames (pings, pongs) come
@@ -37,64 +56,198 @@ var errTooFast = errors.New("websocket: control frames over the message rate")
 // allow takes one frame from the connection's message bound.
 func (c *conn) allow() bool { return c.limit == nil || c.limit.Allow() }
 
-// guardControlFrames counts the player's pings and close frames against
-// the message bound; a flood of them ends the connection (the read
-// returns an error). Pings get gorilla's usual pong answer.
-func (c *conn) guardControlFrames() {
-	c.ws.SetPingHandler(func(data string) error {
-		if !c.allow() {
-			return errTooFast
-		}
-		err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
-		if errors.Is(err, websocket.ErrCloseSent) {
-			return nil
-		}
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			return nil
-		}
-		return err
-	})
-}
-
 var (
-	_ room.Transport = (*conn)(nil)
-	_ room.Aborter   = (*conn)(nil)
+	_ room.DirectWriter = (*conn)(nil)
+	_ room.Poller       = (*conn)(nil)
+	_ room.Aborter      = (*conn)(nil)
 )
 
 // Abort drops the TCP connection at once: a Write blocked on a player who
 // stopped reading returns, and so does the reading side.
 func (c *conn) Abort() { c.ws.NetConn().Close() }
 
-// read returns the next client message. A frame the server rejects yields
-// a *wire.Reject; any other error means the connection is over.
+// read returns the next client message, blocking. It answers pings and
+// the player's close frame, and counts every frame against the message
+// bound: a flood of control frames ends the connection. A frame the
+// server rejects yields a *wire.Reject; any other error means the
+// connection is over (a frame breaking the protocol is answered with a
+// close frame first).
 func (c *conn) read() (*skirmishv1.ClientMessage, error) {
-	typ, r, err := c.ws.NextReader()
-	if err != nil {
-		return nil, err
+	for {
+		f, ok, err := c.r.peek()
+		if err != nil {
+			var fe *frameError
+			if errors.As(err, &fe) {
+				c.w.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(fe.code, fe.text), time.Now().Add(time.Second))
+			}
+			return nil, err
+		}
+		if !ok {
+			if err := c.r.fill(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		c.r.consume(f) // f.payload stays valid until the next fill
+		c.touch(time.Now())
+		if !c.allow() {
+			if f.op >= websocket.CloseMessage {
+				return nil, errTooFast
+			}
+			return nil, wire.TooFast()
+		}
+		switch f.op {
+		case websocket.PingMessage:
+			err := c.w.writeControl(websocket.PongMessage, f.payload, time.Now().Add(time.Second))
+			var ne net.Error
+			if err != nil && !errors.Is(err, websocket.ErrCloseSent) && !errors.Is(err, errWriteBusy) &&
+				!(errors.As(err, &ne) && ne.Timeout()) {
+				return nil, err
+			}
+		case websocket.PongMessage:
+			if c.onPong != nil {
+				c.onPong(f.payload)
+			}
+		case websocket.CloseMessage:
+			code, err := closeCode(f.payload)
+			if err != nil {
+				c.w.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseProtocolError, err.Error()), time.Now().Add(time.Second))
+				return nil, err
+			}
+			// Answer it as RFC 6455 §5.5.1 asks (unless ours went first).
+			c.w.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+			return nil, errClosed
+		case websocket.TextMessage:
+			return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "frames must be binary protobuf"}
+		default:
+			return wire.Decode(f.payload)
+		}
 	}
+}
+
+// touch records a frame read at now and moves the idle read deadline (at
+// most once a second, or four times per idle timeout when shorter),
+// unless the connection is closing.
+func (c *conn) touch(now time.Time) {
+	c.lastRead = now
+	if now.Sub(c.readDeadlineSet) <= min(time.Second, c.cfg.IdleTimeout/4) {
+		return
+	}
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
 	if !c.closing.Load() {
-		moveDeadline(&c.readDeadlineSet, c.cfg.IdleTimeout, c.ws.SetReadDeadline)
+		c.ws.NetConn().SetReadDeadline(now.Add(c.cfg.IdleTimeout))
+		c.readDeadlineSet = now
 	}
-	if !c.allow() {
-		return nil, wire.TooFast()
+}
+
+// Poll reads what the player sent since the last tick without blocking
+// (room.Poller): inputs and acks go to handle, pongs to onPong. It leaves
+// any other frame, and any error, to the reading goroutine and returns
+// false, as it does once the player sent nothing for IdleTimeout.
+func (c *conn) Poll(now time.Time, handle func(*skirmishv1.ClientMessage) error) bool {
+	for {
+		full, err := c.r.fillNow()
+		if err != nil {
+			return false
+		}
+		for {
+			f, ok, err := c.r.peek()
+			if err != nil {
+				return false
+			}
+			if !ok {
+				break
+			}
+			var m *skirmishv1.ClientMessage
+			switch f.op {
+			case websocket.PongMessage:
+			case websocket.BinaryMessage:
+				if m, err = wire.Decode(f.payload); err != nil || (m.GetInputs() == nil && m.GetAck() == nil) {
+					return false // decoded again, and answered, by read
+				}
+			default:
+				return false
+			}
+			if !c.allow() {
+				return false
+			}
+			c.r.consume(f)
+			c.lastRead = now
+			if m == nil {
+				if c.onPong != nil {
+					c.onPong(f.payload)
+				}
+			} else if handle(m) != nil {
+				return false
+			}
+		}
+		if !full {
+			break
+		}
 	}
-	if typ != websocket.BinaryMessage {
-		return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "frames must be binary protobuf"}
+	return now.Sub(c.lastRead) < c.cfg.IdleTimeout
+}
+
+// pauseReading readies the connection to be polled: the room enforces the
+// idle timeout then (Poll), and a read deadline left on the socket would
+// fail the room's reads once passed.
+func (c *conn) pauseReading() {
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
+	if !c.closing.Load() {
+		c.ws.NetConn().SetReadDeadline(time.Time{})
 	}
-	c.buf.Reset()
-	if _, err := c.buf.ReadFrom(io.LimitReader(r, wire.MaxFrame+1)); err != nil {
-		return nil, err
+}
+
+// resumeReading readies the reading goroutine to read again after the
+// room polled: the idle deadline counts from the last frame read.
+func (c *conn) resumeReading() {
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
+	if !c.closing.Load() {
+		c.ws.NetConn().SetReadDeadline(c.lastRead.Add(c.cfg.IdleTimeout))
+		c.readDeadlineSet = c.lastRead
 	}
-	return wire.Decode(c.buf.Bytes())
+}
+
+// closeCode checks a close frame's payload: empty, or a valid code and a
+// UTF-8 reason (RFC 6455 §5.5.1, §7.4).
+func closeCode(payload []byte) (int, error) {
+	switch {
+	case len(payload) == 0:
+		return websocket.CloseNoStatusReceived, nil
+	case len(payload) == 1:
+		return 0, errors.New("close frame with a 1-byte payload")
+	}
+	code := int(binary.BigEndian.Uint16(payload))
+	valid := code >= 3000 && code <= 4999
+	switch code {
+	case 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011:
+		valid = true
+	}
+	if !valid || !utf8.Valid(payload[2:]) {
+		return 0, errors.New("close frame with an invalid code or reason")
+	}
+	return code, nil
 }
 
 // Write sends one binary frame. Like the read deadline, the write
 // deadline moves at most once a second, so a write may time out up to a
 // second before WriteTimeout.
-func (c *conn) Write(_ context.Context, frame []byte) error {
-	moveDeadline(&c.writeDeadlineSet, c.cfg.WriteTimeout, c.ws.SetWriteDeadline)
-	return c.ws.WriteMessage(websocket.BinaryMessage, frame)
+func (c *conn) Write(ctx context.Context, frame []byte) error {
+	return c.w.write(ctx, websocket.BinaryMessage, frame, c.cfg.WriteTimeout)
+}
+
+// TryWrite sends one binary frame if the socket can take it without
+// blocking (room.DirectWriter).
+func (c *conn) TryWrite(frame []byte) (written, flush bool) {
+	return c.w.tryWrite(frame, c.cfg.WriteTimeout)
+}
+
+// Flush writes what TryWrite left of a frame (room.DirectWriter).
+func (c *conn) Flush(ctx context.Context) error {
+	return c.w.write(ctx, 0, nil, c.cfg.WriteTimeout)
 }
 
 // moveDeadline sets a deadline timeout from now, unless it was set less
@@ -110,14 +263,18 @@ func moveDeadline(last *time.Time, timeout time.Duration, set func(time.Time) er
 // Close sends the close frame for code and gives the player CloseTimeout
 // to answer it; the reading goroutine then closes the socket.
 func (c *conn) Close(code skirmishv1.ErrorCode, reason string) error {
+	c.deadlineMu.Lock()
 	c.closing.Store(true)
+	c.deadlineMu.Unlock()
 	if len(reason) > 120 {
 		reason = reason[:120]
 	}
-	err := c.ws.WriteControl(websocket.CloseMessage,
+	err := c.w.writeControl(websocket.CloseMessage,
 		websocket.FormatCloseMessage(CloseCode(code), reason),
 		time.Now().Add(c.cfg.WriteTimeout))
-	c.ws.SetReadDeadline(time.Now().Add(c.cfg.CloseTimeout))
+	c.deadlineMu.Lock()
+	c.ws.NetConn().SetReadDeadline(time.Now().Add(c.cfg.CloseTimeout))
+	c.deadlineMu.Unlock()
 	return err
 }
 
@@ -144,7 +301,8 @@ func CloseCode(code skirmishv1.ErrorCode) int {
 // the player has yet to read.
 func (c *conn) drain() {
 	for {
-		if _, _, err := c.ws.NextReader(); err != nil {
+		var rej *wire.Reject
+		if _, err := c.read(); err != nil && !errors.As(err, &rej) {
 			return
 		}
 	}

@@ -73,8 +73,9 @@ func (c *Config) fill() {
 	}
 }
 
-// hardReadLimit is where gorilla itself cuts a connection; frames between
-// wire.MaxFrame and this get a TOO_LARGE error message first.
+// hardReadLimit is the largest message read: a longer one ends the
+// connection with close 1009; messages between wire.MaxFrame and this get
+// a TOO_LARGE error message first.
 const hardReadLimit = 64 << 10
 
 // Handler serves /ws.
@@ -87,8 +88,10 @@ type Handler struct {
 	joins    *prometheus.CounterVec
 	metrics  room.TransportMetrics
 	peers    *limits.PeerConns
+	// frames are the buffers frames are written from (write.go).
+	frames sync.Pool
 
-	conns room.Conns[*websocket.Conn]
+	conns room.Conns[*conn]
 }
 
 // New returns a handler admitting players to rooms.
@@ -102,12 +105,15 @@ func New(cfg Config, keys *auth.Keys, rooms *room.Manager, reg prometheus.Regist
 	cfg.fill()
 	h := &Handler{
 		cfg: cfg, keys: keys, rooms: rooms, log: log,
-		// Small buffers, and a write buffer held only during a write: an
-		// idle connection costs little (see BenchmarkIdleConnections).
+		// Small buffers, and a write buffer (used only for the handshake
+		// and gorilla's own protocol errors; write.go writes the frames)
+		// held only during a write: an idle connection costs little (see
+		// BenchmarkIdleConnections).
 		upgrader: websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 1024,
 			WriteBufferPool: &sync.Pool{}, CheckOrigin: cfg.CheckOrigin},
 		metrics: rooms.TransportMetrics("websocket"),
 		peers:   limits.NewPeerConns(cfg.ConnsPerPeer),
+		frames:  sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }},
 		joins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "skirmish_gameserver_ws_joins_total",
 			Help: "WebSocket connections by join result (ok or the error code).",
@@ -125,11 +131,11 @@ func New(cfg Config, keys *auth.Keys, rooms *room.Manager, reg prometheus.Regist
 // every connection handler has returned. Call it after the rooms have
 // drained, so that players get their MatchEnd first.
 func (h *Handler) Close() {
-	h.conns.Close(h.cfg.WriteTimeout+h.cfg.CloseTimeout, func(c *websocket.Conn) {
-		c.WriteControl(websocket.CloseMessage,
+	h.conns.Close(h.cfg.WriteTimeout+h.cfg.CloseTimeout, func(c *conn) {
+		c.w.writeControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
 			time.Now().Add(100*time.Millisecond))
-		c.Close()
+		c.ws.Close()
 	})
 }
 
@@ -149,7 +155,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.peers.Release(peer)
 		return // the upgrader answered with an HTTP error
 	}
-	if !h.conns.Track(ws) {
+	c := newConn(ws, &h.cfg, &h.frames)
+	if !h.conns.Track(c) {
 		h.peers.Release(peer)
 		ws.Close()
 		return
@@ -158,17 +165,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// ends through Close instead.
 	go func() {
 		defer h.peers.Release(peer)
-		h.run(context.WithoutCancel(r.Context()), ws)
+		h.run(context.WithoutCancel(r.Context()), c)
 	}()
 }
 
 // run serves one upgraded connection until it ends.
-func (h *Handler) run(ctx context.Context, ws *websocket.Conn) {
-	defer h.conns.Untrack(ws)
-	defer ws.Close()
-	ws.SetReadLimit(hardReadLimit)
-	c := &conn{ws: ws, cfg: &h.cfg, limit: wire.NewMessageLimiter(h.cfg.MessageRate, h.cfg.MessageBurst)}
-	c.guardControlFrames()
+func (h *Handler) run(ctx context.Context, c *conn) {
+	defer h.conns.Untrack(c)
+	defer c.ws.Close()
 
 	sess, perr := h.join(ctx, c)
 	if perr != nil {
@@ -177,7 +181,7 @@ func (h *Handler) run(ctx context.Context, ws *websocket.Conn) {
 		return
 	}
 	h.joins.WithLabelValues("ok").Inc()
-	h.conns.Joined(ws)
+	h.conns.Joined(c)
 	h.metrics.Connections.Inc()
 	defer h.metrics.Connections.Dec()
 	stopPing := h.ping(c)
@@ -187,13 +191,13 @@ func (h *Handler) run(ctx context.Context, ws *websocket.Conn) {
 
 // join reads the Join message and attaches the player to the room.
 func (h *Handler) join(ctx context.Context, c *conn) (*room.Session, *wire.Reject) {
-	c.ws.SetReadDeadline(time.Now().Add(h.cfg.JoinTimeout))
+	c.ws.NetConn().SetReadDeadline(time.Now().Add(h.cfg.JoinTimeout))
 	m, err := c.read()
 	sess, rej := h.rooms.Admit(ctx, h.keys, m, err)
 	if rej != nil {
 		return nil, rej
 	}
-	c.ws.SetReadDeadline(time.Now().Add(h.cfg.IdleTimeout))
+	c.ws.NetConn().SetReadDeadline(time.Now().Add(h.cfg.IdleTimeout))
 	return sess, nil
 }
 
@@ -225,6 +229,14 @@ func (h *Handler) serve(ctx context.Context, c *conn, sess *room.Session) {
 	}()
 	failed := false
 	for {
+		if c.r.raw != nil && !failed {
+			// While the match runs, the room reads the player's inputs
+			// at each tick (conn.Poll); this goroutine waits, and reads
+			// only what the room leaves to it.
+			c.pauseReading()
+			<-sess.Polled(c)
+			c.resumeReading()
+		}
 		m, err := c.read()
 		var perr *wire.Reject
 		switch {
@@ -249,31 +261,26 @@ func (h *Handler) serve(ctx context.Context, c *conn, sess *room.Session) {
 // the pong's round trip is observed. It uses a timer rather than a
 // goroutine per connection. The returned stop cancels it.
 func (h *Handler) ping(c *conn) (stop func()) {
-	ws := c.ws
 	var mu sync.Mutex
 	stopped := false
 	var t *time.Timer
 	send := func() {
 		b, _ := time.Now().MarshalBinary()
-		ws.WriteControl(websocket.PingMessage, b, time.Now().Add(time.Second))
+		c.w.writeControl(websocket.PingMessage, b, time.Now().Add(time.Second))
 		mu.Lock()
 		defer mu.Unlock()
 		if !stopped {
 			t.Reset(h.cfg.PingInterval)
 		}
 	}
-	ws.SetPongHandler(func(data string) error {
-		if !c.allow() {
-			return errTooFast
-		}
+	c.onPong = func(data []byte) {
 		var sent time.Time
-		if sent.UnmarshalBinary([]byte(data)) == nil {
+		if sent.UnmarshalBinary(data) == nil {
 			if d := time.Since(sent); d >= 0 && d < time.Minute {
 				h.metrics.RTT.Observe(d.Seconds())
 			}
 		}
-		return nil
-	})
+	}
 	mu.Lock()
 	t = time.AfterFunc(h.cfg.PingInterval, send)
 	mu.Unlock()

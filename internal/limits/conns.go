@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 )
 
 // PeerConns counts what each peer key holds open (connections, streams)
@@ -131,6 +132,16 @@ type limitConn struct {
 	l    *limitListener
 	key  string
 	once sync.Once
+}
+
+// SyscallConn exposes the connection's file descriptor, where it has one,
+// so that a WebSocket can write to it without blocking (gameserver/ws).
+func (c *limitConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := c.Conn.(syscall.Conn)
+	if !ok {
+		return nil, errors.New("connection has no file descriptor")
+	}
+	return sc.SyscallConn()
 }
 
 func (c *limitConn) Close() error {
