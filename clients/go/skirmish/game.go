@@ -87,6 +87,13 @@ type Game struct {
 	writeMu sync.Mutex
 	seq     uint32              // guarded by writeMu
 	unsent  []*skirmishv1.Input // guarded by writeMu: inputs waiting for a message
+	// Guarded by writeMu, reused for every input message: the message,
+	// SendArena's input when it is sent at once, and the encoding.
+	inputs *skirmishv1.ClientMessage
+	arena  *skirmishv1.Input
+	wbuf   []byte
+
+	dec decoder // used by the reader goroutine
 
 	mu      sync.Mutex
 	world   *World
@@ -125,7 +132,7 @@ func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Gam
 	if err != nil {
 		return nil, err
 	}
-	g := &Game{assignment: a, conn: conn, opts: opts, done: make(chan struct{})}
+	g := newGame(a, conn, opts)
 	g.eventSeq.Store(opts.LastEventSeq)
 	welcome, err := g.handshake(ctx, a.GetJoinToken())
 	if err != nil {
@@ -136,6 +143,14 @@ func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Gam
 	g.roster = welcome.GetRoster()
 	go g.readLoop()
 	return g, nil
+}
+
+func newGame(a *skirmishv1.Assignment, conn link, opts JoinOptions) *Game {
+	return &Game{
+		assignment: a, conn: conn, opts: opts, done: make(chan struct{}),
+		inputs: &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Inputs{Inputs: &skirmishv1.Inputs{}}},
+		arena:  &skirmishv1.Input{Game: &skirmishv1.Input_Arena{Arena: &skirmishv1.ArenaInput{}}},
+	}
 }
 
 func (g *Game) handshake(ctx context.Context, token string) (*skirmishv1.Welcome, error) {
@@ -212,9 +227,17 @@ func (g *Game) Snapshots() int64 { return g.snapshots.Load() }
 
 // SendArena sends one Arena input and returns its sequence number.
 func (g *Game) SendArena(moveX, moveY, aim float32, fire bool) (uint32, error) {
-	return g.SendInput(&skirmishv1.Input{Game: &skirmishv1.Input_Arena{Arena: &skirmishv1.ArenaInput{
-		MoveX: moveX, MoveY: moveY, Aim: aim, Fire: fire,
-	}}})
+	g.writeMu.Lock()
+	defer g.writeMu.Unlock()
+	if g.opts.InputsPerMessage > 1 {
+		// The input waits for others: it cannot be reused.
+		return g.sendInputLocked(&skirmishv1.Input{Game: &skirmishv1.Input_Arena{Arena: &skirmishv1.ArenaInput{
+			MoveX: moveX, MoveY: moveY, Aim: aim, Fire: fire,
+		}}})
+	}
+	a := g.arena.Game.(*skirmishv1.Input_Arena).Arena
+	a.MoveX, a.MoveY, a.Aim, a.Fire = moveX, moveY, aim, fire
+	return g.sendInputLocked(g.arena)
 }
 
 // SendInput stamps in with the next sequence number and sends it (see
@@ -222,12 +245,17 @@ func (g *Game) SendArena(moveX, moveY, aim float32, fire bool) (uint32, error) {
 func (g *Game) SendInput(in *skirmishv1.Input) (uint32, error) {
 	g.writeMu.Lock()
 	defer g.writeMu.Unlock()
+	return g.sendInputLocked(in)
+}
+
+func (g *Game) sendInputLocked(in *skirmishv1.Input) (uint32, error) {
 	g.seq++
 	in.Seq = g.seq
 	var ack uint32
+	now := time.Now()
 	g.mu.Lock()
 	if g.opts.OnInputApplied != nil {
-		g.sent.put(in.Seq, time.Now())
+		g.sent.put(in.Seq, now)
 	}
 	if g.world != nil && !g.opts.NoAcks {
 		ack = g.world.Tick // the newest world held: deltas may build on it
@@ -237,14 +265,15 @@ func (g *Game) SendInput(in *skirmishv1.Input) (uint32, error) {
 	if len(g.unsent) < g.opts.InputsPerMessage {
 		return in.Seq, nil
 	}
-	msg := &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Inputs{Inputs: &skirmishv1.Inputs{
-		Inputs: g.unsent, AckTick: ack,
-	}}}
-	g.unsent = nil
-	if err := g.writeLocked(msg); err != nil {
+	msg := g.inputs.Msg.(*skirmishv1.ClientMessage_Inputs).Inputs
+	msg.Inputs, msg.AckTick = g.unsent, ack
+	err := g.writeLocked(g.inputs)
+	clear(g.unsent) // the caller's inputs are not kept
+	g.unsent, msg.Inputs = g.unsent[:0], nil
+	if err != nil {
 		return 0, fmt.Errorf("send input: %w", err)
 	}
-	g.lastInput.Store(time.Now().UnixNano())
+	g.lastInput.Store(now.UnixNano())
 	return in.Seq, nil
 }
 
@@ -286,21 +315,35 @@ func (g *Game) write(msg *skirmishv1.ClientMessage) error {
 // writeUnreliable sends msg as a datagram where the transport has them
 // (acks and pings: a lost one is replaced by the next).
 func (g *Game) writeUnreliable(msg *skirmishv1.ClientMessage) error {
-	b, err := msg.MarshalVT()
+	g.writeMu.Lock()
+	defer g.writeMu.Unlock()
+	b, err := g.encode(msg)
 	if err != nil {
 		return err
 	}
-	g.writeMu.Lock()
-	defer g.writeMu.Unlock()
 	return g.conn.WriteDatagram(b)
 }
 
 func (g *Game) writeLocked(msg *skirmishv1.ClientMessage) error {
-	b, err := msg.MarshalVT()
+	b, err := g.encode(msg)
 	if err != nil {
 		return err
 	}
 	return g.conn.WriteMessage(b)
+}
+
+// encode encodes msg into g.wbuf, which the next call reuses: links copy
+// what they send. The caller holds writeMu.
+func (g *Game) encode(msg *skirmishv1.ClientMessage) ([]byte, error) {
+	n := msg.SizeVT()
+	if cap(g.wbuf) < n {
+		g.wbuf = make([]byte, max(n, 2*cap(g.wbuf)))
+	}
+	b := g.wbuf[:n]
+	if _, err := msg.MarshalToSizedBufferVT(b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 func (g *Game) readLoop() {
@@ -312,15 +355,17 @@ func (g *Game) readLoop() {
 			return
 		}
 		g.bytesIn.Add(int64(len(b)))
-		msg, err := decodeServer(b)
+		snap, msg, err := g.dec.decode(b)
 		if err != nil {
 			g.finish(err)
 			g.conn.Close()
 			return
 		}
+		if snap != nil {
+			g.onSnapshot(snap, len(b))
+			continue
+		}
 		switch m := msg.Msg.(type) {
-		case *skirmishv1.ServerMessage_Snapshot:
-			g.onSnapshot(m.Snapshot, len(b))
 		case *skirmishv1.ServerMessage_MatchEnd:
 			g.mu.Lock()
 			g.outcome = m.MatchEnd.GetOutcome()
@@ -367,20 +412,24 @@ func (g *Game) onSnapshot(s *skirmishv1.Snapshot, size int) {
 		return
 	}
 	g.world = w
+	var now time.Time
+	if g.opts.OnInputApplied != nil || !g.opts.NoAcks {
+		now = time.Now()
+	}
 	var buf [4]appliedInput
 	applied := buf[:0]
 	if g.opts.OnInputApplied != nil {
 		// Every input up to LastInputSeq was applied by this tick, not
 		// only the newest: measuring the newest alone drops the inputs
 		// that waited longest.
-		applied = g.sent.applied(w.LastInputSeq, time.Now(), applied)
+		applied = g.sent.applied(w.LastInputSeq, now, applied)
 	}
 	g.mu.Unlock()
 
 	// Acknowledge so the server deltas against this world from now on:
 	// the next input carries the ack; a client that sends no inputs
 	// acknowledges with a message of its own.
-	if !g.opts.NoAcks && time.Since(time.Unix(0, g.lastInput.Load())) > ackAlone {
+	if !g.opts.NoAcks && now.Sub(time.Unix(0, g.lastInput.Load())) > ackAlone {
 		_ = g.writeUnreliable(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ack{Ack: &skirmishv1.SnapshotAck{Tick: w.Tick}}})
 	}
 	if g.opts.OnSnapshot != nil {

@@ -98,7 +98,7 @@ func BenchmarkPlayerTick(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	g = &Game{conn: conn, opts: opts, done: make(chan struct{})}
+	g = newGame(&skirmishv1.Assignment{}, conn, opts)
 	go g.readLoop()
 	b.Cleanup(func() { g.Close() })
 
