@@ -77,7 +77,9 @@ type JoinOptions struct {
 }
 
 // Game is a player's connection to the room of a match. It reads snapshots
-// on its own goroutine, which Close stops.
+// on its own goroutine, which Close stops. Over WebTransport, datagrams are
+// handled on the goroutine that receives them; either way the JoinOptions
+// callbacks are called one at a time, never after Done is closed.
 type Game struct {
 	assignment *skirmishv1.Assignment
 	conn       link
@@ -93,7 +95,12 @@ type Game struct {
 	arena  *skirmishv1.Input
 	wbuf   []byte
 
-	dec decoder // used by the reader goroutine
+	// readMu serialises the handling of received messages (Game.receive),
+	// which a link with datagrams does on a goroutine of its own.
+	readMu   sync.Mutex
+	dec      decoder // guarded by readMu
+	readDone bool    // guarded by readMu: readLoop ended
+	badFrame bool    // guarded by readMu: a message failed to decode
 
 	mu      sync.Mutex
 	world   *World
@@ -346,49 +353,82 @@ func (g *Game) encode(msg *skirmishv1.ClientMessage) ([]byte, error) {
 	return b, nil
 }
 
+// datagramPusher is a link that hands each datagram to the Game on the
+// goroutine that received it, rather than through ReadMessage: one
+// goroutine wake-up less per snapshot.
+type datagramPusher interface {
+	// pushDatagrams makes the link call receive for every datagram from
+	// now on; an error from it ends the link (ReadMessage returns it).
+	pushDatagrams(receive func(b []byte) error)
+}
+
 func (g *Game) readLoop() {
 	defer close(g.done)
+	if p, ok := g.conn.(datagramPusher); ok {
+		p.pushDatagrams(g.receive)
+	}
 	for {
 		b, err := g.conn.ReadMessage()
-		if err != nil {
-			g.finish(err)
-			return
+		if err == nil {
+			err = g.receive(b)
 		}
-		g.bytesIn.Add(int64(len(b)))
-		snap, msg, err := g.dec.decode(b)
-		if err != nil {
-			g.finish(err)
-			g.conn.Close()
-			return
-		}
-		if snap != nil {
-			g.onSnapshot(snap, len(b))
+		if err == nil {
 			continue
 		}
-		switch m := msg.Msg.(type) {
-		case *skirmishv1.ServerMessage_MatchEnd:
-			g.mu.Lock()
-			g.outcome = m.MatchEnd.GetOutcome()
-			g.mu.Unlock()
-		case *skirmishv1.ServerMessage_Error:
-			se := &ServerError{Code: m.Error.GetCode(), Message: m.Error.GetMessage()}
-			if Refusal(se.Code) {
-				if g.opts.OnRefused != nil {
-					g.opts.OnRefused(se)
-				}
-				continue
-			}
-			g.finish(se)
-		case *skirmishv1.ServerMessage_Event:
-			g.onEvent(m.Event)
-		case *skirmishv1.ServerMessage_Pong:
-			if g.opts.OnPong != nil {
-				g.opts.OnPong(time.Since(time.UnixMicro(m.Pong.GetClientTimeUs())))
-			}
-		case *skirmishv1.ServerMessage_Roster:
-			g.setRoster(m.Roster.GetPlayers())
+		g.readMu.Lock()
+		g.readDone = true
+		bad := g.badFrame
+		g.readMu.Unlock()
+		g.finish(err)
+		if bad {
+			g.conn.Close()
 		}
+		return
 	}
+}
+
+// receive handles one message from the server. It returns an error only
+// for one it cannot decode, which ends the connection.
+func (g *Game) receive(b []byte) error {
+	g.readMu.Lock()
+	defer g.readMu.Unlock()
+	if g.readDone {
+		return nil // a datagram after the end
+	}
+	g.bytesIn.Add(int64(len(b)))
+	snap, msg, err := g.dec.decode(b)
+	if err != nil {
+		g.badFrame = true
+		return err
+	}
+	if snap != nil {
+		g.onSnapshot(snap, len(b))
+		return nil
+	}
+	switch m := msg.Msg.(type) {
+	case *skirmishv1.ServerMessage_MatchEnd:
+		g.mu.Lock()
+		g.outcome = m.MatchEnd.GetOutcome()
+		g.mu.Unlock()
+	case *skirmishv1.ServerMessage_Error:
+		se := &ServerError{Code: m.Error.GetCode(), Message: m.Error.GetMessage()}
+		if Refusal(se.Code) {
+			if g.opts.OnRefused != nil {
+				g.opts.OnRefused(se)
+			}
+			return nil
+		}
+		g.finish(se)
+	case *skirmishv1.ServerMessage_Event:
+		g.onEvent(m.Event)
+	case *skirmishv1.ServerMessage_Pong:
+		if g.opts.OnPong != nil {
+			g.opts.OnPong(time.Since(time.UnixMicro(m.Pong.GetClientTimeUs())))
+		}
+	case *skirmishv1.ServerMessage_Roster:
+		g.setRoster(m.Roster.GetPlayers())
+	}
+	return nil
 }
 
 func (g *Game) onSnapshot(s *skirmishv1.Snapshot, size int) {

@@ -2,9 +2,7 @@ package skirmish
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,11 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/quic-go/quic-go"
-	"github.com/quic-go/quic-go/http3"
 	wt "github.com/quic-go/webtransport-go"
 
-	gswt "github.com/skirmishgg/skirmish/gameserver/webtransport"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
@@ -72,34 +67,12 @@ func BenchmarkPlayerTick(b *testing.B) {
 //
 //	go test -run '^$' -bench PlayerTickWebTransport -benchmem -count 6 ./clients/go/skirmish/
 func BenchmarkPlayerTickWebTransport(b *testing.B) {
-	cert, hash, err := gswt.DevCertificate("127.0.0.1")
-	if err != nil {
-		b.Fatal(err)
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
 	next := make(chan int, 1)
 	frames := tickFrames(b)
-	mux := http.NewServeMux()
-	h3 := &http3.Server{
-		TLSConfig:  http3.ConfigureTLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}}),
-		QUICConfig: &quic.Config{EnableDatagrams: true, EnableStreamResetPartialDelivery: true},
-		Handler:    mux,
-	}
-	srv := &wt.Server{H3: h3, CheckOrigin: func(*http.Request) bool { return true }}
-	wt.ConfigureHTTP3Server(h3)
-	mux.HandleFunc("/wt", func(w http.ResponseWriter, r *http.Request) {
-		sess, err := srv.Upgrade(w, r)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		defer sess.CloseWithError(0, "")
+	server := wtTestServer(b, func(sess *wt.Session) {
 		go func() {
 			// The client's stream shows once it sent on it: inputs.
-			str, err := sess.AcceptStream(context.Background())
+			str, err := sess.AcceptStream(sess.Context())
 			if err != nil {
 				return
 			}
@@ -115,17 +88,9 @@ func BenchmarkPlayerTickWebTransport(b *testing.B) {
 			}
 		}
 	})
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(pc) }()
-	b.Cleanup(func() {
-		srv.Close()
-		<-served
-		pc.Close()
-	})
 	b.Cleanup(func() { close(next) })
 	benchTicks(b, next, true, func(opts JoinOptions) (link, error) {
-		opts.Transport = TransportWebTransport
-		opts.WebTransport = WebTransportOptions{URL: "https://" + pc.LocalAddr().String() + "/wt", CertHashes: [][]byte{hash}}
+		opts.Transport, opts.WebTransport = server.Transport, server.WebTransport
 		return dialWebTransport(context.Background(), &skirmishv1.Assignment{}, opts)
 	})
 }
