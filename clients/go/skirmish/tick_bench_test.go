@@ -2,6 +2,7 @@ package skirmish
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -201,3 +202,59 @@ func processCPU(b *testing.B) int64 {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// BenchmarkPlayerTickMemory is BenchmarkPlayerTick without the network:
+// the link hands the reader each tick's frame and discards what the Game
+// writes, so that ns/op is the SDK's own CPU per player-tick (decode,
+// apply, encode and send the input), without gorilla's framing, the
+// kernel or goroutine wake-ups. It includes encoding the frame, the
+// server's work, the same in every version.
+//
+//	go test -run '^$' -bench PlayerTickMemory -benchmem -count 6 ./clients/go/skirmish/
+func BenchmarkPlayerTickMemory(b *testing.B) {
+	const warmup = 64
+	frames := tickFrames(b)
+	var g *Game
+	var sent int
+	l := &memLink{next: func(i int) ([]byte, error) {
+		if i == warmup {
+			b.ReportAllocs()
+			b.ResetTimer()
+		}
+		if i == warmup+b.N {
+			b.StopTimer()
+			return nil, io.EOF
+		}
+		return frames(i)
+	}}
+	g = newGame(&skirmishv1.Assignment{}, l, JoinOptions{OnSnapshot: func(*World, int) {
+		if _, err := g.SendArena(0.5, -0.5, 1, true); err == nil {
+			sent++
+		}
+	}})
+	g.readLoop()
+	if err := g.Err(); err != nil {
+		b.Fatal(err)
+	}
+	if sent != warmup+b.N {
+		b.Fatalf("sent %d inputs, want %d", sent, warmup+b.N)
+	}
+}
+
+// memLink is a link that reads what next returns and writes nowhere.
+type memLink struct {
+	next func(i int) ([]byte, error)
+	i    int
+}
+
+func (l *memLink) WriteMessage(b []byte) error  { return nil }
+func (l *memLink) WriteDatagram(b []byte) error { return nil }
+func (l *memLink) ReadMessage() ([]byte, error) {
+	b, err := l.next(l.i)
+	l.i++
+	return b, err
+}
+func (l *memLink) SetReadDeadline(time.Time) error { return nil }
+func (l *memLink) CloseGracefully()                {}
+func (l *memLink) Close() error                    { return nil }
+func (l *memLink) NormalClose(err error) bool      { return errors.Is(err, io.EOF) }
