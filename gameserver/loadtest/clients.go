@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -52,6 +53,12 @@ type Job struct {
 	CertHash        []byte `json:"cert_hash"`
 	// Nice is the client process's scheduling priority (0 to 19).
 	Nice int `json:"nice"`
+	// Procs, above 0, is the client process's GOMAXPROCS. With one P the
+	// bots' goroutines hand off on one thread, without the futex wake-ups
+	// of idle threads that cost a third of BenchmarkPlayerTick's CPU on 2
+	// cores (see clients/go/skirmish); the clients then use at most about
+	// one core outside system calls. 0 leaves the default.
+	Procs int `json:"procs"`
 }
 
 // ClientResult is what a client process measured.
@@ -77,6 +84,12 @@ func RunClients(ctx context.Context, in io.Reader, out io.Writer) error {
 	var job Job
 	if err := json.Unmarshal(line, &job); err != nil {
 		return fmt.Errorf("decode job: %w", err)
+	}
+	if job.Procs < 0 {
+		return fmt.Errorf("procs %d: want 0 (the default) or more", job.Procs)
+	}
+	if job.Procs > 0 {
+		runtime.GOMAXPROCS(job.Procs)
 	}
 	if job.Nice != 0 {
 		if err := syscall.Setpriority(syscall.PRIO_PROCESS, 0, job.Nice); err != nil {
