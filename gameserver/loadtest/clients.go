@@ -54,10 +54,10 @@ type Job struct {
 	// Nice is the client process's scheduling priority (0 to 19).
 	Nice int `json:"nice"`
 	// Procs, above 0, is the client process's GOMAXPROCS. With one P the
-	// bots' goroutines hand off on one thread, without the futex wake-ups
-	// of idle threads that cost a third of BenchmarkPlayerTick's CPU on 2
-	// cores (see clients/go/skirmish); the clients then use at most about
-	// one core outside system calls. 0 leaves the default.
+	// goroutines hand off on one thread, without waking idle threads: on 2
+	// cores that makes BenchmarkPlayerTick (clients/go/skirmish) a fifth
+	// to a quarter cheaper per player-tick; the clients then run Go code
+	// on at most one core. 0 leaves the default.
 	Procs int `json:"procs"`
 }
 
