@@ -33,6 +33,7 @@ type JoinOptions struct {
 	// Header is sent with the WebSocket handshake.
 	Header http.Header
 	// OnSnapshot, if set, is called from the connection's reader goroutine
+	// (over WebTransport, the one that received the datagram; see Game)
 	// for every world applied, with the frame's size in bytes.
 	OnSnapshot func(w *World, bytes int)
 	// OnInputApplied, if set, is called for every input when a snapshot
