@@ -14,6 +14,7 @@ func TestRunClientsBadJobs(t *testing.T) {
 		{"empty", ""},
 		{"not json", "hello\n"},
 		{"unknown mode", `{"mode":"dance"}` + "\n"},
+		{"negative procs", `{"mode":"bare","procs":-1}` + "\n"},
 		{"no go", `{"mode":"bare","url":"ws://127.0.0.1:1/","n":0}` + "\n"},
 	}
 	for _, tt := range tests {

@@ -33,6 +33,7 @@ type JoinOptions struct {
 	// Header is sent with the WebSocket handshake.
 	Header http.Header
 	// OnSnapshot, if set, is called from the connection's reader goroutine
+	// (over WebTransport, the one that received the datagram; see Game)
 	// for every world applied, with the frame's size in bytes.
 	OnSnapshot func(w *World, bytes int)
 	// OnInputApplied, if set, is called for every input when a snapshot
@@ -77,7 +78,9 @@ type JoinOptions struct {
 }
 
 // Game is a player's connection to the room of a match. It reads snapshots
-// on its own goroutine, which Close stops.
+// on its own goroutine, which Close stops. Over WebTransport, datagrams are
+// handled on the goroutine that receives them; either way the JoinOptions
+// callbacks are called one at a time, never after Done is closed.
 type Game struct {
 	assignment *skirmishv1.Assignment
 	conn       link
@@ -87,6 +90,18 @@ type Game struct {
 	writeMu sync.Mutex
 	seq     uint32              // guarded by writeMu
 	unsent  []*skirmishv1.Input // guarded by writeMu: inputs waiting for a message
+	// Guarded by writeMu, reused for every input message: the message,
+	// SendArena's input when it is sent at once, and the encoding.
+	inputs *skirmishv1.ClientMessage
+	arena  *skirmishv1.Input
+	wbuf   []byte
+
+	// readMu serialises the handling of received messages (Game.receive),
+	// which a link with datagrams does on a goroutine of its own.
+	readMu   sync.Mutex
+	dec      decoder // guarded by readMu
+	readDone bool    // guarded by readMu: readLoop ended
+	badFrame bool    // guarded by readMu: a message failed to decode
 
 	mu      sync.Mutex
 	world   *World
@@ -125,7 +140,7 @@ func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Gam
 	if err != nil {
 		return nil, err
 	}
-	g := &Game{assignment: a, conn: conn, opts: opts, done: make(chan struct{})}
+	g := newGame(a, conn, opts)
 	g.eventSeq.Store(opts.LastEventSeq)
 	welcome, err := g.handshake(ctx, a.GetJoinToken())
 	if err != nil {
@@ -136,6 +151,14 @@ func Join(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptions) (*Gam
 	g.roster = welcome.GetRoster()
 	go g.readLoop()
 	return g, nil
+}
+
+func newGame(a *skirmishv1.Assignment, conn link, opts JoinOptions) *Game {
+	return &Game{
+		assignment: a, conn: conn, opts: opts, done: make(chan struct{}),
+		inputs: &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Inputs{Inputs: &skirmishv1.Inputs{}}},
+		arena:  &skirmishv1.Input{Game: &skirmishv1.Input_Arena{Arena: &skirmishv1.ArenaInput{}}},
+	}
 }
 
 func (g *Game) handshake(ctx context.Context, token string) (*skirmishv1.Welcome, error) {
@@ -212,9 +235,17 @@ func (g *Game) Snapshots() int64 { return g.snapshots.Load() }
 
 // SendArena sends one Arena input and returns its sequence number.
 func (g *Game) SendArena(moveX, moveY, aim float32, fire bool) (uint32, error) {
-	return g.SendInput(&skirmishv1.Input{Game: &skirmishv1.Input_Arena{Arena: &skirmishv1.ArenaInput{
-		MoveX: moveX, MoveY: moveY, Aim: aim, Fire: fire,
-	}}})
+	g.writeMu.Lock()
+	defer g.writeMu.Unlock()
+	if g.opts.InputsPerMessage > 1 {
+		// The input waits for others: it cannot be reused.
+		return g.sendInputLocked(&skirmishv1.Input{Game: &skirmishv1.Input_Arena{Arena: &skirmishv1.ArenaInput{
+			MoveX: moveX, MoveY: moveY, Aim: aim, Fire: fire,
+		}}})
+	}
+	a := g.arena.Game.(*skirmishv1.Input_Arena).Arena
+	a.MoveX, a.MoveY, a.Aim, a.Fire = moveX, moveY, aim, fire
+	return g.sendInputLocked(g.arena)
 }
 
 // SendInput stamps in with the next sequence number and sends it (see
@@ -222,12 +253,17 @@ func (g *Game) SendArena(moveX, moveY, aim float32, fire bool) (uint32, error) {
 func (g *Game) SendInput(in *skirmishv1.Input) (uint32, error) {
 	g.writeMu.Lock()
 	defer g.writeMu.Unlock()
+	return g.sendInputLocked(in)
+}
+
+func (g *Game) sendInputLocked(in *skirmishv1.Input) (uint32, error) {
 	g.seq++
 	in.Seq = g.seq
 	var ack uint32
+	now := time.Now()
 	g.mu.Lock()
 	if g.opts.OnInputApplied != nil {
-		g.sent.put(in.Seq, time.Now())
+		g.sent.put(in.Seq, now)
 	}
 	if g.world != nil && !g.opts.NoAcks {
 		ack = g.world.Tick // the newest world held: deltas may build on it
@@ -237,14 +273,15 @@ func (g *Game) SendInput(in *skirmishv1.Input) (uint32, error) {
 	if len(g.unsent) < g.opts.InputsPerMessage {
 		return in.Seq, nil
 	}
-	msg := &skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Inputs{Inputs: &skirmishv1.Inputs{
-		Inputs: g.unsent, AckTick: ack,
-	}}}
-	g.unsent = nil
-	if err := g.writeLocked(msg); err != nil {
+	msg := g.inputs.Msg.(*skirmishv1.ClientMessage_Inputs).Inputs
+	msg.Inputs, msg.AckTick = g.unsent, ack
+	err := g.writeLocked(g.inputs)
+	clear(g.unsent) // the caller's inputs are not kept
+	g.unsent, msg.Inputs = g.unsent[:0], nil
+	if err != nil {
 		return 0, fmt.Errorf("send input: %w", err)
 	}
-	g.lastInput.Store(time.Now().UnixNano())
+	g.lastInput.Store(now.UnixNano())
 	return in.Seq, nil
 }
 
@@ -286,64 +323,113 @@ func (g *Game) write(msg *skirmishv1.ClientMessage) error {
 // writeUnreliable sends msg as a datagram where the transport has them
 // (acks and pings: a lost one is replaced by the next).
 func (g *Game) writeUnreliable(msg *skirmishv1.ClientMessage) error {
-	b, err := msg.MarshalVT()
+	g.writeMu.Lock()
+	defer g.writeMu.Unlock()
+	b, err := g.encode(msg)
 	if err != nil {
 		return err
 	}
-	g.writeMu.Lock()
-	defer g.writeMu.Unlock()
 	return g.conn.WriteDatagram(b)
 }
 
 func (g *Game) writeLocked(msg *skirmishv1.ClientMessage) error {
-	b, err := msg.MarshalVT()
+	b, err := g.encode(msg)
 	if err != nil {
 		return err
 	}
 	return g.conn.WriteMessage(b)
 }
 
+// encode encodes msg into g.wbuf, which the next call reuses: links copy
+// what they send. The caller holds writeMu.
+func (g *Game) encode(msg *skirmishv1.ClientMessage) ([]byte, error) {
+	n := msg.SizeVT()
+	if cap(g.wbuf) < n {
+		g.wbuf = make([]byte, max(n, 2*cap(g.wbuf)))
+	}
+	b := g.wbuf[:n]
+	if _, err := msg.MarshalToSizedBufferVT(b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// datagramPusher is a link that hands each datagram to the Game on the
+// goroutine that received it, rather than through ReadMessage: one
+// goroutine wake-up less per snapshot.
+type datagramPusher interface {
+	// pushDatagrams makes the link call receive for every datagram from
+	// now on; an error from it ends the link (ReadMessage returns it).
+	pushDatagrams(receive func(b []byte) error)
+}
+
 func (g *Game) readLoop() {
 	defer close(g.done)
+	if p, ok := g.conn.(datagramPusher); ok {
+		p.pushDatagrams(g.receive)
+	}
 	for {
 		b, err := g.conn.ReadMessage()
-		if err != nil {
-			g.finish(err)
-			return
+		if err == nil {
+			err = g.receive(b)
 		}
-		g.bytesIn.Add(int64(len(b)))
-		msg, err := decodeServer(b)
-		if err != nil {
-			g.finish(err)
+		if err == nil {
+			continue
+		}
+		g.readMu.Lock()
+		g.readDone = true
+		bad := g.badFrame
+		g.readMu.Unlock()
+		g.finish(err)
+		if bad {
 			g.conn.Close()
-			return
 		}
-		switch m := msg.Msg.(type) {
-		case *skirmishv1.ServerMessage_Snapshot:
-			g.onSnapshot(m.Snapshot, len(b))
-		case *skirmishv1.ServerMessage_MatchEnd:
-			g.mu.Lock()
-			g.outcome = m.MatchEnd.GetOutcome()
-			g.mu.Unlock()
-		case *skirmishv1.ServerMessage_Error:
-			se := &ServerError{Code: m.Error.GetCode(), Message: m.Error.GetMessage()}
-			if Refusal(se.Code) {
-				if g.opts.OnRefused != nil {
-					g.opts.OnRefused(se)
-				}
-				continue
-			}
-			g.finish(se)
-		case *skirmishv1.ServerMessage_Event:
-			g.onEvent(m.Event)
-		case *skirmishv1.ServerMessage_Pong:
-			if g.opts.OnPong != nil {
-				g.opts.OnPong(time.Since(time.UnixMicro(m.Pong.GetClientTimeUs())))
-			}
-		case *skirmishv1.ServerMessage_Roster:
-			g.setRoster(m.Roster.GetPlayers())
-		}
+		return
 	}
+}
+
+// receive handles one message from the server. It returns an error only
+// for one it cannot decode, which ends the connection.
+func (g *Game) receive(b []byte) error {
+	g.readMu.Lock()
+	defer g.readMu.Unlock()
+	if g.readDone {
+		return nil // a datagram after the end
+	}
+	g.bytesIn.Add(int64(len(b)))
+	snap, msg, err := g.dec.decode(b)
+	if err != nil {
+		g.badFrame = true
+		return err
+	}
+	if snap != nil {
+		g.onSnapshot(snap, len(b))
+		return nil
+	}
+	switch m := msg.Msg.(type) {
+	case *skirmishv1.ServerMessage_MatchEnd:
+		g.mu.Lock()
+		g.outcome = m.MatchEnd.GetOutcome()
+		g.mu.Unlock()
+	case *skirmishv1.ServerMessage_Error:
+		se := &ServerError{Code: m.Error.GetCode(), Message: m.Error.GetMessage()}
+		if Refusal(se.Code) {
+			if g.opts.OnRefused != nil {
+				g.opts.OnRefused(se)
+			}
+			return nil
+		}
+		g.finish(se)
+	case *skirmishv1.ServerMessage_Event:
+		g.onEvent(m.Event)
+	case *skirmishv1.ServerMessage_Pong:
+		if g.opts.OnPong != nil {
+			g.opts.OnPong(time.Since(time.UnixMicro(m.Pong.GetClientTimeUs())))
+		}
+	case *skirmishv1.ServerMessage_Roster:
+		g.setRoster(m.Roster.GetPlayers())
+	}
+	return nil
 }
 
 func (g *Game) onSnapshot(s *skirmishv1.Snapshot, size int) {
@@ -367,20 +453,24 @@ func (g *Game) onSnapshot(s *skirmishv1.Snapshot, size int) {
 		return
 	}
 	g.world = w
+	var now time.Time
+	if g.opts.OnInputApplied != nil || !g.opts.NoAcks {
+		now = time.Now()
+	}
 	var buf [4]appliedInput
 	applied := buf[:0]
 	if g.opts.OnInputApplied != nil {
 		// Every input up to LastInputSeq was applied by this tick, not
 		// only the newest: measuring the newest alone drops the inputs
 		// that waited longest.
-		applied = g.sent.applied(w.LastInputSeq, time.Now(), applied)
+		applied = g.sent.applied(w.LastInputSeq, now, applied)
 	}
 	g.mu.Unlock()
 
 	// Acknowledge so the server deltas against this world from now on:
 	// the next input carries the ack; a client that sends no inputs
 	// acknowledges with a message of its own.
-	if !g.opts.NoAcks && time.Since(time.Unix(0, g.lastInput.Load())) > ackAlone {
+	if !g.opts.NoAcks && now.Sub(time.Unix(0, g.lastInput.Load())) > ackAlone {
 		_ = g.writeUnreliable(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ack{Ack: &skirmishv1.SnapshotAck{Tick: w.Tick}}})
 	}
 	if g.opts.OnSnapshot != nil {

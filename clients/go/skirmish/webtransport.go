@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -37,12 +38,18 @@ type WebTransportOptions struct {
 
 // wtLink is a WebTransport session: messages on one bidirectional control
 // stream, length-prefixed with a varint, plus datagrams. Two goroutines
-// read the stream and the datagrams into in.
+// read the stream and the datagrams into in; once the Game set receive,
+// datagrams go to it directly.
 type wtLink struct {
 	dialer *wt.Transport
 	sess   *wt.Session
 	stream *wt.Stream
-	wbuf   []byte
+	// Write state, guarded by the Game's writeMu. deadlineSet is when the
+	// write deadline last moved: it moves at most once a second.
+	wbuf        []byte
+	deadlineSet time.Time
+
+	receive atomic.Pointer[func([]byte) error]
 
 	in       chan []byte
 	stop     chan struct{}
@@ -179,16 +186,30 @@ func (l *wtLink) readDatagrams() {
 		if err != nil {
 			return // the stream reader reports why the session ended
 		}
+		if receive := l.receive.Load(); receive != nil {
+			if err := (*receive)(b); err != nil {
+				l.fail(err)
+				return
+			}
+			continue
+		}
 		if !l.deliver(b) {
 			return
 		}
 	}
 }
 
+// pushDatagrams: datagrams delivered before go through ReadMessage still,
+// in a different order, as datagrams may arrive anyway.
+func (l *wtLink) pushDatagrams(receive func(b []byte) error) { l.receive.Store(&receive) }
+
 func (l *wtLink) WriteMessage(b []byte) error {
 	l.wbuf = protowire.AppendVarint(l.wbuf[:0], uint64(len(b)))
 	l.wbuf = append(l.wbuf, b...)
-	l.stream.SetWriteDeadline(time.Now().Add(defaultCallTimeout))
+	if now := time.Now(); now.Sub(l.deadlineSet) > time.Second {
+		l.stream.SetWriteDeadline(now.Add(defaultCallTimeout))
+		l.deadlineSet = now
+	}
 	_, err := l.stream.Write(l.wbuf)
 	return err
 }
@@ -259,3 +280,5 @@ func (l *wtLink) NormalClose(err error) bool {
 	var se *wt.SessionError
 	return errors.As(err, &se) && se.ErrorCode == 0
 }
+
+var _ datagramPusher = (*wtLink)(nil)
