@@ -26,7 +26,9 @@
 //     the GameServer Unhealthy;
 //   - watch events on state calls, labels and annotations, even when
 //     nothing changed; none on health pings or counter changes;
-//   - a sidecar that is down: SetDown(true) drops every connection.
+//   - a sidecar that is down: SetDown(true) drops every connection;
+//     DownAfter makes it go down right after applying a call, before
+//     answering it, so the caller cannot tell whether it was applied.
 package agonestest
 
 import (
@@ -93,9 +95,11 @@ type Sidecar struct {
 	annotations map[string]string
 	counters    map[string]*counter
 	calls       []Call
+	refused     []Call // attempts while down
 	pings       int
 	lastPing    time.Time
 	down        bool
+	downAfter   string // "METHOD /path" to apply, then go down unanswered
 	watchers    map[chan []byte]struct{}
 	changed     chan struct{} // closed and replaced on every state change
 	stop        chan struct{}
@@ -172,6 +176,24 @@ func (s *Sidecar) SetDown(down bool) {
 	if down {
 		s.srv.CloseClientConnections()
 	}
+}
+
+// DownAfter makes the next call "METHOD /path" (not the watch) be
+// applied and recorded, and then the sidecar go down before answering it,
+// as a sidecar that crashes right after a call takes effect: the caller
+// sees its connection dropped. SetDown(false) serves again.
+func (s *Sidecar) DownAfter(call string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.downAfter = call
+}
+
+// Refused returns the calls attempted while the sidecar was down, with
+// their bodies, in order (Status 0: none was answered).
+func (s *Sidecar) Refused() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.refused...)
 }
 
 // SetState changes the state as the controller or an operator would
@@ -363,33 +385,55 @@ func (s *Sidecar) serve(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.OnCall != nil {
 		s.cfg.OnCall(r.Method + " " + r.URL.Path)
 	}
+	call := r.Method + " " + r.URL.Path
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	s.mu.Lock()
 	down := s.down
 	if down {
+		s.refused = append(s.refused, Call{Method: r.Method, Path: r.URL.Path, Body: string(body), State: s.state, At: time.Now()})
 		s.notifyLocked() // WaitFor sees attempts on a sidecar that is down
+	}
+	crash := !down && call == s.downAfter && call != "GET /watch/gameserver"
+	if crash {
+		s.downAfter = ""
 	}
 	s.mu.Unlock()
 	if down {
-		if hj, ok := w.(http.Hijacker); ok {
-			if c, _, err := hj.Hijack(); err == nil {
-				c.Close()
-				return
-			}
-		}
-		w.WriteHeader(http.StatusServiceUnavailable)
+		drop(w)
 		return
 	}
 	if r.Method == http.MethodGet && r.URL.Path == "/watch/gameserver" {
 		s.watch(w, r)
 		return
 	}
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	var out http.ResponseWriter = w
+	if crash {
+		out = httptest.NewRecorder() // the answer is never sent
+	}
+	rec := &recorder{ResponseWriter: out, status: http.StatusOK}
 	s.route(rec, r, body)
 	s.mu.Lock()
 	s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, Body: string(body), Status: rec.status, State: s.state, At: time.Now()})
+	if crash {
+		s.down = true
+	}
 	s.notifyLocked()
 	s.mu.Unlock()
+	if crash {
+		drop(w)
+		s.srv.CloseClientConnections()
+	}
+}
+
+// drop closes the request's connection without an answer.
+func drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if c, _, err := hj.Hijack(); err == nil {
+			c.Close()
+			return
+		}
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
 }
 
 type recorder struct {
