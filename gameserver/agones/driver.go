@@ -355,7 +355,13 @@ func (d *Driver) state(ctx context.Context, rooms Rooms) {
 
 	t := time.NewTicker(d.cfg.SyncInterval)
 	defer t.Stop()
-	allocated := false
+	// told is the state the sidecar last confirmed: Ready or Allocated.
+	// A state call that fails makes it unknown (""), as the sidecar may
+	// have applied the call and only the answer been lost (a cut
+	// connection, a crash right after): neither the old state nor the new
+	// one may be assumed. The next tick sends the call the rooms want by
+	// then, whichever it is.
+	told := StateReady
 	counts := map[string]int{d.cfg.RoomsCounter: -1, d.cfg.PlayersCounter: -1}
 	trouble := d.trouble("state", "agones: update state and counts")
 	for {
@@ -376,18 +382,16 @@ func (d *Driver) state(ctx context.Context, rooms Rooms) {
 			}
 			err = errors.Join(err, e)
 		}
-		switch {
-		case draining:
-		case n > 0 && !allocated:
-			e := d.sdk.Allocate(ctx)
-			if allocated = e == nil; allocated {
-				d.log.Info("agones: Allocated: hosting rooms", "rooms", n)
-			}
-			err = errors.Join(err, e)
-		case n == 0 && allocated:
-			e := d.sdk.Ready(ctx)
-			if allocated = e != nil; !allocated {
-				d.log.Info("agones: Ready: no rooms left")
+		want, call, msg := StateReady, d.sdk.Ready, "agones: Ready: no rooms left"
+		if n > 0 {
+			want, call, msg = StateAllocated, d.sdk.Allocate, "agones: Allocated: hosting rooms"
+		}
+		if !draining && told != want {
+			e := call(ctx)
+			told = ""
+			if e == nil {
+				told = want
+				d.log.Info(msg, "rooms", n)
 			}
 			err = errors.Join(err, e)
 		}

@@ -546,6 +546,73 @@ func TestSidecarDownAtStart(t *testing.T) {
 	}
 }
 
+// TestStateAnswerLost: the sidecar applies a state call but goes down
+// before answering it, and while it is down the rooms change the other
+// way. When it comes back, the state must follow the rooms as they are
+// then: the failed call may have been applied, so the driver may assume
+// neither that it was nor that it was not. (TestSidecarDownAtStart
+// failed so under load: Allocate applied, its answer cut by SetDown, the
+// room ended during the outage, and the empty gameserver stayed
+// Allocated.)
+func TestStateAnswerLost(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		before    func(r *rig) // brings the state the lost call leaves
+		lost      string       // the call applied and not answered
+		whileDown func(r *rig) // makes the rooms want the other state
+		want      string
+		rooms     string // the rooms label once the sidecar is back
+		calls     []string
+	}{{
+		name:      "Allocate lost, room ends",
+		before:    func(r *rig) { r.startMatch("m1") },
+		lost:      "POST /allocate",
+		whileDown: func(r *rig) { r.lever.End("m1") },
+		want:      agones.StateReady,
+		rooms:     "0",
+		calls:     []string{"POST /ready", "POST /allocate", "POST /ready"},
+	}, {
+		name: "Ready lost, room starts",
+		before: func(r *rig) {
+			r.startMatch("m1")
+			r.waitFor("Allocated", func() bool { return r.sc.State() == agones.StateAllocated })
+			r.lever.End("m1")
+		},
+		lost:      "POST /ready",
+		whileDown: func(r *rig) { r.startMatch("m2") },
+		want:      agones.StateAllocated,
+		rooms:     "1",
+		calls:     []string{"POST /ready", "POST /allocate", "POST /ready", "POST /allocate"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Health is not what is tested: an outage under load must not
+			// make the GameServer Unhealthy (a final state).
+			r := startRig(t, rigOptions{sidecar: agonestest.Config{HealthDisabled: true}})
+			r.waitFor("Ready", func() bool { return r.sc.State() == agones.StateReady })
+			r.sc.DownAfter(tc.lost)
+			tc.before(r)
+			r.waitFor(tc.lost+" applied, then the sidecar down", func() bool {
+				return index(r.sc.Calls(), tc.lost) >= 0 && len(stateCalls(r.sc.Calls())) == len(tc.calls)-1
+			})
+			tc.whileDown(r)
+			// The driver has seen the rooms change once it tries to set
+			// the rooms label to the new count.
+			r.waitFor("the driver to see the rooms change while the sidecar is down", func() bool {
+				return slices.ContainsFunc(r.sc.Refused(), func(c agonestest.Call) bool {
+					return c.Path == "/metadata/label" && c.Body == `{"key":"rooms","value":"`+tc.rooms+`"}`
+				})
+			})
+			r.sc.SetDown(false)
+			r.waitFor(tc.want+" once the sidecar is back", func() bool {
+				return r.sc.State() == tc.want && r.sc.Label("rooms") == tc.rooms
+			})
+			if got := stateCalls(r.sc.Calls()); !slices.Equal(got, tc.calls) {
+				t.Errorf("state calls = %v, want %v", got, tc.calls)
+			}
+		})
+	}
+}
+
 // logCounter is a slog.Handler that counts warning-and-above records
 // (and all records) by message substring.
 type logCounter struct {
