@@ -25,6 +25,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&role, "role", "server", "server (measure; starts its clients itself) or clients (internal: the client process)")
 	fs.BoolVar(&cfg.Full, "full", false, "bots acknowledge no snapshot, so every snapshot is full (compare B/player/s with a run without -full)")
 	fs.IntVar(&cfg.InputsPerMessage, "inputs-per-message", 1, "bots send their inputs this many to a message (fewer messages, one more tick of latency per extra input)")
+	fs.IntVar(&cfg.ClientProcs, "client-procs", 0, "GOMAXPROCS of the client process (0: the Go default): 1 runs the bots' Go code on one core, with fewer thread wake-ups per message")
 	fs.IntVar(&cfg.ClientNice, "client-nice", 0, "nice value of the client process (0-19): the load generator yields the CPU to the server when both want it")
 	fs.BoolVar(&cfg.NoBare, "no-bare", false, "skip the bare loop (to profile the gameserver alone)")
 	fs.BoolVar(&cfg.BareSingle, "bare-single", false, "the bare loop writes from one goroutine rather than one writer goroutine per connection")
@@ -89,6 +90,9 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if cfg.ClientNice < 0 || cfg.ClientNice > 19 {
 		return settingError("client-nice", "must be from 0 to 19, got %d", cfg.ClientNice)
+	}
+	if cfg.ClientProcs < 0 {
+		return settingError("client-procs", "must be 0 or more, got %d", cfg.ClientProcs)
 	}
 	if cfg.InputsPerMessage < 1 || cfg.InputsPerMessage > 32 {
 		return settingError("inputs-per-message", "must be from 1 to 32, got %d", cfg.InputsPerMessage)

@@ -38,7 +38,7 @@ func bare(ctx context.Context, cfg Config, n int, rate int) (StepResult, error) 
 	defer srv.Close()
 
 	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "bare", URL: "ws://" + ln.Addr().String() + "/", N: n, Duration: cfg.StepDuration,
-		Nice: cfg.ClientNice, Echo: cfg.BareEcho})
+		Nice: cfg.ClientNice, Procs: cfg.ClientProcs, Echo: cfg.BareEcho})
 	if err != nil {
 		return StepResult{}, err
 	}

@@ -74,7 +74,7 @@ func bareDatagrams(ctx context.Context, cfg Config, n int, rate int) (StepResult
 	}()
 
 	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "bare", WebTransportURL: "https://" + pc.LocalAddr().String() + "/bare", CertHash: hash,
-		N: n, Duration: cfg.StepDuration, Nice: cfg.ClientNice, Echo: cfg.BareEcho})
+		N: n, Duration: cfg.StepDuration, Nice: cfg.ClientNice, Procs: cfg.ClientProcs, Echo: cfg.BareEcho})
 	if err != nil {
 		return StepResult{}, err
 	}

@@ -35,6 +35,8 @@ type Config struct {
 	// both want it, as if it ran on other machines; it must still keep
 	// up, since delivery counts what it received.
 	ClientNice int
+	// ClientProcs, above 0, is the client process's GOMAXPROCS (Job.Procs).
+	ClientProcs int
 	// NoBare skips the bare loop, e.g. to profile the gameserver alone.
 	NoBare bool
 	// BareSingle makes the bare loop write from one goroutine, connection

@@ -143,7 +143,7 @@ func real(ctx context.Context, cfg Config, n int) (StepResult, error) {
 	}
 	p, err := startClients(ctx, cfg.ClientCommand, Job{Mode: "bots", URL: s.url, WebTransportURL: s.wtURL, CertHash: s.certHash,
 		Tokens: tokens, Duration: cfg.StepDuration, Full: cfg.Full,
-		InputsPerMessage: cfg.InputsPerMessage, Nice: cfg.ClientNice})
+		InputsPerMessage: cfg.InputsPerMessage, Nice: cfg.ClientNice, Procs: cfg.ClientProcs})
 	if err != nil {
 		return StepResult{}, err
 	}

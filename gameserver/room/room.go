@@ -210,7 +210,7 @@ func (r *Room) play() skirmishv1.EndReason {
 	r.playing.Store(true)
 	defer r.playing.Store(false)
 	period := time.Second / time.Duration(r.mode.TickRate)
-	t := time.NewTicker(period)
+	t := phaseTicker(period)
 	defer t.Stop()
 	last := time.Now()
 	for {
@@ -250,6 +250,18 @@ func (r *Room) play() skirmishv1.EndReason {
 			return skirmishv1.EndReason_END_REASON_SHUTDOWN
 		}
 	}
+}
+
+// phaseTicker returns a ticker whose ticks fall on multiples of period
+// (in wall-clock time), after waiting for the next one (at most a period).
+// Every room of a tick rate then ticks in phase: the process wakes once a
+// tick and the rooms run back to back, rather than each room waking it at
+// its own moment, which on a lightly loaded server costs more CPU than the
+// rooms' work (docs/benchmarks.md). The price is a burst: the last room in
+// it sends its snapshots later in the tick than the first.
+func phaseTicker(period time.Duration) *time.Ticker {
+	time.Sleep(time.Until(time.Now().Truncate(period).Add(period)))
+	return time.NewTicker(period)
 }
 
 // allGone reports whether every seat is gone for good, so no one can
