@@ -98,8 +98,9 @@ type Session struct {
 
 // polling is a connection the room reads (Session.Polled).
 type polling struct {
-	p    Poller
-	done chan struct{}
+	p      Poller
+	handle func(*skirmishv1.ClientMessage) error // s.Handle, bound once
+	done   chan struct{}
 }
 
 // Polled hands the reading of the connection to the room, which reads it
@@ -115,7 +116,7 @@ func (s *Session) Polled(p Poller) <-chan struct{} {
 		close(done)
 		return done
 	}
-	s.poll = &polling{p: p, done: done}
+	s.poll = &polling{p: p, handle: s.Handle, done: done}
 	return done
 }
 
@@ -125,7 +126,7 @@ func (s *Session) pollInputs(now time.Time) {
 	s.mu.Lock()
 	p := s.poll
 	s.mu.Unlock()
-	if p == nil || p.p.Poll(now, s.Handle) {
+	if p == nil || p.p.Poll(now, p.handle) {
 		return
 	}
 	s.mu.Lock()
