@@ -43,7 +43,7 @@ type conn struct {
 func newConn(ws *websocket.Conn, cfg *Config, bufs *sync.Pool) *conn {
 	nc := ws.NetConn()
 	c := &conn{ws: ws, w: newWriter(nc, bufs), cfg: cfg,
-		r:     &reader{nc: nc, maxMessage: hardReadLimit},
+		r:     &reader{nc: nc, maxMessage: wire.MaxFrame, cutAt: hardReadLimit},
 		limit: wire.NewMessageLimiter(cfg.MessageRate, cfg.MessageBurst)}
 	c.r.raw = c.w.raw
 	return c
@@ -118,8 +118,14 @@ func (c *conn) read() (*skirmishv1.ClientMessage, error) {
 			c.w.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
 			return nil, errClosed
 		case websocket.TextMessage:
+			if f.tooLarge {
+				return nil, wire.TooLarge()
+			}
 			return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "frames must be binary protobuf"}
 		default:
+			if f.tooLarge {
+				return nil, wire.TooLarge()
+			}
 			return wire.Decode(f.payload)
 		}
 	}
@@ -160,6 +166,9 @@ func (c *conn) Poll(now time.Time, handle func(*skirmishv1.ClientMessage) error)
 				break
 			}
 			var m *skirmishv1.ClientMessage
+			if f.tooLarge {
+				return false
+			}
 			switch f.op {
 			case websocket.PongMessage:
 			case websocket.BinaryMessage:

@@ -73,9 +73,9 @@ func (c *Config) fill() {
 	}
 }
 
-// hardReadLimit is the largest message read: a longer one ends the
-// connection with close 1009; messages between wire.MaxFrame and this get
-// a TOO_LARGE error message first.
+// hardReadLimit: a frame declaring more ends the connection with close
+// 1009 at once; a frame between wire.MaxFrame and this is skipped as it
+// arrives (never held in memory) and gets a TOO_LARGE error message first.
 const hardReadLimit = 64 << 10
 
 // Handler serves /ws.

@@ -35,6 +35,8 @@ func protocolError(format string, args ...any) error {
 
 // readBufferSize is the reader's buffer while frames are small; a larger
 // frame grows it (up to maxMessage), and it shrinks back once empty.
+// A player without a token can make a connection hold no more than
+// maxMessage bytes of frames: longer ones are skipped, not kept.
 const readBufferSize = 512
 
 // reader parses the frames one client sends from what it read off the
@@ -43,18 +45,27 @@ const readBufferSize = 512
 type reader struct {
 	nc  net.Conn
 	raw syscall.RawConn // nil: no file descriptor; fillNow reads nothing
-	// maxMessage bounds a message, reassembled fragments included: a
-	// longer one ends the connection with close 1009.
+	// maxMessage bounds the message kept, reassembled fragments included:
+	// a longer one is dropped as it arrives and yielded as tooLarge (the
+	// player gets TOO_LARGE).
 	maxMessage int
+	// cutAt: a frame declaring more than this ends the connection with
+	// close 1009 at once.
+	cutAt int
+	// discard is how many payload bytes of a skipped frame are still to
+	// be dropped as they arrive.
+	discard uint64
 
 	buf []byte // buf[off:] is read and not yet consumed
 	off int
 	// unmasked is how many bytes from off on are unmasked already: a
 	// frame peeked and not consumed is not unmasked twice.
 	unmasked int
-	// msg is a fragmented message so far, and msgOp its opcode (0: none).
-	msg   []byte
-	msgOp int
+	// msg is a fragmented message so far, and msgOp its opcode (0: none);
+	// dropping: it grew past maxMessage, and the rest of it is dropped.
+	msg      []byte
+	msgOp    int
+	dropping bool
 	// err is the error that ended reading, returned from then on.
 	err error
 }
@@ -64,6 +75,11 @@ type frame struct {
 	op      int    // websocket.BinaryMessage, TextMessage, PingMessage, ...
 	payload []byte // unmasked; valid until the next fill
 	size    int    // bytes of buf it takes, header included (0: from msg)
+	// tooLarge: a message over maxMessage, dropped (payload is nil).
+	tooLarge bool
+	// skip is the payload length of a frame over maxMessage, dropped as
+	// it arrives once the frame is consumed.
+	skip uint64
 }
 
 // peek returns the next control frame or complete data message in what
@@ -73,6 +89,15 @@ func (r *reader) peek() (f frame, ok bool, err error) {
 	for {
 		if r.err != nil {
 			return frame{}, false, r.err
+		}
+		if r.discard > 0 {
+			if k := min(r.discard, uint64(len(r.buf)-r.off)); k > 0 {
+				r.discard -= k
+				r.consume(frame{size: int(k)})
+			}
+			if r.discard > 0 {
+				return frame{}, false, nil
+			}
 		}
 		f, ok, err = r.parse()
 		if err != nil {
@@ -89,26 +114,28 @@ func (r *reader) peek() (f frame, ok bool, err error) {
 		switch {
 		case f.op == 0 && r.msgOp == 0:
 			r.err = protocolError("continuation frame without a message to continue")
+			return frame{}, false, r.err
 		case f.op != 0 && r.msgOp != 0:
 			r.err = protocolError("new message before the last one's final fragment")
+			return frame{}, false, r.err
 		case f.op != 0 && fin: // the usual case: a whole message in a frame
 			return f, true, nil
-		case len(r.msg)+len(f.payload) > r.maxMessage:
-			r.err = &frameError{code: websocket.CloseMessageTooBig, text: "message too large"}
-		default:
-			if f.op != 0 {
-				r.msgOp = f.op
-			}
-			r.msg = append(r.msg, f.payload...)
-			r.consume(f)
-			if fin {
-				f := frame{op: r.msgOp, payload: r.msg}
-				r.msgOp = 0
-				return f, true, nil
-			}
-			continue
 		}
-		return frame{}, false, r.err
+		if f.op != 0 {
+			r.msgOp = f.op
+		}
+		if f.skip > 0 || len(r.msg)+len(f.payload) > r.maxMessage {
+			r.dropping, r.msg = true, nil
+		}
+		if !r.dropping {
+			r.msg = append(r.msg, f.payload...)
+		}
+		r.consume(f)
+		if fin {
+			m := frame{op: r.msgOp, payload: r.msg, tooLarge: r.dropping}
+			r.msgOp, r.dropping = 0, false
+			return m, true, nil
+		}
 	}
 }
 
@@ -147,8 +174,14 @@ func (r *reader) parse() (frame, bool, error) {
 	if op >= websocket.CloseMessage && (n > 125 || b[0]&0x80 == 0) {
 		return frame{}, false, protocolError("control frame fragmented or over 125 bytes")
 	}
-	if n > uint64(r.maxMessage) {
+	if n > uint64(r.cutAt) {
 		return frame{}, false, &frameError{code: websocket.CloseMessageTooBig, text: "message too large"}
+	}
+	if n > uint64(r.maxMessage) { // a data frame: control frames are short
+		if len(b) < h+4 {
+			return frame{}, false, nil
+		}
+		return frame{op: op, size: h + 4, skip: n, tooLarge: true}, true, nil
 	}
 	size := h + 4 + int(n)
 	if len(b) < size {
@@ -176,6 +209,7 @@ func (r *reader) consume(f frame) {
 		return
 	}
 	r.off += f.size
+	r.discard += f.skip
 	r.unmasked = 0
 	if r.off == len(r.buf) {
 		r.off = 0

@@ -53,9 +53,10 @@ type parsed struct {
 }
 
 // parseAll feeds b to a reader chunk bytes at a time (all at once for
-// chunk <= 0) and consumes every frame it yields.
-func parseAll(b []byte, chunk, maxMessage int) parsed {
-	r := &reader{maxMessage: maxMessage}
+// chunk <= 0) and consumes every frame it yields; a skipped frame shows as
+// "op:skipped n".
+func parseAll(b []byte, chunk, maxMessage, cutAt int) parsed {
+	r := &reader{maxMessage: maxMessage, cutAt: cutAt}
 	var out parsed
 	for len(b) > 0 || chunk > 0 {
 		n := len(b)
@@ -80,7 +81,11 @@ func parseAll(b []byte, chunk, maxMessage int) parsed {
 			if len(f.payload) > maxMessage {
 				panic(fmt.Sprintf("payload of %d bytes over the bound %d", len(f.payload), maxMessage))
 			}
-			out.frames = append(out.frames, fmt.Sprintf("%d:%x", f.op, f.payload))
+			if f.tooLarge {
+				out.frames = append(out.frames, fmt.Sprintf("%d:too large", f.op))
+			} else {
+				out.frames = append(out.frames, fmt.Sprintf("%d:%x", f.op, f.payload))
+			}
 			r.consume(f)
 		}
 		if len(b) == 0 {
@@ -92,7 +97,7 @@ func parseAll(b []byte, chunk, maxMessage int) parsed {
 
 func TestReaderFrames(t *testing.T) {
 	big := bytes.Repeat([]byte{7}, 300)
-	huge := bytes.Repeat([]byte{9}, 70000)
+	huge := bytes.Repeat([]byte{9}, 1000)
 	bin := websocket.BinaryMessage
 	cases := []struct {
 		name   string
@@ -104,7 +109,9 @@ func TestReaderFrames(t *testing.T) {
 		{"empty binary", msg(bin, nil), []string{"2:"}, 0},
 		{"two in a row", append(msg(bin, []byte{1}), msg(bin, []byte{2})...), []string{"2:01", "2:02"}, 0},
 		{"16-bit length", msg(bin, big), []string{fmt.Sprintf("2:%x", big)}, 0},
-		{"64-bit length", msg(bin, huge), []string{fmt.Sprintf("2:%x", huge)}, 0},
+		{"64-bit length", clientFrame(true, bin, make([]byte, 70000), true), []string{"2:too large"}, 0},
+		{"over the bound: skipped, then the next frame", append(msg(bin, huge), msg(bin, []byte{5})...), []string{"2:too large", "2:05"}, 0},
+		{"text over the bound: skipped", msg(websocket.TextMessage, huge), []string{"1:too large"}, 0},
 		{"text", msg(websocket.TextMessage, []byte("hi")), []string{"1:6869"}, 0},
 		{"fragments with a ping between", bytes.Join([][]byte{
 			clientFrame(false, bin, []byte{1}, true),
@@ -120,14 +127,20 @@ func TestReaderFrames(t *testing.T) {
 		{"fragmented ping", clientFrame(false, websocket.PingMessage, []byte{1}, true), nil, websocket.CloseProtocolError},
 		{"continuation without a message", clientFrame(true, 0, []byte{1}, true), nil, websocket.CloseProtocolError},
 		{"new message before the final fragment", append(clientFrame(false, bin, []byte{1}, true), msg(bin, []byte{2})...), nil, websocket.CloseProtocolError},
-		{"frame over the bound", msg(bin, make([]byte, 70001)), nil, websocket.CloseMessageTooBig},
-		{"fragments over the bound", append(clientFrame(false, bin, make([]byte, 40000), true), clientFrame(true, 0, make([]byte, 40000), true)...), nil, websocket.CloseMessageTooBig},
+		{"frame over the cut", msg(bin, make([]byte, 1<<17+1)), nil, websocket.CloseMessageTooBig},
+		{"fragments over the bound: dropped, then the next", bytes.Join([][]byte{
+			clientFrame(false, bin, make([]byte, 600), true),
+			clientFrame(false, 0, make([]byte, 600), true),
+			msg(websocket.PingMessage, []byte("p")),
+			clientFrame(true, 0, make([]byte, 2000), true),
+			msg(bin, []byte{6}),
+		}, nil), []string{"9:70", "2:too large", "2:06"}, 0},
 		{"frames before the error are read", append(msg(bin, []byte{5}), clientFrame(true, bin, nil, false)...), []string{"2:05"}, websocket.CloseProtocolError},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, chunk := range []int{0, 1, 3, 100} {
-				got := parseAll(tc.in, chunk, 70000)
+				got := parseAll(tc.in, chunk, 999, 1<<17)
 				if fmt.Sprint(got.frames) != fmt.Sprint(tc.frames) || got.code != tc.code {
 					t.Fatalf("chunks of %d: got %.200v close %d, want %.200v close %d", chunk, got.frames, got.code, tc.frames, tc.code)
 				}
@@ -146,9 +159,9 @@ func FuzzReader(f *testing.F) {
 	f.Add(msg(websocket.BinaryMessage, bytes.Repeat([]byte{7}, 300)), 7)
 	f.Add(clientFrame(true, websocket.BinaryMessage, []byte{1}, false), 1)
 	f.Fuzz(func(t *testing.T, b []byte, chunk int) {
-		const bound = 1024
-		whole := parseAll(b, 0, bound)
-		chunked := parseAll(b, 1+abs(chunk)%16, bound)
+		const bound, cut = 1024, 4096
+		whole := parseAll(b, 0, bound, cut)
+		chunked := parseAll(b, 1+abs(chunk)%16, bound, cut)
 		if fmt.Sprint(whole) != fmt.Sprint(chunked) {
 			t.Fatalf("whole %v, in chunks %v", whole, chunked)
 		}
