@@ -200,20 +200,25 @@ func (c *conn) Poll(now time.Time, handle func(*skirmishv1.ClientMessage) error)
 
 // pauseReading readies the connection to be polled: the room enforces the
 // idle timeout then (Poll), and a read deadline left on the socket would
-// fail the room's reads once passed.
+// fail the room's reads once passed. It also raises the socket's receive
+// low-water mark (c.r.quiet), so that the player's inputs no longer wake
+// the runtime's network poller, which nobody waits on while the room polls.
 func (c *conn) pauseReading() {
 	c.deadlineMu.Lock()
 	defer c.deadlineMu.Unlock()
 	if !c.closing.Load() {
 		c.ws.NetConn().SetReadDeadline(time.Time{})
+		c.r.quiet(true)
 	}
 }
 
 // resumeReading readies the reading goroutine to read again after the
-// room polled: the idle deadline counts from the last frame read.
+// room polled: the idle deadline counts from the last frame read, and the
+// socket wakes the poller for every byte again.
 func (c *conn) resumeReading() {
 	c.deadlineMu.Lock()
 	defer c.deadlineMu.Unlock()
+	c.r.quiet(false)
 	if !c.closing.Load() {
 		c.ws.NetConn().SetReadDeadline(c.lastRead.Add(c.cfg.IdleTimeout))
 		c.readDeadlineSet = c.lastRead

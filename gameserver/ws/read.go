@@ -294,5 +294,29 @@ func (r *reader) fillNow() (full bool, err error) {
 	return false, r.err
 }
 
+// quietLowat is the socket's receive low-water mark while the room polls
+// it: more than a player sends in a tick, so that the kernel reports the
+// socket readable (and wakes the runtime's network poller, which nobody
+// waits on then) only for a flood, a close or an error. A non-blocking
+// read still returns whatever arrived. Linux, socket(7) SO_RCVLOWAT; it
+// takes effect on TCP since Linux 4.18 (tcp_set_rcvlowat).
+const quietLowat = 16 << 10
+
+// quiet sets the socket's receive low-water mark to quietLowat (on) or
+// back to 1, the default (off). Where the option is not supported it does
+// nothing: the poller then wakes for every input, with nothing to run.
+func (r *reader) quiet(on bool) {
+	if r.raw == nil {
+		return
+	}
+	lowat := 1
+	if on {
+		lowat = quietLowat
+	}
+	r.raw.Control(func(fd uintptr) {
+		_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, lowat)
+	})
+}
+
 // errClosed is the reader's error once the client's close frame came.
 var errClosed = errors.New("websocket: closed by the client")
