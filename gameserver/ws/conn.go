@@ -15,6 +15,7 @@ import (
 
 	"github.com/skirmishgg/skirmish/gameserver/room"
 	"github.com/skirmishgg/skirmish/gameserver/wire"
+	"github.com/skirmishgg/skirmish/gameserver/wsframe"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -24,7 +25,7 @@ import (
 // from its own goroutine (room.Poller, room.DirectWriter).
 type conn struct {
 	ws  *websocket.Conn
-	r   *reader
+	r   *wsframe.Reader
 	w   *writer
 	cfg *Config
 	// onPong observes a pong's payload (nil: ignored).
@@ -43,9 +44,8 @@ type conn struct {
 func newConn(ws *websocket.Conn, cfg *Config, bufs *sync.Pool) *conn {
 	nc := ws.NetConn()
 	c := &conn{ws: ws, w: newWriter(nc, bufs), cfg: cfg,
-		r:     &reader{nc: nc, maxMessage: wire.MaxFrame, cutAt: hardReadLimit},
+		r:     wsframe.NewReader(nc, wire.MaxFrame, hardReadLimit),
 		limit: wire.NewMessageLimiter(cfg.MessageRate, cfg.MessageBurst)}
-	c.r.raw = c.w.raw
 	return c
 }
 
@@ -74,31 +74,31 @@ func (c *conn) Abort() { c.ws.NetConn().Close() }
 // close frame first).
 func (c *conn) read() (*skirmishv1.ClientMessage, error) {
 	for {
-		f, ok, err := c.r.peek()
+		f, ok, err := c.r.Peek()
 		if err != nil {
-			var fe *frameError
+			var fe *wsframe.Error
 			if errors.As(err, &fe) {
-				c.w.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(fe.code, fe.text), time.Now().Add(time.Second))
+				c.w.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(fe.Code, fe.Text), time.Now().Add(time.Second))
 			}
 			return nil, err
 		}
 		if !ok {
-			if err := c.r.fill(); err != nil {
+			if err := c.r.Fill(); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		c.r.consume(f) // f.payload stays valid until the next fill
+		c.r.Consume(f) // f.Payload stays valid until the next fill
 		c.touch(time.Now())
 		if !c.allow() {
-			if f.op >= websocket.CloseMessage {
+			if f.Op >= websocket.CloseMessage {
 				return nil, errTooFast
 			}
 			return nil, wire.TooFast()
 		}
-		switch f.op {
+		switch f.Op {
 		case websocket.PingMessage:
-			err := c.w.writeControl(websocket.PongMessage, f.payload, time.Now().Add(time.Second))
+			err := c.w.writeControl(websocket.PongMessage, f.Payload, time.Now().Add(time.Second))
 			var ne net.Error
 			if err != nil && !errors.Is(err, websocket.ErrCloseSent) && !errors.Is(err, errWriteBusy) &&
 				!(errors.As(err, &ne) && ne.Timeout()) {
@@ -106,10 +106,10 @@ func (c *conn) read() (*skirmishv1.ClientMessage, error) {
 			}
 		case websocket.PongMessage:
 			if c.onPong != nil {
-				c.onPong(f.payload)
+				c.onPong(f.Payload)
 			}
 		case websocket.CloseMessage:
-			code, err := closeCode(f.payload)
+			code, err := closeCode(f.Payload)
 			if err != nil {
 				c.w.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseProtocolError, err.Error()), time.Now().Add(time.Second))
 				return nil, err
@@ -118,15 +118,15 @@ func (c *conn) read() (*skirmishv1.ClientMessage, error) {
 			c.w.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
 			return nil, errClosed
 		case websocket.TextMessage:
-			if f.tooLarge {
+			if f.TooLarge {
 				return nil, wire.TooLarge()
 			}
 			return nil, &wire.Reject{Code: skirmishv1.ErrorCode_ERROR_CODE_BAD_MESSAGE, Text: "frames must be binary protobuf"}
 		default:
-			if f.tooLarge {
+			if f.TooLarge {
 				return nil, wire.TooLarge()
 			}
-			return wire.Decode(f.payload)
+			return wire.Decode(f.Payload)
 		}
 	}
 }
@@ -153,12 +153,12 @@ func (c *conn) touch(now time.Time) {
 // false, as it does once the player sent nothing for IdleTimeout.
 func (c *conn) Poll(now time.Time, handle func(*skirmishv1.ClientMessage) error) bool {
 	for {
-		full, err := c.r.fillNow()
+		full, err := c.r.FillNow()
 		if err != nil {
 			return false
 		}
 		for {
-			f, ok, err := c.r.peek()
+			f, ok, err := c.r.Peek()
 			if err != nil {
 				return false
 			}
@@ -166,13 +166,13 @@ func (c *conn) Poll(now time.Time, handle func(*skirmishv1.ClientMessage) error)
 				break
 			}
 			var m *skirmishv1.ClientMessage
-			if f.tooLarge {
+			if f.TooLarge {
 				return false
 			}
-			switch f.op {
+			switch f.Op {
 			case websocket.PongMessage:
 			case websocket.BinaryMessage:
-				if m, err = wire.Decode(f.payload); err != nil || (m.GetInputs() == nil && m.GetAck() == nil) {
+				if m, err = wire.Decode(f.Payload); err != nil || (m.GetInputs() == nil && m.GetAck() == nil) {
 					return false // decoded again, and answered, by read
 				}
 			default:
@@ -181,11 +181,11 @@ func (c *conn) Poll(now time.Time, handle func(*skirmishv1.ClientMessage) error)
 			if !c.allow() {
 				return false
 			}
-			c.r.consume(f)
+			c.r.Consume(f)
 			c.lastRead = now
 			if m == nil {
 				if c.onPong != nil {
-					c.onPong(f.payload)
+					c.onPong(f.Payload)
 				}
 			} else if handle(m) != nil {
 				return false
@@ -201,14 +201,14 @@ func (c *conn) Poll(now time.Time, handle func(*skirmishv1.ClientMessage) error)
 // pauseReading readies the connection to be polled: the room enforces the
 // idle timeout then (Poll), and a read deadline left on the socket would
 // fail the room's reads once passed. It also raises the socket's receive
-// low-water mark (c.r.quiet), so that the player's inputs no longer wake
+// low-water mark (c.r.Quiet), so that the player's inputs no longer wake
 // the runtime's network poller, which nobody waits on while the room polls.
 func (c *conn) pauseReading() {
 	c.deadlineMu.Lock()
 	defer c.deadlineMu.Unlock()
 	if !c.closing.Load() {
 		c.ws.NetConn().SetReadDeadline(time.Time{})
-		c.r.quiet(true)
+		c.r.Quiet(true)
 	}
 }
 
@@ -218,7 +218,7 @@ func (c *conn) pauseReading() {
 func (c *conn) resumeReading() {
 	c.deadlineMu.Lock()
 	defer c.deadlineMu.Unlock()
-	c.r.quiet(false)
+	c.r.Quiet(false)
 	if !c.closing.Load() {
 		c.ws.NetConn().SetReadDeadline(c.lastRead.Add(c.cfg.IdleTimeout))
 		c.readDeadlineSet = c.lastRead

@@ -39,7 +39,7 @@ func pair(t *testing.T, clientWriteBuffer int) (*conn, *websocket.Conn) {
 	}
 	c := <-got
 	t.Cleanup(func() { cl.Close(); c.ws.Close() })
-	if c.w.raw == nil {
+	if c.w.sock == nil {
 		t.Fatal("a loopback TCP connection has no file descriptor")
 	}
 	return c, cl

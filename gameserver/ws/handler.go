@@ -229,7 +229,7 @@ func (h *Handler) serve(ctx context.Context, c *conn, sess *room.Session) {
 	}()
 	failed := false
 	for {
-		if c.r.raw != nil && !failed {
+		if c.r.Polls() && !failed {
 			// While the match runs, the room reads the player's inputs
 			// at each tick (conn.Poll); this goroutine waits, and reads
 			// only what the room leaves to it.

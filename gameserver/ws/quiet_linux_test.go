@@ -21,7 +21,7 @@ import (
 func TestQuietWhilePolled(t *testing.T) {
 	c, cl := pair(t, 0)
 	var fd int
-	c.r.raw.Control(func(f uintptr) { fd = int(f) })
+	c.w.sock.Control(func(f uintptr) { fd = int(f) })
 	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		t.Fatal(err)

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"net"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/skirmishgg/skirmish/gameserver/wsframe"
 )
 
 // The server writes its WebSocket frames itself; gorilla/websocket
@@ -25,7 +26,7 @@ import (
 // writer is the writing side of one connection.
 type writer struct {
 	nc   net.Conn
-	raw  syscall.RawConn // nil: no file descriptor; TryWrite never writes
+	sock *wsframe.Socket // nil: no file descriptor; TryWrite never writes
 	bufs *sync.Pool      // of *[]byte, shared by the handler's connections
 
 	// sem holds a value while a goroutine writes.
@@ -37,13 +38,7 @@ type writer struct {
 }
 
 func newWriter(nc net.Conn, bufs *sync.Pool) *writer {
-	w := &writer{nc: nc, bufs: bufs, sem: make(chan struct{}, 1)}
-	if sc, ok := nc.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			w.raw = raw
-		}
-	}
-	return w
+	return &writer{nc: nc, sock: wsframe.NewSocket(nc), bufs: bufs, sem: make(chan struct{}, 1)}
 }
 
 // errWriteBusy is returned by a control frame's write when another write
@@ -86,7 +81,7 @@ func (w *writer) release(bp *[]byte) {
 // now, keeping the rest for the next write (see room.DirectWriter).
 // timeout is the write deadline moved at most once a second.
 func (w *writer) tryWrite(payload []byte, timeout time.Duration) (written, flush bool) {
-	if w.raw == nil {
+	if w.sock == nil {
 		return false, false
 	}
 	select {
@@ -104,17 +99,10 @@ func (w *writer) tryWrite(payload []byte, timeout time.Duration) (written, flush
 	bp := w.frame(websocket.BinaryMessage, payload)
 	defer w.release(bp)
 	b := *bp
-	n, err := 0, error(nil)
-	if rerr := w.raw.Write(func(fd uintptr) bool {
-		for {
-			n, err = syscall.Write(int(fd), b)
-			if err != syscall.EINTR {
-				return true // never wait: the caller queues the frame
-			}
-		}
-	}); rerr != nil || err != nil || n <= 0 {
-		// EAGAIN (the socket is full) or a failure, which the writing
-		// goroutine's Write will then meet.
+	n, err := w.sock.WriteNow(b)
+	if err != nil || n == 0 {
+		// The socket is full (the caller queues the frame), or a failure,
+		// which the writing goroutine's Write will then meet.
 		return false, false
 	}
 	if n < len(b) {
