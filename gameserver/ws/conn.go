@@ -53,8 +53,9 @@ func newConn(ws *websocket.Conn, cfg *Config, bufs *sync.Pool) *conn {
 // faster than its message bound.
 var errTooFast = errors.New("websocket: control frames over the message rate")
 
-// allow takes one frame from the connection's message bound.
-func (c *conn) allow() bool { return c.limit == nil || c.limit.Allow() }
+// allow takes one frame read at now from the connection's message bound.
+// The caller's clock saves the limiter reading its own per frame.
+func (c *conn) allow(now time.Time) bool { return c.limit == nil || c.limit.AllowN(now, 1) }
 
 var (
 	_ room.DirectWriter = (*conn)(nil)
@@ -89,8 +90,9 @@ func (c *conn) read() (*skirmishv1.ClientMessage, error) {
 			continue
 		}
 		c.r.Consume(f) // f.Payload stays valid until the next fill
-		c.touch(time.Now())
-		if !c.allow() {
+		now := time.Now()
+		c.touch(now)
+		if !c.allow(now) {
 			if f.Op >= websocket.CloseMessage {
 				return nil, errTooFast
 			}
@@ -178,7 +180,7 @@ func (c *conn) Poll(now time.Time, handle func(*skirmishv1.ClientMessage) error)
 			default:
 				return false
 			}
-			if !c.allow() {
+			if !c.allow(now) {
 				return false
 			}
 			c.r.Consume(f)
