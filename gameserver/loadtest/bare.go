@@ -42,6 +42,7 @@ func bare(ctx context.Context, cfg Config, n int, rate int) (StepResult, error) 
 	if err != nil {
 		return StepResult{}, err
 	}
+	defer p.kill()
 	server := make([]*websocket.Conn, 0, n)
 	var readers sync.WaitGroup
 	defer func() {

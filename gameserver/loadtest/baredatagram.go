@@ -81,6 +81,7 @@ func bareDatagrams(ctx context.Context, cfg Config, n int, rate int) (StepResult
 	server := make([]*wt.Session, 0, n)
 	var readers sync.WaitGroup
 	defer readers.Wait()
+	defer p.kill() // first: the clients close their sessions, ending the readers
 	for range n {
 		s := <-sessions
 		server = append(server, s)
@@ -156,7 +157,7 @@ func bareDatagrams(ctx context.Context, cfg Config, n int, rate int) (StepResult
 // bareDatagramClients are the floor's readers over WebTransport: job.N
 // sessions that count the datagrams they receive and, with job.Echo, send
 // one 30-byte datagram per tick each on 32 phase clocks.
-func bareDatagramClients(ctx context.Context, job Job, start func() error) (ClientResult, error) {
+func bareDatagramClients(ctx context.Context, job Job, start func() error, report func(ClientResult) error) error {
 	var received atomic.Int64
 	var readers sync.WaitGroup
 	rctx, stopReaders := context.WithCancel(ctx)
@@ -176,10 +177,10 @@ func bareDatagramClients(ctx context.Context, job Job, start func() error) (Clie
 	for range job.N {
 		resp, s, err := d.Dial(ctx, job.WebTransportURL, http.Header{})
 		if err != nil {
-			return ClientResult{}, fmt.Errorf("dial %s: %w", job.WebTransportURL, err)
+			return fmt.Errorf("dial %s: %w", job.WebTransportURL, err)
 		}
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return ClientResult{}, fmt.Errorf("dial %s: status %d", job.WebTransportURL, resp.StatusCode)
+			return fmt.Errorf("dial %s: status %d", job.WebTransportURL, resp.StatusCode)
 		}
 		sessions = append(sessions, s)
 		readers.Go(func() {
@@ -192,7 +193,7 @@ func bareDatagramClients(ctx context.Context, job Job, start func() error) (Clie
 		})
 	}
 	if err := start(); err != nil {
-		return ClientResult{}, err
+		return err
 	}
 	r0, t0, cpu0 := received.Load(), time.Now(), cpuTime()
 	pctx, cancel := context.WithTimeout(ctx, job.Duration)
@@ -218,8 +219,8 @@ func bareDatagramClients(ctx context.Context, job Job, start func() error) (Clie
 	<-pctx.Done()
 	senders.Wait()
 	if errors.Is(ctx.Err(), context.Canceled) {
-		return ClientResult{}, ctx.Err()
+		return ctx.Err()
 	}
-	return ClientResult{Messages: received.Load() - r0, Elapsed: time.Since(t0), Connected: len(sessions),
-		CPU: float64(cpuTime()-cpu0) / float64(time.Since(t0))}, nil
+	return report(ClientResult{Messages: received.Load() - r0, Elapsed: time.Since(t0), Connected: len(sessions),
+		CPU: float64(cpuTime()-cpu0) / float64(time.Since(t0))})
 }

@@ -107,26 +107,30 @@ func RunClients(ctx context.Context, in io.Reader, out io.Writer) error {
 	// garbage collection, so that more of the machine is left to the
 	// server it measures.
 	debug.SetGCPercent(400)
-	var res ClientResult
+	// report writes the result, then holds the connections until the
+	// measuring process has read its figures and closes stdin: the
+	// server's handling of a thousand disconnections is not part of the
+	// step it measured (it made rooms skip ticks at the step's end).
+	report := func(res ClientResult) error {
+		if err := json.NewEncoder(out).Encode(res); err != nil {
+			return err
+		}
+		_, err := io.Copy(io.Discard, r)
+		return err
+	}
 	switch job.Mode {
 	case "bare":
 		if job.WebTransportURL != "" {
-			res, err = bareDatagramClients(ctx, job, start)
-		} else {
-			res, err = bareClients(ctx, job, start)
+			return bareDatagramClients(ctx, job, start, report)
 		}
+		return bareClients(ctx, job, start, report)
 	case "bots", "idle":
-		res, err = botClients(ctx, job, start)
-	default:
-		err = fmt.Errorf("unknown mode %q", job.Mode)
+		return botClients(ctx, job, start, report)
 	}
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(out).Encode(res)
+	return fmt.Errorf("unknown mode %q", job.Mode)
 }
 
-func bareClients(ctx context.Context, job Job, start func() error) (ClientResult, error) {
+func bareClients(ctx context.Context, job Job, start func() error, report func(ClientResult) error) error {
 	var received atomic.Int64
 	var readers sync.WaitGroup
 	d := &websocket.Dialer{ReadBufferSize: 512, WriteBufferSize: 256}
@@ -140,7 +144,7 @@ func bareClients(ctx context.Context, job Job, start func() error) (ClientResult
 	for range job.N {
 		c, _, err := d.DialContext(ctx, job.URL, nil)
 		if err != nil {
-			return ClientResult{}, err
+			return err
 		}
 		conns = append(conns, c)
 		readers.Go(func() {
@@ -153,7 +157,7 @@ func bareClients(ctx context.Context, job Job, start func() error) (ClientResult
 		})
 	}
 	if err := start(); err != nil {
-		return ClientResult{}, err
+		return err
 	}
 	r0, t0, cpu0 := received.Load(), time.Now(), cpuTime()
 	pctx, cancel := context.WithTimeout(ctx, job.Duration)
@@ -180,11 +184,11 @@ func bareClients(ctx context.Context, job Job, start func() error) (ClientResult
 	}
 	<-pctx.Done()
 	senders.Wait()
-	return ClientResult{Messages: received.Load() - r0, Elapsed: time.Since(t0), Connected: len(conns),
-		CPU: float64(cpuTime()-cpu0) / float64(time.Since(t0))}, nil
+	return report(ClientResult{Messages: received.Load() - r0, Elapsed: time.Since(t0), Connected: len(conns),
+		CPU: float64(cpuTime()-cpu0) / float64(time.Since(t0))})
 }
 
-func botClients(ctx context.Context, job Job, start func() error) (ClientResult, error) {
+func botClients(ctx context.Context, job Job, start func() error, report func(ClientResult) error) error {
 	var snapshots, bytes atomic.Int64
 	var mu sync.Mutex
 	latency := hdrhistogram.New(1, 10_000_000, 3)
@@ -243,10 +247,10 @@ func botClients(ctx context.Context, job Job, start func() error) (ClientResult,
 		}
 	}()
 	if len(games) == 0 && len(job.Tokens) > 0 {
-		return ClientResult{}, fmt.Errorf("no bot could join (%d tried)", len(job.Tokens))
+		return fmt.Errorf("no bot could join (%d tried)", len(job.Tokens))
 	}
 	if err := start(); err != nil {
-		return ClientResult{}, err
+		return err
 	}
 	pctx, cancel := context.WithTimeout(ctx, job.Duration)
 	defer cancel()
@@ -272,15 +276,16 @@ func botClients(ctx context.Context, job Job, start func() error) (ClientResult,
 	<-pctx.Done()
 	bots.Wait()
 	mu.Lock()
-	defer mu.Unlock()
-	return ClientResult{
+	res := ClientResult{
 		Messages: snapshots.Load() - s0, Bytes: bytes.Load() - b0, Elapsed: time.Since(t0),
 		CPU:       float64(cpuTime()-cpu0) / float64(time.Since(t0)),
 		LatP50:    time.Duration(latency.ValueAtQuantile(50)) * time.Microsecond,
 		LatP99:    time.Duration(latency.ValueAtQuantile(99)) * time.Microsecond,
 		Errors:    int(joinErrs.Load() + errs.Load()),
 		Connected: len(games),
-	}, nil
+	}
+	mu.Unlock()
+	return report(res)
 }
 
 // phases is how many evenly spaced phases of the tick period bots send
@@ -334,6 +339,8 @@ type clientProc struct {
 	in   io.WriteCloser
 	out  *bufio.Reader
 	done chan error
+	// killOnce: kill may be called more than once (deferred, and early).
+	killOnce sync.Once
 }
 
 // startClients starts the client process (command and its arguments) and
@@ -369,9 +376,10 @@ func startClients(ctx context.Context, command []string, job Job) (*clientProc, 
 	return p, nil
 }
 
-// run says go and waits for the clients' result.
+// run says go and waits for the clients' result. The clients then hold
+// their connections until kill, so that the caller reads the server's
+// figures for the step before they disconnect.
 func (p *clientProc) run() (ClientResult, error) {
-	defer p.kill()
 	if _, err := io.WriteString(p.in, "go\n"); err != nil {
 		return ClientResult{}, err
 	}
@@ -389,7 +397,9 @@ func (p *clientProc) run() (ClientResult, error) {
 // kill ends the client process: it gets clientExitGrace to exit by itself
 // once its stdin closes (after its result, that is how it finishes, and
 // writes its CPU profile), then it is killed.
-func (p *clientProc) kill() {
+func (p *clientProc) kill() { p.killOnce.Do(p.stop) }
+
+func (p *clientProc) stop() {
 	p.in.Close()
 	exited := make(chan struct{})
 	go func() {

@@ -147,12 +147,14 @@ func real(ctx context.Context, cfg Config, n int) (StepResult, error) {
 	if err != nil {
 		return StepResult{}, err
 	}
+	defer p.kill()
 	base := counters(s.reg)
 	m := newMeter()
 	cr, err := p.run()
 	if err != nil {
 		return StepResult{}, err
 	}
+	// Read before the clients disconnect (kill), which is not the step's.
 	res := m.result(len(tokens), cr.Elapsed)
 	end := counters(s.reg)
 	res.TickP50, res.TickP99 = end.tickQuantile(base, 0.50), end.tickQuantile(base, 0.99)
@@ -200,6 +202,7 @@ func Idle(ctx context.Context, cfg Config, n int) (IdleResult, error) {
 	if err != nil {
 		return IdleResult{}, err
 	}
+	defer p.kill()
 	heap1, rss1 := memInUse(), rss()
 	if cfg.IdleHeapProfile != "" {
 		if err := writeHeapProfile(cfg.IdleHeapProfile); err != nil {
