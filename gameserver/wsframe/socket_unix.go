@@ -39,25 +39,22 @@ func NewSocket(nc net.Conn) *Socket {
 		return nil
 	}
 	s := &Socket{raw: raw}
-	s.read.fn = func(fd uintptr) bool {
-		o := &s.read
-		for {
-			o.n, o.err = syscall.Read(int(fd), o.p)
-			if o.err != syscall.EINTR {
-				return true // never wait: the owner polls again
-			}
-		}
-	}
-	s.write.fn = func(fd uintptr) bool {
-		o := &s.write
-		for {
-			o.n, o.err = syscall.Write(int(fd), o.p)
-			if o.err != syscall.EINTR {
-				return true // never wait: the caller queues what is left
-			}
-		}
-	}
+	s.read.fn = s.read.calling(syscall.Read)
+	s.write.fn = s.write.calling(syscall.Write)
 	return s
+}
+
+// calling returns the closure that calls op (syscall.Read or Write) with
+// o.p and keeps its result in o; it never waits for the socket.
+func (o *rawIO) calling(op func(fd int, p []byte) (int, error)) func(fd uintptr) bool {
+	return func(fd uintptr) bool {
+		for {
+			o.n, o.err = op(int(fd), o.p)
+			if o.err != syscall.EINTR {
+				return true
+			}
+		}
+	}
 }
 
 // WriteNow writes b without blocking and returns how much the socket
