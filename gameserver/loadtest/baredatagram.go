@@ -80,8 +80,11 @@ func bareDatagrams(ctx context.Context, cfg Config, n int, rate int) (StepResult
 	}
 	server := make([]*wt.Session, 0, n)
 	var readers sync.WaitGroup
-	defer readers.Wait()
-	defer p.kill() // first: the clients close their sessions, ending the readers
+	defer func() {
+		p.kill() // the clients close their sessions, ending the readers,
+		stop()   // or, if they died, the readers' context ends them
+		readers.Wait()
+	}()
 	for range n {
 		s := <-sessions
 		server = append(server, s)

@@ -20,7 +20,7 @@ import (
 )
 
 // conn adapts a WebSocket connection to room.Transport. gorilla/websocket
-// upgraded it; reader (read.go) and writer (write.go) are Skirmish's own,
+// upgraded it; the reader (wsframe) and writer (write.go) are Skirmish's own,
 // so that the room can poll the player's inputs and write its snapshots
 // from its own goroutine (room.Poller, room.DirectWriter).
 type conn struct {

@@ -232,10 +232,16 @@ func (h *Handler) serve(ctx context.Context, c *conn, sess *room.Session) {
 		if c.r.Polls() && !failed {
 			// While the match runs, the room reads the player's inputs
 			// at each tick (conn.Poll); this goroutine waits, and reads
-			// only what the room leaves to it.
-			c.pauseReading()
-			<-sess.Polled(c)
-			c.resumeReading()
+			// only what the room leaves to it. Before and after the
+			// match, done is closed at once and the socket is left as is.
+			done := sess.Polled(c)
+			select {
+			case <-done:
+			default:
+				c.pauseReading()
+				<-done
+				c.resumeReading()
+			}
 		}
 		m, err := c.read()
 		var perr *wire.Reject

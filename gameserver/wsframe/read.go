@@ -32,7 +32,7 @@ func protocolError(format string, args ...any) error {
 // readBufferSize is the reader's buffer while frames are small; a larger
 // frame grows it (up to maxMessage), and it shrinks back once empty.
 // A player without a token can make a connection hold no more than
-// maxMessage bytes of Frames: longer ones are skipped, not kept.
+// maxMessage bytes of frames: longer ones are skipped, not kept.
 const readBufferSize = 512
 
 // Reader parses the frames one client sends from what it read off the
@@ -294,14 +294,15 @@ func (r *Reader) FillNow() (full bool, err error) {
 // quietLowat is the socket's receive low-water mark while its owner polls
 // it (Quiet): more than a player sends in a tick, so that the kernel reports
 // the socket readable (and wakes the runtime's network poller, which nobody
-// waits on then) only for a flood, a close or an error. A non-blocking
-// read still returns whatever arrived. Linux, socket(7) SO_RCVLOWAT; it
-// takes effect on TCP since Linux 4.18 (tcp_set_rcvlowat).
+// waits on then) only for a flood, a close or an error. On Linux a
+// non-blocking read still returns whatever arrived (socket(7) SO_RCVLOWAT;
+// it takes effect on TCP since Linux 4.18, tcp_set_rcvlowat).
 const quietLowat = 16 << 10
 
 // Quiet sets the socket's receive low-water mark to quietLowat (on) or
-// back to 1, the default (off). Where the option is not supported it does
-// nothing: the poller then wakes for every message, with nothing to run.
+// back to 1, the default (off). It does nothing outside Linux, where a
+// non-blocking read below the mark returns nothing, or where the option
+// fails: the poller then wakes for every message, with nothing to run.
 func (r *Reader) Quiet(on bool) {
 	if r.sock == nil {
 		return

@@ -94,13 +94,3 @@ func (s *Socket) readNow(p []byte) (int, error) {
 
 // Control runs f with the file descriptor (syscall.RawConn.Control).
 func (s *Socket) Control(f func(fd uintptr)) error { return s.raw.Control(f) }
-
-func (s *Socket) setLowat(lowat int) error {
-	var err error
-	if rerr := s.raw.Control(func(fd uintptr) {
-		err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, lowat)
-	}); rerr != nil {
-		return rerr
-	}
-	return err
-}
