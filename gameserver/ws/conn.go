@@ -43,11 +43,15 @@ type conn struct {
 
 func newConn(ws *websocket.Conn, cfg *Config, bufs *sync.Pool) *conn {
 	nc := ws.NetConn()
-	c := &conn{ws: ws, w: newWriter(nc, bufs), cfg: cfg,
-		r:     wsframe.NewReader(nc, wire.MaxFrame, hardReadLimit),
+	sock := wsframe.NewSocket(nc) // the reader's and the writer's: each uses one direction
+	c := &conn{ws: ws, w: newWriter(nc, sock, bufs), cfg: cfg,
+		r:     wsframe.NewReader(nc, sock, wire.MaxFrame, hardReadLimit),
 		limit: wire.NewMessageLimiter(cfg.MessageRate, cfg.MessageBurst)}
 	return c
 }
+
+// errClosed is the reader's error once the client's close frame came.
+var errClosed = errors.New("websocket: closed by the client")
 
 // errTooFast ends a connection whose control frames (pings, pongs) come
 // faster than its message bound.

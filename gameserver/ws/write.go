@@ -37,8 +37,8 @@ type writer struct {
 	deadline  time.Time // when the write deadline was last moved
 }
 
-func newWriter(nc net.Conn, bufs *sync.Pool) *writer {
-	return &writer{nc: nc, sock: wsframe.NewSocket(nc), bufs: bufs, sem: make(chan struct{}, 1)}
+func newWriter(nc net.Conn, sock *wsframe.Socket, bufs *sync.Pool) *writer {
+	return &writer{nc: nc, sock: sock, bufs: bufs, sem: make(chan struct{}, 1)}
 }
 
 // errWriteBusy is returned by a control frame's write when another write

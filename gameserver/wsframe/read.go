@@ -68,10 +68,10 @@ type Reader struct {
 // NewReader reads a client's frames from nc. A data message over
 // maxMessage bytes, reassembled fragments included, is dropped as it
 // arrives and yielded as TooLarge; a frame declaring over cutAt bytes ends
-// reading with an *Error of close code 1009. FillNow needs nc to have a
-// file descriptor (syscall.Conn); without one it reads nothing.
-func NewReader(nc net.Conn, maxMessage, cutAt int) *Reader {
-	return &Reader{nc: nc, sock: NewSocket(nc), maxMessage: maxMessage, cutAt: cutAt}
+// reading with an *Error of close code 1009. FillNow and Quiet use sock,
+// nc's socket (NewSocket); with a nil sock FillNow reads nothing.
+func NewReader(nc net.Conn, sock *Socket, maxMessage, cutAt int) *Reader {
+	return &Reader{nc: nc, sock: sock, maxMessage: maxMessage, cutAt: cutAt}
 }
 
 // Polls reports whether FillNow can read: the connection has a file
