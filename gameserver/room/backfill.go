@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/skirmishgg/skirmish/gameserver/game"
+	"github.com/skirmishgg/skirmish/gameserver/ratelimit"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -102,7 +101,7 @@ func (r *Room) addSeats(seats []game.Seat) error {
 			return fmt.Errorf("add seat for %q: %w", s.PlayerID, err)
 		}
 		r.seats = append(r.seats, &seat{Seat: s, added: now,
-			limiter: rate.NewLimiter(rate.Limit(r.m.cfg.InputRate), r.m.cfg.InputBurst)})
+			limiter: ratelimit.New(r.m.cfg.InputRate, r.m.cfg.InputBurst)})
 		r.m.addSeats(r, 1)
 	}
 	r.open = open

@@ -23,9 +23,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
+	"github.com/skirmishgg/skirmish/gameserver/ratelimit"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -165,7 +165,7 @@ func (m *Manager) Create(matchID, mode string, seats []game.Seat) (*Room, error)
 		r.backfill = bf
 	}
 	for _, s := range seats {
-		r.seats = append(r.seats, &seat{Seat: s, limiter: rate.NewLimiter(rate.Limit(m.cfg.InputRate), m.cfg.InputBurst)})
+		r.seats = append(r.seats, &seat{Seat: s, limiter: ratelimit.New(m.cfg.InputRate, m.cfg.InputBurst)})
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -39,7 +39,8 @@ type outbound struct {
 	// flush: TryWrite left part of a frame, which the writing goroutine
 	// must finish before anything else is written.
 	flush bool
-	// wroteDirect counts a frame written by TryWrite (nil: not counted).
+	// wroteDirect counts a frame other than a snapshot written by
+	// TryWrite (nil: not counted); the room counts its snapshots itself.
 	wroteDirect func()
 }
 
@@ -72,9 +73,6 @@ func (o *outbound) tryDirect(frame []byte) bool {
 		o.flush = true
 		o.signal()
 	}
-	if written && o.wroteDirect != nil {
-		o.wroteDirect()
-	}
 	return written
 }
 
@@ -87,6 +85,9 @@ func (o *outbound) push(frame []byte) bool {
 		return false
 	}
 	if o.tryDirect(frame) {
+		if o.wroteDirect != nil {
+			o.wroteDirect()
+		}
 		return true
 	}
 	o.frames = append(o.frames, frame)
@@ -95,27 +96,28 @@ func (o *outbound) push(frame []byte) bool {
 }
 
 // pushSnapshot queues a snapshot, replacing one still waiting, or writes
-// it at once (tryDirect). It returns how many snapshots in a row were
-// replaced without being written: 0 when none was waiting.
-func (o *outbound) pushSnapshot(frame []byte) (behind int) {
+// it at once (tryDirect, then direct is true). It returns how many
+// snapshots in a row were replaced without being written: 0 when none was
+// waiting.
+func (o *outbound) pushSnapshot(frame []byte) (behind int, direct bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closing != nil {
-		return 0
+		return 0, false
 	}
 	if o.snapAt >= 0 {
 		o.frames[o.snapAt] = frame
 		o.behind++
-		return o.behind
+		return o.behind, false
 	}
 	if o.tryDirect(frame) {
 		o.behind = 0
-		return 0
+		return 0, true
 	}
 	o.snapAt = len(o.frames)
 	o.frames = append(o.frames, frame)
 	o.signal()
-	return 0 // take reset behind when it took the last snapshot
+	return 0, false // take reset behind when it took the last snapshot
 }
 
 // close queues last (if not nil) as the final frame and marks the queue

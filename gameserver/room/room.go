@@ -7,16 +7,16 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
+	"github.com/skirmishgg/skirmish/gameserver/ratelimit"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
 type seat struct {
 	game.Seat
-	limiter    *rate.Limiter
+	limiter    *ratelimit.Limiter
 	session    *Session // the live connection, or nil
 	joined     bool     // connected at least once
 	left       bool     // gone for good
@@ -70,6 +70,7 @@ type Room struct {
 	seats       []*seat
 	m           *Manager
 	metrics     *metrics
+	tally       tally // this tick's counts, added to metrics at its end
 	log         *slog.Logger
 
 	events   chan event
@@ -232,6 +233,7 @@ func (r *Room) play() skirmishv1.EndReason {
 				return skirmishv1.EndReason_END_REASON_ERROR
 			}
 			r.metrics.ticks.Inc()
+			r.tally.flush(r.metrics)
 			took := time.Since(start)
 			r.lastTick.Store(start.Add(took).UnixNano())
 			r.metrics.tickSeconds.Observe(took.Seconds())
@@ -470,20 +472,9 @@ func (r *Room) sendSnapshot(st *seat) {
 		r.log.Error("encode snapshot", "err", err)
 		return
 	}
-	if shared {
-		r.metrics.sharedSnapshots.Inc()
-	}
-	sent := r.metrics.fullBytes
-	if baseTick != 0 {
-		sent = r.metrics.deltaBytes
-	}
 	b := frame(body, st.lastSeq)
-	sent.Add(float64(len(b)))
-	r.metrics.snapshots.Inc()
-	behind := s.out.pushSnapshot(b)
-	if behind > 0 {
-		r.metrics.superseded.Inc()
-	}
+	behind, direct := s.out.pushSnapshot(b)
+	r.tally.snapshot(len(b), baseTick != 0, shared, behind > 0, direct)
 	if behind > r.maxBehind {
 		r.dropTooSlow(st, "the connection fell too far behind the snapshots")
 	}

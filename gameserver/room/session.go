@@ -8,8 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
+	"github.com/skirmishgg/skirmish/gameserver/ratelimit"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 	"github.com/skirmishgg/skirmish/proto/snapshot"
 )
@@ -51,11 +50,11 @@ type Poller interface {
 	Transport
 	// Poll reads, without blocking, what the player sent since the last
 	// call (now is the tick's time) and hands each Inputs or Ack message
-	// to handle. It returns false, leaving the rest unread, when the
+	// to handle with now. It returns false, leaving the rest unread, when the
 	// reading goroutine must take over: another message or frame, an
 	// error, the end of the connection, or no message for the transport's
 	// idle timeout. The room then stops polling it.
-	Poll(now time.Time, handle func(*skirmishv1.ClientMessage) error) bool
+	Poll(now time.Time, handle func(now time.Time, m *skirmishv1.ClientMessage) error) bool
 }
 
 // Aborter is implemented by transports that can drop the connection at
@@ -80,7 +79,7 @@ type Session struct {
 	welcome *skirmishv1.Welcome
 	out     *outbound
 	ack     atomic.Uint32
-	limiter *rate.Limiter
+	limiter *ratelimit.Limiter // the seat's input limit
 
 	mu          sync.Mutex
 	inputs      []*skirmishv1.Input
@@ -99,7 +98,7 @@ type Session struct {
 // polling is a connection the room reads (Session.Polled).
 type polling struct {
 	p      Poller
-	handle func(*skirmishv1.ClientMessage) error // s.Handle, bound once
+	handle func(time.Time, *skirmishv1.ClientMessage) error // s.handlePolled, bound once
 	done   chan struct{}
 }
 
@@ -116,7 +115,7 @@ func (s *Session) Polled(p Poller) <-chan struct{} {
 		close(done)
 		return done
 	}
-	s.poll = &polling{p: p, handle: s.Handle, done: done}
+	s.poll = &polling{p: p, handle: s.handlePolled, done: done}
 	return done
 }
 
@@ -157,11 +156,23 @@ var ErrClosed = errors.New("session closed")
 // allowed now closes the session with an error the player sees.
 func (s *Session) Handle(msg *skirmishv1.ClientMessage) error {
 	s.room.metrics.messagesIn.Inc()
+	return s.handle(time.Now(), msg)
+}
+
+// handlePolled is Handle for the room's goroutine, which polls the
+// connection (pollInputs): now is the tick's time, and the message is
+// counted in the tick's tally rather than in the shared metric.
+func (s *Session) handlePolled(now time.Time, msg *skirmishv1.ClientMessage) error {
+	s.room.tally.messagesIn++
+	return s.handle(now, msg)
+}
+
+func (s *Session) handle(now time.Time, msg *skirmishv1.ClientMessage) error {
 	switch m := msg.Msg.(type) {
 	case *skirmishv1.ClientMessage_Inputs:
 		// The ack rides along even when the inputs are dropped.
 		s.acknowledge(m.Inputs.AckTick)
-		if !s.limiter.Allow() {
+		if s.limiter != nil && !s.limiter.Allow(now) {
 			s.refuseRateLimited(m.Inputs.Inputs)
 			return nil
 		}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/quic-go/quic-go"
 	wt "github.com/quic-go/webtransport-go"
-	"golang.org/x/time/rate"
 
+	"github.com/skirmishgg/skirmish/gameserver/ratelimit"
 	"github.com/skirmishgg/skirmish/gameserver/room"
 	"github.com/skirmishgg/skirmish/gameserver/wire"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
@@ -33,11 +33,11 @@ type conn struct {
 
 	// limit bounds the messages read, on the stream and as datagrams
 	// (nil: no bound).
-	limit *rate.Limiter
+	limit *ratelimit.Limiter
 }
 
 // allow takes one message from the session's bound.
-func (c *conn) allow() bool { return c.limit == nil || c.limit.Allow() }
+func (c *conn) allow() bool { return c.limit == nil || c.limit.Allow(time.Now()) }
 
 var _ room.Transport = (*conn)(nil)
 

@@ -1,8 +1,7 @@
 package wire
 
 import (
-	"golang.org/x/time/rate"
-
+	"github.com/skirmishgg/skirmish/gameserver/ratelimit"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -20,7 +19,7 @@ const (
 // NewMessageLimiter returns the per-connection bound on messages:
 // perSecond with burst (the defaults above when zero); a negative
 // perSecond returns nil, which the transports read as no bound.
-func NewMessageLimiter(perSecond float64, burst int) *rate.Limiter {
+func NewMessageLimiter(perSecond float64, burst int) *ratelimit.Limiter {
 	if perSecond < 0 {
 		return nil
 	}
@@ -30,7 +29,7 @@ func NewMessageLimiter(perSecond float64, burst int) *rate.Limiter {
 	if burst <= 0 {
 		burst = DefaultMessageBurst
 	}
-	return rate.NewLimiter(rate.Limit(perSecond), burst)
+	return ratelimit.New(perSecond, burst)
 }
 
 // TooFast is the Reject for a connection over its message bound.

@@ -11,8 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
+	"github.com/skirmishgg/skirmish/gameserver/ratelimit"
 	"github.com/skirmishgg/skirmish/gameserver/room"
 	"github.com/skirmishgg/skirmish/gameserver/wire"
 	"github.com/skirmishgg/skirmish/gameserver/wsframe"
@@ -31,7 +31,7 @@ type conn struct {
 	// onPong observes a pong's payload (nil: ignored).
 	onPong func(payload []byte)
 	// limit bounds the frames read, of every kind (nil: no bound).
-	limit *rate.Limiter
+	limit *ratelimit.Limiter
 
 	// deadlineMu orders the read deadline's moves with Close's.
 	deadlineMu sync.Mutex
@@ -59,7 +59,7 @@ var errTooFast = errors.New("websocket: control frames over the message rate")
 
 // allow takes one frame read at now from the connection's message bound.
 // The caller's clock saves the limiter reading its own per frame.
-func (c *conn) allow(now time.Time) bool { return c.limit == nil || c.limit.AllowN(now, 1) }
+func (c *conn) allow(now time.Time) bool { return c.limit == nil || c.limit.Allow(now) }
 
 var (
 	_ room.DirectWriter = (*conn)(nil)
@@ -157,7 +157,7 @@ func (c *conn) touch(now time.Time) {
 // (room.Poller): inputs and acks go to handle, pongs to onPong. It leaves
 // any other frame, and any error, to the reading goroutine and returns
 // false, as it does once the player sent nothing for IdleTimeout.
-func (c *conn) Poll(now time.Time, handle func(*skirmishv1.ClientMessage) error) bool {
+func (c *conn) Poll(now time.Time, handle func(time.Time, *skirmishv1.ClientMessage) error) bool {
 	for {
 		full, err := c.r.FillNow()
 		if err != nil {
@@ -193,7 +193,7 @@ func (c *conn) Poll(now time.Time, handle func(*skirmishv1.ClientMessage) error)
 				if c.onPong != nil {
 					c.onPong(f.Payload)
 				}
-			} else if handle(m) != nil {
+			} else if handle(now, m) != nil {
 				return false
 			}
 		}

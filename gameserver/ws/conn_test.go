@@ -142,7 +142,7 @@ func TestPollAndRead(t *testing.T) {
 	send(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Leave{Leave: &skirmishv1.Leave{}}})
 
 	var got []*skirmishv1.ClientMessage
-	handle := func(m *skirmishv1.ClientMessage) error { got = append(got, m); return nil }
+	handle := func(_ time.Time, m *skirmishv1.ClientMessage) error { got = append(got, m); return nil }
 	deadline := time.Now().Add(5 * time.Second)
 	for len(got) < 2 && time.Now().Before(deadline) {
 		if !c.Poll(time.Now(), handle) {
@@ -191,7 +191,7 @@ func TestIdlePoll(t *testing.T) {
 	c, _ := pair(t, 0)
 	now := time.Now()
 	c.lastRead = now
-	handle := func(*skirmishv1.ClientMessage) error { return nil }
+	handle := func(time.Time, *skirmishv1.ClientMessage) error { return nil }
 	if !c.Poll(now.Add(c.cfg.IdleTimeout/2), handle) {
 		t.Fatal("Poll gave up before the idle timeout")
 	}

@@ -69,7 +69,10 @@ func TestQuietWhilePolled(t *testing.T) {
 		t.Fatalf("an input made the polled socket readable (events %#x)", ev)
 	}
 	var got []uint32
-	handle := func(m *skirmishv1.ClientMessage) error { got = append(got, m.GetAck().GetTick()); return nil }
+	handle := func(_ time.Time, m *skirmishv1.ClientMessage) error {
+		got = append(got, m.GetAck().GetTick())
+		return nil
+	}
 	if !c.Poll(time.Now(), handle) || len(got) != 1 || got[0] != 1 {
 		t.Fatalf("Poll handled acks %v; want [1]", got)
 	}
