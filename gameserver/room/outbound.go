@@ -2,6 +2,7 @@ package room
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
@@ -95,10 +96,10 @@ func (o *outbound) push(frame []byte) bool {
 	return true
 }
 
-// pushSnapshot queues a snapshot, replacing one still waiting, or writes
-// it at once (tryDirect, then direct is true). It returns how many
-// snapshots in a row were replaced without being written: 0 when none was
-// waiting.
+// pushSnapshot queues a copy of a snapshot, replacing one still waiting,
+// or writes it at once (tryDirect, then direct is true): frame is not kept
+// after it returns. It returns how many snapshots in a row were replaced
+// without being written: 0 when none was waiting.
 func (o *outbound) pushSnapshot(frame []byte) (behind int, direct bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -106,7 +107,7 @@ func (o *outbound) pushSnapshot(frame []byte) (behind int, direct bool) {
 		return 0, false
 	}
 	if o.snapAt >= 0 {
-		o.frames[o.snapAt] = frame
+		o.frames[o.snapAt] = slices.Clone(frame)
 		o.behind++
 		return o.behind, false
 	}
@@ -115,7 +116,7 @@ func (o *outbound) pushSnapshot(frame []byte) (behind int, direct bool) {
 		return 0, true
 	}
 	o.snapAt = len(o.frames)
-	o.frames = append(o.frames, frame)
+	o.frames = append(o.frames, slices.Clone(frame))
 	o.signal()
 	return 0, false // take reset behind when it took the last snapshot
 }

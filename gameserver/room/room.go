@@ -70,7 +70,8 @@ type Room struct {
 	seats       []*seat
 	m           *Manager
 	metrics     *metrics
-	tally       tally // this tick's counts, added to metrics at its end
+	tally       tally  // this tick's counts, added to metrics at its end
+	frameBuf    []byte // the snapshot frame being sent (sendSnapshot)
 	log         *slog.Logger
 
 	events   chan event
@@ -472,7 +473,10 @@ func (r *Room) sendSnapshot(st *seat) {
 		r.log.Error("encode snapshot", "err", err)
 		return
 	}
-	b := frame(body, st.lastSeq)
+	// Built in a buffer the room reuses: most frames are written at once,
+	// and pushSnapshot copies the others when it queues them.
+	r.frameBuf = appendFrame(r.frameBuf[:0], body, st.lastSeq)
+	b := r.frameBuf
 	behind, direct := s.out.pushSnapshot(b)
 	r.tally.snapshot(len(b), baseTick != 0, shared, behind > 0, direct)
 	if behind > r.maxBehind {

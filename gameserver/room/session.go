@@ -36,8 +36,9 @@ type DirectWriter interface {
 	// TryWrite writes frame if the connection can take it now without
 	// blocking. written is false, with nothing written, when it cannot;
 	// the frame is then queued for Write. flush is true when only part of
-	// the frame was taken: the transport keeps the rest, and Flush (or
-	// Write, or Close) writes it before anything else.
+	// the frame was taken: the transport keeps a copy of the rest, and
+	// Flush (or Write, or Close) writes it before anything else. frame is
+	// not kept after TryWrite returns.
 	TryWrite(frame []byte) (written, flush bool)
 	// Flush writes what TryWrite left, blocking like Write.
 	Flush(ctx context.Context) error

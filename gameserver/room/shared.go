@@ -1,6 +1,8 @@
 package room
 
 import (
+	"slices"
+
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/skirmishgg/skirmish/gameserver/game"
@@ -88,11 +90,16 @@ func (e *snapshotEncoder) body(tick, baseTick uint32, base, world []game.Entity)
 // frame returns a new ServerMessage{snapshot} frame: body with the
 // viewer's last_input_seq in front of it.
 func frame(body []byte, lastInputSeq uint32) []byte {
+	return appendFrame(nil, body, lastInputSeq)
+}
+
+// appendFrame appends frame(body, lastInputSeq) to b.
+func appendFrame(b, body []byte, lastInputSeq uint32) []byte {
 	n := len(body)
 	if lastInputSeq != 0 {
 		n += protowire.SizeTag(snapshotLastInputSeq) + protowire.SizeVarint(uint64(lastInputSeq))
 	}
-	b := make([]byte, 0, protowire.SizeTag(serverMessageSnapshot)+protowire.SizeVarint(uint64(n))+n)
+	b = slices.Grow(b, protowire.SizeTag(serverMessageSnapshot)+protowire.SizeVarint(uint64(n))+n)
 	b = protowire.AppendTag(b, serverMessageSnapshot, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(n))
 	if lastInputSeq != 0 {
