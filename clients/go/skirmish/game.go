@@ -28,7 +28,11 @@ const (
 
 // JoinOptions tune a connection to a gameserver. The zero value works.
 type JoinOptions struct {
-	// Dialer dials the WebSocket; nil means websocket.DefaultDialer.
+	// Dialer dials the WebSocket; nil means websocket.DefaultDialer. Its
+	// settings all apply, but the SDK dials with a copy whose
+	// NetDialContext (and NetDialTLSContext, when set) wraps the
+	// connection the Dialer's own dial function (or net.Dialer) returns,
+	// so that the write deadline moves only when it changes.
 	Dialer *websocket.Dialer
 	// Header is sent with the WebSocket handshake.
 	Header http.Header
