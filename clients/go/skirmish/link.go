@@ -46,11 +46,13 @@ func (t Transport) String() string {
 // link is one connection to a gameserver as a Game uses it. Writes are
 // serialised by the Game; ReadMessage is called from one goroutine.
 type link interface {
-	// WriteMessage sends one encoded ClientMessage reliably.
-	WriteMessage(b []byte) error
+	// WriteMessage sends one encoded ClientMessage reliably. now is the
+	// time of the call, which the caller has at hand: the link moves its
+	// write deadline by it.
+	WriteMessage(b []byte, now time.Time) error
 	// WriteDatagram sends one where loss is fine (acks, pings); links
 	// without datagrams send it reliably.
-	WriteDatagram(b []byte) error
+	WriteDatagram(b []byte, now time.Time) error
 	// ReadMessage returns the next encoded ServerMessage, which may be
 	// overwritten by the next call.
 	ReadMessage() ([]byte, error)
@@ -160,16 +162,16 @@ func (c *writeDeadlineConn) SetDeadline(t time.Time) error {
 }
 
 // WriteMessage sends b. The write deadline is defaultCallTimeout from the
-// last time it moved, which is at most a second ago.
-func (l *wsLink) WriteMessage(b []byte) error {
-	if now := time.Now(); now.Sub(l.deadlineSet) > time.Second {
+// last time it moved, which is at most a second before now.
+func (l *wsLink) WriteMessage(b []byte, now time.Time) error {
+	if now.Sub(l.deadlineSet) > time.Second {
 		l.c.SetWriteDeadline(now.Add(defaultCallTimeout))
 		l.deadlineSet = now
 	}
 	return l.c.WriteMessage(websocket.BinaryMessage, b)
 }
 
-func (l *wsLink) WriteDatagram(b []byte) error { return l.WriteMessage(b) }
+func (l *wsLink) WriteDatagram(b []byte, now time.Time) error { return l.WriteMessage(b, now) }
 
 // ReadMessage returns the next message, in a buffer that the next call
 // reuses: the caller decodes it (decoding copies what it keeps) before

@@ -139,7 +139,7 @@ func TestWebSocketWriteDeadline(t *testing.T) {
 				t.Fatalf("the WebSocket runs over a %T, want a *writeDeadlineConn", under)
 			}
 
-			if err := l.WriteMessage([]byte("hello")); err != nil {
+			if err := l.WriteMessage([]byte("hello"), time.Now()); err != nil {
 				t.Fatalf("WriteMessage: %v", err)
 			}
 			l.SetReadDeadline(time.Now().Add(10 * time.Second))
