@@ -191,8 +191,10 @@ func Apply(base []Entity, s *skirmishv1.Snapshot) ([]Entity, error) {
 		for k < len(base) && base[k].ID < id {
 			k++
 		}
-		out, removed = carry(out, base[:k], removed)
-		base = base[k:]
+		if k > 0 {
+			out, removed = carry(out, base[:k], removed)
+			base = base[k:]
+		}
 		var prev *Entity
 		if len(base) > 0 && base[0].ID == id {
 			for len(removed) > 0 && removed[0] < id {
