@@ -118,7 +118,7 @@ type Listed struct {
 }
 
 // Each calls fn for every entity s lists, in order, after checking that the
-// parallel arrays agree. It is the one decoder of the entity lists.
+// parallel arrays agree. Apply decodes the lists the same way, inline.
 func Each(s *skirmishv1.Snapshot, fn func(Listed) error) error {
 	if (len(s.Kinds) != len(s.Ids) && len(s.Kinds) != 0) || len(s.Masks) != len(s.Ids) {
 		return fmt.Errorf("%w: %d ids, %d kinds, %d masks", ErrBadSnapshot, len(s.Ids), len(s.Kinds), len(s.Masks))
@@ -151,6 +151,9 @@ func Each(s *skirmishv1.Snapshot, fn func(Listed) error) error {
 // with base, and the fields of listed ones share one allocation. Neither
 // base nor the result may be modified afterwards. s must list ids, and
 // removed ids, in increasing order, as Full and Delta do.
+//
+// It decodes the entity lists as Each does, and checks them the same way,
+// but walks them in one merge with base without a call per entity.
 func Apply(base []Entity, s *skirmishv1.Snapshot) ([]Entity, error) {
 	if s.BaseTick == 0 {
 		base = nil
@@ -158,76 +161,111 @@ func Apply(base []Entity, s *skirmishv1.Snapshot) ([]Entity, error) {
 	if !slices.IsSorted(s.Removed) {
 		return nil, fmt.Errorf("%w: removed ids not in increasing order", ErrBadSnapshot)
 	}
-	out := make([]Entity, 0, len(base)+len(s.Ids))
-	a := fieldAlloc{buf: make([]int32, 0, len(s.Values)+4*len(s.Ids))}
+	ids, kinds, masks, values := s.Ids, s.Kinds, s.Masks, s.Values
+	if (len(kinds) != len(ids) && len(kinds) != 0) || len(masks) != len(ids) {
+		return nil, fmt.Errorf("%w: %d ids, %d kinds, %d masks", ErrBadSnapshot, len(ids), len(kinds), len(masks))
+	}
+	// Only an entity sent whole can be one base does not hold.
+	n := len(base)
+	for _, k := range kinds {
+		if k != 0 {
+			n++
+		}
+	}
+	out := make([]Entity, 0, n)
+	a := fieldAlloc{buf: make([]int32, 0, len(values)+4*len(ids))}
 	removed := s.Removed
-	gone := func(id uint32) bool {
-		for len(removed) > 0 && removed[0] < id {
-			removed = removed[1:]
+	v := 0 // next of values
+	for j, id := range ids {
+		mask := masks[j]
+		nv := bits.OnesCount64(mask)
+		if v+nv > len(values) {
+			return nil, fmt.Errorf("%w: entity %d needs %d values, %d left", ErrBadSnapshot, id, nv, len(values)-v)
 		}
-		return len(removed) > 0 && removed[0] == id
-	}
-	i := 0 // next entity of base
-	carry := func(below uint32, all bool) {
-		for ; i < len(base) && (all || base[i].ID < below); i++ {
-			if !gone(base[i].ID) {
-				out = append(out, base[i])
-			}
+		vals := values[v : v+nv : v+nv]
+		v += nv
+		if j > 0 && id <= ids[j-1] {
+			return nil, fmt.Errorf("%w: ids not in increasing order at %d", ErrBadSnapshot, id)
 		}
-	}
-	listed := 0
-	err := Each(s, func(l Listed) error {
-		if listed > 0 && l.ID <= s.Ids[listed-1] {
-			return fmt.Errorf("%w: ids not in increasing order at %d", ErrBadSnapshot, l.ID)
+		k := 0
+		for k < len(base) && base[k].ID < id {
+			k++
 		}
-		listed++
-		carry(l.ID, false)
+		if k > 0 {
+			out, removed = carry(out, base[:k], removed)
+			base = base[k:]
+		}
 		var prev *Entity
-		if i < len(base) && base[i].ID == l.ID {
-			if !gone(l.ID) {
-				prev = &base[i]
+		if len(base) > 0 && base[0].ID == id {
+			for len(removed) > 0 && removed[0] < id {
+				removed = removed[1:]
 			}
-			i++
+			if len(removed) == 0 || removed[0] != id {
+				prev = &base[0]
+			}
+			base = base[1:]
 		}
-		if l.Kind != 0 {
+		if len(kinds) > 0 && kinds[j] != 0 {
 			// Sent whole: the mask must be a prefix of fields.
-			if l.Mask&(l.Mask+1) != 0 {
-				return fmt.Errorf("%w: entity %d sent whole with gaps in its mask", ErrBadSnapshot, l.ID)
+			if mask&(mask+1) != 0 {
+				return nil, fmt.Errorf("%w: entity %d sent whole with gaps in its mask", ErrBadSnapshot, id)
 			}
-			out = append(out, Entity{ID: l.ID, Kind: l.Kind, Fields: append(a.take(len(l.Values)), l.Values...)})
-			return nil
+			f := a.take(len(vals))
+			copy(f, vals)
+			out = append(out, Entity{ID: id, Kind: kinds[j], Fields: f})
+			continue
 		}
 		if prev == nil {
-			return fmt.Errorf("%w: changed entity %d is not in the base", ErrBadSnapshot, l.ID)
+			return nil, fmt.Errorf("%w: changed entity %d is not in the base", ErrBadSnapshot, id)
 		}
-		if w := 64 - bits.LeadingZeros64(l.Mask); w > len(prev.Fields) {
-			return fmt.Errorf("%w: entity %d has no field %d", ErrBadSnapshot, l.ID, w-1)
+		if w := 64 - bits.LeadingZeros64(mask); w > len(prev.Fields) {
+			return nil, fmt.Errorf("%w: entity %d has no field %d", ErrBadSnapshot, id, w-1)
 		}
-		e := Entity{ID: l.ID, Kind: prev.Kind, Fields: append(a.take(len(prev.Fields)), prev.Fields...)}
-		mask := l.Mask
-		for _, d := range l.Values {
-			e.Fields[bits.TrailingZeros64(mask)] += d
+		f := a.take(len(prev.Fields))
+		copy(f, prev.Fields)
+		for _, d := range vals {
+			f[bits.TrailingZeros64(mask)] += d
 			mask &= mask - 1
 		}
-		out = append(out, e)
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		out = append(out, Entity{ID: id, Kind: prev.Kind, Fields: f})
 	}
-	carry(0, true)
+	if v != len(values) {
+		return nil, fmt.Errorf("%w: %d values left over", ErrBadSnapshot, len(values)-v)
+	}
+	out, _ = carry(out, base, removed)
 	return out, nil
 }
 
-// fieldAlloc hands out zero-length slices with room for n fields from
-// one buffer, so a snapshot's changed entities cost one allocation.
+// carry appends the entities of run that removed does not name to out,
+// and returns out and what is left of removed, which is in increasing
+// order and no longer holds ids below those of run.
+func carry(out, run []Entity, removed []uint32) ([]Entity, []uint32) {
+	for k := range run {
+		if len(removed) == 0 {
+			// Nothing more is removed: the rest goes in one copy.
+			return append(out, run[k:]...), removed
+		}
+		id := run[k].ID
+		for len(removed) > 0 && removed[0] < id {
+			removed = removed[1:]
+		}
+		if len(removed) == 0 || removed[0] != id {
+			out = append(out, run[k])
+		}
+	}
+	return out, removed
+}
+
+// fieldAlloc hands out slices of n fields from one buffer, so a
+// snapshot's listed entities cost one allocation.
 type fieldAlloc struct{ buf []int32 }
 
+// take returns n fields, all 0, with no room to grow into the next ones.
 func (a *fieldAlloc) take(n int) []int32 {
 	if cap(a.buf)-len(a.buf) < n {
 		a.buf = make([]int32, 0, max(n, 2*cap(a.buf), 64))
 	}
 	at := len(a.buf)
 	a.buf = a.buf[:at+n]
-	return a.buf[at : at : at+n]
+	return a.buf[at : at+n : at+n]
 }

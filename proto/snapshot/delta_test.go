@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -106,6 +107,9 @@ func FuzzApply(f *testing.F) {
 			return
 		}
 		world, err := Apply(base, &s)
+		if want, wantErr := applyBefore(base, &s); fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(world, want) {
+			t.Fatalf("Apply(base, %v) = %v, %v; applyBefore gives %v, %v", &s, world, err, want, wantErr)
+		}
 		if !slices.EqualFunc(base, []Entity{ent(1, 1, 5, 6), ent(3, 2, 1, 2, 3)}, entityEqual) {
 			t.Fatalf("Apply changed its base: %v", base)
 		}

@@ -13,7 +13,7 @@ type Entity struct {
 
 // Field returns field i, or 0 when the entity has no such field.
 func (e Entity) Field(i int) int32 {
-	if i < 0 || i >= len(e.Fields) {
+	if uint(i) >= uint(len(e.Fields)) { // i < 0 too
 		return 0
 	}
 	return e.Fields[i]

@@ -53,17 +53,27 @@ var errSlowPath = errors.New("snapshot for the generated decoder")
 // snapshot decodes b into d.snap as Snapshot.UnmarshalVT decodes it into
 // an empty Snapshot, except that the lists reuse their storage and unknown
 // fields are dropped (nothing reads them). It gives up with an error on
-// anything unusual, which the generated decoder then handles.
+// anything unusual, which the generated decoder then handles. The lists
+// are decoded into locals, one list at a time, a one-byte varint (most
+// ids, masks and values) without a call.
 func (d *decoder) snapshot(b []byte) error {
 	s := &d.snap
-	s.Tick, s.BaseTick, s.LastInputSeq = 0, 0, 0
-	s.Removed, s.Ids, s.Kinds, s.Masks, s.Values = s.Removed[:0], s.Ids[:0], s.Kinds[:0], s.Masks[:0], s.Values[:0]
+	var tick, baseTick, lastInput uint32
+	removed, ids, kinds, masks, values := s.Removed[:0], s.Ids[:0], s.Kinds[:0], s.Masks[:0], s.Values[:0]
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return errSlowPath
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 {
+			// Every field of Snapshot has a one-byte tag.
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			if num, typ, n = protowire.ConsumeTag(b); n < 0 {
+				return errSlowPath
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch {
 		case num >= 1 && num <= 3 && typ == protowire.VarintType:
 			v, n := protowire.ConsumeVarint(b)
@@ -73,32 +83,40 @@ func (d *decoder) snapshot(b []byte) error {
 			b = b[n:]
 			switch num {
 			case 1:
-				s.Tick = uint32(v)
+				tick = uint32(v)
 			case 2:
-				s.BaseTick = uint32(v)
+				baseTick = uint32(v)
 			case 3:
-				s.LastInputSeq = uint32(v)
+				lastInput = uint32(v)
 			}
-		case num >= 5 && num <= 9 && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
+		case num >= 5 && num <= 9 && (typ == protowire.VarintType || typ == protowire.BytesType):
+			// One value, or a packed list of them.
+			var list []byte
+			var n int
+			if typ == protowire.BytesType {
+				list, n = protowire.ConsumeBytes(b)
+			} else if _, n = protowire.ConsumeVarint(b); n >= 0 {
+				list = b[:n]
+			}
 			if n < 0 {
 				return errSlowPath
 			}
 			b = b[n:]
-			appendListed(s, num, v)
-		case num >= 5 && num <= 9 && typ == protowire.BytesType:
-			list, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return errSlowPath
+			ok := false
+			switch num {
+			case 5:
+				removed, ok = appendUint32s(removed, list)
+			case 6:
+				ids, ok = appendUint32s(ids, list)
+			case 7:
+				kinds, ok = appendUint32s(kinds, list)
+			case 8:
+				masks, ok = appendUint64s(masks, list)
+			case 9:
+				values, ok = appendSint32s(values, list)
 			}
-			b = b[n:]
-			for len(list) > 0 {
-				v, n := protowire.ConsumeVarint(list)
-				if n < 0 {
-					return errSlowPath
-				}
-				list = list[n:]
-				appendListed(s, num, v)
+			if !ok {
+				return errSlowPath
 			}
 		case num == 4 || num > 9:
 			// Unknown (4 is reserved): skipped.
@@ -111,24 +129,66 @@ func (d *decoder) snapshot(b []byte) error {
 			return errSlowPath
 		}
 	}
+	s.Tick, s.BaseTick, s.LastInputSeq = tick, baseTick, lastInput
+	s.Removed, s.Ids, s.Kinds, s.Masks, s.Values = removed, ids, kinds, masks, values
 	return nil
 }
 
-// appendListed appends v to the list of field num (5 to 9), converted as
-// the generated decoder converts it.
-func appendListed(s *skirmishv1.Snapshot, num protowire.Number, v uint64) {
-	switch num {
-	case 5:
-		s.Removed = append(s.Removed, uint32(v))
-	case 6:
-		s.Ids = append(s.Ids, uint32(v))
-	case 7:
-		s.Kinds = append(s.Kinds, uint32(v))
-	case 8:
-		s.Masks = append(s.Masks, v)
-	case 9:
-		// sint32: zigzag over the low 32 bits.
-		u := uint32(v)
-		s.Values = append(s.Values, int32(u>>1)^-int32(u&1))
+// appendUint32s appends the varints of list to dst, each cut to its low
+// 32 bits as the generated decoder cuts a uint32. It reports false for a
+// malformed list.
+func appendUint32s(dst []uint32, list []byte) ([]uint32, bool) {
+	for len(list) > 0 {
+		if c := list[0]; c < 0x80 {
+			dst = append(dst, uint32(c))
+			list = list[1:]
+			continue
+		}
+		v, n := protowire.ConsumeVarint(list)
+		if n < 0 {
+			return dst, false
+		}
+		dst = append(dst, uint32(v))
+		list = list[n:]
 	}
+	return dst, true
+}
+
+// appendUint64s is appendUint32s for a uint64 list.
+func appendUint64s(dst []uint64, list []byte) ([]uint64, bool) {
+	for len(list) > 0 {
+		if c := list[0]; c < 0x80 {
+			dst = append(dst, uint64(c))
+			list = list[1:]
+			continue
+		}
+		v, n := protowire.ConsumeVarint(list)
+		if n < 0 {
+			return dst, false
+		}
+		dst = append(dst, v)
+		list = list[n:]
+	}
+	return dst, true
+}
+
+// appendSint32s is appendUint32s for a sint32 list: zigzag over the low
+// 32 bits.
+func appendSint32s(dst []int32, list []byte) ([]int32, bool) {
+	for len(list) > 0 {
+		var u uint32
+		if c := list[0]; c < 0x80 {
+			u = uint32(c)
+			list = list[1:]
+		} else {
+			v, n := protowire.ConsumeVarint(list)
+			if n < 0 {
+				return dst, false
+			}
+			u = uint32(v)
+			list = list[n:]
+		}
+		dst = append(dst, int32(u>>1)^-int32(u&1))
+	}
+	return dst, true
 }

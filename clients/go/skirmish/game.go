@@ -28,7 +28,11 @@ const (
 
 // JoinOptions tune a connection to a gameserver. The zero value works.
 type JoinOptions struct {
-	// Dialer dials the WebSocket; nil means websocket.DefaultDialer.
+	// Dialer dials the WebSocket; nil means websocket.DefaultDialer. Its
+	// settings all apply, but the SDK dials with a copy whose
+	// NetDialContext (and NetDialTLSContext, when set) wraps the
+	// connection the Dialer's own dial function (or net.Dialer) returns,
+	// so that the write deadline moves only when it changes.
 	Dialer *websocket.Dialer
 	// Header is sent with the WebSocket handshake.
 	Header http.Header
@@ -103,8 +107,10 @@ type Game struct {
 	readDone bool    // guarded by readMu: readLoop ended
 	badFrame bool    // guarded by readMu: a message failed to decode
 
-	mu      sync.Mutex
-	world   *World
+	mu sync.Mutex
+	// world is the newest world applied, stored under mu and read
+	// without it (by World and by every input, for its ack).
+	world   atomic.Pointer[World]
 	history [historySize]*World
 	sent    sendTimes
 	outcome *skirmishv1.MatchOutcome
@@ -203,11 +209,7 @@ func (e *ServerError) Error() string { return fmt.Sprintf("server: %s: %s", e.Co
 func (g *Game) Welcome() *skirmishv1.Welcome { return g.welcome }
 
 // World is the newest world applied, or nil before the first snapshot.
-func (g *Game) World() *World {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.world
-}
+func (g *Game) World() *World { return g.world.Load() }
 
 // Outcome is the match outcome once the match ended, else nil.
 func (g *Game) Outcome() *skirmishv1.MatchOutcome {
@@ -261,21 +263,21 @@ func (g *Game) sendInputLocked(in *skirmishv1.Input) (uint32, error) {
 	in.Seq = g.seq
 	var ack uint32
 	now := time.Now()
-	g.mu.Lock()
 	if g.opts.OnInputApplied != nil {
+		g.mu.Lock()
 		g.sent.put(in.Seq, now)
+		g.mu.Unlock()
 	}
-	if g.world != nil && !g.opts.NoAcks {
-		ack = g.world.Tick // the newest world held: deltas may build on it
+	if w := g.world.Load(); w != nil && !g.opts.NoAcks {
+		ack = w.Tick // the newest world held: deltas may build on it
 	}
-	g.mu.Unlock()
 	g.unsent = append(g.unsent, in)
 	if len(g.unsent) < g.opts.InputsPerMessage {
 		return in.Seq, nil
 	}
 	msg := g.inputs.Msg.(*skirmishv1.ClientMessage_Inputs).Inputs
 	msg.Inputs, msg.AckTick = g.unsent, ack
-	err := g.writeLocked(g.inputs)
+	err := g.writeLocked(g.inputs, now)
 	clear(g.unsent) // the caller's inputs are not kept
 	g.unsent, msg.Inputs = g.unsent[:0], nil
 	if err != nil {
@@ -287,7 +289,8 @@ func (g *Game) sendInputLocked(in *skirmishv1.Input) (uint32, error) {
 
 // Ping sends a ping; JoinOptions.OnPong gets the round-trip time.
 func (g *Game) Ping() error {
-	return g.writeUnreliable(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ping{Ping: &skirmishv1.Ping{ClientTimeUs: time.Now().UnixMicro()}}})
+	now := time.Now()
+	return g.writeUnreliable(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ping{Ping: &skirmishv1.Ping{ClientTimeUs: now.UnixMicro()}}}, now)
 }
 
 // Leave gives up the seat for good and closes the connection.
@@ -317,27 +320,28 @@ func (g *Game) Close() error {
 func (g *Game) write(msg *skirmishv1.ClientMessage) error {
 	g.writeMu.Lock()
 	defer g.writeMu.Unlock()
-	return g.writeLocked(msg)
+	return g.writeLocked(msg, time.Now())
 }
 
 // writeUnreliable sends msg as a datagram where the transport has them
 // (acks and pings: a lost one is replaced by the next).
-func (g *Game) writeUnreliable(msg *skirmishv1.ClientMessage) error {
+func (g *Game) writeUnreliable(msg *skirmishv1.ClientMessage, now time.Time) error {
 	g.writeMu.Lock()
 	defer g.writeMu.Unlock()
 	b, err := g.encode(msg)
 	if err != nil {
 		return err
 	}
-	return g.conn.WriteDatagram(b)
+	return g.conn.WriteDatagram(b, now)
 }
 
-func (g *Game) writeLocked(msg *skirmishv1.ClientMessage) error {
+// writeLocked sends msg; now is the time, which callers have at hand.
+func (g *Game) writeLocked(msg *skirmishv1.ClientMessage, now time.Time) error {
 	b, err := g.encode(msg)
 	if err != nil {
 		return err
 	}
-	return g.conn.WriteMessage(b)
+	return g.conn.WriteMessage(b, now)
 }
 
 // encode encodes msg into g.wbuf, which the next call reuses: links copy
@@ -446,13 +450,13 @@ func (g *Game) onSnapshot(s *skirmishv1.Snapshot, size int) {
 	if old := g.history[w.Tick%historySize]; old == nil || old.Tick <= w.Tick {
 		g.history[w.Tick%historySize] = w
 	}
-	if g.world != nil && w.Tick <= g.world.Tick {
+	if cur := g.world.Load(); cur != nil && w.Tick <= cur.Tick {
 		// A datagram that arrived late: it may serve as a delta base, but
 		// the world does not go back in time.
 		g.mu.Unlock()
 		return
 	}
-	g.world = w
+	g.world.Store(w)
 	var now time.Time
 	if g.opts.OnInputApplied != nil || !g.opts.NoAcks {
 		now = time.Now()
@@ -471,7 +475,7 @@ func (g *Game) onSnapshot(s *skirmishv1.Snapshot, size int) {
 	// the next input carries the ack; a client that sends no inputs
 	// acknowledges with a message of its own.
 	if !g.opts.NoAcks && now.Sub(time.Unix(0, g.lastInput.Load())) > ackAlone {
-		_ = g.writeUnreliable(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ack{Ack: &skirmishv1.SnapshotAck{Tick: w.Tick}}})
+		_ = g.writeUnreliable(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ack{Ack: &skirmishv1.SnapshotAck{Tick: w.Tick}}}, now)
 	}
 	if g.opts.OnSnapshot != nil {
 		g.opts.OnSnapshot(w, size)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -45,11 +46,13 @@ func (t Transport) String() string {
 // link is one connection to a gameserver as a Game uses it. Writes are
 // serialised by the Game; ReadMessage is called from one goroutine.
 type link interface {
-	// WriteMessage sends one encoded ClientMessage reliably.
-	WriteMessage(b []byte) error
+	// WriteMessage sends one encoded ClientMessage reliably. now is the
+	// time of the call, which the caller has at hand: the link moves its
+	// write deadline by it.
+	WriteMessage(b []byte, now time.Time) error
 	// WriteDatagram sends one where loss is fine (acks, pings); links
 	// without datagrams send it reliably.
-	WriteDatagram(b []byte) error
+	WriteDatagram(b []byte, now time.Time) error
 	// ReadMessage returns the next encoded ServerMessage, which may be
 	// overwritten by the next call.
 	ReadMessage() ([]byte, error)
@@ -77,7 +80,7 @@ func dialWebSocket(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptio
 	if d == nil {
 		d = websocket.DefaultDialer
 	}
-	conn, resp, err := d.DialContext(ctx, a.GetWebsocketUrl(), opts.Header)
+	conn, resp, err := withWriteDeadlineConn(d).DialContext(ctx, a.GetWebsocketUrl(), opts.Header)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -88,17 +91,87 @@ func dialWebSocket(ctx context.Context, a *skirmishv1.Assignment, opts JoinOptio
 	return &wsLink{c: conn}, nil
 }
 
+// withWriteDeadlineConn returns a copy of d whose connections are wrapped
+// in a writeDeadlineConn: what d's NetDialContext, NetDial or
+// NetDialTLSContext returns, or else a TCP connection dialed as gorilla
+// dials one. A proxy and TLS still go through d's settings, over the
+// wrapped connection.
+func withWriteDeadlineConn(d *websocket.Dialer) *websocket.Dialer {
+	w := *d
+	dial := d.NetDialContext
+	switch {
+	case dial != nil:
+	case d.NetDial != nil:
+		dial = func(_ context.Context, network, addr string) (net.Conn, error) { return d.NetDial(network, addr) }
+	default:
+		var nd net.Dialer
+		dial = nd.DialContext
+	}
+	w.NetDialContext = wrapWriteDeadline(dial)
+	if d.NetDialTLSContext != nil {
+		w.NetDialTLSContext = wrapWriteDeadline(d.NetDialTLSContext)
+	}
+	return &w
+}
+
+func wrapWriteDeadline(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &writeDeadlineConn{Conn: c}, nil
+	}
+}
+
+// writeDeadlineConn is the connection under a WebSocket. gorilla sets the
+// write deadline before every write, to the time last given to
+// Conn.SetWriteDeadline, which wsLink moves at most once a second; moving
+// a deadline costs the runtime a timer update, so writeDeadlineConn
+// forwards only a time other than the one in force. gorilla sets deadlines
+// under its write lock (and SetDeadline during the handshake), so no two
+// calls overlap.
+type writeDeadlineConn struct {
+	net.Conn
+	// write is the write deadline in force when known is set.
+	write time.Time
+	known bool
+}
+
+func (c *writeDeadlineConn) SetWriteDeadline(t time.Time) error {
+	// The same value, monotonic reading and all, as gorilla passes on
+	// the one it was given.
+	if c.known && t == c.write {
+		return nil
+	}
+	c.known = false
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	c.write, c.known = t, true
+	return nil
+}
+
+func (c *writeDeadlineConn) SetDeadline(t time.Time) error {
+	c.known = false
+	if err := c.Conn.SetDeadline(t); err != nil {
+		return err
+	}
+	c.write, c.known = t, true
+	return nil
+}
+
 // WriteMessage sends b. The write deadline is defaultCallTimeout from the
-// last time it moved, which is at most a second ago.
-func (l *wsLink) WriteMessage(b []byte) error {
-	if now := time.Now(); now.Sub(l.deadlineSet) > time.Second {
+// last time it moved, which is at most a second before now.
+func (l *wsLink) WriteMessage(b []byte, now time.Time) error {
+	if now.Sub(l.deadlineSet) > time.Second {
 		l.c.SetWriteDeadline(now.Add(defaultCallTimeout))
 		l.deadlineSet = now
 	}
 	return l.c.WriteMessage(websocket.BinaryMessage, b)
 }
 
-func (l *wsLink) WriteDatagram(b []byte) error { return l.WriteMessage(b) }
+func (l *wsLink) WriteDatagram(b []byte, now time.Time) error { return l.WriteMessage(b, now) }
 
 // ReadMessage returns the next message, in a buffer that the next call
 // reuses: the caller decodes it (decoding copies what it keeps) before

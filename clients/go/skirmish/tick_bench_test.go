@@ -247,8 +247,8 @@ type memLink struct {
 	i    int
 }
 
-func (l *memLink) WriteMessage(b []byte) error  { return nil }
-func (l *memLink) WriteDatagram(b []byte) error { return nil }
+func (l *memLink) WriteMessage([]byte, time.Time) error  { return nil }
+func (l *memLink) WriteDatagram([]byte, time.Time) error { return nil }
 func (l *memLink) ReadMessage() ([]byte, error) {
 	b, err := l.next(l.i)
 	l.i++

@@ -203,10 +203,10 @@ func (l *wtLink) readDatagrams() {
 // in a different order, as datagrams may arrive anyway.
 func (l *wtLink) pushDatagrams(receive func(b []byte) error) { l.receive.Store(&receive) }
 
-func (l *wtLink) WriteMessage(b []byte) error {
+func (l *wtLink) WriteMessage(b []byte, now time.Time) error {
 	l.wbuf = protowire.AppendVarint(l.wbuf[:0], uint64(len(b)))
 	l.wbuf = append(l.wbuf, b...)
-	if now := time.Now(); now.Sub(l.deadlineSet) > time.Second {
+	if now.Sub(l.deadlineSet) > time.Second {
 		l.stream.SetWriteDeadline(now.Add(defaultCallTimeout))
 		l.deadlineSet = now
 	}
@@ -214,11 +214,11 @@ func (l *wtLink) WriteMessage(b []byte) error {
 	return err
 }
 
-func (l *wtLink) WriteDatagram(b []byte) error {
+func (l *wtLink) WriteDatagram(b []byte, now time.Time) error {
 	err := l.sess.SendDatagram(b)
 	var tl *quic.DatagramTooLargeError
 	if errors.As(err, &tl) {
-		return l.WriteMessage(b)
+		return l.WriteMessage(b, now)
 	}
 	return err
 }

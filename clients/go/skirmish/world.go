@@ -3,7 +3,6 @@ package skirmish
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 	"github.com/skirmishgg/skirmish/proto/snapshot"
@@ -33,13 +32,22 @@ type World struct {
 
 // Entity returns the entity with the given id.
 func (w *World) Entity(id uint32) (Entity, bool) {
-	i, ok := slices.BinarySearchFunc(w.Entities, id, func(e Entity, id uint32) int {
-		return int(int64(e.ID) - int64(id))
-	})
-	if !ok {
-		return Entity{}, false
+	// A binary search for the first id not below id, written out: bots
+	// look themselves up every tick.
+	ents := w.Entities
+	lo, hi := 0, len(ents)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ents[m].ID < id {
+			lo = m + 1
+		} else {
+			hi = m
+		}
 	}
-	return w.Entities[i], true
+	if lo < len(ents) && ents[lo].ID == id {
+		return ents[lo], true
+	}
+	return Entity{}, false
 }
 
 // ErrUnknownBase means a delta snapshot refers to a snapshot the client

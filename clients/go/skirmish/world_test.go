@@ -149,3 +149,29 @@ func BenchmarkApply(b *testing.B) {
 		}
 	}
 }
+
+func TestWorldEntity(t *testing.T) {
+	w := &World{Entities: []Entity{ent(2, 1, 7), ent(3, 1, 8), ent(9, 2), ent(1<<32-1, 3, 1)}}
+	for _, tt := range []struct {
+		id     uint32
+		want   uint32 // the kind found, 0 for none
+		inside *World
+	}{
+		{0, 0, w}, {1, 0, w}, {2, 1, w}, {3, 1, w}, {4, 0, w}, {9, 2, w}, {10, 0, w},
+		{1<<32 - 2, 0, w}, {1<<32 - 1, 3, w}, {2, 0, &World{}},
+	} {
+		e, ok := tt.inside.Entity(tt.id)
+		if ok != (tt.want != 0) || e.Kind != tt.want || (ok && e.ID != tt.id) {
+			t.Errorf("Entity(%d) = %v, %t, want kind %d", tt.id, e, ok, tt.want)
+		}
+	}
+}
+
+func TestEntityField(t *testing.T) {
+	e := ent(1, 1, 5, -6)
+	for i, want := range map[int]int32{-1: 0, 0: 5, 1: -6, 2: 0, -1 << 62: 0} {
+		if got := e.Field(i); got != want {
+			t.Errorf("Field(%d) = %d, want %d", i, got, want)
+		}
+	}
+}
