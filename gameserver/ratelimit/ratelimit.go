@@ -21,7 +21,10 @@ import (
 )
 
 // Limiter lets through at most burst events at once and, over time, one
-// per interval (New's perSecond). It is safe for concurrent use.
+// per interval (New's perSecond). It is safe for concurrent use and must
+// not be copied once used. It is a value, kept inside what it limits (a
+// connection, a seat), so that checking it touches no memory of its own.
+// The zero Limiter lets everything through.
 type Limiter struct {
 	origin    time.Time    // the clock's zero; times are nanoseconds since
 	tat       atomic.Int64 // theoretical arrival time of the next event
@@ -33,18 +36,21 @@ type Limiter struct {
 // full (burst events may come at once). perSecond must be above 0 and
 // burst at least 1; New panics otherwise, as these come from validated
 // configuration.
-func New(perSecond float64, burst int) *Limiter {
+func New(perSecond float64, burst int) Limiter {
 	if perSecond <= 0 || burst < 1 {
 		panic("ratelimit: rate must be above 0 and burst at least 1")
 	}
 	interval := max(int64(math.Ceil(float64(time.Second)/perSecond)), 1)
-	return &Limiter{origin: time.Now(), interval: interval, tolerance: int64(burst-1) * interval}
+	return Limiter{origin: time.Now(), interval: interval, tolerance: int64(burst-1) * interval}
 }
 
 // Allow takes one event at now and reports whether it is within the
 // limit; one refused takes nothing. now is the caller's clock (time.Now(),
 // or the time of the tick being run), which saves reading it per event.
 func (l *Limiter) Allow(now time.Time) bool {
+	if l.interval == 0 {
+		return true // the zero Limiter
+	}
 	t := max(int64(now.Sub(l.origin)), 0) // a clock read before New counts as New's
 	for {
 		old := l.tat.Load()

@@ -141,3 +141,13 @@ func BenchmarkAllow(b *testing.B) {
 		}
 	})
 }
+
+func TestZeroLimiterAllowsAll(t *testing.T) {
+	var l Limiter
+	now := time.Now()
+	for i := range 1000 {
+		if !l.Allow(now) {
+			t.Fatalf("the zero Limiter refused event %d", i)
+		}
+	}
+}

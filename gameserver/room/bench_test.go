@@ -67,7 +67,7 @@ func benchTick(b *testing.B, players int, ack, bots bool) {
 		log: m.log, events: make(chan event, 1), done: make(chan struct{}), maxBehind: 1 << 30}
 	var sessions []*Session
 	for _, s := range seats {
-		r.seats = append(r.seats, &seat{Seat: s, limiter: nil})
+		r.seats = append(r.seats, &seat{Seat: s})
 		sess, err := r.attach(s.PlayerID, 0)
 		if err != nil {
 			b.Fatal(err)

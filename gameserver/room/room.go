@@ -16,10 +16,10 @@ import (
 
 type seat struct {
 	game.Seat
-	limiter    *ratelimit.Limiter
-	session    *Session // the live connection, or nil
-	joined     bool     // connected at least once
-	left       bool     // gone for good
+	limiter    ratelimit.Limiter // the player's input limit, kept across reconnections
+	session    *Session          // the live connection, or nil
+	joined     bool              // connected at least once
+	left       bool              // gone for good
 	dropped    time.Time
 	added      time.Time           // when a backfill seat was added mid-match
 	lastSeq    uint32              // newest input applied
@@ -334,7 +334,7 @@ func (r *Room) attach(playerID string, eventsAfter uint64) (*Session, error) {
 		st.entity, st.team = r.game.Join(playerID)
 		st.joined = true
 	}
-	s := &Session{room: r, seat: st, out: newOutbound(), limiter: st.limiter, written: make(chan struct{})}
+	s := &Session{room: r, seat: st, out: newOutbound(), limiter: &st.limiter, written: make(chan struct{})}
 	st.session = s
 	r.rosterChanged()
 	st.rosterSeen = r.rosterVersion

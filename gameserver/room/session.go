@@ -173,7 +173,7 @@ func (s *Session) handle(now time.Time, msg *skirmishv1.ClientMessage) error {
 	case *skirmishv1.ClientMessage_Inputs:
 		// The ack rides along even when the inputs are dropped.
 		s.acknowledge(m.Inputs.AckTick)
-		if s.limiter != nil && !s.limiter.Allow(now) {
+		if !s.limiter.Allow(now) {
 			s.refuseRateLimited(m.Inputs.Inputs)
 			return nil
 		}

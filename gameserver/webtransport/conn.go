@@ -31,13 +31,12 @@ type conn struct {
 
 	datagrams, streamed, tooLarge func()
 
-	// limit bounds the messages read, on the stream and as datagrams
-	// (nil: no bound).
-	limit *ratelimit.Limiter
+	// limit bounds the messages read, on the stream and as datagrams.
+	limit ratelimit.Limiter
 }
 
 // allow takes one message from the session's bound.
-func (c *conn) allow() bool { return c.limit == nil || c.limit.Allow(time.Now()) }
+func (c *conn) allow() bool { return c.limit.Allow(time.Now()) }
 
 var _ room.Transport = (*conn)(nil)
 

@@ -18,10 +18,10 @@ const (
 
 // NewMessageLimiter returns the per-connection bound on messages:
 // perSecond with burst (the defaults above when zero); a negative
-// perSecond returns nil, which the transports read as no bound.
-func NewMessageLimiter(perSecond float64, burst int) *ratelimit.Limiter {
+// perSecond returns the zero Limiter, no bound.
+func NewMessageLimiter(perSecond float64, burst int) ratelimit.Limiter {
 	if perSecond < 0 {
-		return nil
+		return ratelimit.Limiter{}
 	}
 	if perSecond == 0 {
 		perSecond = DefaultMessageRate

@@ -30,8 +30,8 @@ type conn struct {
 	cfg *Config
 	// onPong observes a pong's payload (nil: ignored).
 	onPong func(payload []byte)
-	// limit bounds the frames read, of every kind (nil: no bound).
-	limit *ratelimit.Limiter
+	// limit bounds the frames read, of every kind.
+	limit ratelimit.Limiter
 
 	// deadlineMu orders the read deadline's moves with Close's.
 	deadlineMu sync.Mutex
@@ -59,7 +59,7 @@ var errTooFast = errors.New("websocket: control frames over the message rate")
 
 // allow takes one frame read at now from the connection's message bound.
 // The caller's clock saves the limiter reading its own per frame.
-func (c *conn) allow(now time.Time) bool { return c.limit == nil || c.limit.Allow(now) }
+func (c *conn) allow(now time.Time) bool { return c.limit.Allow(now) }
 
 var (
 	_ room.DirectWriter = (*conn)(nil)
