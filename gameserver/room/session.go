@@ -87,10 +87,13 @@ type Session struct {
 	lastLimited time.Time
 	transport   Transport     // set by WriteLoop
 	written     chan struct{} // closed when WriteLoop returns
-	// poll is set while the room polls the connection (Polled);
-	// pollEnded once the session ends, so that it is never polled again.
-	poll      *polling
+	// pollEnded is set once the session ends, so that it is never
+	// polled again.
 	pollEnded bool
+	// poll is set, under mu, while the room polls the connection
+	// (Polled); whoever takes it out closes its done. The room reads it
+	// every tick without the lock.
+	poll atomic.Pointer[polling]
 
 	// Owned by the room goroutine.
 	hist snapshot.History
@@ -116,31 +119,28 @@ func (s *Session) Polled(p Poller) <-chan struct{} {
 		close(done)
 		return done
 	}
-	s.poll = &polling{p: p, handle: s.handlePolled, done: done}
+	s.poll.Store(&polling{p: p, handle: s.handlePolled, done: done})
 	return done
 }
 
 // pollInputs reads the connection if the room polls it (Polled), handing
 // its inputs and acks to Handle; the room's goroutine calls it.
 func (s *Session) pollInputs(now time.Time) {
-	s.mu.Lock()
-	p := s.poll
-	s.mu.Unlock()
+	p := s.poll.Load()
 	if p == nil || p.p.Poll(now, p.handle) {
 		return
 	}
-	s.mu.Lock()
-	s.poll = nil
-	s.mu.Unlock()
-	close(p.done)
+	if s.poll.CompareAndSwap(p, nil) { // else stopPolling took it
+		close(p.done)
+	}
 }
 
 // stopPolling gives the reading back to the connection's goroutine for
 // good: the session is ending.
 func (s *Session) stopPolling() {
 	s.mu.Lock()
-	p := s.poll
-	s.poll, s.pollEnded = nil, true
+	p := s.poll.Swap(nil)
+	s.pollEnded = true
 	s.mu.Unlock()
 	if p != nil {
 		close(p.done)
