@@ -105,13 +105,13 @@ func (d *decoder) snapshot(b []byte) error {
 			ok := false
 			switch num {
 			case 5:
-				removed, ok = appendUint32s(removed, list)
+				removed, ok = appendVarints(removed, list)
 			case 6:
-				ids, ok = appendUint32s(ids, list)
+				ids, ok = appendVarints(ids, list)
 			case 7:
-				kinds, ok = appendUint32s(kinds, list)
+				kinds, ok = appendVarints(kinds, list)
 			case 8:
-				masks, ok = appendUint64s(masks, list)
+				masks, ok = appendVarints(masks, list)
 			case 9:
 				values, ok = appendSint32s(values, list)
 			}
@@ -134,13 +134,13 @@ func (d *decoder) snapshot(b []byte) error {
 	return nil
 }
 
-// appendUint32s appends the varints of list to dst, each cut to its low
-// 32 bits as the generated decoder cuts a uint32. It reports false for a
-// malformed list.
-func appendUint32s(dst []uint32, list []byte) ([]uint32, bool) {
+// appendVarints appends the varints of list to dst, each cut to T (a
+// uint32 keeps its low 32 bits, as the generated decoder cuts one). It
+// reports false for a malformed list.
+func appendVarints[T uint32 | uint64](dst []T, list []byte) ([]T, bool) {
 	for len(list) > 0 {
 		if c := list[0]; c < 0x80 {
-			dst = append(dst, uint32(c))
+			dst = append(dst, T(c))
 			list = list[1:]
 			continue
 		}
@@ -148,31 +148,13 @@ func appendUint32s(dst []uint32, list []byte) ([]uint32, bool) {
 		if n < 0 {
 			return dst, false
 		}
-		dst = append(dst, uint32(v))
+		dst = append(dst, T(v))
 		list = list[n:]
 	}
 	return dst, true
 }
 
-// appendUint64s is appendUint32s for a uint64 list.
-func appendUint64s(dst []uint64, list []byte) ([]uint64, bool) {
-	for len(list) > 0 {
-		if c := list[0]; c < 0x80 {
-			dst = append(dst, uint64(c))
-			list = list[1:]
-			continue
-		}
-		v, n := protowire.ConsumeVarint(list)
-		if n < 0 {
-			return dst, false
-		}
-		dst = append(dst, v)
-		list = list[n:]
-	}
-	return dst, true
-}
-
-// appendSint32s is appendUint32s for a sint32 list: zigzag over the low
+// appendSint32s is appendVarints for a sint32 list: zigzag over the low
 // 32 bits.
 func appendSint32s(dst []int32, list []byte) ([]int32, bool) {
 	for len(list) > 0 {
