@@ -15,14 +15,15 @@
 package ratelimit
 
 import (
+	"fmt"
 	"math"
 	"sync/atomic"
 	"time"
 )
 
 // Limiter lets through at most burst events at once and, over time, one
-// per interval (New's perSecond). It is safe for concurrent use and must
-// not be copied once used. It is a value, kept inside what it limits (a
+// per interval (New's perSecond). It is safe for concurrent use (only the
+// arrival time changes once it is made) and must not be copied once used. It is a value, kept inside what it limits (a
 // connection, a seat), so that checking it touches no memory of its own.
 // The zero Limiter lets everything through.
 type Limiter struct {
@@ -33,14 +34,18 @@ type Limiter struct {
 }
 
 // New returns a limiter of perSecond events a second with bursts of burst,
-// full (burst events may come at once). perSecond must be above 0 and
-// burst at least 1; New panics otherwise, as these come from validated
-// configuration.
+// full (burst events may come at once). perSecond must be finite and above
+// 0, and burst at least 1; New panics otherwise, as these come from
+// validated configuration. An interval past math.MaxInt64/4/burst
+// nanoseconds (for burst 1, about 73 years) is cut to that, so that no sum
+// of times overflows.
 func New(perSecond float64, burst int) Limiter {
-	if perSecond <= 0 || burst < 1 {
-		panic("ratelimit: rate must be above 0 and burst at least 1")
+	if !(perSecond > 0) || math.IsInf(perSecond, 1) || burst < 1 {
+		panic(fmt.Sprintf("ratelimit: rate %v, burst %d: want a finite rate above 0 and a burst of at least 1", perSecond, burst))
 	}
-	interval := max(int64(math.Ceil(float64(time.Second)/perSecond)), 1)
+	longest := math.MaxInt64 / 4 / int64(burst)
+	interval := int64(min(math.Ceil(float64(time.Second)/perSecond), float64(longest)))
+	interval = min(max(interval, 1), longest)
 	return Limiter{origin: time.Now(), interval: interval, tolerance: int64(burst-1) * interval}
 }
 

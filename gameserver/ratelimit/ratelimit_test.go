@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -112,7 +113,7 @@ func TestNewRefusesBadSettings(t *testing.T) {
 	for _, c := range []struct {
 		perSecond float64
 		burst     int
-	}{{0, 1}, {-1, 1}, {1, 0}} {
+	}{{0, 1}, {-1, 1}, {1, 0}, {math.NaN(), 1}, {math.Inf(1), 1}} {
 		func() {
 			defer func() {
 				if recover() == nil {
@@ -148,6 +149,28 @@ func TestZeroLimiterAllowsAll(t *testing.T) {
 	for i := range 1000 {
 		if !l.Allow(now) {
 			t.Fatalf("the zero Limiter refused event %d", i)
+		}
+	}
+}
+
+// TestExtremeSettings: a rate of one event in centuries, or a huge burst,
+// still limits (the interval is cut rather than overflowing).
+func TestExtremeSettings(t *testing.T) {
+	for _, c := range []struct {
+		perSecond float64
+		burst     int
+	}{{1e-12, 1}, {1.0 / 3600, 3_000_000}, {1e-300, 1 << 20}} {
+		l := New(c.perSecond, c.burst)
+		now := l.origin
+		allowed := 0
+		for range c.burst + 10 {
+			if l.Allow(now) {
+				allowed++
+			}
+			now = now.Add(time.Microsecond)
+		}
+		if allowed != c.burst {
+			t.Errorf("New(%v, %d): %d allowed at once, want the burst", c.perSecond, c.burst, allowed)
 		}
 	}
 }

@@ -230,11 +230,12 @@ func (r *Room) play() skirmishv1.EndReason {
 			}
 			last = start
 			var ended bool
-			if !r.guard("tick", func() { ended = r.step() }) {
+			ok := r.guard("tick", func() { ended = r.step() })
+			r.tally.flush(r.metrics) // what was sent before a panic, too
+			if !ok {
 				return skirmishv1.EndReason_END_REASON_ERROR
 			}
 			r.metrics.ticks.Inc()
-			r.tally.flush(r.metrics)
 			took := time.Since(start)
 			r.lastTick.Store(start.Add(took).UnixNano())
 			r.metrics.tickSeconds.Observe(took.Seconds())

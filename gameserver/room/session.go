@@ -124,7 +124,7 @@ func (s *Session) Polled(p Poller) <-chan struct{} {
 }
 
 // pollInputs reads the connection if the room polls it (Polled), handing
-// its inputs and acks to Handle; the room's goroutine calls it.
+// its inputs and acks to handlePolled; the room's goroutine calls it.
 func (s *Session) pollInputs(now time.Time) {
 	p := s.poll.Load()
 	if p == nil || p.p.Poll(now, p.handle) {

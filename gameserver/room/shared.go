@@ -87,13 +87,8 @@ func (e *snapshotEncoder) body(tick, baseTick uint32, base, world []game.Entity)
 	return b, false, nil
 }
 
-// frame returns a new ServerMessage{snapshot} frame: body with the
+// appendFrame appends a ServerMessage{snapshot} frame to b: body with the
 // viewer's last_input_seq in front of it.
-func frame(body []byte, lastInputSeq uint32) []byte {
-	return appendFrame(nil, body, lastInputSeq)
-}
-
-// appendFrame appends frame(body, lastInputSeq) to b.
 func appendFrame(b, body []byte, lastInputSeq uint32) []byte {
 	n := len(body)
 	if lastInputSeq != 0 {

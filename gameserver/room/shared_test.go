@@ -105,3 +105,8 @@ func FuzzSharedSnapshotFrame(f *testing.F) {
 		}
 	})
 }
+
+// frame returns a new snapshot frame (appendFrame).
+func frame(body []byte, lastInputSeq uint32) []byte {
+	return appendFrame(nil, body, lastInputSeq)
+}

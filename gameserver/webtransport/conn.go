@@ -31,7 +31,8 @@ type conn struct {
 
 	datagrams, streamed, tooLarge func()
 
-	// limit bounds the messages read, on the stream and as datagrams.
+	// limit bounds the messages read, on the stream and as datagrams (the
+	// zero Limiter: no bound).
 	limit ratelimit.Limiter
 }
 

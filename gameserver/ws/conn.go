@@ -30,7 +30,8 @@ type conn struct {
 	cfg *Config
 	// onPong observes a pong's payload (nil: ignored).
 	onPong func(payload []byte)
-	// limit bounds the frames read, of every kind.
+	// limit bounds the frames read, of every kind (the zero Limiter: no
+	// bound).
 	limit ratelimit.Limiter
 
 	// deadlineMu orders the read deadline's moves with Close's.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -128,37 +129,39 @@ func wrapWriteDeadline(dial func(ctx context.Context, network, addr string) (net
 // write deadline before every write, to the time last given to
 // Conn.SetWriteDeadline, which wsLink moves at most once a second; moving
 // a deadline costs the runtime a timer update, so writeDeadlineConn
-// forwards only a time other than the one in force. gorilla sets deadlines
-// under its write lock (and SetDeadline during the handshake), so no two
-// calls overlap.
+// forwards only a time other than the one in force. gorilla sets it under
+// its write lock, but a tls.Conn over this one sets it too when it closes,
+// from the closing goroutine, hence mu.
 type writeDeadlineConn struct {
 	net.Conn
+	mu sync.Mutex
 	// write is the write deadline in force when known is set.
 	write time.Time
 	known bool
 }
 
 func (c *writeDeadlineConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	// The same value, monotonic reading and all, as gorilla passes on
 	// the one it was given.
 	if c.known && t == c.write {
 		return nil
 	}
-	c.known = false
-	if err := c.Conn.SetWriteDeadline(t); err != nil {
-		return err
-	}
-	c.write, c.known = t, true
-	return nil
+	return c.moved(t, c.Conn.SetWriteDeadline(t))
 }
 
 func (c *writeDeadlineConn) SetDeadline(t time.Time) error {
-	c.known = false
-	if err := c.Conn.SetDeadline(t); err != nil {
-		return err
-	}
-	c.write, c.known = t, true
-	return nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.moved(t, c.Conn.SetDeadline(t))
+}
+
+// moved records t as the write deadline in force, unless setting it failed
+// (err). c.mu is held.
+func (c *writeDeadlineConn) moved(t time.Time, err error) error {
+	c.write, c.known = t, err == nil
+	return err
 }
 
 // WriteMessage sends b. The write deadline is defaultCallTimeout from the

@@ -165,3 +165,44 @@ func TestWebSocketWriteDeadline(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteDeadlineConnCloseWhileWriting: over wss, the tls.Conn above a
+// writeDeadlineConn sets its write deadline when it closes, from the
+// closing goroutine, while another may be writing; under -race this fails
+// without writeDeadlineConn's lock.
+func TestWriteDeadlineConnCloseWhileWriting(t *testing.T) {
+	up := websocket.Upgrader{}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	d := &websocket.Dialer{TLSClientConfig: srv.Client().Transport.(*http.Transport).TLSClientConfig}
+	for range 20 {
+		l, err := dialWebSocket(context.Background(), &skirmishv1.Assignment{WebsocketUrl: "ws" + strings.TrimPrefix(srv.URL, "http")}, JoinOptions{Dialer: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		written := make(chan struct{})
+		go func() {
+			defer close(written)
+			for i := 0; ; i++ {
+				// A new deadline every write, so each one reaches the socket.
+				if l.WriteMessage([]byte("input"), time.Now().Add(time.Duration(i)*2*time.Second)) != nil {
+					return
+				}
+			}
+		}()
+		time.Sleep(time.Millisecond)
+		l.Close()
+		<-written
+	}
+}
