@@ -235,27 +235,49 @@ func (g *Game) BytesReceived() int64 { return g.bytesIn.Load() }
 // Snapshots counts the snapshots received.
 func (g *Game) Snapshots() int64 { return g.snapshots.Load() }
 
-// SendArena sends one Arena input and returns its sequence number.
+// SendArena sends one Arena input and returns its sequence number. A send
+// that fails because the server closed the connection returns once Done is
+// closed, so a caller that checks Done after an error sees the match end.
 func (g *Game) SendArena(moveX, moveY, aim float32, fire bool) (uint32, error) {
 	g.writeMu.Lock()
-	defer g.writeMu.Unlock()
+	in := g.arena
 	if g.opts.InputsPerMessage > 1 {
 		// The input waits for others: it cannot be reused.
-		return g.sendInputLocked(&skirmishv1.Input{Game: &skirmishv1.Input_Arena{Arena: &skirmishv1.ArenaInput{
-			MoveX: moveX, MoveY: moveY, Aim: aim, Fire: fire,
-		}}})
+		in = &skirmishv1.Input{Game: &skirmishv1.Input_Arena{Arena: &skirmishv1.ArenaInput{}}}
 	}
-	a := g.arena.Game.(*skirmishv1.Input_Arena).Arena
+	a := in.Game.(*skirmishv1.Input_Arena).Arena
 	a.MoveX, a.MoveY, a.Aim, a.Fire = moveX, moveY, aim, fire
-	return g.sendInputLocked(g.arena)
+	seq, err := g.sendInputLocked(in)
+	g.writeMu.Unlock()
+	return seq, g.afterSend(err)
 }
 
 // SendInput stamps in with the next sequence number and sends it (see
-// JoinOptions.InputsPerMessage).
+// JoinOptions.InputsPerMessage). Like SendArena, a send that fails because
+// the server closed the connection returns once Done is closed.
 func (g *Game) SendInput(in *skirmishv1.Input) (uint32, error) {
 	g.writeMu.Lock()
-	defer g.writeMu.Unlock()
-	return g.sendInputLocked(in)
+	seq, err := g.sendInputLocked(in)
+	g.writeMu.Unlock()
+	return seq, g.afterSend(err)
+}
+
+// afterSend ends a public send that failed with err. Once the server
+// closes the connection, gorilla answers its close frame on the reading
+// goroutine, and writes fail (websocket.ErrCloseSent) a moment before that
+// goroutine closes Done; the send waits for it, which is at once, unless
+// Close was called (the caller's own close, maybe from a callback on the
+// reading goroutine, which must not wait for itself).
+func (g *Game) afterSend(err error) error {
+	if errors.Is(err, websocket.ErrCloseSent) {
+		g.mu.Lock()
+		closed := g.closed
+		g.mu.Unlock()
+		if !closed {
+			<-g.done
+		}
+	}
+	return err
 }
 
 func (g *Game) sendInputLocked(in *skirmishv1.Input) (uint32, error) {
@@ -290,7 +312,7 @@ func (g *Game) sendInputLocked(in *skirmishv1.Input) (uint32, error) {
 // Ping sends a ping; JoinOptions.OnPong gets the round-trip time.
 func (g *Game) Ping() error {
 	now := time.Now()
-	return g.writeUnreliable(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ping{Ping: &skirmishv1.Ping{ClientTimeUs: now.UnixMicro()}}}, now)
+	return g.afterSend(g.writeUnreliable(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Ping{Ping: &skirmishv1.Ping{ClientTimeUs: now.UnixMicro()}}}, now))
 }
 
 // Leave gives up the seat for good and closes the connection.

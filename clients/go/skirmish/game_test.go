@@ -1,8 +1,12 @@
 package skirmish
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 func TestSendTimesReportsEachInputOnce(t *testing.T) {
@@ -40,5 +44,29 @@ func TestSendTimesForgetsOverwrittenInputs(t *testing.T) {
 	got := st.applied(300, t0.Add(time.Millisecond), nil)
 	if len(got) != 256 || got[0].seq != 45 || got[255].seq != 300 {
 		t.Fatalf("applied(300) = %d inputs from %v, want the newest 256 (45..300)", len(got), got[0])
+	}
+}
+
+// TestSendAfterServerCloseWaitsForDone: a send that fails because the
+// server closed the connection (gorilla answered the close on the reading
+// goroutine) returns only once Done is closed, unless the caller's own
+// Close sent the close.
+func TestSendAfterServerCloseWaitsForDone(t *testing.T) {
+	g := &Game{done: make(chan struct{})}
+	returned := make(chan error)
+	go func() { returned <- g.afterSend(fmt.Errorf("send input: %w", websocket.ErrCloseSent)) }()
+	select {
+	case <-returned:
+		t.Fatal("the failed send returned before Done was closed")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(g.done)
+	if err := <-returned; !errors.Is(err, websocket.ErrCloseSent) {
+		t.Fatalf("afterSend returned %v, want the send's error", err)
+	}
+
+	closing := &Game{done: make(chan struct{}), closed: true}
+	if err := closing.afterSend(websocket.ErrCloseSent); !errors.Is(err, websocket.ErrCloseSent) {
+		t.Fatalf("afterSend after Close returned %v", err)
 	}
 }
