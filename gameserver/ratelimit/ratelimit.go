@@ -23,9 +23,10 @@ import (
 
 // Limiter lets through at most burst events at once and, over time, one
 // per interval (New's perSecond). It is safe for concurrent use (only the
-// arrival time changes once it is made) and must not be copied once used. It is a value, kept inside what it limits (a
-// connection, a seat), so that checking it touches no memory of its own.
-// The zero Limiter lets everything through.
+// arrival time changes once it is made) and must not be copied once used.
+// It is a value, kept inside what it limits (a connection, a seat), so that
+// checking it touches no memory of its own. The zero Limiter lets
+// everything through.
 type Limiter struct {
 	origin    time.Time    // the clock's zero; times are nanoseconds since
 	tat       atomic.Int64 // theoretical arrival time of the next event

@@ -117,7 +117,7 @@ func applyBefore(base []Entity, s *skirmishv1.Snapshot) ([]Entity, error) {
 		return nil, fmt.Errorf("%w: removed ids not in increasing order", ErrBadSnapshot)
 	}
 	out := make([]Entity, 0, len(base)+len(s.Ids))
-	a := oldFieldAlloc{buf: make([]int32, 0, len(s.Values)+4*len(s.Ids))}
+	a := fieldAlloc{buf: make([]int32, 0, len(s.Values)+4*len(s.Ids))}
 	removed := s.Removed
 	gone := func(id uint32) bool {
 		for len(removed) > 0 && removed[0] < id {
@@ -152,7 +152,7 @@ func applyBefore(base []Entity, s *skirmishv1.Snapshot) ([]Entity, error) {
 			if l.Mask&(l.Mask+1) != 0 {
 				return fmt.Errorf("%w: entity %d sent whole with gaps in its mask", ErrBadSnapshot, l.ID)
 			}
-			out = append(out, Entity{ID: l.ID, Kind: l.Kind, Fields: append(a.take(len(l.Values)), l.Values...)})
+			out = append(out, Entity{ID: l.ID, Kind: l.Kind, Fields: append(a.take(len(l.Values))[:0], l.Values...)})
 			return nil
 		}
 		if prev == nil {
@@ -161,7 +161,7 @@ func applyBefore(base []Entity, s *skirmishv1.Snapshot) ([]Entity, error) {
 		if w := 64 - bits.LeadingZeros64(l.Mask); w > len(prev.Fields) {
 			return fmt.Errorf("%w: entity %d has no field %d", ErrBadSnapshot, l.ID, w-1)
 		}
-		e := Entity{ID: l.ID, Kind: prev.Kind, Fields: append(a.take(len(prev.Fields)), prev.Fields...)}
+		e := Entity{ID: l.ID, Kind: prev.Kind, Fields: append(a.take(len(prev.Fields))[:0], prev.Fields...)}
 		mask := l.Mask
 		for _, d := range l.Values {
 			e.Fields[bits.TrailingZeros64(mask)] += d
@@ -175,15 +175,4 @@ func applyBefore(base []Entity, s *skirmishv1.Snapshot) ([]Entity, error) {
 	}
 	carry(0, true)
 	return out, nil
-}
-
-type oldFieldAlloc struct{ buf []int32 }
-
-func (a *oldFieldAlloc) take(n int) []int32 {
-	if cap(a.buf)-len(a.buf) < n {
-		a.buf = make([]int32, 0, max(n, 2*cap(a.buf), 64))
-	}
-	at := len(a.buf)
-	a.buf = a.buf[:at+n]
-	return a.buf[at : at : at+n]
 }

@@ -120,8 +120,8 @@ type Listed struct {
 // Each calls fn for every entity s lists, in order, after checking that the
 // parallel arrays agree. Apply decodes the lists the same way, inline.
 func Each(s *skirmishv1.Snapshot, fn func(Listed) error) error {
-	if (len(s.Kinds) != len(s.Ids) && len(s.Kinds) != 0) || len(s.Masks) != len(s.Ids) {
-		return fmt.Errorf("%w: %d ids, %d kinds, %d masks", ErrBadSnapshot, len(s.Ids), len(s.Kinds), len(s.Masks))
+	if err := checkLists(s); err != nil {
+		return err
 	}
 	v := 0
 	for i, id := range s.Ids {
@@ -144,6 +144,14 @@ func Each(s *skirmishv1.Snapshot, fn func(Listed) error) error {
 	return nil
 }
 
+// checkLists checks that the parallel arrays of s agree in length.
+func checkLists(s *skirmishv1.Snapshot) error {
+	if (len(s.Kinds) != len(s.Ids) && len(s.Kinds) != 0) || len(s.Masks) != len(s.Ids) {
+		return fmt.Errorf("%w: %d ids, %d kinds, %d masks", ErrBadSnapshot, len(s.Ids), len(s.Kinds), len(s.Masks))
+	}
+	return nil
+}
+
 // Apply returns the world that s describes, given base, the world at
 // s.BaseTick sorted by id (ignored when s is full). The result is sorted by
 // id. It is what a client does with each snapshot it receives, so it
@@ -161,10 +169,10 @@ func Apply(base []Entity, s *skirmishv1.Snapshot) ([]Entity, error) {
 	if !slices.IsSorted(s.Removed) {
 		return nil, fmt.Errorf("%w: removed ids not in increasing order", ErrBadSnapshot)
 	}
-	ids, kinds, masks, values := s.Ids, s.Kinds, s.Masks, s.Values
-	if (len(kinds) != len(ids) && len(kinds) != 0) || len(masks) != len(ids) {
-		return nil, fmt.Errorf("%w: %d ids, %d kinds, %d masks", ErrBadSnapshot, len(ids), len(kinds), len(masks))
+	if err := checkLists(s); err != nil {
+		return nil, err
 	}
+	ids, kinds, masks, values := s.Ids, s.Kinds, s.Masks, s.Values
 	// Only an entity sent whole can be one base does not hold.
 	n := len(base)
 	for _, k := range kinds {
@@ -197,10 +205,8 @@ func Apply(base []Entity, s *skirmishv1.Snapshot) ([]Entity, error) {
 		}
 		var prev *Entity
 		if len(base) > 0 && base[0].ID == id {
-			for len(removed) > 0 && removed[0] < id {
-				removed = removed[1:]
-			}
-			if len(removed) == 0 || removed[0] != id {
+			var g bool
+			if removed, g = gone(removed, id); !g {
 				prev = &base[0]
 			}
 			base = base[1:]
@@ -245,15 +251,21 @@ func carry(out, run []Entity, removed []uint32) ([]Entity, []uint32) {
 			// Nothing more is removed: the rest goes in one copy.
 			return append(out, run[k:]...), removed
 		}
-		id := run[k].ID
-		for len(removed) > 0 && removed[0] < id {
-			removed = removed[1:]
-		}
-		if len(removed) == 0 || removed[0] != id {
+		var g bool
+		if removed, g = gone(removed, run[k].ID); !g {
 			out = append(out, run[k])
 		}
 	}
 	return out, removed
+}
+
+// gone reports whether removed, in increasing order, names id, and returns
+// what is left of it past the ids below id.
+func gone(removed []uint32, id uint32) ([]uint32, bool) {
+	for len(removed) > 0 && removed[0] < id {
+		removed = removed[1:]
+	}
+	return removed, len(removed) > 0 && removed[0] == id
 }
 
 // fieldAlloc hands out slices of n fields from one buffer, so a

@@ -1,8 +1,10 @@
 package skirmish
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 	"github.com/skirmishgg/skirmish/proto/snapshot"
@@ -32,22 +34,11 @@ type World struct {
 
 // Entity returns the entity with the given id.
 func (w *World) Entity(id uint32) (Entity, bool) {
-	// A binary search for the first id not below id, written out: bots
-	// look themselves up every tick.
-	ents := w.Entities
-	lo, hi := 0, len(ents)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if ents[m].ID < id {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+	i, ok := slices.BinarySearchFunc(w.Entities, id, func(e Entity, id uint32) int { return cmp.Compare(e.ID, id) })
+	if !ok {
+		return Entity{}, false
 	}
-	if lo < len(ents) && ents[lo].ID == id {
-		return ents[lo], true
-	}
-	return Entity{}, false
+	return w.Entities[i], true
 }
 
 // ErrUnknownBase means a delta snapshot refers to a snapshot the client
