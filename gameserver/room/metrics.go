@@ -156,21 +156,30 @@ type tally struct {
 	messagesIn, messagesOut       int // polled by the room, written by it at once
 }
 
-// snapshot counts one snapshot of size bytes queued for a player.
-func (t *tally) snapshot(size int, delta, shared, superseded, direct bool) {
+// sent is one snapshot queued for a player, as the tally counts it.
+type sent struct {
+	bytes      int
+	delta      bool // against an acknowledged baseline, not full
+	shared     bool // encoded for another viewer this tick, and reused
+	superseded bool // the player's queue dropped an older one for it
+	direct     bool // written to the socket at once, not queued
+}
+
+// snapshot counts one snapshot queued for a player.
+func (t *tally) snapshot(s sent) {
 	t.snapshots++
-	if delta {
-		t.deltaBytes += size
+	if s.delta {
+		t.deltaBytes += s.bytes
 	} else {
-		t.fullBytes += size
+		t.fullBytes += s.bytes
 	}
-	if shared {
+	if s.shared {
 		t.shared++
 	}
-	if superseded {
+	if s.superseded {
 		t.superseded++
 	}
-	if direct {
+	if s.direct {
 		t.messagesOut++
 	}
 }

@@ -479,7 +479,7 @@ func (r *Room) sendSnapshot(st *seat) {
 	r.frameBuf = appendFrame(r.frameBuf[:0], body, st.lastSeq)
 	b := r.frameBuf
 	behind, direct := s.out.pushSnapshot(b)
-	r.tally.snapshot(len(b), baseTick != 0, shared, behind > 0, direct)
+	r.tally.snapshot(sent{bytes: len(b), delta: baseTick != 0, shared: shared, superseded: behind > 0, direct: direct})
 	if behind > r.maxBehind {
 		r.dropTooSlow(st, "the connection fell too far behind the snapshots")
 	}
