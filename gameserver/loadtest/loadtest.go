@@ -98,11 +98,17 @@ const TickRate = 30
 // MicrosPerPlayerTick is the server process's CPU time per connection and
 // tick period, in microseconds: cores used / (connections × 30 Hz). At
 // 1,000 players 14.7 µs is 0.44 of a core.
-func (r StepResult) MicrosPerPlayerTick() float64 {
+func (r StepResult) MicrosPerPlayerTick() float64 { return r.perPlayerTick(r.CPU) }
+
+// ClientMicrosPerPlayerTick is the same for the client process: the bots
+// (the Go SDK and a bot's decision), or the floor's bare readers.
+func (r StepResult) ClientMicrosPerPlayerTick() float64 { return r.perPlayerTick(r.ClientCPU) }
+
+func (r StepResult) perPlayerTick(cores float64) float64 {
 	if r.Connections == 0 {
 		return 0
 	}
-	return r.CPU * 1e6 / float64(r.Connections*TickRate)
+	return cores * 1e6 / float64(r.Connections*TickRate)
 }
 
 // MicrosPerDelivered is the server process's CPU time per message the
@@ -193,23 +199,24 @@ func Print(w io.Writer, steps []Step) {
 
 // PrintCost writes, per step, the server process's CPU per player-tick
 // and per delivered message for the floor (bare loop) and Skirmish, the
-// ratio of the two, and the load average: the figures to compare across
-// runs on a busy machine, since both sides of a step share its load.
+// ratio of the two, the client processes' CPU per player-tick (the floor's
+// bare readers and the bots), and the load average: the figures to compare
+// across runs on a busy machine, since both sides of a step share its load.
 func PrintCost(w io.Writer, transport string, steps []Step) {
 	if transport == "" {
 		transport = TransportWebSocket
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "| players (%s) | floor server µs/player-tick | floor µs/delivered | skirmish server µs/player-tick | skirmish µs/snapshot delivered | skirmish / floor (per delivered) | server cores floor / skirmish | load avg floor / skirmish |\n", transport)
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintf(w, "| players (%s) | floor server µs/player-tick | floor µs/delivered | skirmish server µs/player-tick | skirmish µs/snapshot delivered | skirmish / floor (per delivered) | server cores floor / skirmish | clients µs/player-tick floor / bots | load avg floor / skirmish |\n", transport)
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, s := range steps {
 		ratio := "-"
 		if f := s.Bare.MicrosPerDelivered(); f > 0 {
 			ratio = fmt.Sprintf("%.2fx", s.Real.MicrosPerDelivered()/f)
 		}
-		fmt.Fprintf(w, "| %d | %.1f | %.1f | %.1f | %.1f | %s | %.2f / %.2f | %.1f / %.1f |\n", s.Players,
+		fmt.Fprintf(w, "| %d | %.1f | %.1f | %.1f | %.1f | %s | %.2f / %.2f | %.1f / %.1f | %.1f / %.1f |\n", s.Players,
 			s.Bare.MicrosPerPlayerTick(), s.Bare.MicrosPerDelivered(), s.Real.MicrosPerPlayerTick(), s.Real.MicrosPerDelivered(),
-			ratio, s.Bare.CPU, s.Real.CPU, s.Bare.LoadAvg, s.Real.LoadAvg)
+			ratio, s.Bare.CPU, s.Real.CPU, s.Bare.ClientMicrosPerPlayerTick(), s.Real.ClientMicrosPerPlayerTick(), s.Bare.LoadAvg, s.Real.LoadAvg)
 	}
 }
 
