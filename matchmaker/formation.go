@@ -105,7 +105,7 @@ func (f *former) form(mode Mode, cands []candidate) []group {
 		agee[i] = k.val
 	}
 	maxWait := mode.MaxWait.Seconds()
-	sizes := matchSizes(mode)
+	sizes := mode.MatchSizes()
 
 	var groups []group
 	win := make([]int32, 0, 2*full)
@@ -225,13 +225,14 @@ func bestRun(mode Mode, order []slot, win []int32, anchor, k int, parties bool, 
 	return best, pick, teams
 }
 
-// matchSizes lists the match sizes a mode allows, largest first: the full
-// match, then the smaller ones down to MinPlayers (multiples of Teams when
-// players share teams).
-func matchSizes(mode Mode) []int {
+// MatchSizes lists the sizes, in players, a match of the mode may have,
+// largest first: the full match, then the smaller ones down to MinPlayers
+// (multiples of Teams when players share teams, so teams are equal). A
+// gameserver that hosts the mode must accept each (game.Mode.Validate).
+func (m Mode) MatchSizes() []int {
 	var sizes []int
-	for k := mode.Players(); k >= mode.MinPlayers; k-- {
-		if mode.TeamSize > 1 && k%mode.Teams != 0 {
+	for k := m.Players(); k >= m.MinPlayers; k-- {
+		if m.TeamSize > 1 && k%m.Teams != 0 {
 			continue
 		}
 		sizes = append(sizes, k)

@@ -162,7 +162,7 @@ func FuzzFormMatches(f *testing.F) {
 			cands = append(cands, candidate{rating: 1000 + 4*float64(data[i]), waited: float64(data[i+1]) / 4, size: size})
 		}
 		seen := map[int32]bool{}
-		sizes := matchSizes(mode)
+		sizes := mode.MatchSizes()
 		for _, g := range formMatches(mode, cands) {
 			k := 0
 			for _, m := range g.members {

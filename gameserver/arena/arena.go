@@ -3,10 +3,12 @@
 // radius 20 moving at 200 units/s; they fire projectiles (600 units/s,
 // stopped by walls, 250 ms cooldown, 25 damage) and have 100 health; an
 // eliminated player respawns after 2 s. Modes: "duel" (1v1), "ffa" (2-8
-// players, each on their own team) and "team" (2v2 or 4v4, teams 1 and 2).
-// A match ends at the score limit (10 eliminations in duel and ffa, 20 per
-// team in team) or after 3 minutes. The simulation is deterministic for a
-// given seed, join order and input sequence: no map iteration, no clock.
+// players, each on their own team), "team" (2v2, teams 1 and 2; 3v3 and
+// 4v4 are accepted too) and "team4" (4v4, or 3v3 when the matchmaker
+// starts it short). A match ends at the score limit (10 eliminations in
+// duel and ffa, 20 per team in the team modes) or after 3 minutes. The
+// simulation is deterministic for a given seed, join order and input
+// sequence: no map iteration, no clock.
 //
 // # Snapshot entities
 //
@@ -127,7 +129,14 @@ const (
 	ModeDuel = "duel"
 	ModeFFA  = "ffa"
 	ModeTeam = "team"
+	// ModeTeam4 is the team game with teams of up to four, the
+	// matchmaker's built-in "team4" (4v4, at least 3v3 after its wait).
+	ModeTeam4 = "team4"
 )
+
+// teamMode reports whether mode is played in two teams (1 and 2) rather
+// than each player alone.
+func teamMode(mode string) bool { return mode == ModeTeam || mode == ModeTeam4 }
 
 // Config tunes Arena; the zero value plays by the rules above.
 type Config struct {
@@ -137,7 +146,8 @@ type Config struct {
 	MatchDuration time.Duration
 	// ScoreLimit is the eliminations that win duel and ffa (default 10).
 	ScoreLimit int
-	// TeamScoreLimit is the team eliminations that win team (default 20).
+	// TeamScoreLimit is the team eliminations that win team and team4
+	// (default 20).
 	TeamScoreLimit int
 	// BackfillMinTimeLeft is the least match time that must remain for a
 	// seat left open to be offered to a newcomer (default 30 s).
@@ -163,7 +173,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Modes returns Arena's three modes, to register in a game.Registry.
+// Modes returns Arena's modes (duel, ffa, team, team4), to register in a
+// game.Registry.
 func Modes(cfg Config) []game.Mode {
 	cfg = cfg.withDefaults()
 	mk := func(name string, validate func([]game.Seat) error) game.Mode {
@@ -183,7 +194,8 @@ func Modes(cfg Config) []game.Mode {
 	return []game.Mode{
 		mk(ModeDuel, func(s []game.Seat) error { return seatCount(s, 2, 2) }),
 		mk(ModeFFA, func(s []game.Seat) error { return seatCount(s, 2, 8) }),
-		mk(ModeTeam, validateTeams),
+		mk(ModeTeam, validateTeams(2, 4)),
+		mk(ModeTeam4, validateTeams(3, 4)),
 	}
 }
 
@@ -197,19 +209,22 @@ func seatCount(seats []game.Seat, lo, hi int) error {
 	return nil
 }
 
-func validateTeams(seats []game.Seat) error {
-	if len(seats) != 4 && len(seats) != 8 {
-		return fmt.Errorf("%w: %d seats, want 4 (2v2) or 8 (4v4)", game.ErrBadSeats, len(seats))
-	}
-	var n [3]int
-	for _, s := range seats {
-		if s.Team != 1 && s.Team != 2 {
-			return fmt.Errorf("%w: player %q is on team %d, want 1 or 2", game.ErrBadSeats, s.PlayerID, s.Team)
+// validateTeams accepts two equal teams, 1 and 2, of lo to hi players.
+func validateTeams(lo, hi int) func([]game.Seat) error {
+	return func(seats []game.Seat) error {
+		if n := len(seats); n%2 != 0 || n < 2*lo || n > 2*hi {
+			return fmt.Errorf("%w: %d seats, want two equal teams of %d to %d", game.ErrBadSeats, n, lo, hi)
 		}
-		n[s.Team]++
+		var n [3]int
+		for _, s := range seats {
+			if s.Team != 1 && s.Team != 2 {
+				return fmt.Errorf("%w: player %q is on team %d, want 1 or 2", game.ErrBadSeats, s.PlayerID, s.Team)
+			}
+			n[s.Team]++
+		}
+		if n[1] != n[2] {
+			return fmt.Errorf("%w: teams of %d and %d players, want equal", game.ErrBadSeats, n[1], n[2])
+		}
+		return nil
 	}
-	if n[1] != n[2] {
-		return fmt.Errorf("%w: teams of %d and %d players, want equal", game.ErrBadSeats, n[1], n[2])
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package arena
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -117,18 +118,28 @@ func TestWallsStopPlayers(t *testing.T) {
 }
 
 func TestTeamNoFriendlyFire(t *testing.T) {
-	m := newTest(t, Config{}, ModeTeam, seats(4, func(i int) uint32 { return uint32(i%2 + 1) }))
-	place(m, "a", 100, 100) // team 1
-	place(m, "c", 100, 300) // team 1, in the line of fire
-	place(m, "b", 1500, 800)
-	place(m, "d", 1500, 100)
-	m.Input("a", input(1, 0, 0, math.Pi/2, true))
-	run(m, 60)
-	if h := m.players[2].health; h != MaxHealth {
-		t.Errorf("teammate health = %d, want %d", h, MaxHealth)
-	}
-	if f := m.players[0].fired; f == 0 {
-		t.Errorf("shots fired = 0, want some")
+	for _, tt := range []struct {
+		mode  string
+		seats int
+	}{{ModeTeam, 4}, {ModeTeam4, 6}, {ModeTeam4, 8}} {
+		t.Run(fmt.Sprintf("%s/%d", tt.mode, tt.seats), func(t *testing.T) {
+			m := newTest(t, Config{}, tt.mode, seats(tt.seats, func(i int) uint32 { return uint32(i%2 + 1) }))
+			for i := range m.players[4:] {
+				place(m, m.players[4+i].seat.PlayerID, 1200, float64(300+100*i)) // out of the way
+			}
+			place(m, "a", 100, 100) // team 1
+			place(m, "c", 100, 300) // team 1, in the line of fire
+			place(m, "b", 1500, 800)
+			place(m, "d", 1500, 100)
+			m.Input("a", input(1, 0, 0, math.Pi/2, true))
+			run(m, 60)
+			if h := m.players[2].health; h != MaxHealth {
+				t.Errorf("teammate health = %d, want %d", h, MaxHealth)
+			}
+			if f := m.players[0].fired; f == 0 {
+				t.Errorf("shots fired = 0, want some")
+			}
+		})
 	}
 }
 
@@ -230,7 +241,15 @@ func TestModeSeats(t *testing.T) {
 		{ModeTeam, seats(4, func(i int) uint32 { return uint32(i%2 + 1) }), true},
 		{ModeTeam, seats(8, func(i int) uint32 { return uint32(i%2 + 1) }), true},
 		{ModeTeam, seats(4, func(i int) uint32 { return 1 }), false},
-		{ModeTeam, seats(6, func(i int) uint32 { return uint32(i%2 + 1) }), false},
+		{ModeTeam, seats(6, func(i int) uint32 { return uint32(i%2 + 1) }), true},
+		{ModeTeam, seats(2, func(i int) uint32 { return uint32(i%2 + 1) }), false},
+		{ModeTeam, seats(10, func(i int) uint32 { return uint32(i%2 + 1) }), false},
+		{ModeTeam4, seats(8, func(i int) uint32 { return uint32(i%2 + 1) }), true},
+		{ModeTeam4, seats(6, func(i int) uint32 { return uint32(i%2 + 1) }), true},
+		{ModeTeam4, seats(4, func(i int) uint32 { return uint32(i%2 + 1) }), false},
+		{ModeTeam4, seats(7, func(i int) uint32 { return uint32(i%2 + 1) }), false},
+		{ModeTeam4, seats(8, func(i int) uint32 { return uint32(i/5 + 1) }), false},
+		{ModeTeam4, seats(8, func(i int) uint32 { return 3 }), false},
 	}
 	for _, tt := range tests {
 		md, err := reg.Lookup(tt.mode)

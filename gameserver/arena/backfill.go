@@ -30,7 +30,7 @@ func (m *match) OpenSeat(playerID string) (game.Seat, bool) {
 	if !ok || !m.Backfilling() {
 		return game.Seat{}, false
 	}
-	if m.mode == ModeTeam {
+	if teamMode(m.mode) {
 		return game.Seat{Team: m.players[i].team}, true
 	}
 	return game.Seat{}, true
@@ -47,14 +47,14 @@ func (m *match) AddSeat(s game.Seat) error {
 		return fmt.Errorf("%w: the match holds %d seats already", game.ErrBadSeats, maxPlayers)
 	case m.mode == ModeDuel:
 		return fmt.Errorf("%w: duel takes no backfill", game.ErrBadSeats)
-	case m.mode == ModeTeam && s.Team != 1 && s.Team != 2:
+	case teamMode(m.mode) && s.Team != 1 && s.Team != 2:
 		return fmt.Errorf("%w: player %q is on team %d, want 1 or 2", game.ErrBadSeats, s.PlayerID, s.Team)
 	}
 	if _, dup := m.index[s.PlayerID]; dup {
 		return fmt.Errorf("%w: player %q holds a seat already", game.ErrBadSeats, s.PlayerID)
 	}
 	p := &player{seat: s, entity: uint32(firstPlayerID + len(m.players)), team: s.Team}
-	if m.mode != ModeTeam {
+	if !teamMode(m.mode) {
 		p.team = m.teams[len(m.teams)-1] + 1
 		m.teams = append(m.teams, p.team)
 	}

@@ -23,6 +23,8 @@ func TestBackfill(t *testing.T) {
 		{"ffa newcomer gets a new team", ModeFFA, 3, game.Seat{PlayerID: "z"}, true, 0, false},
 		{"team seat keeps the team", ModeTeam, 4, game.Seat{PlayerID: "z", Team: 1}, true, 1, false},
 		{"team seat needs team 1 or 2", ModeTeam, 4, game.Seat{PlayerID: "z", Team: 3}, true, 1, true},
+		{"team4 seat keeps the team", ModeTeam4, 6, game.Seat{PlayerID: "z", Team: 1}, true, 1, false},
+		{"team4 seat needs team 1 or 2", ModeTeam4, 6, game.Seat{PlayerID: "z", Team: 0}, true, 1, true},
 		{"duplicate player", ModeFFA, 3, game.Seat{PlayerID: "b"}, true, 0, true},
 		{"duel never backfills", ModeDuel, 2, game.Seat{PlayerID: "z"}, false, 0, true},
 	}
@@ -42,7 +44,7 @@ func TestBackfill(t *testing.T) {
 				return
 			}
 			ent, team := m.Join(tt.seat.PlayerID)
-			if ent != uint32(firstPlayerID+tt.n) || (tt.mode == ModeFFA && team != uint32(tt.n+1)) || (tt.mode == ModeTeam && team != tt.seat.Team) {
+			if ent != uint32(firstPlayerID+tt.n) || (tt.mode == ModeFFA && team != uint32(tt.n+1)) || (teamMode(tt.mode) && team != tt.seat.Team) {
 				t.Errorf("Join(newcomer) = entity %d team %d, want entity %d", ent, team, firstPlayerID+tt.n)
 			}
 			m.Tick()

@@ -39,8 +39,8 @@ func TestGameFlags(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || len(modes) != 3 {
-			t.Fatalf("Modes() with %q = %d modes, %v; want duel, ffa, team", tt.args, len(modes), err)
+		if err != nil || len(modes) != 4 {
+			t.Fatalf("Modes() with %q = %d modes, %v; want duel, ffa, team, team4", tt.args, len(modes), err)
 		}
 		if g.Config.MatchDuration != tt.want {
 			t.Errorf("with %q and preset %s: match duration %s, want %s", tt.args, tt.preset, g.Config.MatchDuration, tt.want)

@@ -73,13 +73,13 @@ func newMatch(cfg Config, mode string, gc game.Config) *match {
 		scoreLimit:    cfg.ScoreLimit,
 		worldTick:     -1,
 	}
-	if mode == ModeTeam {
+	if teamMode(mode) {
 		m.scoreLimit = cfg.TeamScoreLimit
 		m.teams = []uint32{1, 2}
 	}
 	for i, s := range gc.Seats {
 		p := &player{seat: s, entity: uint32(firstPlayerID + i), team: s.Team}
-		if mode != ModeTeam {
+		if !teamMode(mode) {
 			p.team = uint32(i + 1)
 			m.teams = append(m.teams, p.team)
 		}
@@ -142,7 +142,7 @@ func finite(v float64) float64 {
 // source.
 func (m *match) spawn(p *player) {
 	var candidates []point
-	if m.mode == ModeTeam {
+	if teamMode(m.mode) {
 		candidates = spawns[p.team-1][:]
 	} else {
 		candidates = append(spawns[0][:len(spawns[0]):len(spawns[0])], spawns[1][:]...)
@@ -242,7 +242,7 @@ func (m *match) hitAt(s projectile) *player {
 	owner := m.players[s.owner]
 	const reach = PlayerRadius + ProjectileRadius
 	for i, p := range m.players {
-		if i == s.owner || !p.alive() || (m.mode == ModeTeam && p.team == owner.team) {
+		if i == s.owner || !p.alive() || (teamMode(m.mode) && p.team == owner.team) {
 			continue
 		}
 		dx, dy := p.x-s.x, p.y-s.y
