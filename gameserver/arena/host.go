@@ -26,7 +26,7 @@ func (g *Game) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&g.Config.MatchDuration, "match-duration", def, "Arena match time limit")
 }
 
-// Modes returns Arena's modes (duel, ffa, team) for the settings; a match
+// Modes returns Arena's modes (duel, ffa, team, team4) for the settings; a match
 // shorter than a second is an error.
 func (g *Game) Modes() ([]game.Mode, error) {
 	if g.Config.MatchDuration < time.Second {

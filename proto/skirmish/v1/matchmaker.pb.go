@@ -83,7 +83,8 @@ func (TicketState) EnumDescriptor() ([]byte, []int) {
 
 type CreateTicketRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// mode is the game mode: "duel", "ffa" or "team".
+	// mode is one of the matchmaker's modes: its modes file's, or the built-in
+	// "duel", "ffa", "team", "team4" and "dice".
 	Mode string `protobuf:"bytes,1,opt,name=mode,proto3" json:"mode,omitempty"`
 	// latencies_ms maps region names to the player's measured round trip.
 	LatenciesMs map[string]uint32 `protobuf:"bytes,2,rep,name=latencies_ms,json=latenciesMs,proto3" json:"latencies_ms,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`

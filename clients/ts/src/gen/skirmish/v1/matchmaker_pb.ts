@@ -19,7 +19,8 @@ export const file_skirmish_v1_matchmaker: GenFile = /*@__PURE__*/
  */
 export type CreateTicketRequest = Message<"skirmish.v1.CreateTicketRequest"> & {
   /**
-   * mode is the game mode: "duel", "ffa" or "team".
+   * mode is one of the matchmaker's modes: its modes file's, or the built-in
+   * "duel", "ffa", "team", "team4" and "dice".
    *
    * @generated from field: string mode = 1;
    */
