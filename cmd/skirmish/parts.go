@@ -74,7 +74,7 @@ type matchmakerFlags struct {
 func (m *matchmakerFlags) register(fs *flag.FlagSet, prefix, addr string) {
 	fs.StringVar(&m.addr, prefix+"addr", addr, "matchmaker listen address for players (MatchmakerService over gRPC, Connect and gRPC-Web; health)")
 	cli.RegisterInternalAddr(fs, &m.internalAddr, prefix, cli.MatchmakerInternalAddr, "GameserverRegistryService gRPC for gameservers, ")
-	fs.StringVar(&m.configFile, "modes-file", "", "YAML or JSON file with the matchmaking modes (default: built-in duel, ffa, team, team4)")
+	fs.StringVar(&m.configFile, "modes-file", "", "YAML or JSON file with the matchmaking modes (default: built-in duel, ffa, team, team4, dice)")
 	fs.Float64Var(&m.waitScale, "wait-scale", 1, "multiplies every mode's maximum wait (below 1 for quick demos)")
 	m.prefix = prefix
 	fs.StringVar(&m.cors, prefix+"cors-origins", "", "comma-separated browser origins allowed to call the matchmaker with Connect/gRPC-Web, e.g. http://127.0.0.1:7800, or * (default: the modes file's allowed_origins, else *)")
