@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"flag"
-	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -130,7 +128,5 @@ func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSourc
 // /debug/pprof/) of a part that has no HTTP server of its own (the stats
 // worker).
 func serveAdmin(ctx context.Context, ln net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
-	mux := serve.Internal(metrics.Handler(reg))
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	return serve.HTTP(ctx, ln, mux, log)
+	return serve.HTTP(ctx, ln, serve.Internal(metrics.Handler(reg), nil), log)
 }

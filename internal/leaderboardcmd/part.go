@@ -89,8 +89,9 @@ func New(store leaderboard.Store, lf *Flags, c *cli.Common, reg *prometheus.Regi
 	return p, nil
 }
 
-// Run applies --boards-file, then serves the REST API on ln and /metrics
-// and pprof on internal (nil: not served) and runs the rank index and the
+// Run applies --boards-file, then serves the REST API on ln and, on
+// internal (nil: not served), /metrics, pprof, /healthz and /readyz (the
+// same check as the public /readyz), and runs the rank index and the
 // season scheduler, until ctx ends or one of them fails.
 func (p *Part) Run(ctx context.Context, ln, internal net.Listener) error {
 	if p.redis != nil {
@@ -105,6 +106,6 @@ func (p *Part) Run(ctx context.Context, ln, internal net.Listener) error {
 			if internal == nil {
 				return nil
 			}
-			return serve.HTTP(ctx, internal, serve.Internal(p.srv.Metrics()), p.log)
+			return serve.HTTP(ctx, internal, serve.Internal(p.srv.Metrics(), p.srv.Ready), p.log)
 		})
 }
