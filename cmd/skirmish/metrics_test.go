@@ -136,7 +136,7 @@ func startStatsAdmin(t *testing.T, ctx context.Context) string {
 	go func() {
 		done <- runAll(ctx,
 			worker.Run,
-			func(ctx context.Context) error { return serveAdmin(ctx, ln, reg, log) },
+			func(ctx context.Context) error { return serveAdmin(ctx, ln, reg, worker.Ready, log) },
 		)
 	}()
 	t.Cleanup(func() {
