@@ -80,13 +80,31 @@ func New(store leaderboard.Store, lf *Flags, c *cli.Common, reg *prometheus.Regi
 	if err != nil {
 		return nil, err
 	}
-	srv, err := httpapi.New(httpapi.Config{AllowOrigin: lf.CORSOrigin, AdminKey: lf.AdminKey, RatePerSecond: lf.RateLimit, RateBurst: lf.RateBurst,
-		Proxies: proxies}, idx, keys, reg, log)
+	cfg := httpapi.Config{AllowOrigin: lf.CORSOrigin, AdminKey: lf.AdminKey, RatePerSecond: lf.RateLimit, RateBurst: lf.RateBurst,
+		Proxies: proxies}
+	if p.redis != nil {
+		cfg.Ready = p.redisReady
+	}
+	srv, err := httpapi.New(cfg, idx, keys, reg, log)
 	if err != nil {
 		return nil, err
 	}
 	p.Index, p.sched, p.srv, p.log = idx, sched, srv, log
 	return p, nil
+}
+
+// errRankIndexDown is why the leaderboard is not ready when the Redis
+// rank index does not answer (the cause is logged, not shown).
+var errRankIndexDown = errors.New("the rank index does not answer")
+
+// redisReady checks that the Redis rank index answers: boards loaded
+// there are read from it.
+func (p *Part) redisReady(ctx context.Context) error {
+	if err := p.redis.Ping(ctx).Err(); err != nil {
+		p.log.Warn("leaderboard rank index not ready", "err", err)
+		return errRankIndexDown
+	}
+	return nil
 }
 
 // Run applies --boards-file, then serves the REST API on ln and, on
