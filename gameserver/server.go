@@ -204,11 +204,14 @@ func (s *Server) handler() http.Handler {
 	mux.Handle("GET /ws", s.ws)
 	mux.Handle("GET /healthz", s.http.Wrap("/healthz", http.HandlerFunc(serve.Healthz)))
 	mux.Handle("GET /readyz", s.http.Wrap("/readyz", serve.Readyz(s.ready)))
+	// The pages take GET (and HEAD) only, like every route here, so that
+	// another method is answered 405 on every path, /readyz included,
+	// rather than handed to the pages.
 	if s.cfg.Web != nil {
-		mux.Handle("/", s.http.Wrap("/", serve.SecurityHeaders(s.cfg.Web)))
+		mux.Handle("GET /", s.http.Wrap("/", serve.SecurityHeaders(s.cfg.Web)))
 	}
 	for prefix, h := range s.cfg.Pages {
-		mux.Handle(prefix, s.http.Wrap(prefix, serve.SecurityHeaders(http.StripPrefix(strings.TrimSuffix(prefix, "/"), h))))
+		mux.Handle("GET "+prefix, s.http.Wrap(prefix, serve.SecurityHeaders(http.StripPrefix(strings.TrimSuffix(prefix, "/"), h))))
 	}
 	if s.cfg.Web != nil || len(s.cfg.Pages) > 0 {
 		mux.Handle("GET /config.json", s.http.Wrap("/config.json", serve.SecurityHeaders(http.HandlerFunc(s.pageConfig))))
