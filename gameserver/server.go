@@ -202,13 +202,16 @@ func (s *Server) handler() http.Handler {
 	// /ws is counted by skirmish_gameserver_ws_joins_total: the request
 	// counter's response wrapper cannot hijack the connection.
 	mux.Handle("GET /ws", s.ws)
-	mux.Handle("GET /healthz", s.http.Wrap("/healthz", http.HandlerFunc(s.healthz)))
-	mux.Handle("GET /readyz", s.http.Wrap("/readyz", http.HandlerFunc(s.readyz)))
+	mux.Handle("GET /healthz", s.http.Wrap("/healthz", http.HandlerFunc(serve.Healthz)))
+	mux.Handle("GET /readyz", s.http.Wrap("/readyz", serve.Readyz(s.ready)))
+	// The pages take GET (and HEAD) only, like every route here, so that
+	// another method is answered 405 on every path, /readyz included,
+	// rather than handed to the pages.
 	if s.cfg.Web != nil {
-		mux.Handle("/", s.http.Wrap("/", serve.SecurityHeaders(s.cfg.Web)))
+		mux.Handle("GET /", s.http.Wrap("/", serve.SecurityHeaders(s.cfg.Web)))
 	}
 	for prefix, h := range s.cfg.Pages {
-		mux.Handle(prefix, s.http.Wrap(prefix, serve.SecurityHeaders(http.StripPrefix(strings.TrimSuffix(prefix, "/"), h))))
+		mux.Handle("GET "+prefix, s.http.Wrap(prefix, serve.SecurityHeaders(http.StripPrefix(strings.TrimSuffix(prefix, "/"), h))))
 	}
 	if s.cfg.Web != nil || len(s.cfg.Pages) > 0 {
 		mux.Handle("GET /config.json", s.http.Wrap("/config.json", serve.SecurityHeaders(http.HandlerFunc(s.pageConfig))))
@@ -224,19 +227,21 @@ const maxPublicBody = 4 << 10
 // and reflection for HTTP/2 gRPC requests; /metrics, /debug/pprof/,
 // /healthz and /readyz.
 func (s *Server) internalHandler() http.Handler {
-	mux := serve.Internal(s.http.Wrap("/metrics", metrics.Handler(s.reg)))
-	mux.HandleFunc("GET /readyz", s.readyz)
+	mux := serve.Internal(s.http.Wrap("/metrics", metrics.Handler(s.reg)), s.ready)
 	return serve.WithGRPC(s.grpc, mux)
 }
 
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }
+// errDraining is why a draining gameserver is not ready: it takes no new
+// rooms.
+var errDraining = errors.New("draining")
 
-func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+// ready is the gameserver's readiness, the same on both ports: ready
+// until it begins to drain.
+func (s *Server) ready(context.Context) error {
 	if s.rooms.Draining() {
-		http.Error(w, "draining", http.StatusServiceUnavailable)
-		return
+		return errDraining
 	}
-	w.Write([]byte("ready\n"))
+	return nil
 }
 
 // pageConfig serves /config.json. Hashes are arrays of numbers, which the

@@ -213,6 +213,63 @@ func TestDrain(t *testing.T) {
 	}
 }
 
+// TestReadyzWhileDraining: both ports answer /readyz 200 "ok\n" while the
+// gameserver takes rooms, and 503 "not ready: draining\n" from when its
+// drain begins until the running match ends.
+func TestReadyzWhileDraining(t *testing.T) {
+	ts := startServer(t, Config{Rooms: room.Config{DrainTimeout: time.Minute}})
+	roomID := ts.createRoom(t, "m-ready", "duel", "alice", "bob")
+	a, b := ts.dial(t), ts.dial(t)
+	a.join(ts.joinToken(t, roomID, "m-ready", "alice"))
+	b.join(ts.joinToken(t, roomID, "m-ready", "bob"))
+	recvSnapshot(t, a)
+	for _, addr := range []string{ts.addr, ts.internalAddr} {
+		if code, body := getReadyz(t, addr); code != http.StatusOK || body != "ok\n" {
+			t.Errorf("GET %s/readyz = %d %q, want 200 \"ok\\n\"", addr, code, body)
+		}
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- ts.stop() }()
+	// The match runs on through the drain (up to a minute): wait until the
+	// drain has begun, then ask both ports.
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	timeout := time.After(wait)
+	for !ts.srv.rooms.Draining() {
+		select {
+		case <-tick.C:
+		case <-timeout:
+			t.Fatalf("the drain did not begin within %v", wait)
+		}
+	}
+	for _, addr := range []string{ts.addr, ts.internalAddr} {
+		if code, body := getReadyz(t, addr); code != http.StatusServiceUnavailable || body != "not ready: draining\n" {
+			t.Errorf("GET %s/readyz while draining = %d %q, want 503 \"not ready: draining\\n\"", addr, code, body)
+		}
+	}
+	// The players leave, which ends the match and so the drain.
+	for _, c := range []*client{a, b} {
+		c.send(&skirmishv1.ClientMessage{Msg: &skirmishv1.ClientMessage_Leave{Leave: &skirmishv1.Leave{}}})
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+func getReadyz(t *testing.T, addr string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		t.Fatalf("GET %s/readyz: %v", addr, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s/readyz: %v", addr, err)
+	}
+	return resp.StatusCode, string(body)
+}
+
 func TestRoomService(t *testing.T) {
 	ts := startServer(t, Config{})
 	rooms := skirmishv1.NewRoomServiceClient(ts.grpcConn(t))

@@ -64,8 +64,7 @@ func (m *Matchmaker) publicListener(ln net.Listener) net.Listener {
 // (GameserverRegistryService, health, reflection) for HTTP/2 gRPC
 // requests, and /metrics, /debug/pprof/, /healthz, /readyz.
 func (m *Matchmaker) internalHandler(metrics http.Handler) http.Handler {
-	mux := serve.Internal(metrics)
-	mux.HandleFunc("GET /readyz", m.serveReady)
+	mux := serve.Internal(metrics, m.checkReady)
 	return serve.WithGRPC(m.internal, mux)
 }
 

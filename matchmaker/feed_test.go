@@ -4,7 +4,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -97,7 +96,7 @@ func (p *gateProxy) set(shut bool) {
 
 // TestReadyzFollowsFeed: /readyz is ready while the change feed answers
 // and not ready once it has been silent for FeedStallAfter; it recovers
-// with the feed.
+// with the feed. The internal listener's /readyz answers the same.
 func TestReadyzFollowsFeed(t *testing.T) {
 	addr := testenv.Redis(t)
 	prefix := testenv.RedisPrefix(t, addr)
@@ -106,30 +105,32 @@ func TestReadyzFollowsFeed(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	e := startMatchmakerWith(t, Config{FeedStallAfter: 300 * time.Millisecond}, nil, WithRedis(c, prefix))
 	e.create(t, e.as(t, "alice"), "duel")
-	waitReady(t, e.addr, http.StatusOK)
+	waitReady(t, e, http.StatusOK, "ok\n")
 	proxy.set(true)
-	waitReady(t, e.addr, http.StatusServiceUnavailable)
+	waitReady(t, e, http.StatusServiceUnavailable, "not ready: the change feed is stalled\n")
 	proxy.set(false)
-	waitReady(t, e.addr, http.StatusOK)
+	waitReady(t, e, http.StatusOK, "ok\n")
 }
 
-// waitReady waits until GET /readyz answers the status.
-func waitReady(t testing.TB, addr string, want int) {
+// waitReady waits until GET /readyz on the public port answers the
+// status, then checks its body, and that the internal listener's /readyz
+// answers the same status and body.
+func waitReady(t testing.TB, e *env, want int, wantBody string) {
 	t.Helper()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	timeout := time.After(waitTimeout)
 	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == want {
-				if want != http.StatusOK && !strings.Contains(string(body), "change feed") {
-					t.Errorf("/readyz body %q does not name the change feed", body)
-				}
-				return
+		code, body, err := getReadyz(e.addr)
+		if err == nil && code == want {
+			if body != wantBody {
+				t.Errorf("GET /readyz = %d %q, want %q", code, body, wantBody)
 			}
+			icode, ibody, err := getReadyz(e.internalAddr)
+			if err != nil || icode != code || ibody != body {
+				t.Errorf("GET /readyz on the internal listener = %d %q (%v), want %d %q as on the public port", icode, ibody, err, code, body)
+			}
+			return
 		}
 		select {
 		case <-tick.C:
@@ -137,4 +138,14 @@ func waitReady(t testing.TB, addr string, want int) {
 			t.Fatalf("/readyz never answered %d within %v", want, waitTimeout)
 		}
 	}
+}
+
+func getReadyz(addr string) (int, string, error) {
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
 }

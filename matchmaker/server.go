@@ -230,10 +230,8 @@ func New(cfg Config, keys *auth.Keys, ratings RatingSource, reg *prometheus.Regi
 
 	httpm := sharedmetrics.NewHTTP(reg, "matchmaker")
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", httpm.Wrap("/healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "ok\n")
-	})))
-	mux.Handle("GET /readyz", httpm.Wrap("/readyz", http.HandlerFunc(m.serveReady)))
+	mux.Handle("GET /healthz", httpm.Wrap("/healthz", http.HandlerFunc(serve.Healthz)))
+	mux.Handle("GET /readyz", httpm.Wrap("/readyz", serve.Readyz(m.checkReady)))
 	if m.http, err = m.handler(mux); err != nil {
 		return nil, err
 	}
@@ -287,9 +285,9 @@ func (m *Matchmaker) Run(ctx context.Context, ln, internal net.Listener) error {
 	wg.Go(func() { m.formationLoop(ctx) })
 	wg.Go(func() {
 		<-ctx.Done()
-		m.ready.Store(false)
 		m.health.Shutdown()
-		close(m.stopping)
+		close(m.stopping) // from here /readyz says shutting down
+		m.ready.Store(false)
 	})
 	m.log.Info("matchmaker serving", "addr", ln.Addr().String(), "modes", m.cfg.modeNames())
 
@@ -348,17 +346,30 @@ const sessionCacheSize = 100_000
 // shutdownGrace bounds how long Run waits for calls in flight.
 const shutdownGrace = 10 * time.Second
 
-func (m *Matchmaker) serveReady(w http.ResponseWriter, r *http.Request) {
+// checkReady is the matchmaker's readiness, the same on both ports: it
+// is ready while Run serves and, on the Redis store, while the change
+// feed answers.
+func (m *Matchmaker) checkReady(context.Context) error {
+	select {
+	case <-m.stopping:
+		return errStopping
+	default:
+	}
 	if !m.ready.Load() {
-		http.Error(w, "not ready", http.StatusServiceUnavailable)
-		return
+		return errStarting
 	}
 	if m.store.feedStalled(time.Now()) {
-		http.Error(w, "not ready: the change feed is stalled", http.StatusServiceUnavailable)
-		return
+		return errFeedStalled
 	}
-	io.WriteString(w, "ready\n")
+	return nil
 }
+
+// Why the matchmaker is not ready (/readyz).
+var (
+	errStarting    = errors.New("starting")
+	errStopping    = errors.New("shutting down")
+	errFeedStalled = errors.New("the change feed is stalled")
+)
 
 // formationLoop runs a formation pass every FormationInterval and hands
 // each formed match to an allocation goroutine, at most

@@ -560,10 +560,10 @@ func TestHealthAndHTTP(t *testing.T) {
 		}
 		e.create(t, e.as(t, "alice"), "duel")
 		for _, tt := range []struct{ addr, path, want string }{
-			{e.addr, "/healthz", "ok"},
-			{e.addr, "/readyz", "ready"},
-			{e.internalAddr, "/healthz", "ok"},
-			{e.internalAddr, "/readyz", "ready"},
+			{e.addr, "/healthz", "ok\n"},
+			{e.addr, "/readyz", "ok\n"},
+			{e.internalAddr, "/healthz", "ok\n"},
+			{e.internalAddr, "/readyz", "ok\n"},
 			{e.internalAddr, "/metrics", `skirmish_matchmaker_tickets_total{mode="duel",state="searching"} 1`},
 			{e.internalAddr, "/debug/pprof/cmdline", ""},
 		} {

@@ -142,6 +142,6 @@ func runStatsWorker(ctx context.Context, args []string, _, stderr io.Writer) err
 	}
 	return runAll(ctx,
 		worker.Run,
-		func(ctx context.Context) error { return serveAdmin(ctx, ln, reg, log) },
+		func(ctx context.Context) error { return serveAdmin(ctx, ln, reg, worker.Ready, log) },
 	)
 }

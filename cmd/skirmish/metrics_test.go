@@ -17,6 +17,7 @@ import (
 	"github.com/skirmishgg/skirmish/internal/metrics"
 	"github.com/skirmishgg/skirmish/internal/serve"
 	"github.com/skirmishgg/skirmish/internal/testenv"
+	"github.com/skirmishgg/skirmish/leaderboard"
 )
 
 // parts whose metric names start with skirmish_<part>_.
@@ -36,7 +37,7 @@ func TestMetricsExposition(t *testing.T) {
 
 	d := testDevFlags(t)
 	sys, _ := startTestSystem(t, d)
-	statsAddr := startStatsAdmin(t, ctx)
+	statsAddr := startStatsAdmin(t, ctx, nil)
 
 	// Traffic through every part, so that labelled series exist.
 	if _, err := bot.Run(ctx, bot.Config{
@@ -107,8 +108,10 @@ func hasPartPrefix(name string) bool {
 }
 
 // startStatsAdmin runs a stats worker alone, on its own queue and store
-// in a temp dir, with its /metrics admin server; it returns the address.
-func startStatsAdmin(t *testing.T, ctx context.Context) string {
+// in a temp dir (given to wrap, when not nil, which returns the store the
+// worker uses), with its admin server (/metrics, /healthz, /readyz, pprof);
+// it returns the address.
+func startStatsAdmin(t *testing.T, ctx context.Context, wrap func(leaderboard.Store) leaderboard.Store) string {
 	t.Helper()
 	c := common{cli.Common{DataDir: t.TempDir()}}
 	q := queueFlags{Backend: "sqlite"}
@@ -116,6 +119,9 @@ func startStatsAdmin(t *testing.T, ctx context.Context) string {
 	store, err := leaderboardcmd.OpenStore(ctx, &c.Common, &leaderboardcmd.StoreFlags{}, &cl.Closer)
 	if err != nil {
 		t.Fatalf("OpenStore: %v", err)
+	}
+	if wrap != nil {
+		store = wrap(store)
 	}
 	qu, err := openQueue(ctx, &c, &q, &cl)
 	if err != nil {
@@ -136,7 +142,7 @@ func startStatsAdmin(t *testing.T, ctx context.Context) string {
 	go func() {
 		done <- runAll(ctx,
 			worker.Run,
-			func(ctx context.Context) error { return serveAdmin(ctx, ln, reg, log) },
+			func(ctx context.Context) error { return serveAdmin(ctx, ln, reg, worker.Ready, log) },
 		)
 	}()
 	t.Cleanup(func() {

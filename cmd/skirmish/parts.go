@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"flag"
-	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -126,11 +124,9 @@ func newMatchmaker(m *matchmakerFlags, c *common, ratings matchmaker.RatingSourc
 	return matchmaker.New(cfg, keys, ratings, metrics.NewRegistry(), log.With("part", "matchmaker"), opts...)
 }
 
-// serveAdmin serves the internal listener (/healthz, /readyz, /metrics,
-// /debug/pprof/) of a part that has no HTTP server of its own (the stats
-// worker).
-func serveAdmin(ctx context.Context, ln net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
-	mux := serve.Internal(metrics.Handler(reg))
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	return serve.HTTP(ctx, ln, mux, log)
+// serveAdmin serves the internal listener (/healthz, /readyz answered by
+// ready, /metrics, /debug/pprof/) of a part that has no HTTP server of its
+// own (the stats worker).
+func serveAdmin(ctx context.Context, ln net.Listener, reg *prometheus.Registry, ready serve.Check, log *slog.Logger) error {
+	return serve.HTTP(ctx, ln, serve.Internal(metrics.Handler(reg), ready), log)
 }

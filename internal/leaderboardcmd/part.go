@@ -80,8 +80,12 @@ func New(store leaderboard.Store, lf *Flags, c *cli.Common, reg *prometheus.Regi
 	if err != nil {
 		return nil, err
 	}
-	srv, err := httpapi.New(httpapi.Config{AllowOrigin: lf.CORSOrigin, AdminKey: lf.AdminKey, RatePerSecond: lf.RateLimit, RateBurst: lf.RateBurst,
-		Proxies: proxies}, idx, keys, reg, log)
+	cfg := httpapi.Config{AllowOrigin: lf.CORSOrigin, AdminKey: lf.AdminKey, RatePerSecond: lf.RateLimit, RateBurst: lf.RateBurst,
+		Proxies: proxies}
+	if p.redis != nil {
+		cfg.Ready = p.redisReady
+	}
+	srv, err := httpapi.New(cfg, idx, keys, reg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +93,23 @@ func New(store leaderboard.Store, lf *Flags, c *cli.Common, reg *prometheus.Regi
 	return p, nil
 }
 
-// Run applies --boards-file, then serves the REST API on ln and /metrics
-// and pprof on internal (nil: not served) and runs the rank index and the
+// errRankIndexDown is why the leaderboard is not ready when the Redis
+// rank index does not answer (the cause is logged, not shown).
+var errRankIndexDown = errors.New("the rank index does not answer")
+
+// redisReady checks that the Redis rank index answers: boards loaded
+// there are read from it.
+func (p *Part) redisReady(ctx context.Context) error {
+	if err := p.redis.Ping(ctx).Err(); err != nil {
+		p.log.Warn("leaderboard rank index not ready", "err", err)
+		return errRankIndexDown
+	}
+	return nil
+}
+
+// Run applies --boards-file, then serves the REST API on ln and, on
+// internal (nil: not served), /metrics, pprof, /healthz and /readyz (the
+// same check as the public /readyz), and runs the rank index and the
 // season scheduler, until ctx ends or one of them fails.
 func (p *Part) Run(ctx context.Context, ln, internal net.Listener) error {
 	if p.redis != nil {
@@ -105,6 +124,6 @@ func (p *Part) Run(ctx context.Context, ln, internal net.Listener) error {
 			if internal == nil {
 				return nil
 			}
-			return serve.HTTP(ctx, internal, serve.Internal(p.srv.Metrics()), p.log)
+			return serve.HTTP(ctx, internal, serve.Internal(p.srv.Metrics(), p.srv.Ready), p.log)
 		})
 }

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"io"
 	"net/http"
 	"net/http/pprof"
 )
@@ -9,12 +8,15 @@ import (
 // Internal returns the mux of a part's internal listener (--internal-addr,
 // loopback by default), where the operational surfaces live rather than
 // on the ports players reach: GET /metrics (the given handler), the
-// net/http/pprof profiles under /debug/pprof/, and GET /healthz. Parts add
-// their own internal routes (gRPC control services) to it.
-func Internal(metrics http.Handler) *http.ServeMux {
+// net/http/pprof profiles under /debug/pprof/, GET /healthz, and GET
+// /readyz answered by ready (Readyz; give the same check the part's
+// public /readyz uses, so the two always agree). Parts add their own
+// internal routes (gRPC control services) to it.
+func Internal(metrics http.Handler, ready Check) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /healthz", Healthz)
+	mux.Handle("GET /readyz", Readyz(ready))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

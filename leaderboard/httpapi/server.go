@@ -51,6 +51,9 @@ type Config struct {
 	// ConnsPerPeer is the most TCP connections one client address holds
 	// at once (256); trusted proxies are exempt. Negative: no limit.
 	ConnsPerPeer int
+	// Ready, when set, is checked by Ready after the store answers: what
+	// else the leaderboard needs to answer queries (the Redis rank index).
+	Ready serve.Check
 }
 
 func (c *Config) fill() error {
@@ -165,8 +168,8 @@ func (s *Server) routes() {
 	s.handle("GET /v1/players/{id}/matches", s.playerMatches)
 	s.handle("GET /v1/matches/{id}", s.match)
 	s.handle("GET /openapi.json", s.openAPI)
-	s.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeText(w, "ok") })
-	s.handle("GET /readyz", s.ready)
+	s.handle("GET /healthz", serve.Healthz)
+	s.handle("GET /readyz", serve.Readyz(s.Ready))
 }
 
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
@@ -250,18 +253,20 @@ func (c *codeWriter) Header() http.Header         { return c.header }
 func (c *codeWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (c *codeWriter) WriteHeader(code int)        { c.code = code }
 
-func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
+// Ready is the leaderboard's readiness, which its /readyz answers and
+// its internal listener's should too: the store answers a ping, and
+// Config.Ready, if set, passes.
+func (s *Server) Ready(ctx context.Context) error {
 	if err := s.store.Ping(ctx); err != nil {
 		s.log.Warn("leaderboard store not ready", "err", err)
-		writeProblem(w, http.StatusServiceUnavailable, "the leaderboard store does not answer")
-		return
+		return errStoreDown
 	}
-	writeText(w, "ok")
+	if s.cfg.Ready != nil {
+		return s.cfg.Ready(ctx)
+	}
+	return nil
 }
 
-func writeText(w http.ResponseWriter, text string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte(text + "\n"))
-}
+// errStoreDown is why the leaderboard is not ready when its store does
+// not answer (the cause is logged, not shown).
+var errStoreDown = errors.New("the store does not answer")

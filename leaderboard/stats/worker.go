@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -106,7 +107,28 @@ type Worker struct {
 	store   leaderboard.Store
 	log     *slog.Logger
 	metrics *workerMetrics
+
+	// state is where Run is (Ready): stateNew, statePolling, stateStopping.
+	state atomic.Int32
+	// receiveFailed is set by a failed receive and cleared by one that
+	// succeeds.
+	receiveFailed atomic.Bool
 }
+
+// The states of a worker's Run.
+const (
+	stateNew int32 = iota
+	statePolling
+	stateStopping
+)
+
+// Why a worker is not ready (Ready).
+var (
+	errNotPolling = errors.New("not polling yet")
+	errStopping   = errors.New("shutting down")
+	errQueueDown  = errors.New("the queue does not answer")
+	errStoreDown  = errors.New("the store does not answer")
+)
 
 // New builds a worker; it registers its metrics with reg.
 func New(cfg Config, q queue.Queue, store leaderboard.Store, reg *prometheus.Registry, log *slog.Logger) (*Worker, error) {
@@ -135,6 +157,9 @@ func New(cfg Config, q queue.Queue, store leaderboard.Store, reg *prometheus.Reg
 // (applies and deletes it) before it stops; Run returns when all have.
 func (w *Worker) Run(ctx context.Context) error {
 	w.log.Info("stats worker started", "pollers", w.cfg.Pollers, "appliers", w.cfg.Appliers)
+	w.state.Store(statePolling)
+	stop := context.AfterFunc(ctx, func() { w.state.Store(stateStopping) })
+	defer stop()
 	var wg, pollers, deleters sync.WaitGroup
 	committed := make(chan []string, w.cfg.Pollers)
 	for range w.cfg.Pollers {
@@ -151,7 +176,29 @@ func (w *Worker) Run(ctx context.Context) error {
 	close(committed)
 	deleters.Wait()
 	wg.Wait()
+	w.state.Store(stateStopping)
 	w.log.Info("stats worker stopped")
+	return nil
+}
+
+// Ready reports whether the worker takes outcomes now: Run is polling and
+// has not begun to stop, the last receive from the queue succeeded, and
+// the store answers a ping. The error's text is the short reason a
+// /readyz answer gives; a store's cause is logged here.
+func (w *Worker) Ready(ctx context.Context) error {
+	switch w.state.Load() {
+	case stateNew:
+		return errNotPolling
+	case stateStopping:
+		return errStopping
+	}
+	if w.receiveFailed.Load() {
+		return errQueueDown
+	}
+	if err := w.store.Ping(ctx); err != nil {
+		w.log.Warn("stats worker store not ready", "err", err)
+		return errStoreDown
+	}
 	return nil
 }
 
@@ -165,6 +212,7 @@ func (w *Worker) poll(ctx context.Context, committed chan<- []string) {
 			if ctx.Err() != nil {
 				return
 			}
+			w.receiveFailed.Store(true)
 			w.metrics.receiveErrors.Inc()
 			w.log.Warn("receive match outcomes", "err", err)
 			select {
@@ -174,6 +222,7 @@ func (w *Worker) poll(ctx context.Context, committed chan<- []string) {
 			}
 			continue
 		}
+		w.receiveFailed.Store(false)
 		if len(msgs) > 0 {
 			// The batch is in hand: finish it even when ctx ends.
 			w.handle(context.WithoutCancel(ctx), msgs, committed)
