@@ -64,9 +64,10 @@ type Config struct {
 	// JoinTokenTTL is how long a join token in an assignment is valid.
 	// Default 2m.
 	JoinTokenTTL time.Duration `yaml:"join_token_ttl"`
-	// JoinRefreshMaxAge is how long after its issue a join token may be
-	// exchanged for a new one with RefreshJoinToken, as long as its room
-	// still runs. Default 6h (the longest the matchmaker remembers a
+	// JoinRefreshMaxAge is how long after the first join token of a seat
+	// was issued its tokens may be exchanged for new ones with
+	// RefreshJoinToken, as long as the room still runs; refreshes do not
+	// extend it. Default 6h (the longest the matchmaker remembers a
 	// room).
 	JoinRefreshMaxAge time.Duration `yaml:"join_refresh_max_age"`
 	// PartyInviteTTL is how long a party invite (CreatePartyInvite) is

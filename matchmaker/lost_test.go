@@ -11,7 +11,10 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/skirmishgg/skirmish/internal/auth"
+	outcomequeue "github.com/skirmishgg/skirmish/internal/queue"
 	"github.com/skirmishgg/skirmish/internal/queue/litequeue"
+	"github.com/skirmishgg/skirmish/internal/queue/sqsqueue"
+	"github.com/skirmishgg/skirmish/internal/testenv"
 	skirmishv1 "github.com/skirmishgg/skirmish/proto/skirmish/v1"
 )
 
@@ -183,6 +186,85 @@ func TestLostGameserver(t *testing.T) {
 }
 
 type litequeueMessage struct{ body []byte }
+
+// TestServerLostThenRealOutcomeOnFIFOQueue: on a FIFO SQS queue, which
+// accepts and then drops a message whose deduplication id it saw in the
+// last five minutes, the matchmaker's server_lost record of a match does
+// not stand in the way of the gameserver's own outcome of it. The
+// gameserver was only cut off; after the record was received and deleted,
+// its outbox sends the real outcome (twice: a retry), which arrives once.
+func TestServerLostThenRealOutcomeOnFIFOQueue(t *testing.T) {
+	endpoint := testenv.SQS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*waitTimeout)
+	defer cancel()
+	q, err := sqsqueue.New(ctx, sqsqueue.Config{
+		QueueName: "lost-outcomes.fifo", Endpoint: endpoint, Create: true, VisibilityTimeout: 30 * time.Second,
+		AccessKeyID: "test", SecretAccessKey: "test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startMatchmakerWith(t, Config{FormationInterval: 10 * time.Millisecond, GameserverTTL: 300 * time.Millisecond}, nil,
+		WithOutcomeQueue(q))
+	rs := e.startGameserver(t, "gs1", 0)
+	kill := e.heartbeatUntil(t, rs)
+	running := e.duel(t, "alice", "bob")
+	matchID := running.GetAssignment().GetMatchId()
+	e.report(t, &skirmishv1.ReportRoomRequest{
+		GameserverId: "gs1", RoomId: running.GetAssignment().GetRoomId(), MatchId: matchID,
+		Mode: "duel", Event: skirmishv1.RoomEvent_ROOM_EVENT_STARTED,
+	})
+	kill()
+
+	lost := receiveOutcomes(t, ctx, q, 1)
+	if lost[0].GetEndReason() != skirmishv1.EndReason_END_REASON_SERVER_LOST || lost[0].GetMatchId() != matchID {
+		t.Fatalf("first outcome = %v, want SERVER_LOST of match %s", lost[0], matchID)
+	}
+	real := &skirmishv1.MatchOutcome{
+		SchemaVersion: 1, MatchId: matchID, RoomId: running.GetAssignment().GetRoomId(), Mode: "duel", GameserverId: "gs1",
+		EndReason: skirmishv1.EndReason_END_REASON_SCORE_LIMIT,
+	}
+	body, err := protojson.Marshal(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := q.Send(ctx, []outcomequeue.Outgoing{{ID: outcomequeue.OutcomeID(matchID), Body: body}}); err != nil {
+			t.Fatalf("Send(the real outcome) error: %v", err)
+		}
+	}
+	got := receiveOutcomes(t, ctx, q, 1)
+	if got[0].GetEndReason() != skirmishv1.EndReason_END_REASON_SCORE_LIMIT || got[0].GetMatchId() != matchID {
+		t.Fatalf("outcome after the server_lost record = %v, want the real one of match %s", got[0], matchID)
+	}
+	if more, err := q.Receive(ctx, 10, time.Second); err != nil || len(more) != 0 {
+		t.Fatalf("Receive after both outcomes = %d messages, %v; want none (the retry deduplicated)", len(more), err)
+	}
+}
+
+// receiveOutcomes receives n outcomes from q, deleting each, and fails the
+// test when they do not arrive before ctx ends.
+func receiveOutcomes(t *testing.T, ctx context.Context, q outcomequeue.Queue, n int) []*skirmishv1.MatchOutcome {
+	t.Helper()
+	var out []*skirmishv1.MatchOutcome
+	for len(out) < n {
+		msgs, err := q.Receive(ctx, n-len(out), time.Second)
+		if err != nil {
+			t.Fatalf("Receive error after %d of %d outcomes: %v", len(out), n, err)
+		}
+		for _, m := range msgs {
+			o := &skirmishv1.MatchOutcome{}
+			if err := protojson.Unmarshal(m.Body, o); err != nil {
+				t.Fatalf("decode outcome: %v", err)
+			}
+			out = append(out, o)
+			if err := q.Delete(ctx, []string{m.ReceiptHandle}); err != nil {
+				t.Fatalf("Delete error: %v", err)
+			}
+		}
+	}
+	return out
+}
 
 // waitState waits until GetTicket shows the state.
 func waitState(t testing.TB, e *env, ctx context.Context, id string, want skirmishv1.TicketState) {

@@ -243,7 +243,7 @@ func TestNoShowEscalates(t *testing.T) {
 // player's token, a forged one and a token of an ended room are refused.
 func TestRefreshJoinToken(t *testing.T) {
 	eachStore(t, func(t *testing.T, start starter) {
-		e := start(t, Config{FormationInterval: 10 * time.Millisecond}, nil)
+		e := start(t, Config{FormationInterval: 10 * time.Millisecond, JoinRefreshMaxAge: time.Hour}, nil)
 		e.startGameserver(t, "gs1", 0)
 		as := e.duel(t, "alice", "bob").GetAssignment()
 		alice := e.as(t, "alice")
@@ -269,6 +269,14 @@ func TestRefreshJoinToken(t *testing.T) {
 		other := testKeys(t)
 		forged, _ := other.IssueJoin(seat, time.Minute)
 		session := e.token(t, "alice")
+		// A seat whose first token is older than join_refresh_max_age,
+		// however new its latest: refreshes do not extend the limit.
+		stale := seat
+		stale.FirstIssued = time.Now().Add(-time.Hour - time.Minute)
+		staleTok, err := e.keys.IssueJoin(stale, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, tt := range []struct {
 			name string
 			ctx  context.Context
@@ -277,6 +285,7 @@ func TestRefreshJoinToken(t *testing.T) {
 		}{
 			{"another player's token", e.as(t, "bob"), expired, codes.PermissionDenied},
 			{"forged", alice, forged, codes.InvalidArgument},
+			{"first issued too long ago", alice, staleTok, codes.InvalidArgument},
 			{"session token", alice, session, codes.InvalidArgument},
 			{"empty", alice, "", codes.InvalidArgument},
 		} {

@@ -447,7 +447,10 @@ func (m *Matchmaker) publishLost(ctx context.Context) {
 			m.log.Error("encode server-lost outcome", "match", o.GetMatchId(), "err", err)
 			return
 		}
-		msgs[i] = outcomequeue.Outgoing{ID: o.GetMatchId(), Body: body}
+		// Not the match id: that is the id of the gameserver's own
+		// outcome, which must still arrive (on a FIFO queue, a second
+		// message with an id seen in the last five minutes is dropped).
+		msgs[i] = outcomequeue.Outgoing{ID: outcomequeue.ServerLostID(o.GetMatchId()), Body: body}
 		ids[i] = o.GetMatchId()
 	}
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)

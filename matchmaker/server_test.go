@@ -320,7 +320,11 @@ func TestDuelMatch(t *testing.T) {
 			if err != nil {
 				t.Fatalf("VerifyJoin(%s's token): %v", player, err)
 			}
-			want := auth.Join{PlayerID: player, Name: "name-" + player, MatchID: fa.GetAssignment().GetMatchId(), RoomID: "room-1", Team: as.GetTeam(), GameserverID: "gs1"}
+			if age := time.Since(join.FirstIssued); age < -time.Second || age > waitTimeout {
+				t.Errorf("join token first issued %v ago, want about now", age)
+			}
+			want := auth.Join{PlayerID: player, Name: "name-" + player, MatchID: fa.GetAssignment().GetMatchId(), RoomID: "room-1", Team: as.GetTeam(), GameserverID: "gs1",
+				FirstIssued: join.FirstIssued}
 			if join != want {
 				t.Errorf("join token = %+v, want %+v", join, want)
 			}

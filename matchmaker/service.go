@@ -213,7 +213,7 @@ func (s *ticketService) RefreshJoinToken(ctx context.Context, req *skirmishv1.Re
 	join, err := s.m.keys.VerifyJoinForRefresh(req.GetJoinToken(), s.m.cfg.JoinRefreshMaxAge)
 	switch {
 	case err != nil:
-		return nil, status.Error(codes.InvalidArgument, "join_token: invalid, or issued too long ago to refresh")
+		return nil, status.Error(codes.InvalidArgument, "join_token: invalid, or its seat was first issued too long ago to refresh")
 	case join.PlayerID != sess.PlayerID:
 		return nil, status.Error(codes.PermissionDenied, "join_token: the token is another player's")
 	case join.GameserverID == "":

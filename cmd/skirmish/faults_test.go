@@ -133,7 +133,7 @@ func sendOutcomes(t *testing.T, q queue.Queue, from, to int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		batch = append(batch, queue.Outgoing{ID: o.MatchId, Body: body})
+		batch = append(batch, queue.Outgoing{ID: queue.OutcomeID(o.MatchId), Body: body})
 		if len(batch) == queue.MaxBatch || i == to-1 {
 			if err := q.Send(context.Background(), batch); err != nil {
 				t.Fatalf("Send error: %v", err)

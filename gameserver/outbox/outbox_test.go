@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,6 +68,8 @@ type failing struct {
 	queue.Queue
 	left  atomic.Int32
 	calls chan struct{}
+	mu    sync.Mutex
+	ids   [][]string // the message ids of each Send, failed ones too
 }
 
 func newFailing(q queue.Queue, n int) *failing {
@@ -76,6 +79,13 @@ func newFailing(q queue.Queue, n int) *failing {
 }
 
 func (f *failing) Send(ctx context.Context, msgs []queue.Outgoing) error {
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	f.mu.Lock()
+	f.ids = append(f.ids, ids)
+	f.mu.Unlock()
 	select {
 	case f.calls <- struct{}{}:
 	default:
@@ -159,6 +169,38 @@ func TestDeliversEverythingAfterQueueRecovers(t *testing.T) {
 	} {
 		if got := metric(t, reg, name); got != want {
 			t.Errorf("metric %s = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestSendsWithOutcomeID: the outbox sends an outcome with the message id
+// queue.OutcomeID of its match, and sends it again with the same id after
+// a failure, so that a FIFO queue keeps one copy; the matchmaker's
+// server_lost record of the match has another id.
+func TestSendsWithOutcomeID(t *testing.T) {
+	ob := openOutbox(t, filepath.Join(t.TempDir(), "outbox.db"))
+	q := openQueue(t)
+	down := newFailing(q, 2)
+	p, err := outbox.NewPublisher(fast, ob, down, nil, nil)
+	if err != nil {
+		t.Fatalf("NewPublisher error: %v", err)
+	}
+	add(t, ob, 0, 1)
+	stop := run(t, p)
+	collect(t, q, 1)
+	stop()
+	want := queue.OutcomeID(outcome(0).GetMatchId())
+	if want == queue.ServerLostID(outcome(0).GetMatchId()) {
+		t.Fatalf("OutcomeID = ServerLostID = %q, want them apart", want)
+	}
+	down.mu.Lock()
+	defer down.mu.Unlock()
+	if len(down.ids) < 3 {
+		t.Fatalf("Send calls = %v, want two that failed and one that succeeded", down.ids)
+	}
+	for _, ids := range down.ids {
+		if len(ids) != 1 || ids[0] != want {
+			t.Errorf("Send with message ids %q, want [%q]", ids, want)
 		}
 	}
 }

@@ -196,7 +196,7 @@ func (p *Publisher) idle(ctx context.Context, delay time.Duration, wake <-chan s
 func (p *Publisher) sendBatch(ctx context.Context, entries []entry) {
 	msgs := make([]queue.Outgoing, len(entries))
 	for i, e := range entries {
-		msgs[i] = queue.Outgoing{ID: e.matchID, Body: e.body}
+		msgs[i] = queue.Outgoing{ID: queue.OutcomeID(e.matchID), Body: e.body}
 	}
 	b := p.backoff()
 	for {
@@ -239,7 +239,7 @@ func (p *Publisher) drain(ctx context.Context) error {
 		}
 		msgs := make([]queue.Outgoing, len(entries))
 		for i, e := range entries {
-			msgs[i] = queue.Outgoing{ID: e.matchID, Body: e.body}
+			msgs[i] = queue.Outgoing{ID: queue.OutcomeID(e.matchID), Body: e.body}
 		}
 		if err := p.q.Send(ctx, msgs); err != nil {
 			p.errs.Inc()

@@ -61,6 +61,13 @@ type Join struct {
 	// matchmaker uses it to tell whether the room still runs before it
 	// re-issues the token. Empty in tokens made before it existed.
 	GameserverID string
+	// FirstIssued is when the first join token of this seat was issued.
+	// IssueJoin stamps it (now, when zero) and a token re-issued from a
+	// verified one keeps it, so VerifyJoinForRefresh measures its maxAge
+	// from the first token, however often it was refreshed. A token made
+	// before the claim existed gives its own issue time. Verified tokens
+	// give it in UTC, to the second.
+	FirstIssued time.Time
 }
 
 // Invite lets one party leader put one player on one ticket: the player
@@ -86,6 +93,9 @@ type claims struct {
 	Gameserver string `json:"gs,omitempty"`
 	Leader     string `json:"ldr,omitempty"`
 	Mode       string `json:"mode,omitempty"`
+	// FirstIssued is a join token's orig_iat: the issue time of the first
+	// token of its seat, carried over by every refresh.
+	FirstIssued *jwt.NumericDate `json:"orig_iat,omitempty"`
 }
 
 // IssueSession signs a session token for a player, valid for ttl.
@@ -103,8 +113,15 @@ func (k *Keys) VerifySession(token string) (Session, error) {
 }
 
 // IssueJoin signs a join token for one seat in one room, valid for ttl.
+// A j.FirstIssued that is set (a refresh: j came from
+// VerifyJoinForRefresh) goes into the token as it is; zero means now.
 func (k *Keys) IssueJoin(j Join, ttl time.Duration) (string, error) {
-	return k.sign(KindJoin, j.PlayerID, ttl, claims{Name: j.Name, MatchID: j.MatchID, RoomID: j.RoomID, Team: j.Team, Gameserver: j.GameserverID})
+	first := j.FirstIssued
+	if first.IsZero() {
+		first = k.now()
+	}
+	return k.sign(KindJoin, j.PlayerID, ttl, claims{Name: j.Name, MatchID: j.MatchID, RoomID: j.RoomID, Team: j.Team,
+		Gameserver: j.GameserverID, FirstIssued: jwt.NewNumericDate(first)})
 }
 
 // VerifyJoin checks a join token and returns the seat it grants.
@@ -117,9 +134,11 @@ func (k *Keys) VerifyJoin(token string) (Join, error) {
 }
 
 // VerifyJoinForRefresh checks a join token as VerifyJoin does, except that
-// an expired token passes as long as it was issued less than maxAge ago:
-// the matchmaker re-issues such a token for a player whose room still
-// runs. It returns ErrInvalidToken for anything else.
+// an expired token passes as long as the first token of its seat
+// (Join.FirstIssued) was issued less than maxAge ago: the matchmaker
+// re-issues such a token for a player whose room still runs, and however
+// often it does, not past maxAge from the first. It returns
+// ErrInvalidToken for anything else.
 func (k *Keys) VerifyJoinForRefresh(token string, maxAge time.Duration) (Join, error) {
 	c, err := k.verify(token, KindJoin, maxAge)
 	if err != nil {
@@ -129,7 +148,21 @@ func (k *Keys) VerifyJoinForRefresh(token string, maxAge time.Duration) (Join, e
 }
 
 func joinOf(c *claims) Join {
-	return Join{PlayerID: c.Subject, Name: c.Name, MatchID: c.MatchID, RoomID: c.RoomID, Team: c.Team, GameserverID: c.Gameserver}
+	j := Join{PlayerID: c.Subject, Name: c.Name, MatchID: c.MatchID, RoomID: c.RoomID, Team: c.Team, GameserverID: c.Gameserver}
+	if first := firstIssued(c); first != nil {
+		j.FirstIssued = first.Time.UTC()
+	}
+	return j
+}
+
+// firstIssued is the issue time of the first token of a join token's
+// seat: its orig_iat, or its own issue time when it has none (made before
+// the claim existed).
+func firstIssued(c *claims) *jwt.NumericDate {
+	if c.FirstIssued != nil {
+		return c.FirstIssued
+	}
+	return c.IssuedAt
 }
 
 // IssueInvite signs a party invite, valid for ttl. An empty inv.ID gets a
@@ -200,9 +233,9 @@ func (k *Keys) sign(kind Kind, subject string, ttl time.Duration, c claims) (str
 	return s, nil
 }
 
-// verify checks a token of the kind. With maxAge > 0 the expiry is not
-// checked; the token must instead carry an issue time less than maxAge
-// ago.
+// verify checks a token of the kind. With maxAge > 0 (join tokens only)
+// the expiry is not checked; the first token of the seat must instead have
+// been issued less than maxAge ago (firstIssued).
 func (k *Keys) verify(token string, kind Kind, maxAge time.Duration) (*claims, error) {
 	pub := k.verifiers[kind]
 	if pub == nil {
@@ -235,8 +268,10 @@ func (k *Keys) verify(token string, kind Kind, maxAge time.Duration) (*claims, e
 			err = errors.New("no issue or expiry time")
 		case c.IssuedAt.After(now.Add(leeway)):
 			err = errors.New("issued in the future")
-		case now.Sub(c.IssuedAt.Time) >= maxAge:
-			err = fmt.Errorf("issued more than %v ago", maxAge)
+		case firstIssued(&c).After(c.IssuedAt.Time):
+			err = errors.New("first issued after this token")
+		case now.Sub(firstIssued(&c).Time) >= maxAge:
+			err = fmt.Errorf("first issued more than %v ago", maxAge)
 		}
 	}
 	if err != nil {

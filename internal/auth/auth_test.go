@@ -37,6 +37,8 @@ func TestSessionRoundTrip(t *testing.T) {
 
 func TestJoinRoundTrip(t *testing.T) {
 	k := newTestKeys(t)
+	now := time.Unix(1_800_000_000, 0).UTC()
+	k.now = func() time.Time { return now }
 	want := Join{PlayerID: "p1", Name: "Ada", MatchID: "m1", RoomID: "r1", Team: 2}
 	tok, err := k.IssueJoin(want, time.Minute)
 	if err != nil {
@@ -46,6 +48,7 @@ func TestJoinRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("VerifyJoin: %v", err)
 	}
+	want.FirstIssued = now // stamped by IssueJoin
 	if got != want {
 		t.Errorf("VerifyJoin = %+v, want %+v", got, want)
 	}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // issueAll mints one token of every kind with k.
@@ -202,13 +204,14 @@ func TestDeriveKeyStable(t *testing.T) {
 // while it is younger than maxAge, and nothing else does.
 func TestJoinRefresh(t *testing.T) {
 	k := newTestKeys(t)
-	now := time.Unix(1_800_000_000, 0)
+	now := time.Unix(1_800_000_000, 0).UTC()
 	k.now = func() time.Time { return now }
 	want := Join{PlayerID: "p1", Name: "Ada", MatchID: "m1", RoomID: "r1", Team: 1, GameserverID: "gs1"}
 	tok, err := k.IssueJoin(want, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
+	want.FirstIssued = now
 	other := newTestKeys(t)
 	other.now = k.now
 	foreign, _ := other.IssueJoin(want, time.Minute)
@@ -230,6 +233,78 @@ func TestJoinRefresh(t *testing.T) {
 	now = now.Add(time.Hour) // older than maxAge
 	if _, err := k.VerifyJoinForRefresh(tok, time.Hour); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("VerifyJoinForRefresh(too old) = %v, want ErrInvalidToken", err)
+	}
+}
+
+// TestJoinRefreshLimitedFromFirstIssue: a player who refreshes a join
+// token again and again, each new token for the last (as the matchmaker's
+// RefreshJoinToken does), gets new ones only until maxAge after the first
+// token of the seat was issued, not maxAge after the latest.
+func TestJoinRefreshLimitedFromFirstIssue(t *testing.T) {
+	k := newTestKeys(t)
+	first := time.Unix(1_800_000_000, 0)
+	now := first
+	k.now = func() time.Time { return now }
+	const ttl, maxAge, every = 2 * time.Minute, 6 * time.Hour, 10 * time.Minute
+	tok, err := k.IssueJoin(Join{PlayerID: "p1", RoomID: "r1", GameserverID: "gs1"}, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 * maxAge / every {
+		now = now.Add(every) // the last token expired a while ago
+		seat, err := k.VerifyJoinForRefresh(tok, maxAge)
+		if err != nil {
+			if age := now.Sub(first); age < maxAge || age >= maxAge+every {
+				t.Fatalf("refresh refused %v after the first issue: %v; want it refused from %v", age, err, maxAge)
+			}
+			return
+		}
+		if tok, err = k.IssueJoin(seat, ttl); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.VerifyJoin(tok); err != nil {
+			t.Fatalf("VerifyJoin(refreshed) = %v, want it valid", err)
+		}
+	}
+	t.Fatalf("still refreshed %v after the first issue, want refused from %v", now.Sub(first), maxAge)
+}
+
+// TestJoinRefreshOfTokenWithoutFirstIssue: a join token made before the
+// orig_iat claim existed counts its age from its own issue time, and a
+// token refreshed from it keeps that time as the first issue; a token
+// whose first issue is after its own is refused.
+func TestJoinRefreshOfTokenWithoutFirstIssue(t *testing.T) {
+	k := newTestKeys(t)
+	issued := time.Unix(1_800_000_000, 0).UTC()
+	now := issued
+	k.now = func() time.Time { return now }
+	const maxAge = 6 * time.Hour
+	old, err := k.sign(KindJoin, "p1", 2*time.Minute, claims{RoomID: "r1", Gameserver: "gs1"}) // as before orig_iat
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = issued.Add(maxAge - time.Minute)
+	seat, err := k.VerifyJoinForRefresh(old, maxAge)
+	if err != nil || !seat.FirstIssued.Equal(issued) {
+		t.Fatalf("VerifyJoinForRefresh(old token, younger than maxAge) = %+v, %v; want first issued %v", seat, err, issued)
+	}
+	refreshed, err := k.IssueJoin(seat, 2*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = issued.Add(maxAge)
+	for name, tok := range map[string]string{"old": old, "refreshed from old": refreshed} {
+		if _, err := k.VerifyJoinForRefresh(tok, maxAge); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("VerifyJoinForRefresh(%s, maxAge after its first issue) = %v, want ErrInvalidToken", name, err)
+		}
+	}
+	now = issued
+	later, err := k.sign(KindJoin, "p1", 2*time.Minute, claims{RoomID: "r1", FirstIssued: jwt.NewNumericDate(issued.Add(time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.VerifyJoinForRefresh(later, maxAge); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("VerifyJoinForRefresh(first issued after itself) = %v, want ErrInvalidToken", err)
 	}
 }
 

@@ -18,9 +18,24 @@ import (
 // MatchOutcomes is the name of the queue that carries match outcomes.
 const MatchOutcomes = "match-outcomes"
 
-// Outgoing is a message to send. ID identifies it within a batch and, on
-// FIFO queues, is its deduplication id; publishers use the match id.
+// OutcomeID is the message id of a match's outcome as its gameserver
+// publishes it (from its outbox): the match id.
+func OutcomeID(matchID string) string { return matchID }
+
+// ServerLostID is the message id of the record that the matchmaker
+// publishes for a match it presumed lost with its gameserver
+// (END_REASON_SERVER_LOST). It differs from OutcomeID of the same match:
+// the gameserver may have been only cut off, and its own outcome, sent
+// later, is another message, which replaces the record.
+func ServerLostID(matchID string) string { return "server-lost:" + matchID }
+
+// Outgoing is a message to send.
 type Outgoing struct {
+	// ID names the message: it identifies it within a batch and, on FIFO
+	// queues, is its deduplication id, so a FIFO queue keeps one message
+	// per ID for five minutes. A retry of a message keeps its ID; two
+	// messages that must both arrive need different IDs, even when they
+	// are about one match (OutcomeID, ServerLostID).
 	ID   string
 	Body []byte
 }

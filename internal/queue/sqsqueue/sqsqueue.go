@@ -3,8 +3,9 @@
 //
 // Standard and FIFO queues (names ending in ".fifo") are supported. On a FIFO
 // queue each message is its own group and is deduplicated by its
-// queue.Outgoing.ID, so a publisher that sends the same match twice within
-// SQS's five-minute window enqueues it once.
+// queue.Outgoing.ID, so a publisher that sends the same message twice within
+// SQS's five-minute window enqueues it once, and SQS accepts, then drops,
+// a different message sent with an ID it has seen in that window.
 package sqsqueue
 
 import (

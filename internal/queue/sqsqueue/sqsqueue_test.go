@@ -2,6 +2,7 @@ package sqsqueue_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -36,27 +37,55 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestFIFODeduplicatesByID: on a FIFO queue a message sent again with its
+// ID (a publisher's retry) arrives once, while the matchmaker's
+// server_lost record of a match and the gameserver's own outcome of it,
+// sent after the record was received and deleted, both arrive: SQS
+// accepts a message whose deduplication id it saw in the last five
+// minutes and drops it, so they must not share an ID.
 func TestFIFODeduplicatesByID(t *testing.T) {
 	endpoint := testenv.SQS(t)
 	q := open(t, sqsqueue.Config{QueueName: "outcomes.fifo", Endpoint: endpoint, Create: true, VisibilityTimeout: 30 * time.Second})
 	ctx := context.Background()
 	for range 2 {
-		if err := q.Send(ctx, []queue.Outgoing{{ID: "match-1", Body: []byte("one")}, {ID: "match-2", Body: []byte("two")}}); err != nil {
+		if err := q.Send(ctx, []queue.Outgoing{
+			{ID: queue.OutcomeID("match-1"), Body: []byte("one")},
+			{ID: queue.ServerLostID("match-2"), Body: []byte("two lost")},
+		}); err != nil {
 			t.Fatalf("Send error: %v", err)
 		}
 	}
-	var got []string
-	for tries := 0; tries < 5 && len(got) < 2; tries++ {
-		got = append(got, bodies(t, q)...)
+	got := receiveAll(t, q, 2)
+	slices.Sort(got)
+	if want := []string{"one", "two lost"}; !slices.Equal(got, want) {
+		t.Fatalf("received %q, want %q: each message once", got, want)
 	}
-	got = append(got, bodies(t, q)...) // and no more
-	if len(got) != 2 {
-		t.Fatalf("received %q, want each of the two matches once", got)
+	// match-2's gameserver was only cut off; its outcome comes after the
+	// record was applied and deleted, well within the five minutes.
+	for range 2 {
+		if err := q.Send(ctx, []queue.Outgoing{{ID: queue.OutcomeID("match-2"), Body: []byte("two")}}); err != nil {
+			t.Fatalf("Send error: %v", err)
+		}
+	}
+	if got := receiveAll(t, q, 1); !slices.Equal(got, []string{"two"}) {
+		t.Fatalf("after the server_lost record, received %q, want [\"two\"]: the real outcome, once", got)
 	}
 	dlq := open(t, sqsqueue.Config{QueueName: sqsqueue.DeadLetterName("outcomes.fifo"), Endpoint: endpoint})
 	if dlq.URL() == "" {
 		t.Fatal("dead-letter queue has no URL")
 	}
+}
+
+// receiveAll receives and deletes messages until want have arrived (or a
+// few empty receives pass), then once more to see that no more come, and
+// returns their bodies.
+func receiveAll(t *testing.T, q *sqsqueue.Queue, want int) []string {
+	t.Helper()
+	var got []string
+	for tries := 0; tries < 5 && len(got) < want; tries++ {
+		got = append(got, bodies(t, q)...)
+	}
+	return append(got, bodies(t, q)...) // and no more
 }
 
 func TestNewWithoutCreateFailsOnMissingQueue(t *testing.T) {
@@ -107,8 +136,13 @@ func bodies(t *testing.T, q *sqsqueue.Queue) []string {
 		t.Fatalf("Receive error: %v", err)
 	}
 	var out []string
-	for _, m := range msgs {
+	handles := make([]string, len(msgs))
+	for i, m := range msgs {
 		out = append(out, string(m.Body))
+		handles[i] = m.ReceiptHandle
+	}
+	if err := q.Delete(context.Background(), handles); err != nil {
+		t.Fatalf("Delete error: %v", err)
 	}
 	return out
 }

@@ -51,8 +51,9 @@ type MatchmakerServiceClient interface {
 	CreatePartyInvite(ctx context.Context, in *CreatePartyInviteRequest, opts ...grpc.CallOption) (*CreatePartyInviteResponse, error)
 	// RefreshJoinToken re-issues the join token of the caller's assignment
 	// while its room still runs, for a player who reconnects after the
-	// token expired. It takes the old join token (expired or not, issued
-	// less than the matchmaker's join_refresh_max_age ago) and answers
+	// token expired. It takes the old join token (expired or not) while the
+	// seat's first token was issued less than the matchmaker's
+	// join_refresh_max_age ago, however often it was refreshed, and answers
 	// FAILED_PRECONDITION once the room has ended or been cancelled.
 	RefreshJoinToken(ctx context.Context, in *RefreshJoinTokenRequest, opts ...grpc.CallOption) (*RefreshJoinTokenResponse, error)
 }
@@ -158,8 +159,9 @@ type MatchmakerServiceServer interface {
 	CreatePartyInvite(context.Context, *CreatePartyInviteRequest) (*CreatePartyInviteResponse, error)
 	// RefreshJoinToken re-issues the join token of the caller's assignment
 	// while its room still runs, for a player who reconnects after the
-	// token expired. It takes the old join token (expired or not, issued
-	// less than the matchmaker's join_refresh_max_age ago) and answers
+	// token expired. It takes the old join token (expired or not) while the
+	// seat's first token was issued less than the matchmaker's
+	// join_refresh_max_age ago, however often it was refreshed, and answers
 	// FAILED_PRECONDITION once the room has ended or been cancelled.
 	RefreshJoinToken(context.Context, *RefreshJoinTokenRequest) (*RefreshJoinTokenResponse, error)
 	mustEmbedUnimplementedMatchmakerServiceServer()

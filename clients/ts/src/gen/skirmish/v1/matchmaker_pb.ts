@@ -509,8 +509,9 @@ export const MatchmakerService: GenService<{
   /**
    * RefreshJoinToken re-issues the join token of the caller's assignment
    * while its room still runs, for a player who reconnects after the
-   * token expired. It takes the old join token (expired or not, issued
-   * less than the matchmaker's join_refresh_max_age ago) and answers
+   * token expired. It takes the old join token (expired or not) while the
+   * seat's first token was issued less than the matchmaker's
+   * join_refresh_max_age ago, however often it was refreshed, and answers
    * FAILED_PRECONDITION once the room has ended or been cancelled.
    *
    * @generated from rpc skirmish.v1.MatchmakerService.RefreshJoinToken
