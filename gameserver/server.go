@@ -179,8 +179,10 @@ func New(cfg Config, keys *auth.Keys, sink OutcomeSink, reg *prometheus.Registry
 	if err != nil {
 		return nil, fmt.Errorf("gameserver: %w", err)
 	}
+	edge := newEdgeMetrics(reg)
+	cfg.Edge.bound(&cfg.WebTransport, cfg.Capacity, edge.refused.WithLabelValues("quic").Inc)
 	s := &Server{cfg: cfg, keys: keys, reg: reg, log: log, rooms: rooms, ws: wsh,
-		health: health.NewServer(), http: metrics.NewHTTP(reg, "gameserver"), report: report, edge: newEdgeMetrics(reg)}
+		health: health.NewServer(), http: metrics.NewHTTP(reg, "gameserver"), report: report, edge: edge}
 	report.s = s
 	if cfg.WebTransportAddr != "" {
 		s.wt, err = webtransport.New(cfg.WebTransport, keys, rooms, reg, log.With("component", "webtransport"))

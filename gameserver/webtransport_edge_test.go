@@ -25,13 +25,22 @@ import (
 // bounds, and returns it with its WebTransport URL.
 func startBoundedWT(t *testing.T, cfg webtransport.Config) (*testServer, string) {
 	t.Helper()
+	return startWT(t, Config{WebTransport: cfg})
+}
+
+// startWT runs a gameserver with WebTransport on a loopback port, and
+// returns it with its WebTransport URL.
+func startWT(t *testing.T, cfg Config) (*testServer, string) {
+	t.Helper()
 	cert, _, err := webtransport.DevCertificate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Certificate = cert
-	ts := startServer(t, Config{Modes: arena.Modes(arena.Config{MatchDuration: time.Minute}), WebTransportAddr: "127.0.0.1:0", WebTransport: cfg,
-		Web: http.NotFoundHandler()})
+	cfg.WebTransport.Certificate = cert
+	cfg.Modes = arena.Modes(arena.Config{MatchDuration: time.Minute})
+	cfg.WebTransportAddr = "127.0.0.1:0"
+	cfg.Web = http.NotFoundHandler()
+	ts := startServer(t, cfg)
 	resp, err := http.Get("http://" + ts.addr + "/config.json")
 	if err != nil {
 		t.Fatal(err)

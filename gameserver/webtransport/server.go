@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,7 +48,8 @@ type Config struct {
 	// what fits in a QUIC datagram frame on a 1280-byte path with room to
 	// spare); larger ones go on the control stream.
 	MaxDatagram int
-	// JoinTimeout is how long a new session has to send Join (10 s).
+	// JoinTimeout is how long a new session has to send Join, and how long
+	// a QUIC connection may hold no session before it is closed (10 s).
 	JoinTimeout time.Duration
 	// IdleTimeout closes a joined session that sends nothing (30 s).
 	IdleTimeout time.Duration
@@ -73,6 +75,21 @@ type Config struct {
 	// behind a NAT); more are refused with 429.
 	// Negative: no bound.
 	SessionsPerPeer int
+	// ConnsPerPeer is the most QUIC connections one peer (limits.Key of
+	// its address) holds at once, and MaxConns the most in all. A
+	// connection counts from its first packet, before the handshake, until
+	// it closes, with or without a session; one over a bound is refused
+	// with CONNECTION_REFUSED. Once a peer, or all peers, hold half their
+	// bound, new connections first prove their address with a Retry. The
+	// gameserver sets these from its Edge, the bounds of its TCP port.
+	// Zero: 256 per peer, and 2,256 in all (what a gameserver of 1,000
+	// seats allows). Negative: no bound.
+	ConnsPerPeer, MaxConns int
+	// Proxies are exempt from ConnsPerPeer.
+	Proxies limits.Proxies
+	// Refused, when set, is called for each connection refused over
+	// ConnsPerPeer or MaxConns.
+	Refused func()
 }
 
 // Bounds on one QUIC connection: streams a player may open at once (the
@@ -108,6 +125,12 @@ func (c *Config) fill() error {
 	if c.SessionsPerPeer == 0 {
 		c.SessionsPerPeer = 256
 	}
+	if c.ConnsPerPeer == 0 {
+		c.ConnsPerPeer = 256
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = 2*1000 + 256
+	}
 	return nil
 }
 
@@ -124,6 +147,8 @@ type Server struct {
 
 	sessions room.Conns[*wt.Session]
 	peers    *limits.PeerConns
+	conns    *limits.Conns // QUIC connections (quic.go)
+	open     atomic.Int64  // QUIC connections holding a slot
 }
 
 // New returns a server admitting players to rooms; Run serves it.
@@ -149,9 +174,14 @@ func New(cfg Config, keys *auth.Keys, rooms *room.Manager, reg prometheus.Regist
 		}, []string{"via"}),
 		metrics: rooms.TransportMetrics("webtransport"),
 		peers:   limits.NewPeerConns(cfg.SessionsPerPeer),
+		conns:   limits.NewConns(cfg.ConnsPerPeer, cfg.MaxConns, cfg.Proxies),
 	}
 	if reg != nil {
-		reg.MustRegister(s.joins, s.snapshot)
+		open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "skirmish_gameserver_webtransport_connections",
+			Help: "QUIC connections open, from their first packet to their close, with a session or not.",
+		}, func() float64 { return float64(s.open.Load()) })
+		reg.MustRegister(s.joins, s.snapshot, open)
 	}
 	return s, nil
 }
@@ -163,6 +193,7 @@ func (s *Server) Path() string { return s.cfg.Path }
 // joined; joined ones get WriteTimeout plus CloseTimeout to finish, then
 // are cut. It returns once every session handler has returned. Cancel ctx
 // after the rooms have drained, so that players get their MatchEnd first.
+// Run does not close pc.
 func (s *Server) Run(ctx context.Context, pc net.PacketConn) error {
 	mux := http.NewServeMux()
 	h3 := &http3.Server{
@@ -175,6 +206,7 @@ func (s *Server) Run(ctx context.Context, pc net.PacketConn) error {
 	srv := &wt.Server{H3: h3, CheckOrigin: s.cfg.CheckOrigin}
 	wt.ConfigureHTTP3Server(h3)
 	mux.HandleFunc(s.cfg.Path, func(w http.ResponseWriter, r *http.Request) {
+		defer holdSession(r)()
 		peer := limits.Key(limits.AddrOf(r.RemoteAddr))
 		if !s.peers.Acquire(peer) {
 			s.joins.WithLabelValues("too_many_sessions").Inc()
@@ -190,17 +222,30 @@ func (s *Server) Run(ctx context.Context, pc net.PacketConn) error {
 		}
 		s.handle(r.Context(), sess)
 	})
+	tr := &quic.Transport{Conn: pc, ConnContext: s.connContext, VerifySourceAddress: s.verifySource}
+	ln, err := tr.ListenEarly(h3.TLSConfig, h3.QUICConfig)
+	if err != nil {
+		tr.Close()
+		return fmt.Errorf("webtransport: listen: %w", err)
+	}
+	var conns sync.WaitGroup
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(pc) }()
+	go func() { served <- s.accept(ln, srv, &conns) }()
+	stop := func() error {
+		s.shutdown()
+		err := srv.Close() // cuts every connection being served
+		ln.Close()
+		conns.Wait()
+		tr.Close() // and the ones still in their handshake
+		return err
+	}
 	select {
 	case err := <-served:
-		srv.Close()
-		s.shutdown()
+		stop()
 		return fmt.Errorf("webtransport: %w", err)
 	case <-ctx.Done():
 	}
-	s.shutdown()
-	err := srv.Close()
+	err = stop()
 	<-served
 	if err != nil {
 		return fmt.Errorf("webtransport: close: %w", err)

@@ -66,28 +66,107 @@ func (p *PeerConns) Open(key string) int {
 	return p.open[key]
 }
 
+// Conns bounds the connections of one listener, whatever carries them (a
+// TCP listener, a QUIC transport): each peer (by Key of its address) holds
+// at most perPeer at once, and all peers together at most total. Trusted
+// proxies are exempt from the per-peer bound, since many clients share
+// them. Safe for concurrent use. A nil *Conns allows everything.
+type Conns struct {
+	peers   *PeerConns
+	proxies Proxies
+	total   chan struct{} // one token per open connection; nil: no bound
+}
+
+// NewConns returns the bounds; perPeer or total <= 0 leaves that kind
+// unbounded, both: nil.
+func NewConns(perPeer, total int, proxies Proxies) *Conns {
+	if perPeer <= 0 && total <= 0 {
+		return nil
+	}
+	c := &Conns{peers: NewPeerConns(perPeer), proxies: proxies}
+	if total > 0 {
+		c.total = make(chan struct{}, total)
+	}
+	return c
+}
+
+// Acquire takes a slot for a connection from a, or reports false when a's
+// peer, or all peers, hold their bound. release gives the slot back; it is
+// safe to call more than once and from any goroutine.
+func (c *Conns) Acquire(a netip.Addr) (release func(), ok bool) {
+	if c == nil {
+		return func() {}, true
+	}
+	if c.total != nil {
+		select {
+		case c.total <- struct{}{}:
+		default:
+			return nil, false
+		}
+	}
+	key := ""
+	if !c.proxies.Trusted(a) {
+		key = Key(a)
+		if !c.peers.Acquire(key) {
+			if c.total != nil {
+				<-c.total
+			}
+			return nil, false
+		}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if key != "" {
+				c.peers.Release(key)
+			}
+			if c.total != nil {
+				<-c.total
+			}
+		})
+	}, true
+}
+
+// Open reports how many connections are open in all (0 when total is not
+// bounded).
+func (c *Conns) Open() int {
+	if c == nil || c.total == nil {
+		return 0
+	}
+	return len(c.total)
+}
+
+// Crowded reports whether a's peer holds half its bound or more, or all
+// peers together half theirs: the point where a server should ask new
+// connections to prove their address before they take a slot (a QUIC
+// Retry), so that spoofed addresses cannot fill what is left.
+func (c *Conns) Crowded(a netip.Addr) bool {
+	if c == nil {
+		return false
+	}
+	if c.total != nil && 2*len(c.total) >= cap(c.total) {
+		return true
+	}
+	return c.peers != nil && !c.proxies.Trusted(a) && 2*c.peers.Open(Key(a)) >= c.peers.max
+}
+
 // Listener wraps ln so that each peer (by Key of its address) holds at
 // most perPeer connections at once, and all peers together at most total
-// (0: no limit of that kind). A connection over a limit is closed as soon
-// as it is accepted, before any byte of it is read. Trusted proxies are
-// exempt from the per-peer limit, since many clients share them; refused,
-// when set, is called for each refused connection.
+// (0: no limit of that kind), as Conns counts them. A connection over a
+// limit is closed as soon as it is accepted, before any byte of it is
+// read. Trusted proxies are exempt from the per-peer limit; refused, when
+// set, is called for each refused connection.
 func Listener(ln net.Listener, perPeer, total int, proxies Proxies, refused func()) net.Listener {
-	if perPeer <= 0 && total <= 0 {
+	conns := NewConns(perPeer, total, proxies)
+	if conns == nil {
 		return ln
 	}
-	l := &limitListener{Listener: ln, peers: NewPeerConns(perPeer), proxies: proxies, refused: refused}
-	if total > 0 {
-		l.total = make(chan struct{}, total)
-	}
-	return l
+	return &limitListener{Listener: ln, conns: conns, refused: refused}
 }
 
 type limitListener struct {
 	net.Listener
-	peers   *PeerConns
-	proxies Proxies
-	total   chan struct{}
+	conns   *Conns
 	refused func()
 }
 
@@ -97,41 +176,21 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if l.total != nil {
-			select {
-			case l.total <- struct{}{}:
-			default:
-				l.refuse(c)
-				continue
+		release, ok := l.conns.Acquire(AddrOf(c.RemoteAddr().String()))
+		if !ok {
+			c.Close()
+			if l.refused != nil {
+				l.refused()
 			}
+			continue
 		}
-		key := ""
-		if a := AddrOf(c.RemoteAddr().String()); !l.proxies.Trusted(a) {
-			key = Key(a)
-			if !l.peers.Acquire(key) {
-				if l.total != nil {
-					<-l.total
-				}
-				l.refuse(c)
-				continue
-			}
-		}
-		return &limitConn{Conn: c, l: l, key: key}, nil
-	}
-}
-
-func (l *limitListener) refuse(c net.Conn) {
-	c.Close()
-	if l.refused != nil {
-		l.refused()
+		return &limitConn{Conn: c, release: release}, nil
 	}
 }
 
 type limitConn struct {
 	net.Conn
-	l    *limitListener
-	key  string
-	once sync.Once
+	release func()
 }
 
 // SyscallConn exposes the connection's file descriptor, where it has one,
@@ -146,14 +205,7 @@ func (c *limitConn) SyscallConn() (syscall.RawConn, error) {
 
 func (c *limitConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(func() {
-		if c.key != "" {
-			c.l.peers.Release(c.key)
-		}
-		if c.l.total != nil {
-			<-c.l.total
-		}
-	})
+	c.release()
 	return err
 }
 

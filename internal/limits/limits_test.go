@@ -146,6 +146,66 @@ func TestListenerPerPeer(t *testing.T) {
 	}
 }
 
+// TestConns: per-peer and total bounds, trusted proxies exempt from the
+// per-peer one, a released slot taken again, release safe to repeat, and
+// Crowded from half of either bound.
+func TestConns(t *testing.T) {
+	proxies, err := ParseProxies("10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewConns(2, 4, proxies)
+	a, b, proxy := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"), netip.MustParseAddr("10.0.0.1")
+	if c.Crowded(a) {
+		t.Error("Crowded(a) with nothing open = true, want false")
+	}
+	ra1, ok := c.Acquire(a)
+	if !ok {
+		t.Fatal("first connection of a refused")
+	}
+	if !c.Crowded(a) || c.Crowded(b) {
+		t.Errorf("with a holding 1 of 2: Crowded(a) = %v, Crowded(b) = %v, want true, false", c.Crowded(a), c.Crowded(b))
+	}
+	if _, ok := c.Acquire(a); !ok {
+		t.Fatal("second connection of a refused")
+	}
+	if _, ok := c.Acquire(a); ok {
+		t.Fatal("third connection of a accepted, want refused over 2 per peer")
+	}
+	if _, ok := c.Acquire(proxy); !ok {
+		t.Fatal("a trusted proxy refused")
+	}
+	if !c.Crowded(b) {
+		t.Error("Crowded(b) with 3 of 4 open = false, want true")
+	}
+	if _, ok := c.Acquire(b); !ok {
+		t.Fatal("first connection of b refused")
+	}
+	if _, ok := c.Acquire(proxy); ok {
+		t.Fatal("a fifth connection accepted, want refused over 4 in all")
+	}
+	if got := c.Open(); got != 4 {
+		t.Errorf("Open() = %d, want 4", got)
+	}
+	ra1()
+	ra1() // a second release gives back nothing more
+	if got := c.Open(); got != 3 {
+		t.Errorf("Open() after one release = %d, want 3", got)
+	}
+	if _, ok := c.Acquire(a); !ok {
+		t.Error("a refused after one of its connections was released")
+	}
+	if _, ok := c.Acquire(a); ok {
+		t.Error("a accepted over 2 per peer after a double release")
+	}
+	var none *Conns
+	if release, ok := none.Acquire(a); !ok || none.Crowded(a) {
+		t.Error("a nil *Conns refused or is crowded")
+	} else {
+		release()
+	}
+}
+
 func TestClip(t *testing.T) {
 	if got := Clip("short", 10); got != "short" {
 		t.Errorf("Clip(short) = %q", got)
