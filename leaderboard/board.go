@@ -151,11 +151,11 @@ func (b Board) Validate() error {
 	if b.Stat == StatRating && len(b.Modes) > 0 {
 		return Errorf(ErrInvalid, "board %q: a board of stat %q counts the modes of its pool; modes must be empty", b.ID, StatRating)
 	}
-	if len(b.Title) > 200 {
-		return Errorf(ErrInvalid, "board %q: title is longer than 200 bytes", b.ID)
+	if err := validText("title", b.Title, 200); err != nil {
+		return Errorf(ErrInvalid, "board %q: %v", b.ID, err)
 	}
-	if len(b.Reset) > 100 {
-		return Errorf(ErrInvalid, "board %q: reset schedule is longer than 100 bytes", b.ID)
+	if err := validText("reset schedule", b.Reset, 100); err != nil {
+		return Errorf(ErrInvalid, "board %q: %v", b.ID, err)
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ func ParseEntryCursor(s string) (EntryCursor, error) {
 	if err := decodeCursor(s, &c); err != nil {
 		return EntryCursor{}, err
 	}
-	if c.PlayerID == "" || len(c.PlayerID) > MaxIDLen || math.IsNaN(c.Score) || math.IsInf(c.Score, 0) {
+	if ValidID("player id", c.PlayerID) != nil || math.IsNaN(c.Score) || math.IsInf(c.Score, 0) {
 		return EntryCursor{}, Errorf(ErrInvalid, "cursor is not one this server made")
 	}
 	return c, nil
@@ -64,7 +64,7 @@ func ParseMatchCursor(s string) (MatchCursor, error) {
 	if err := decodeCursor(s, &c); err != nil {
 		return MatchCursor{}, err
 	}
-	if c.MatchID == "" || len(c.MatchID) > MaxIDLen {
+	if ValidID("match id", c.MatchID) != nil {
 		return MatchCursor{}, Errorf(ErrInvalid, "cursor is not one this server made")
 	}
 	return c, nil

@@ -1,6 +1,7 @@
 package leaderboard
 
 import (
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -112,11 +113,11 @@ const (
 
 // Validate checks an outcome before a store applies it.
 func (m Match) Validate() error {
-	if err := validID("match id", m.ID); err != nil {
+	if err := ValidID("match id", m.ID); err != nil {
 		return err
 	}
-	if len(m.Mode) > MaxIDLen || !utf8.ValidString(m.Mode) {
-		return Errorf(ErrInvalid, "match %q: mode is longer than %d bytes or not UTF-8", m.ID, MaxIDLen)
+	if err := validText("mode", m.Mode, MaxIDLen); err != nil {
+		return Errorf(ErrInvalid, "match %q: %v", m.ID, err)
 	}
 	if len(m.Players) == 0 {
 		return Errorf(ErrInvalid, "match %q has no players", m.ID)
@@ -126,7 +127,7 @@ func (m Match) Validate() error {
 	}
 	seen := make(map[string]bool, len(m.Players))
 	for _, p := range m.Players {
-		if err := validID("player id", p.PlayerID); err != nil {
+		if err := ValidID("player id", p.PlayerID); err != nil {
 			return err
 		}
 		if seen[p.PlayerID] {
@@ -143,12 +144,22 @@ func (m Match) Validate() error {
 	return nil
 }
 
-func validID(what, id string) error {
+// ValidID checks an id (a match's, a player's) that names what, for the
+// message: 1 to MaxIDLen bytes of UTF-8 without NUL. An error wraps
+// ErrInvalid.
+func ValidID(what, id string) error {
 	if id == "" {
 		return Errorf(ErrInvalid, "%s is missing", what)
 	}
-	if len(id) > MaxIDLen || !utf8.ValidString(id) {
-		return Errorf(ErrInvalid, "%s is longer than %d bytes or not UTF-8", what, MaxIDLen)
+	return validText(what, id, MaxIDLen)
+}
+
+// validText checks text a store keeps: at most max bytes of UTF-8 without
+// NUL, which PostgreSQL's text cannot hold (SQLite takes both, so a rule
+// the stores share is checked here). An error wraps ErrInvalid.
+func validText(what, s string, max int) error {
+	if len(s) > max || !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+		return Errorf(ErrInvalid, "%s must be at most %d bytes of UTF-8 without NUL", what, max)
 	}
 	return nil
 }

@@ -25,7 +25,11 @@ import (
 // RPC path whose content type no protocol uses gets 415; a Connect unary
 // request (application/proto or application/json) whose body does not
 // decode as the method's request message gets 400 invalid_argument. The
-// body, at most the body limit, is read once and handed on.
+// body, at most the body limit, is read once and handed on. A unary
+// request without the Connect-Protocol-Version header (curl, a hand-made
+// fetch) is taken as Connect version 1, as connect-go servers take it by
+// default: the transcoder needs the header to tell Connect from REST and
+// would answer 404. Connect protocol: https://connectrpc.com/docs/protocol
 func checkConnectUnary(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -68,9 +72,16 @@ func checkConnectUnary(h http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
+		if r.Header.Get(connectVersionHeader) == "" {
+			r.Header.Set(connectVersionHeader, "1")
+		}
 		h.ServeHTTP(w, r)
 	})
 }
+
+// connectVersionHeader names the Connect protocol version of a unary
+// request; version 1 is the only one.
+const connectVersionHeader = "Connect-Protocol-Version"
 
 // requestMessage returns a new request message of the method an RPC path
 // (/package.Service/Method) names, or nil when there is no such method.

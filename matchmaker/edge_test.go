@@ -426,16 +426,19 @@ func TestBadConnectRequests(t *testing.T) {
 	tests := []struct {
 		name, method, path, ctype, body string
 		length                          int64 // declared Content-Length; 0: the body's
+		noVersion                       bool  // no Connect-Protocol-Version header
 		want                            int
 		code                            string // Connect error code in the body
 	}{
-		{"garbage protobuf", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "application/proto", "\xff\xff\xff", 0, 400, "invalid_argument"},
-		{"garbage JSON", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "application/json", "{", 0, 400, "invalid_argument"},
-		{"no token", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "application/json", `{"ticket_id":"x"}`, 0, 401, "unauthenticated"},
-		{"unknown method", "POST", "/skirmish.v1.MatchmakerService/Nope", "application/json", "{}", 0, 404, ""},
-		{"registry is internal", "POST", "/skirmish.v1.GameserverRegistryService/Heartbeat", "application/json", "{}", 0, 404, ""},
-		{"unsupported content type", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "text/plain", "{}", 0, 415, ""},
-		{"declared body over the limit", "POST", "/skirmish.v1.MatchmakerService/CreateTicket", "application/json", "{}", 300 << 20, 429, "resource_exhausted"},
+		{"garbage protobuf", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "application/proto", "\xff\xff\xff", 0, false, 400, "invalid_argument"},
+		{"garbage JSON", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "application/json", "{", 0, false, 400, "invalid_argument"},
+		{"no token", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "application/json", `{"ticket_id":"x"}`, 0, false, 401, "unauthenticated"},
+		{"unknown method", "POST", "/skirmish.v1.MatchmakerService/Nope", "application/json", "{}", 0, false, 404, ""},
+		{"registry is internal", "POST", "/skirmish.v1.GameserverRegistryService/Heartbeat", "application/json", "{}", 0, false, 404, ""},
+		{"unsupported content type", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "text/plain", "{}", 0, false, 415, ""},
+		{"no Connect-Protocol-Version header: taken as version 1", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "application/json", `{"ticket_id":"x"}`, 0, true, 401, "unauthenticated"},
+		{"no Connect-Protocol-Version header, garbage JSON", "POST", "/skirmish.v1.MatchmakerService/GetTicket", "application/json", "{", 0, true, 400, "invalid_argument"},
+		{"declared body over the limit", "POST", "/skirmish.v1.MatchmakerService/CreateTicket", "application/json", "{}", 300 << 20, false, 429, "resource_exhausted"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -448,7 +451,9 @@ func TestBadConnectRequests(t *testing.T) {
 				req.Body = io.NopCloser(io.MultiReader(strings.NewReader(tt.body), &endless{left: tt.length - int64(len(tt.body))}))
 			}
 			req.Header.Set("Content-Type", tt.ctype)
-			req.Header.Set("Connect-Protocol-Version", "1")
+			if !tt.noVersion {
+				req.Header.Set("Connect-Protocol-Version", "1")
+			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)

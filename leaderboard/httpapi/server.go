@@ -173,7 +173,7 @@ func (s *Server) routes() {
 }
 
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
-	s.mux.Handle(pattern, s.metrics.Wrap(pattern, h))
+	s.mux.Handle(pattern, s.metrics.Wrap(pattern, checkPathIDs(pattern, h)))
 }
 
 // Run serves on ln until ctx ends, then shuts down gracefully.

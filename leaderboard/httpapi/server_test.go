@@ -14,8 +14,10 @@ import (
 
 	"github.com/skirmishgg/skirmish/internal/auth"
 	"github.com/skirmishgg/skirmish/internal/metrics"
+	"github.com/skirmishgg/skirmish/internal/testenv"
 	"github.com/skirmishgg/skirmish/leaderboard"
 	"github.com/skirmishgg/skirmish/leaderboard/httpapi"
+	"github.com/skirmishgg/skirmish/leaderboard/postgres"
 	"github.com/skirmishgg/skirmish/leaderboard/sqlite"
 )
 
@@ -33,11 +35,31 @@ const adminKey = "test-admin-key"
 
 func startWith(t *testing.T, cfg httpapi.Config) env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lb.db"))
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lb.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startOn(t, cfg, store)
+}
+
+// startPostgres runs a server as start does, over a PostgreSQL store in a
+// fresh database (testenv.Postgres).
+func startPostgres(t *testing.T) env {
+	t.Helper()
+	store, err := postgres.Open(context.Background(), testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startOn(t, httpapi.Config{AdminKey: adminKey}, store)
+}
+
+// startOn runs a server over store, which it closes when the test ends.
+func startOn(t *testing.T, cfg httpapi.Config, store interface {
+	leaderboard.Store
+	Close() error
+}) env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	keys, err := auth.FromMaster(make([]byte, ed25519.SeedSize))
 	if err != nil {
 		t.Fatal(err)

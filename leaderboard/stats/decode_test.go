@@ -27,6 +27,10 @@ func TestDecode(t *testing.T) {
 		{"no match id", `{"schemaVersion":1,"players":[{"playerId":"p"}]}`, false},
 		{"no players", `{"schemaVersion":1,"matchId":"m"}`, false},
 		{"player without id", `{"schemaVersion":1,"matchId":"m","players":[{"name":"x"}]}`, false},
+		// PostgreSQL's text cannot hold NUL: refused here, not at the insert.
+		{"match id with NUL", `{"schemaVersion":1,"matchId":"m\u0000","players":[{"playerId":"p"}]}`, false},
+		{"player id with NUL", `{"schemaVersion":1,"matchId":"m","players":[{"playerId":"p\u0000"}]}`, false},
+		{"mode with NUL", `{"schemaVersion":1,"matchId":"m","mode":"d\u0000","players":[{"playerId":"p"}]}`, false},
 		{"bad timestamp", `{"schemaVersion":1,"matchId":"m","endedAt":"yesterday","players":[{"playerId":"p"}]}`, false},
 		{"stats", `{"schemaVersion":1,"matchId":"m","players":[{"playerId":"p","stats":{"lap_ms":61000.5,"rounds_won":-2}}]}`, true},
 		{"stat NaN", `{"schemaVersion":1,"matchId":"m","players":[{"playerId":"p","stats":{"lap_ms":"NaN"}}]}`, false},
