@@ -109,6 +109,43 @@ func TestDeregisterKeepsRooms(t *testing.T) {
 	})
 }
 
+// TestDrainingGameserverGetsNoAllocations: a gameserver whose heartbeat
+// says it drains gets neither a new room nor backfill for a room it asked
+// to fill before: the players go to another gameserver.
+func TestDrainingGameserverGetsNoAllocations(t *testing.T) {
+	eachStore(t, func(t *testing.T, start starter) {
+		e := start(t, fastConfig(), nil)
+		rs := e.startGameserver(t, "gs1", 0)
+		as := e.duel(t, "alice", "bob").GetAssignment()
+		e.report(t, &skirmishv1.ReportRoomRequest{GameserverId: "gs1", RoomId: as.GetRoomId(), MatchId: as.GetMatchId(),
+			Mode: "duel", Event: skirmishv1.RoomEvent_ROOM_EVENT_STARTED})
+		e.report(t, &skirmishv1.ReportRoomRequest{GameserverId: "gs1", RoomId: as.GetRoomId(), MatchId: as.GetMatchId(),
+			Mode: "duel", Event: skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_WANTED, OpenSeats: []*skirmishv1.Seat{{Team: 1}}})
+		rs.info.Draining = true
+		e.heartbeat(t, rs)
+		e.startGameserver(t, "gs2", 0)
+
+		carol, dave := e.as(t, "carol"), e.as(t, "dave")
+		wc := e.watch(t, carol, e.create(t, carol, "duel").GetId())
+		wd := e.watch(t, dave, e.create(t, dave, "duel").GetId())
+		for name, ch := range map[string]<-chan *skirmishv1.Ticket{"carol": wc, "dave": wd} {
+			f := waitFinal(t, ch)
+			if f.GetState() != skirmishv1.TicketState_TICKET_STATE_MATCHED || f.GetAssignment().GetWebsocketUrl() != "ws://gs2/ws" || f.GetAssignment().GetBackfill() {
+				t.Errorf("%s's ticket = %v on %q (backfill %v), want MATCHED in a new room on gs2", name,
+					f.GetState(), f.GetAssignment().GetWebsocketUrl(), f.GetAssignment().GetBackfill())
+			}
+		}
+		select {
+		case add := <-rs.adds:
+			t.Errorf("the draining gameserver got AddSeats(%v)", add)
+		default:
+		}
+		if n := len(rs.calls); n != 1 {
+			t.Errorf("the draining gameserver got %d CreateRoom calls, want 1 (alice and bob's, before it drained)", n)
+		}
+	})
+}
+
 // TestRoomsOfDeregisteredGameserverExpire: a room whose end is never
 // reported is not kept for ever once its gameserver deregistered: the
 // memory store forgets it roomTTL after its last change, and the Redis
