@@ -46,10 +46,15 @@ func (r *Room) report(ev skirmishv1.RoomEvent, missing []string) {
 }
 
 // leftForGood runs the game's Leave for a seat given up (the player left,
-// stayed away past the grace period, or never came) and, while the match
-// runs and the game wants it, offers the seat for backfill.
+// stayed away past the grace period, or never came), gives the seat back
+// to the server's capacity and, while the match runs and the game wants
+// it, offers the seat for backfill.
 func (r *Room) leftForGood(st *seat) {
+	if st.left {
+		return
+	}
 	st.left = true
+	r.m.countSeats(r, -1)
 	r.rosterChanged()
 	r.game.Leave(st.PlayerID)
 	if r.backfill == nil || r.state != StateRunning {
@@ -102,7 +107,7 @@ func (r *Room) addSeats(seats []game.Seat) error {
 		}
 		r.seats = append(r.seats, &seat{Seat: s, added: now,
 			limiter: ratelimit.New(r.m.cfg.InputRate, r.m.cfg.InputBurst)})
-		r.m.addSeats(r, 1)
+		r.m.countSeats(r, 1)
 	}
 	r.open = open
 	r.rosterChanged()
@@ -135,10 +140,13 @@ func (m *Manager) AddSeats(ctx context.Context, roomID string, seats []game.Seat
 	}
 }
 
-func (m *Manager) addSeats(r *Room, n int) {
+// countSeats adds n to the seats the room takes: a newcomer's seat (1), or
+// one given up for good (-1).
+func (m *Manager) countSeats(r *Room, n int) {
 	m.mu.Lock()
 	if m.rooms[r.id] == r {
 		m.seats += n
+		r.taken += n
 	}
 	m.mu.Unlock()
 }

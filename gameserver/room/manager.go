@@ -101,9 +101,11 @@ type Manager struct {
 	kill     context.CancelFunc
 	shutdown chan struct{}
 
-	mu       sync.Mutex
-	rooms    map[string]*Room
-	seats    int // of the rooms in rooms
+	mu    sync.Mutex
+	rooms map[string]*Room
+	// seats is the seats taken in the rooms in rooms: by players who have
+	// not left for good (each room's taken, which mu guards too).
+	seats    int
 	draining bool
 	wg       sync.WaitGroup
 }
@@ -174,6 +176,7 @@ func (m *Manager) Create(matchID, mode string, seats []game.Seat) (*Room, error)
 	}
 	m.rooms[id] = r
 	m.seats += len(seats)
+	r.taken = len(seats)
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -217,13 +220,14 @@ func (m *Manager) remove(r *Room) {
 	m.mu.Lock()
 	if m.rooms[r.id] == r {
 		delete(m.rooms, r.id)
-		m.seats -= len(r.seats)
+		m.seats -= r.taken
 	}
 	m.mu.Unlock()
 }
 
-// Load reports the rooms hosted, the seats in them, and whether the
-// manager is draining.
+// Load reports the rooms hosted, the seats taken in them (a seat a player
+// left for good is free again, whether or not a newcomer takes it), and
+// whether the manager is draining.
 func (m *Manager) Load() (rooms, seats int, draining bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -68,6 +68,7 @@ type Room struct {
 	mode        game.Mode
 	game        game.Game
 	seats       []*seat
+	taken       int // seats not left for good, as counted in m.seats (m.mu)
 	m           *Manager
 	metrics     *metrics
 	tally       tally  // this tick's counts, added to metrics at its end
