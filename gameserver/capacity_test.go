@@ -46,7 +46,7 @@ func TestCapacityCountsSeatsTaken(t *testing.T) {
 		c.join(ts.joinToken(t, roomID, "m-cap", newcomer))
 		cs = append(cs, c)
 	}
-	if gs := ts.srv.describe(); gs.Players != 3 || gs.Rooms != 1 {
+	if gs := ts.srv.describe(false); gs.Players != 3 || gs.Rooms != 1 {
 		t.Errorf("heartbeat = %d players in %d rooms, want 3 in 1", gs.Players, gs.Rooms)
 	}
 	_, err := rooms.CreateRoom(ts.serviceCtx(t), &skirmishv1.CreateRoomRequest{MatchId: "m-more", Mode: "duel",

@@ -35,7 +35,7 @@ type OutcomeSink interface {
 	Add(ctx context.Context, o *skirmishv1.MatchOutcome) error
 }
 
-// Errors of Create and Attach.
+// Errors of Create, Attach and AddSeats.
 var (
 	ErrDraining     = errors.New("gameserver is draining")
 	ErrRoomNotFound = errors.New("room not found")
@@ -280,8 +280,9 @@ func (m *Manager) persist(ctx context.Context, o *skirmishv1.MatchOutcome) error
 	}
 }
 
-// Run waits for ctx to end, then drains: no new rooms; running matches
-// get DrainTimeout to finish, then end with END_REASON_SHUTDOWN; outcomes
+// Run waits for ctx to end, then drains: no new rooms and no backfill
+// (rooms that asked for it report BACKFILL_DONE); running matches get
+// DrainTimeout to finish, then end with END_REASON_SHUTDOWN; outcomes
 // get FlushTimeout more to reach the sink. It returns when every room
 // goroutine has ended.
 func (m *Manager) Run(ctx context.Context) error {
