@@ -139,6 +139,8 @@ func (c *control) AddSeats(ctx context.Context, req *skirmishv1.AddSeatsRequest)
 		return nil, status.Error(codes.NotFound, "no such room here, or it has ended")
 	case errors.Is(err, room.ErrNoBackfill):
 		return nil, status.Error(codes.FailedPrecondition, err.Error())
+	case errors.Is(err, room.ErrDraining):
+		return nil, status.Error(codes.Unavailable, "gameserver is draining")
 	case errors.Is(err, game.ErrBadSeats):
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	case err != nil:

@@ -18,18 +18,28 @@ import (
 )
 
 // heartbeats registers with the matchmaker and keeps doing so every
-// interval until ctx ends; then it marks the server not serving and
-// deregisters. While the matchmaker is unreachable it retries quietly.
-func (s *Server) heartbeats(ctx context.Context) {
+// interval until ctx ends; then it deregisters. When draining is closed
+// (shutdown began) it marks the server not serving and heartbeats at once,
+// and from then on, with Draining set: the matchmaker sends no more rooms
+// or backfill, and keeps the rooms that drain, which still report to it.
+// ctx ends once they have ended and their last reports are sent. While
+// the matchmaker is unreachable it retries quietly.
+func (s *Server) heartbeats(ctx context.Context, draining <-chan struct{}) {
 	defer s.health.Shutdown()
 	if s.cfg.MatchmakerAddr == "" {
-		<-ctx.Done()
+		select {
+		case <-draining:
+		case <-ctx.Done():
+		}
 		return
 	}
 	conn, err := dialMatchmaker(s.cfg.MatchmakerAddr)
 	if err != nil {
 		s.log.Error("matchmaker address", "addr", s.cfg.MatchmakerAddr, "err", err)
-		<-ctx.Done()
+		select {
+		case <-draining:
+		case <-ctx.Done():
+		}
 		return
 	}
 	defer conn.Close()
@@ -38,21 +48,23 @@ func (s *Server) heartbeats(ctx context.Context) {
 	interval := s.cfg.HeartbeatInterval
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	failing := false
+	failing, drainBegun := false, false
 	for {
 		select {
 		case <-ctx.Done():
-			s.health.Shutdown()
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 			if _, err := client.Deregister(s.withToken(dctx), &skirmishv1.DeregisterRequest{GameserverId: s.cfg.ID}); err != nil {
 				s.log.Debug("deregister from matchmaker", "err", err)
 			}
 			cancel()
 			return
+		case <-draining:
+			draining, drainBegun = nil, true
+			s.health.Shutdown() // and heartbeat now: Reset below drops the pending tick
 		case <-timer.C:
 		}
 		cctx, cancel := context.WithTimeout(ctx, interval)
-		resp, err := client.Heartbeat(s.withToken(cctx), &skirmishv1.HeartbeatRequest{Gameserver: s.describe()})
+		resp, err := client.Heartbeat(s.withToken(cctx), &skirmishv1.HeartbeatRequest{Gameserver: s.describe(drainBegun)})
 		cancel()
 		switch {
 		case err != nil && !failing:
@@ -106,8 +118,10 @@ func (s *Server) withToken(ctx context.Context) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
 }
 
-func (s *Server) describe() *skirmishv1.Gameserver {
-	rooms, seats, draining := s.rooms.Load()
+// describe is the gameserver as a heartbeat tells it; draining says that
+// shutdown began (the room manager may not know yet).
+func (s *Server) describe(draining bool) *skirmishv1.Gameserver {
+	rooms, seats, managerDraining := s.rooms.Load()
 	return &skirmishv1.Gameserver{
 		Id:                     s.cfg.ID,
 		Region:                 s.cfg.Region,
@@ -118,6 +132,6 @@ func (s *Server) describe() *skirmishv1.Gameserver {
 		Capacity:               uint32(s.cfg.Capacity),
 		Players:                uint32(seats),
 		Rooms:                  uint32(rooms),
-		Draining:               draining,
+		Draining:               draining || managerDraining,
 	}
 }

@@ -22,13 +22,29 @@ import (
 )
 
 // registry is a real gRPC GameserverRegistryService that checks service
-// tokens and hands every call to channels.
+// tokens, hands every call to channels and logs them in order.
 type registry struct {
 	skirmishv1.UnimplementedGameserverRegistryServiceServer
 	keys        *auth.Keys
 	heartbeats  chan *skirmishv1.Gameserver
 	deregisters chan string
 	reports     chan *skirmishv1.ReportRoomRequest
+
+	mu    sync.Mutex
+	calls []string // "heartbeat", "heartbeat draining", "deregister", or the report's event
+}
+
+func (r *registry) logCall(call string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, call)
+}
+
+// log returns the calls so far, in order.
+func (r *registry) log() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.calls)
 }
 
 func (r *registry) authorized(ctx context.Context) error {
@@ -47,6 +63,11 @@ func (r *registry) Heartbeat(ctx context.Context, req *skirmishv1.HeartbeatReque
 	if err := r.authorized(ctx); err != nil {
 		return nil, err
 	}
+	if req.Gameserver.GetDraining() {
+		r.logCall("heartbeat draining")
+	} else {
+		r.logCall("heartbeat")
+	}
 	select {
 	case r.heartbeats <- req.Gameserver:
 	default:
@@ -58,6 +79,7 @@ func (r *registry) Deregister(ctx context.Context, req *skirmishv1.DeregisterReq
 	if err := r.authorized(ctx); err != nil {
 		return nil, err
 	}
+	r.logCall("deregister")
 	r.deregisters <- req.GameserverId
 	return &skirmishv1.DeregisterResponse{}, nil
 }
@@ -66,6 +88,7 @@ func (r *registry) ReportRoom(ctx context.Context, req *skirmishv1.ReportRoomReq
 	if err := r.authorized(ctx); err != nil {
 		return nil, err
 	}
+	r.logCall(req.Event.String())
 	r.reports <- req
 	return &skirmishv1.ReportRoomResponse{}, nil
 }

@@ -268,11 +268,14 @@ func (s *Server) pageConfig(w http.ResponseWriter, _ *http.Request) {
 }
 
 // Run serves the public port on ln and the internal listener on internal
-// until ctx ends, then drains: it stops taking rooms, deregisters from the
-// matchmaker, lets running matches finish (up to Rooms.DrainTimeout, then
-// ends them with END_REASON_SHUTDOWN), closes the connections and returns
-// once every goroutine it started is done. With a nil internal listener,
-// RoomService and /metrics are not served at all.
+// until ctx ends, then drains: it stops taking rooms and backfill, tells
+// the matchmaker it drains (its heartbeats go on, marked draining, so its
+// rooms stay known there and their reports count), lets running matches
+// finish (up to Rooms.DrainTimeout, then ends them with
+// END_REASON_SHUTDOWN), sends the rooms' last reports, deregisters from
+// the matchmaker, closes the connections and returns once every goroutine
+// it started is done. With a nil internal listener, RoomService and
+// /metrics are not served at all.
 func (s *Server) Run(ctx context.Context, ln, internal net.Listener) error {
 	if s.cfg.ControlAddress == "" && internal != nil {
 		s.cfg.ControlAddress = internal.Addr().String()
@@ -329,10 +332,14 @@ func (s *Server) Run(ctx context.Context, ln, internal net.Listener) error {
 	} else {
 		internalServed <- nil
 	}
+	// Heartbeats go on through the drain, until the rooms have ended and
+	// their reports are sent; only then does the server deregister.
+	beatCtx, stopBeats := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBeats()
 	beat := make(chan struct{})
 	go func() {
 		defer close(beat)
-		s.heartbeats(runCtx)
+		s.heartbeats(beatCtx, runCtx.Done())
 	}()
 	s.log.Info("gameserver serving", "addr", ln.Addr().String(), "control", s.cfg.ControlAddress, "websocket", s.cfg.WebSocketURL, "webtransport", s.cfg.WebTransportURL, "id", s.cfg.ID)
 
@@ -343,6 +350,7 @@ func (s *Server) Run(ctx context.Context, ln, internal net.Listener) error {
 	err := s.rooms.Run(runCtx) // returns once every room has ended
 	stopReports()
 	<-reported
+	stopBeats()
 	<-beat
 	s.ws.Close()
 	stopHTTP()

@@ -21,8 +21,9 @@ import (
 const serviceName = "matchmaker"
 
 var (
-	errNoGameserver   = errors.New("no gameserver has room")
-	errGameserverGone = errors.New("gameserver left")
+	errNoGameserver       = errors.New("no gameserver has room")
+	errGameserverGone     = errors.New("gameserver left")
+	errGameserverDraining = errors.New("gameserver is draining")
 )
 
 // allocator gets a room for a formed match: it reserves a gameserver, calls
@@ -64,6 +65,9 @@ func (a *allocator) allocate(ctx context.Context, m *match) (map[string]*skirmis
 		}
 		if gs == nil {
 			return nil, fmt.Errorf("gameserver %s: %w", m.gameserverID, errGameserverGone)
+		}
+		if gs.GetDraining() { // its rooms end soon: newcomers go elsewhere
+			return nil, fmt.Errorf("gameserver %s: %w", m.gameserverID, errGameserverDraining)
 		}
 		assignments, err := a.addSeats(ctx, gs, m)
 		if err != nil {

@@ -22,7 +22,8 @@ import (
 // store's prefix P):
 //
 //	room:<gs>\31<room>  string, JSON roomRec, with a TTL of roomTTL
-//	gsrooms:<gs>        set of the gameserver's room ids
+//	gsrooms:<gs>        set of the gameserver's room ids; with a TTL of
+//	                    roomTTL once it deregistered
 //	bf                  set of "<gs>\31<room>" of rooms that want backfill
 //	gs                  set of registered gameserver ids
 //	gs:<id>             hash: info (Gameserver protobuf), pend, freed
@@ -409,6 +410,7 @@ func (s *redisStore) heartbeat(ctx context.Context, info *skirmishv1.Gameserver,
 		p.HSet(ctx, s.p+"gs:"+id, "info", b, "pend", 0, "freed", 0, "suspect", 0)
 		p.Set(ctx, s.p+"gsl:"+id, now.UnixMilli(), max(s.cfg.GameserverTTL, time.Millisecond))
 		p.SAdd(ctx, s.p+"gs", id)
+		p.Persist(ctx, s.p+"gsrooms:"+id) // it expires only while deregistered
 		return nil
 	})
 	if err != nil {
@@ -417,18 +419,16 @@ func (s *redisStore) heartbeat(ctx context.Context, info *skirmishv1.Gameserver,
 	return nil
 }
 
+// deregister forgets the gameserver's registration only. Its rooms stay
+// until they are reported ended or cancelled, or their records expire (as
+// in the memory store): a gameserver deregisters once it has drained them,
+// and one that deregistered early still reports on them. Its index of
+// rooms expires roomTTL later, unless it registers again.
 func (s *redisStore) deregister(ctx context.Context, id string) error {
-	rooms, err := s.c.SMembers(ctx, s.p+"gsrooms:"+id).Result()
-	if err != nil {
-		return fmt.Errorf("deregister %s: %w", id, err)
-	}
-	_, err = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, r := range rooms {
-			p.Del(ctx, s.roomKey(id, r))
-			p.SRem(ctx, s.p+"bf", id+sep+r)
-		}
-		p.Del(ctx, s.p+"gs:"+id, s.p+"gsl:"+id, s.p+"gsrooms:"+id)
+	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, s.p+"gs:"+id, s.p+"gsl:"+id)
 		p.SRem(ctx, s.p+"gs", id)
+		p.Expire(ctx, s.p+"gsrooms:"+id, roomTTL)
 		return nil
 	})
 	if err != nil {

@@ -66,14 +66,13 @@ func (r *registry) deregister(id string) bool {
 var gameserverStates = []string{"available", "full", "draining"}
 
 // sweep forgets gameservers whose last heartbeat is older than the TTL. It
-// returns how many remain in each state, the ids and control addresses
-// of all that remain, and the ids of those it forgot (lost: they stopped
-// without deregistering).
-func (r *registry) sweep(now time.Time) (states map[string]int, ids, addrs map[string]bool, lost []string) {
+// returns how many remain in each state, the control addresses of all
+// that remain, and the ids of those it forgot (lost: they stopped without
+// deregistering).
+func (r *registry) sweep(now time.Time) (states map[string]int, addrs map[string]bool, lost []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	states = make(map[string]int, len(gameserverStates))
-	ids = make(map[string]bool, len(r.servers))
 	addrs = make(map[string]bool, len(r.servers))
 	for id, gs := range r.servers {
 		if now.Sub(gs.lastSeen) > r.ttl {
@@ -81,7 +80,6 @@ func (r *registry) sweep(now time.Time) (states map[string]int, ids, addrs map[s
 			lost = append(lost, id)
 			continue
 		}
-		ids[id] = true
 		addrs[gs.info.GetControlAddress()] = true
 		switch {
 		case gs.info.GetDraining():
@@ -92,7 +90,7 @@ func (r *registry) sweep(now time.Time) (states map[string]int, ids, addrs map[s
 			states["available"]++
 		}
 	}
-	return states, ids, addrs, lost
+	return states, addrs, lost
 }
 
 // markSuspect takes a gameserver out of allocation until its next

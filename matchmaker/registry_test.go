@@ -59,7 +59,7 @@ func TestRegistryPendingSeats(t *testing.T) {
 	if r.reserve("", 2, now, nil) == nil {
 		t.Error("reserve after release failed")
 	}
-	if states, _, addrs, _ := r.sweep(now.Add(2 * time.Second)); len(states) != 0 || len(addrs) != 0 {
+	if states, addrs, _ := r.sweep(now.Add(2 * time.Second)); len(states) != 0 || len(addrs) != 0 {
 		t.Errorf("sweep after TTL = %v, %v, want none", states, addrs)
 	}
 	if r.deregister("gs") {

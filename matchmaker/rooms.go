@@ -29,6 +29,10 @@ type room struct {
 	// gameserver reported the match running. See serverLost.
 	allocated time.Time
 	started   bool
+	// changed is when a match or a report last changed the room: a room
+	// whose end is never reported is forgotten roomTTL after it (see
+	// expireRooms), as the Redis store's record expires.
+	changed time.Time
 }
 
 // roomMatched records the room of an allocated match or backfill.
@@ -39,6 +43,7 @@ func (p *pool) roomMatched(m *match, now time.Time) {
 		r = &room{matchID: m.matchID, mode: m.mode, region: m.region, allocated: now}
 		p.rooms[k] = r
 	}
+	r.changed = now
 	r.filling = false
 	r.seats += m.players()
 	for _, t := range m.tickets {
@@ -96,25 +101,27 @@ func (p *pool) roomCancelled(gameserverID, roomID string, missing []string, now 
 
 // wantBackfill records a room's open seats by team, replacing any it asked
 // for before. A room the pool does not know (the matchmaker restarted) is
-// remembered from the report alone, and any rating fits it.
-func (p *pool) wantBackfill(gameserverID, roomID, matchID, mode, region string, open map[uint32]int) {
+// remembered from the report alone, as running, and any rating fits it.
+func (p *pool) wantBackfill(gameserverID, roomID, matchID, mode, region string, open map[uint32]int, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := roomKey{gameserverID, roomID}
 	r := p.rooms[k]
 	if r == nil {
-		r = &room{matchID: matchID, mode: mode, region: region}
+		r = &room{matchID: matchID, mode: mode, region: region, allocated: now, started: true}
 		p.rooms[k] = r
 	}
 	r.open = open
+	r.changed = now
 }
 
 // backfillDone stops filling a room's seats.
-func (p *pool) backfillDone(gameserverID, roomID string) {
+func (p *pool) backfillDone(gameserverID, roomID string, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if r := p.rooms[roomKey{gameserverID, roomID}]; r != nil {
 		r.open = nil
+		r.changed = now
 	}
 }
 
@@ -128,11 +135,12 @@ func (p *pool) backfillFailed(m *match) {
 }
 
 // roomStarted records that a room's match is running.
-func (p *pool) roomStarted(gameserverID, roomID string) {
+func (p *pool) roomStarted(gameserverID, roomID string, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if r := p.rooms[roomKey{gameserverID, roomID}]; r != nil {
 		r.started = true
+		r.changed = now
 	}
 }
 
@@ -192,12 +200,15 @@ func (p *pool) requeueMatched(t *ticket, roomID string, gone map[string]bool, no
 	return true
 }
 
-// forgetRooms drops the rooms of gameservers that left.
-func (p *pool) forgetRooms(live map[string]bool) {
+// expireRooms forgets the rooms that no match or report changed for
+// roomTTL: their end was never reported. A gameserver that deregistered
+// keeps its rooms until they are reported ended or cancelled, or expire:
+// it drains them first, and a room it still reports on must be known.
+func (p *pool) expireRooms(now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for k := range p.rooms {
-		if !live[k.gameserver] {
+	for k, r := range p.rooms {
+		if now.Sub(r.changed) >= roomTTL {
 			delete(p.rooms, k)
 		}
 	}

@@ -491,7 +491,7 @@ func (m *Matchmaker) allocate(ctx context.Context, mt *match) {
 		m.met.allocationDuration.WithLabelValues(kind, "error").Observe(time.Since(start).Seconds())
 		reason := "create_room"
 		switch {
-		case errors.Is(err, errNoGameserver), errors.Is(err, errGameserverGone):
+		case errors.Is(err, errNoGameserver), errors.Is(err, errGameserverGone), errors.Is(err, errGameserverDraining):
 			reason = "no_gameserver"
 		case mt.backfill:
 			reason = "add_seats"

@@ -73,6 +73,9 @@ type store interface {
 
 	// The gameserver registry.
 	heartbeat(ctx context.Context, info *skirmishv1.Gameserver, now time.Time) error
+	// deregister takes a gameserver out of the registry; its rooms stay
+	// until they are reported ended or cancelled, or roomTTL after their
+	// last change.
 	deregister(ctx context.Context, id string) error
 	gameserver(ctx context.Context, id string, now time.Time) (*skirmishv1.Gameserver, error)
 	// reserve picks a gameserver for seats players (see pickGameserver),
@@ -84,8 +87,9 @@ type store interface {
 	// suspect takes a gameserver whose CreateRoom failed out of allocation
 	// until its next heartbeat.
 	suspect(ctx context.Context, id string) error
-	// sweep forgets gameservers that deregistered or stopped heartbeating.
-	// The rooms of one that stopped (lost) are settled: those that had not
+	// sweep forgets gameservers that stopped heartbeating, and (memory
+	// store; Redis expires them itself) the rooms past roomTTL. The rooms
+	// of a gameserver that stopped (lost) are settled: those that had not
 	// started put their tickets back in the queue, running ones become
 	// server-lost outcomes, kept until outcomesSent. It returns the states
 	// of the remaining gameservers and their control addresses.

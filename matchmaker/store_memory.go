@@ -76,17 +76,17 @@ func (s *memoryStore) roomEnded(_ context.Context, gs, room string) (int, error)
 }
 
 func (s *memoryStore) roomStarted(_ context.Context, gs, room string) error {
-	s.pool.roomStarted(gs, room)
+	s.pool.roomStarted(gs, room, time.Now())
 	return nil
 }
 
 func (s *memoryStore) wantBackfill(_ context.Context, gs, room, matchID, mode, region string, open map[uint32]int) error {
-	s.pool.wantBackfill(gs, room, matchID, mode, region, open)
+	s.pool.wantBackfill(gs, room, matchID, mode, region, open, time.Now())
 	return nil
 }
 
 func (s *memoryStore) backfillDone(_ context.Context, gs, room string) error {
-	s.pool.backfillDone(gs, room)
+	s.pool.backfillDone(gs, room, time.Now())
 	return nil
 }
 
@@ -129,7 +129,7 @@ func (s *memoryStore) suspect(_ context.Context, id string) error {
 }
 
 func (s *memoryStore) sweep(_ context.Context, now time.Time) (sweepResult, error) {
-	states, ids, addrs, lost := s.reg.sweep(now)
+	states, addrs, lost := s.reg.sweep(now)
 	res := sweepResult{states: states, addrs: addrs, lost: lost}
 	for _, id := range lost {
 		outcomes, requeued := s.pool.serverLost(id, s.cfg.RoomStartTimeout, now)
@@ -139,7 +139,7 @@ func (s *memoryStore) sweep(_ context.Context, now time.Time) (sweepResult, erro
 		s.outcomes = append(s.outcomes, outcomes...)
 		s.mu.Unlock()
 	}
-	s.pool.forgetRooms(ids)
+	s.pool.expireRooms(now)
 	return res, nil
 }
 

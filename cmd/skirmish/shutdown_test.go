@@ -48,24 +48,36 @@ func (h *recordingHandler) WithGroup(string) slog.Handler { return h }
 
 // lines returns the records that contain every one of parts.
 func (h *recordingHandler) lines(parts ...string) []string {
+	var out []string
+	for _, i := range h.indexes(parts...) {
+		out = append(out, (*h.records)[i])
+	}
+	return out
+}
+
+// indexes returns the positions, in the order logged, of the records that
+// contain every one of parts.
+func (h *recordingHandler) indexes(parts ...string) []int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var out []string
+	var out []int
 next:
-	for _, r := range *h.records {
+	for i, r := range *h.records {
 		for _, p := range parts {
 			if !strings.Contains(r, p) {
 				continue next
 			}
 		}
-		out = append(out, r)
+		out = append(out, i)
 	}
 	return out
 }
 
 // TestDevShutdownOrder: `skirmish dev` stops the gameserver before the
 // matchmaker, so that the report of a room ended by the shutdown, and the
-// gameserver's deregistration, reach the matchmaker.
+// gameserver's deregistration, reach the matchmaker; the gameserver
+// deregisters only after its room's report (while the room drains the
+// matchmaker must still know it).
 func TestDevShutdownOrder(t *testing.T) {
 	d := testDevFlags(t, "--drain-timeout", "300ms", "--match-duration", "1m", "--log-level", "debug")
 	rec := newRecorder()
@@ -127,7 +139,11 @@ func TestDevShutdownOrder(t *testing.T) {
 	if got := rec.lines("deregister from matchmaker"); len(got) > 0 {
 		t.Errorf("deregistration failed: %q", got)
 	}
-	if got := rec.lines("finished call", "grpc.method=Deregister", "grpc.code=OK"); len(got) == 0 {
+	dereg := rec.indexes("finished call", "grpc.method=Deregister", "grpc.code=OK")
+	if len(dereg) == 0 {
 		t.Error("the matchmaker never took the gameserver's Deregister")
+	}
+	if reports := rec.indexes("finished call", "grpc.method=ReportRoom"); len(dereg) > 0 && len(reports) > 0 && reports[len(reports)-1] > dereg[0] {
+		t.Errorf("a ReportRoom finished (log record %d) after the gameserver's Deregister (record %d)", reports[len(reports)-1], dereg[0])
 	}
 }

@@ -46,13 +46,18 @@ func (r *Room) report(ev skirmishv1.RoomEvent, missing []string) {
 }
 
 // leftForGood runs the game's Leave for a seat given up (the player left,
-// stayed away past the grace period, or never came) and, while the match
-// runs and the game wants it, offers the seat for backfill.
+// stayed away past the grace period, or never came), gives the seat back
+// to the server's capacity and, while the match runs, the server is not
+// draining and the game wants it, offers the seat for backfill.
 func (r *Room) leftForGood(st *seat) {
+	if st.left {
+		return
+	}
 	st.left = true
+	r.m.countSeats(r, -1)
 	r.rosterChanged()
 	r.game.Leave(st.PlayerID)
-	if r.backfill == nil || r.state != StateRunning {
+	if r.backfill == nil || r.state != StateRunning || r.m.Draining() {
 		return
 	}
 	if open, ok := r.backfill.OpenSeat(st.PlayerID); ok {
@@ -63,7 +68,11 @@ func (r *Room) leftForGood(st *seat) {
 }
 
 // addSeats gives newcomers open seats; either all of them get one or none.
+// A draining server takes no newcomers: its matches are about to end.
 func (r *Room) addSeats(seats []game.Seat) error {
+	if r.m.Draining() {
+		return ErrDraining
+	}
 	if r.state != StateRunning || r.backfill == nil || len(r.open) == 0 || !r.backfill.Backfilling() {
 		return ErrNoBackfill
 	}
@@ -102,7 +111,7 @@ func (r *Room) addSeats(seats []game.Seat) error {
 		}
 		r.seats = append(r.seats, &seat{Seat: s, added: now,
 			limiter: ratelimit.New(r.m.cfg.InputRate, r.m.cfg.InputBurst)})
-		r.m.addSeats(r, 1)
+		r.m.countSeats(r, 1)
 	}
 	r.open = open
 	r.rosterChanged()
@@ -115,7 +124,7 @@ func (r *Room) addSeats(seats []game.Seat) error {
 
 // AddSeats seats newcomers in a running room that asked for backfill; they
 // then join with join tokens like any player. Errors wrap ErrRoomNotFound,
-// ErrNoBackfill or game.ErrBadSeats.
+// ErrNoBackfill, ErrDraining or game.ErrBadSeats.
 func (m *Manager) AddSeats(ctx context.Context, roomID string, seats []game.Seat) error {
 	m.mu.Lock()
 	r := m.rooms[roomID]
@@ -135,10 +144,13 @@ func (m *Manager) AddSeats(ctx context.Context, roomID string, seats []game.Seat
 	}
 }
 
-func (m *Manager) addSeats(r *Room, n int) {
+// countSeats adds n to the seats the room takes: a newcomer's seat (1), or
+// one given up for good (-1).
+func (m *Manager) countSeats(r *Room, n int) {
 	m.mu.Lock()
 	if m.rooms[r.id] == r {
 		m.seats += n
+		r.taken += n
 	}
 	m.mu.Unlock()
 }

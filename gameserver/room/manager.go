@@ -35,7 +35,7 @@ type OutcomeSink interface {
 	Add(ctx context.Context, o *skirmishv1.MatchOutcome) error
 }
 
-// Errors of Create and Attach.
+// Errors of Create, Attach and AddSeats.
 var (
 	ErrDraining     = errors.New("gameserver is draining")
 	ErrRoomNotFound = errors.New("room not found")
@@ -101,9 +101,11 @@ type Manager struct {
 	kill     context.CancelFunc
 	shutdown chan struct{}
 
-	mu       sync.Mutex
-	rooms    map[string]*Room
-	seats    int // of the rooms in rooms
+	mu    sync.Mutex
+	rooms map[string]*Room
+	// seats is the seats taken in the rooms in rooms: by players who have
+	// not left for good (each room's taken, which mu guards too).
+	seats    int
 	draining bool
 	wg       sync.WaitGroup
 }
@@ -174,6 +176,7 @@ func (m *Manager) Create(matchID, mode string, seats []game.Seat) (*Room, error)
 	}
 	m.rooms[id] = r
 	m.seats += len(seats)
+	r.taken = len(seats)
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -217,13 +220,14 @@ func (m *Manager) remove(r *Room) {
 	m.mu.Lock()
 	if m.rooms[r.id] == r {
 		delete(m.rooms, r.id)
-		m.seats -= len(r.seats)
+		m.seats -= r.taken
 	}
 	m.mu.Unlock()
 }
 
-// Load reports the rooms hosted, the seats in them, and whether the
-// manager is draining.
+// Load reports the rooms hosted, the seats taken in them (a seat a player
+// left for good is free again, whether or not a newcomer takes it), and
+// whether the manager is draining.
 func (m *Manager) Load() (rooms, seats int, draining bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -276,8 +280,9 @@ func (m *Manager) persist(ctx context.Context, o *skirmishv1.MatchOutcome) error
 	}
 }
 
-// Run waits for ctx to end, then drains: no new rooms; running matches
-// get DrainTimeout to finish, then end with END_REASON_SHUTDOWN; outcomes
+// Run waits for ctx to end, then drains: no new rooms and no backfill
+// (rooms that asked for it report BACKFILL_DONE); running matches get
+// DrainTimeout to finish, then end with END_REASON_SHUTDOWN; outcomes
 // get FlushTimeout more to reach the sink. It returns when every room
 // goroutine has ended.
 func (m *Manager) Run(ctx context.Context) error {

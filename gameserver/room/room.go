@@ -68,6 +68,7 @@ type Room struct {
 	mode        game.Mode
 	game        game.Game
 	seats       []*seat
+	taken       int // seats not left for good, as counted in m.seats (m.mu)
 	m           *Manager
 	metrics     *metrics
 	tally       tally  // this tick's counts, added to metrics at its end
@@ -395,7 +396,9 @@ func (r *Room) step() bool {
 	ended := r.game.Tick()
 	r.takeEvents()
 	r.sendEvents(ended) // the last tick sends every event left
-	if len(r.open) > 0 && !ended && !r.backfill.Backfilling() {
+	// Backfill stops when the game wants no more newcomers, or the server
+	// drains (the match ends soon).
+	if len(r.open) > 0 && !ended && (!r.backfill.Backfilling() || r.m.Draining()) {
 		r.open = nil
 		r.report(skirmishv1.RoomEvent_ROOM_EVENT_BACKFILL_DONE, nil)
 	}

@@ -33,8 +33,11 @@ const (
 // heartbeats is taken out of allocation.
 type GameserverRegistryServiceClient interface {
 	Heartbeat(ctx context.Context, in *HeartbeatRequest, opts ...grpc.CallOption) (*HeartbeatResponse, error)
-	// Deregister takes a gameserver out of allocation at once, e.g. when it
-	// starts draining.
+	// Deregister takes a gameserver out of the registry once it has stopped.
+	// A gameserver that shuts down first drains: it keeps heartbeating with
+	// draining set (no new rooms or backfill go to it) until its rooms have
+	// ended and been reported, then deregisters. The rooms it hosted stay known
+	// until they are reported ended or cancelled.
 	Deregister(ctx context.Context, in *DeregisterRequest, opts ...grpc.CallOption) (*DeregisterResponse, error)
 	// ReportRoom tells the matchmaker what happened to a room it allocated:
 	// cancelled (players did not join in time), ended, or a seat that a
@@ -89,8 +92,11 @@ func (c *gameserverRegistryServiceClient) ReportRoom(ctx context.Context, in *Re
 // heartbeats is taken out of allocation.
 type GameserverRegistryServiceServer interface {
 	Heartbeat(context.Context, *HeartbeatRequest) (*HeartbeatResponse, error)
-	// Deregister takes a gameserver out of allocation at once, e.g. when it
-	// starts draining.
+	// Deregister takes a gameserver out of the registry once it has stopped.
+	// A gameserver that shuts down first drains: it keeps heartbeating with
+	// draining set (no new rooms or backfill go to it) until its rooms have
+	// ended and been reported, then deregisters. The rooms it hosted stay known
+	// until they are reported ended or cancelled.
 	Deregister(context.Context, *DeregisterRequest) (*DeregisterResponse, error)
 	// ReportRoom tells the matchmaker what happened to a room it allocated:
 	// cancelled (players did not join in time), ended, or a seat that a

@@ -397,8 +397,11 @@ export const GameserverRegistryService: GenService<{
     output: typeof HeartbeatResponseSchema;
   },
   /**
-   * Deregister takes a gameserver out of allocation at once, e.g. when it
-   * starts draining.
+   * Deregister takes a gameserver out of the registry once it has stopped.
+   * A gameserver that shuts down first drains: it keeps heartbeating with
+   * draining set (no new rooms or backfill go to it) until its rooms have
+   * ended and been reported, then deregisters. The rooms it hosted stay known
+   * until they are reported ended or cancelled.
    *
    * @generated from rpc skirmish.v1.GameserverRegistryService.Deregister
    */
