@@ -29,7 +29,11 @@ type Store struct {
 var _ leaderboard.Store = (*Store)(nil)
 
 // Open opens (creating it if needed) the database file at path, applies
-// the migrations and makes sure the default boards exist.
+// the migrations and makes sure the default boards exist. Any number of
+// processes (a leaderboard, stats workers) may open one file at the same
+// moment, new or not: they take turns under the lock of
+// sqlstore.LockSQLite, on the file path+".migrate.lock", to turn the file
+// to WAL and to migrate it.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("leaderboard database directory: %w", err)
@@ -54,6 +58,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 	s := &Store{write: write, read: read, stmts: newStmtCache(write)}
+	if err := s.toWAL(ctx, path); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	if err := sqlstore.Migrate(ctx, write, sqlstore.SQLite); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -64,6 +72,20 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
+}
+
+// toWAL opens the writer's connection, which turns a new file to WAL (the
+// journal_mode pragma of the DSN), under the migration lock. Turning a file
+// to WAL takes a lock that SQLite does not wait for, busy timeout or not:
+// two processes opening a new file at once could fail with SQLITE_BUSY, so
+// they take turns. Once the file is in WAL, it stays so, and the pragma of
+// later connections, readers included, has nothing to wait for.
+func (s *Store) toWAL(ctx context.Context, path string) error {
+	unlock, err := sqlstore.LockSQLite(ctx, path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(s.write.PingContext(ctx), unlock())
 }
 
 // Close closes the database.
