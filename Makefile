@@ -28,9 +28,10 @@ proto-check: proto ## fail when the generated code is stale (the first run build
 	git diff --exit-code -- proto/
 	@test -z "$$(git status --porcelain -- proto/)" || (git status --porcelain -- proto/; echo "generated code is stale: run make proto"; exit 1)
 
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet and go mod tidy
 	@test -z "$$(gofmt -l .)" || (gofmt -l .; exit 1)
 	go vet ./...
+	go mod tidy -diff
 
 bench: ## the go test benchmarks recorded in docs/benchmarks.md
 	go test -run '^$$' -bench . -benchmem ./...
